@@ -1,0 +1,53 @@
+"""AppTest: the entrypoint, the home page and the Layer Shapes page run for real."""
+
+from conftest import open_page
+
+
+def test_entrypoint_runs_the_home_page(lab_home):
+    at = open_page("pages/home.py")
+    assert not at.exception
+    assert at.title[0].value == "LeNet Lab"
+
+
+def test_home_names_every_page_and_the_device(lab_home):
+    at = open_page("pages/home.py")
+    assert not at.exception
+    text = " ".join(m.value for m in at.markdown) + " ".join(c.value for c in at.caption)
+    assert "Layer-by-layer output shapes" in text
+    device_boxes = [b.value for b in at.info] + [b.value for b in at.success]
+    assert any("CPU" in v or "GPU" in v or "cuda" in v for v in device_boxes)
+
+
+def _shape_rows(at):
+    frame = at.dataframe[0].value
+    return frame[frame["name"] != "total"]
+
+
+def test_shapes_page_shows_the_tutorial_table(lab_home):
+    at = open_page("pages/shapes.py")
+    assert not at.exception
+    rows = _shape_rows(at)
+    assert list(rows["layer"]) == ["Conv2d", "Sigmoid", "AvgPool2d", "Conv2d", "Sigmoid",
+                                   "AvgPool2d", "Flatten", "Linear", "Sigmoid", "Linear",
+                                   "Sigmoid", "Linear"]
+    assert list(rows["output_shape"])[:3] == ["1×6×28×28", "1×6×28×28", "1×6×14×14"]
+    assert [m.value for m in at.metric][1] == "61,706"
+    assert any("400" in box.value for box in at.info)
+
+
+def test_changing_architecture_changes_the_table(lab_home):
+    at = open_page("pages/shapes.py")
+    at.selectbox(key="shapes_arch").set_value("lenet5").run()
+    assert not at.exception
+    rows = _shape_rows(at)
+    assert "MaxPool2d" in list(rows["layer"]) and "Tanh" in list(rows["layer"])
+    assert [m.value for m in at.metric][1] == "63,802"
+
+
+def test_bad_input_size_shows_an_error_not_a_traceback(lab_home):
+    at = open_page("pages/shapes.py")
+    at.text_input(key="shapes_input_lenet-classic").set_value("1x8x8").run()
+    assert not at.exception
+    assert len(at.error) == 1 and "conv2" in at.error[0].value
+    at.text_input(key="shapes_input_lenet-classic").set_value("abc").run()
+    assert not at.exception and "CxHxW" in at.error[0].value

@@ -1,0 +1,23 @@
+"""The dashboard's pages, in one list: the entrypoint builds navigation from it and the home
+page describes each page from it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class PageInfo:
+    path: str
+    title: str
+    icon: str
+    blurb: str
+
+
+PAGES = [
+    PageInfo("pages/home.py", "Home", ":material/home:",
+             "What LeNet Lab is, the compute device, and the datasets available here."),
+    PageInfo("pages/shapes.py", "Layer Shapes", ":material/table_chart:",
+             "Layer-by-layer output shapes, parameters and multiply-adds of each LeNet, for any "
+             "input size, with a picture of how the tensor shrinks."),
+]
