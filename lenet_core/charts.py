@@ -20,7 +20,7 @@ def shapes_chart(rows: pd.DataFrame) -> alt.Chart:
     """
     order = list(rows.sort_values("index")["label"])
     base = alt.Chart(rows).encode(
-        y=alt.Y("label:N", sort=order, title=None),
+        y=alt.Y("label:N", sort=order, title=None, axis=alt.Axis(labelLimit=220)),
         color=alt.Color("kind:N", scale=LAYER_KIND_COLOURS, title="layer kind"),
         tooltip=[
             alt.Tooltip("label:N", title="layer"),

@@ -39,12 +39,14 @@ c2.metric("Parameters", f"{table.total_params:,}")
 c3.metric("Multiply-adds per image", f"{table.total_macs:,}")
 
 display = records[["index", "name", "layer", "output_shape", "params", "macs"]].copy()
-total = pd.DataFrame([{"index": None, "name": "total", "layer": "", "output_shape": "",
+display["index"] = display["index"].astype(str)
+total = pd.DataFrame([{"index": "", "name": "total", "layer": "", "output_shape": "",
                        "params": table.total_params, "macs": table.total_macs}])
+rows_shown = pd.concat([display, total], ignore_index=True)
 st.dataframe(
-    pd.concat([display, total], ignore_index=True), hide_index=True, width="stretch",
+    rows_shown, hide_index=True, width="stretch", height=35 * (len(rows_shown) + 1) + 3,
     column_config={
-        "index": st.column_config.NumberColumn("#", width="small"),
+        "index": st.column_config.TextColumn("#", width="small"),
         "name": "name", "layer": "layer", "output_shape": "output shape",
         "params": st.column_config.NumberColumn("parameters", format="localized"),
         "macs": st.column_config.NumberColumn("multiply-adds", format="localized"),

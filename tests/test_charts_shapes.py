@@ -1,0 +1,21 @@
+"""The shape chart's spec: one bar per layer, in the network's order, both panels."""
+
+import pandas as pd
+
+from lenet_core import shapes
+from lenet_core.charts import shapes_chart
+from lenet_core.models import get_architecture
+
+
+def test_shapes_chart_has_a_bar_per_layer_in_order():
+    arch = get_architecture("lenet-classic")
+    rows = pd.DataFrame(shapes.to_records(shapes.shape_table(arch)))
+    rows["kind"] = [spec.kind for spec in arch.layers]
+    spec = shapes_chart(rows).to_dict()
+    values = spec["datasets"][next(iter(spec["datasets"]))]
+    assert len(values) == 12
+    left, right = spec["hconcat"]
+    assert left["encoding"]["x"]["field"] == "elements"
+    assert right["encoding"]["x"]["field"] == "params"
+    assert left["encoding"]["y"]["sort"][0] == "conv1 · 6@28×28"
+    assert [v["elements"] for v in values][:3] == [4704, 4704, 1176]
