@@ -16,6 +16,7 @@ from lenet_core.errors import LabError
 # (command, module under lenet_core.cli): each module defines add_parser(subparsers)
 COMMANDS = [
     ("shapes", "shapes"),
+    ("datasets", "datasets"),
 ]
 
 
