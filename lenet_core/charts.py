@@ -4,6 +4,7 @@ that shows the same thing, and tested on their specs without Streamlit."""
 from __future__ import annotations
 
 import altair as alt
+import numpy as np
 import pandas as pd
 
 LAYER_KIND_COLOURS = alt.Scale(
@@ -36,3 +37,166 @@ def shapes_chart(rows: pd.DataFrame) -> alt.Chart:
         x=alt.X("params:Q", title="parameters", scale=alt.Scale(type="sqrt")),
     ).properties(title="Parameters", width=320, height=alt.Step(22))
     return alt.hconcat(values, params.encode(y=alt.Y("label:N", sort=order, axis=None)))
+
+
+# ---- training -------------------------------------------------------------------------------
+# Metrics arrive in the run store's long format: one row per (run_id, step, epoch, name, value,
+# wall_time). ``epoch`` is fractional for the in-epoch train points (as the tutorial plots them:
+# epoch + (i + 1) / batches) and whole for the end-of-epoch test accuracy.
+
+CURVE_NAMES = {"train_loss": "train loss", "train_acc": "train acc", "test_acc": "test acc"}
+# The tutorial's Animator: blue solid, magenta dashed, green dash-dot (matplotlib's '-', 'm--', 'g-.').
+CURVE_COLOURS = alt.Scale(domain=list(CURVE_NAMES.values()), range=["#1f77b4", "#bf00bf", "#008000"])
+CURVE_DASHES = alt.Scale(domain=list(CURVE_NAMES.values()), range=[[1, 0], [6, 3], [6, 3, 1, 3]])
+X_AXES = {"epoch": ("epoch:Q", "epoch"), "step": ("step:Q", "step (batches)"),
+          "wall_time": ("seconds:Q", "wall time (s)")}
+PANEL_TITLES = {"train_loss": "Train loss", "train_acc": "Train accuracy", "test_acc": "Test accuracy"}
+
+
+def ema_smooth(values, weight: float) -> np.ndarray:
+    """TensorBoard's scalar smoothing: an exponential moving average, debiased.
+
+    ``last = weight * last + (1 - weight) * value`` starting from 0, divided by
+    ``1 - weight ** n`` (n = finite points so far) so the first points are not pulled towards 0.
+    Non-finite values pass through unchanged and do not enter the average; ``weight`` 0 returns
+    the values, 0.999 smooths hardest (TensorBoard's slider stops there too).
+    """
+    if not 0.0 <= weight < 1.0:
+        raise ValueError(f"smoothing weight must be in [0, 1), got {weight}")
+    values = np.asarray(values, dtype=float)
+    out = values.copy()
+    last, count = 0.0, 0
+    for i, value in enumerate(values):
+        if not np.isfinite(value):
+            continue
+        last = last * weight + (1.0 - weight) * value
+        count += 1
+        out[i] = last / (1.0 - weight**count)
+    return out
+
+
+def smooth_metrics(metrics: pd.DataFrame, weight: float) -> pd.DataFrame:
+    """``metrics`` plus a ``smoothed`` column: :func:`ema_smooth` within each run and metric,
+    in step order."""
+    out = metrics.sort_values(["run_id", "name", "step", "epoch"], kind="stable").reset_index(drop=True)
+    out["smoothed"] = out["value"].astype(float)
+    for _, index in out.groupby(["run_id", "name"], sort=False).groups.items():
+        out.loc[index, "smoothed"] = ema_smooth(out.loc[index, "value"], weight)
+    return out
+
+
+def _curve_rows(metrics: pd.DataFrame, started: dict | None = None) -> pd.DataFrame:
+    """The curve metrics only, with a readable ``series`` name and ``seconds`` since the run's
+    start (``started[run_id]``, else its first metric)."""
+    rows = metrics[metrics["name"].isin(CURVE_NAMES)].copy()
+    rows["series"] = rows["name"].map(CURVE_NAMES)
+    origin = rows.groupby("run_id")["wall_time"].transform("min")
+    if started:
+        origin = rows["run_id"].map(started).fillna(origin)
+    rows["seconds"] = (rows["wall_time"] - origin).round(2)
+    return rows
+
+
+def training_curves_chart(metrics: pd.DataFrame, epochs: int | None = None,
+                          title: str | None = None) -> alt.LayerChart:
+    """One run as the tutorial plots it: train loss, train acc and test acc against (fractional)
+    epoch on one axis, with a point per record for the tooltips.
+
+    ``epochs`` fixes the x axis to the whole run (so a live run fills it from the left).
+    """
+    rows = _curve_rows(metrics)[["series", "epoch", "step", "value"]]
+    x_scale = alt.Scale(domain=[0, epochs]) if epochs else alt.Undefined
+    base = alt.Chart(rows).encode(
+        x=alt.X("epoch:Q", title="epoch", scale=x_scale),
+        y=alt.Y("value:Q", title=None),
+        color=alt.Color("series:N", scale=CURVE_COLOURS, title=None,
+                        legend=alt.Legend(orient="top")),
+        tooltip=[alt.Tooltip("series:N", title="metric"),
+                 alt.Tooltip("epoch:Q", title="epoch", format=".2f"),
+                 alt.Tooltip("step:Q", title="step"),
+                 alt.Tooltip("value:Q", title="value", format=".4f")],
+    )
+    lines = base.mark_line().encode(strokeDash=alt.StrokeDash("series:N", scale=CURVE_DASHES,
+                                                              legend=None))
+    points = base.mark_point(filled=True, size=30)
+    chart = alt.layer(lines, points).properties(height=320)
+    return chart.properties(title=title) if title else chart
+
+
+def compare_runs_chart(metrics: pd.DataFrame, labels: dict, x: str = "epoch", smoothing: float = 0.0,
+                       started: dict | None = None, panel_width: int = 300) -> alt.HConcatChart:
+    """Several runs overlaid, one colour per run: a panel each for train loss, train accuracy
+    and test accuracy.
+
+    ``labels`` maps run id -> the name shown in the legend (its order is the legend's order);
+    ``x`` is ``epoch``, ``step`` or ``wall_time`` (seconds since ``started[run_id]``). With
+    ``smoothing`` > 0 the smoothed line is drawn over the raw one, which fades, as TensorBoard does.
+    """
+    if x not in X_AXES:
+        raise ValueError(f"x must be one of {', '.join(X_AXES)}, got {x!r}")
+    rows = _curve_rows(smooth_metrics(metrics[metrics["run_id"].isin(labels)], smoothing), started)
+    rows["run"] = rows["run_id"].map(labels)
+    rows = rows[["run", "name", "epoch", "step", "seconds", "value", "smoothed"]]
+    x_field, x_title = X_AXES[x]
+    colour = alt.Color("run:N", title="run", sort=list(labels.values()),
+                       scale=alt.Scale(domain=list(labels.values()), scheme="tableau10"))
+    panels = []
+    for name, title in PANEL_TITLES.items():
+        base = alt.Chart(rows).transform_filter(alt.datum.name == name).encode(
+            x=alt.X(x_field, title=x_title), color=colour)
+        tooltip = [alt.Tooltip("run:N"), alt.Tooltip("epoch:Q", format=".2f"), alt.Tooltip("step:Q"),
+                   alt.Tooltip("seconds:Q", title="seconds", format=".1f"),
+                   alt.Tooltip("value:Q", format=".4f")]
+        if smoothing > 0:
+            tooltip.append(alt.Tooltip("smoothed:Q", format=".4f"))
+        layers = []
+        if smoothing > 0:
+            layers.append(base.mark_line(opacity=0.25).encode(y=alt.Y("value:Q", title=None)))
+        layers.append(base.mark_line().encode(y=alt.Y("smoothed:Q", title=None)))
+        layers.append(base.mark_point(filled=True, size=20, opacity=0.7).encode(
+            y=alt.Y("smoothed:Q", title=None), tooltip=tooltip))
+        panels.append(alt.layer(*layers).properties(title=title, width=panel_width, height=260))
+    return alt.hconcat(*panels)
+
+
+def confusion_chart(confusion, classes) -> alt.LayerChart:
+    """The confusion matrix as a heatmap: true class down, predicted class across, a count in
+    each cell; colour is the share of the true class (so small classes read the same)."""
+    matrix = np.asarray(confusion, dtype=np.int64)
+    classes = [str(c) for c in classes]
+    totals = matrix.sum(axis=1, keepdims=True)
+    share = np.divide(matrix, totals, out=np.zeros(matrix.shape), where=totals > 0)
+    rows = pd.DataFrame([{"true": classes[t], "predicted": classes[p], "count": int(matrix[t, p]),
+                          "share": round(float(share[t, p]), 4)}
+                         for t in range(len(classes)) for p in range(len(classes))])
+    base = alt.Chart(rows).encode(
+        x=alt.X("predicted:N", sort=classes, title="predicted class", axis=alt.Axis(labelAngle=-40)),
+        y=alt.Y("true:N", sort=classes, title="true class"),
+        tooltip=[alt.Tooltip("true:N", title="true"), alt.Tooltip("predicted:N", title="predicted"),
+                 alt.Tooltip("count:Q", title="images"),
+                 alt.Tooltip("share:Q", title="share of true class", format=".1%")],
+    )
+    cells = base.mark_rect().encode(color=alt.Color(
+        "share:Q", scale=alt.Scale(scheme="blues", domain=[0, 1]), title="share of true class",
+        legend=alt.Legend(format="%")))
+    counts = base.mark_text(fontSize=11).encode(
+        text=alt.Text("count:Q"),
+        color=alt.condition(alt.datum.share > 0.5, alt.value("white"), alt.value("black")),
+    )
+    return alt.layer(cells, counts).properties(width=alt.Step(38), height=alt.Step(30),
+                                               title="Confusion matrix (test set)")
+
+
+def per_class_chart(per_class_acc, classes) -> alt.LayerChart:
+    """Test accuracy of each class as horizontal bars, in class order, with the value printed."""
+    rows = pd.DataFrame({"class": [str(c) for c in classes],
+                         "accuracy": [float(a) for a in per_class_acc]})
+    base = alt.Chart(rows).encode(
+        y=alt.Y("class:N", sort=list(rows["class"]), title=None),
+        x=alt.X("accuracy:Q", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%"),
+                title="test accuracy"),
+        tooltip=[alt.Tooltip("class:N"), alt.Tooltip("accuracy:Q", format=".1%")],
+    )
+    bars = base.mark_bar(color="#4c78a8")
+    text = base.mark_text(align="left", dx=3).encode(text=alt.Text("accuracy:Q", format=".1%"))
+    return alt.layer(bars, text).properties(height=alt.Step(30), title="Accuracy per class (test set)")

@@ -1,0 +1,174 @@
+"""Training chart builders: specs (layers, encodings, data) and TensorBoard's smoothing."""
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from lenet_core.charts import (
+    compare_runs_chart,
+    confusion_chart,
+    ema_smooth,
+    per_class_chart,
+    smooth_metrics,
+    training_curves_chart,
+)
+
+
+def fake_metrics(run_id: str, epochs: int = 2, per_epoch: int = 5, start: float = 1000.0) -> pd.DataFrame:
+    """The run store's long format, shaped as the engine records it: train loss and accuracy
+    ``per_epoch`` times an epoch at fractional epochs, test accuracy at each epoch's end."""
+    rows, step = [], 0
+    for epoch in range(epochs):
+        for i in range(per_epoch):
+            step += 3
+            frac = epoch + (i + 1) / per_epoch
+            wall = start + 2.0 * frac
+            rows.append((run_id, step, frac, "train_loss", 2.3 / (1 + frac), wall))
+            rows.append((run_id, step, frac, "train_acc", 0.1 + 0.4 * frac / epochs, wall))
+            rows.append((run_id, step, frac, "lr", 0.9, wall))
+        rows.append((run_id, step, epoch + 1.0, "test_acc", 0.5 + 0.1 * epoch, start + 2.0 * (epoch + 1)))
+        rows.append((run_id, step, epoch + 1.0, "examples_per_sec", 12000.0, start + 2.0 * (epoch + 1)))
+    return pd.DataFrame(rows, columns=["run_id", "step", "epoch", "name", "value", "wall_time"])
+
+
+def only_dataset(spec: dict) -> list[dict]:
+    assert len(spec["datasets"]) == 1
+    return next(iter(spec["datasets"].values()))
+
+
+# ---- smoothing -------------------------------------------------------------------------------
+
+def test_ema_matches_tensorboards_debiased_formula():
+    # By hand with TensorBoard's rule: last = w*last + (1-w)*v from 0, divided by 1 - w**n.
+    assert ema_smooth([1.0, 2.0, 3.0], 0.5) == pytest.approx([1.0, 1.25 / 0.75, 2.125 / 0.875])
+
+
+def test_ema_weight_zero_is_identity_and_first_point_is_never_pulled_to_zero():
+    values = [2.3, 1.1, 0.7, 0.6]
+    assert list(ema_smooth(values, 0.0)) == values
+    assert ema_smooth(values, 0.99)[0] == pytest.approx(2.3)
+
+
+def test_ema_lets_non_finite_values_through_without_poisoning_the_rest():
+    out = ema_smooth([1.0, math.nan, 3.0, math.inf], 0.5)
+    assert math.isnan(out[1]) and math.isinf(out[3])
+    assert out[2] == pytest.approx((0.5 * 0.5 + 0.5 * 3.0) / 0.75)
+
+
+def test_ema_rejects_a_weight_of_one():
+    with pytest.raises(ValueError, match="smoothing weight"):
+        ema_smooth([1.0], 1.0)
+
+
+def test_smooth_metrics_smooths_each_run_and_metric_separately():
+    metrics = pd.concat([fake_metrics("a"), fake_metrics("b", start=5000)])
+    out = smooth_metrics(metrics, 0.6)
+    for (_, _), group in out.groupby(["run_id", "name"]):
+        assert group["smoothed"].iloc[0] == pytest.approx(group["value"].iloc[0])
+        assert list(group["smoothed"]) == pytest.approx(list(ema_smooth(group["value"], 0.6)))
+
+
+# ---- one run, as the tutorial plots it -------------------------------------------------------
+
+def test_training_curves_plot_the_three_tutorial_series_against_fractional_epoch():
+    spec = training_curves_chart(fake_metrics("a"), epochs=2).to_dict()
+    lines, points = spec["layer"]
+    assert lines["mark"]["type"] == "line" and points["mark"]["type"] == "point"
+    assert lines["encoding"]["strokeDash"]["field"] == "series"
+    enc = points["encoding"]
+    assert enc["x"]["field"] == "epoch"
+    assert enc["x"]["scale"]["domain"] == [0, 2]
+    assert enc["color"]["field"] == "series"
+    assert enc["color"]["scale"]["domain"] == ["train loss", "train acc", "test acc"]
+    assert {t["field"] for t in enc["tooltip"]} >= {"series", "epoch", "value"}
+    values = only_dataset(spec)
+    counts = pd.Series([v["series"] for v in values]).value_counts().to_dict()
+    assert counts == {"train loss": 10, "train acc": 10, "test acc": 2}  # lr etc. left out
+    assert [v["epoch"] for v in values if v["series"] == "train loss"][:2] == [0.2, 0.4]
+    assert [v["epoch"] for v in values if v["series"] == "test acc"] == [1.0, 2.0]
+
+
+def test_training_curves_of_a_run_with_no_metrics_yet_is_an_empty_chart():
+    empty = fake_metrics("a").iloc[0:0]
+    spec = training_curves_chart(empty, epochs=3).to_dict()
+    assert only_dataset(spec) == []
+
+
+# ---- several runs overlaid ---------------------------------------------------------------------
+
+def test_compare_runs_has_a_panel_per_curve_and_one_colour_per_run():
+    metrics = pd.concat([fake_metrics("r1"), fake_metrics("r2", start=9000), fake_metrics("r3")])
+    labels = {"r1": "first", "r2": "second"}  # r3 not selected
+    spec = compare_runs_chart(metrics, labels).to_dict()
+    panels = spec["hconcat"]
+    assert [p["title"] for p in panels] == ["Train loss", "Train accuracy", "Test accuracy"]
+    for panel in panels:
+        color = panel["layer"][0]["encoding"]["color"]
+        assert color["field"] == "run" and color["scale"]["domain"] == ["first", "second"]
+        assert panel["layer"][0]["encoding"]["x"]["field"] == "epoch"
+    filters = [p["layer"][0]["transform"][0]["filter"] for p in panels]
+    assert filters == ["(datum.name === 'train_loss')", "(datum.name === 'train_acc')",
+                       "(datum.name === 'test_acc')"]
+    values = only_dataset(spec)
+    assert {v["run"] for v in values} == {"first", "second"}
+    assert len(values) == 2 * (10 + 10 + 2)
+
+
+@pytest.mark.parametrize(("x", "field"), [("epoch", "epoch"), ("step", "step"), ("wall_time", "seconds")])
+def test_compare_runs_x_axis_by_epoch_step_or_wall_time(x, field):
+    spec = compare_runs_chart(fake_metrics("r1"), {"r1": "one"}, x=x).to_dict()
+    assert spec["hconcat"][0]["layer"][0]["encoding"]["x"]["field"] == field
+
+
+def test_compare_runs_wall_time_counts_seconds_from_each_runs_start():
+    metrics = pd.concat([fake_metrics("r1", start=1000), fake_metrics("r2", start=7000)])
+    spec = compare_runs_chart(metrics, {"r1": "a", "r2": "b"}, x="wall_time",
+                              started={"r1": 999.0}).to_dict()
+    values = only_dataset(spec)
+    first = {run: min(v["seconds"] for v in values if v["run"] == run) for run in ("a", "b")}
+    assert first == {"a": pytest.approx(1.4), "b": 0.0}  # r2 has no start: from its first point
+
+
+def test_compare_runs_smoothing_draws_faded_raw_line_under_the_smoothed_one():
+    raw = compare_runs_chart(fake_metrics("r1"), {"r1": "one"}).to_dict()
+    assert [layer["mark"]["type"] for layer in raw["hconcat"][0]["layer"]] == ["line", "point"]
+    smooth = compare_runs_chart(fake_metrics("r1"), {"r1": "one"}, smoothing=0.8).to_dict()
+    faded, line, _ = smooth["hconcat"][0]["layer"]
+    assert faded["mark"]["opacity"] < 1 and faded["encoding"]["y"]["field"] == "value"
+    assert line["encoding"]["y"]["field"] == "smoothed"
+    values = [v for v in only_dataset(smooth) if v["name"] == "train_loss"]
+    assert values[1]["smoothed"] != pytest.approx(values[1]["value"])
+
+
+def test_compare_runs_rejects_an_unknown_x_axis():
+    with pytest.raises(ValueError, match="epoch, step, wall_time"):
+        compare_runs_chart(fake_metrics("r1"), {"r1": "one"}, x="minutes")
+
+
+# ---- after a run ---------------------------------------------------------------------------------
+
+def test_confusion_chart_has_a_cell_per_pair_with_counts_and_row_shares():
+    confusion = np.array([[8, 2, 0], [1, 9, 0], [0, 0, 0]])
+    spec = confusion_chart(confusion, ["cat", "dog", "eel"]).to_dict()
+    rect, text = spec["layer"]
+    assert rect["mark"]["type"] == "rect" and text["mark"]["type"] == "text"
+    enc = rect["encoding"]
+    assert enc["x"]["field"] == "predicted" and enc["y"]["field"] == "true"
+    assert enc["y"]["sort"] == ["cat", "dog", "eel"]
+    assert text["encoding"]["text"]["field"] == "count"
+    cells = {(v["true"], v["predicted"]): v for v in only_dataset(spec)}
+    assert len(cells) == 9
+    assert cells[("cat", "dog")]["count"] == 2 and cells[("cat", "dog")]["share"] == 0.2
+    assert cells[("eel", "eel")]["share"] == 0.0  # an empty class does not divide by zero
+
+
+def test_per_class_chart_has_a_bar_per_class_in_class_order():
+    spec = per_class_chart([0.9, 0.5, 1.0], ["0", "1", "2"]).to_dict()
+    bars, text = spec["layer"]
+    assert bars["mark"]["type"] == "bar" and text["mark"]["type"] == "text"
+    enc = bars["encoding"]
+    assert enc["y"]["sort"] == ["0", "1", "2"]
+    assert enc["x"]["scale"]["domain"] == [0, 1]
+    assert [v["accuracy"] for v in only_dataset(spec)] == [0.9, 0.5, 1.0]
