@@ -1,0 +1,122 @@
+"""Sample pools, stepping, predictions on a split and per-channel statistics, on real data."""
+
+import numpy as np
+import pytest
+import torch
+
+from lenet_core import explore
+from lenet_core.activations import forward_all
+from lenet_core.checkpoints import load_model, pretrained_path
+from lenet_core.data import get_dataset, load_split
+from lenet_core.errors import LabError
+from lenet_core.models import ARCHITECTURES, build_model
+from lenet_core.preprocess import to_model_input
+
+
+@pytest.fixture(scope="module")
+def bundled():
+    model, meta = load_model(pretrained_path())
+    return model, meta, ARCHITECTURES[meta.arch]
+
+
+@pytest.fixture(scope="module")
+def mnist_test():
+    return load_split("mnist-5k", "test")
+
+
+def test_predictions_match_one_by_one_forward_passes(bundled, mnist_test):
+    model, meta, arch = bundled
+    images, labels = mnist_test
+    preds = explore.predict(model, arch, meta.mean, meta.std, images, labels, batch_size=300)
+    assert len(preds.predicted) == len(labels) == 1000
+    assert 0.9 < preds.accuracy <= 1.0  # the bundled digit model reads these digits well
+    for index in (0, 517, 999):  # the same input the Draw page builds, one image at a time
+        x = to_model_input(images[index].numpy() / 255.0, arch, meta.mean, meta.std)
+        _, probabilities = forward_all(model, x)
+        assert preds.predicted[index] == int(probabilities.argmax())
+        assert preds.confidence[index] == pytest.approx(float(probabilities.max()), abs=1e-5)
+
+
+def test_misclassified_pool_holds_exactly_the_wrong_answers(bundled, mnist_test):
+    model, meta, arch = bundled
+    images, labels = mnist_test
+    preds = explore.predict(model, arch, meta.mean, meta.std, images, labels)
+    wrong = explore.pool(labels.numpy(), "misclassified", predictions=preds)
+    assert len(wrong) == int((preds.predicted != labels.numpy()).sum()) > 0
+    assert all(preds.predicted[i] != int(labels[i]) for i in wrong)
+    sevens = explore.pool(labels.numpy(), "misclassified", label=7, predictions=preds)
+    assert set(sevens) <= set(wrong) and all(int(labels[i]) == 7 for i in sevens)
+
+
+def test_class_pool_is_sorted_and_matches_the_dataset_helper(mnist_test):
+    _, labels = mnist_test
+    threes = explore.pool(labels.numpy(), "class", label=3)
+    assert len(threes) == 100 and np.all(np.diff(threes) > 0)
+    from lenet_core.data import indices_by_class
+    np.testing.assert_array_equal(threes, indices_by_class("mnist-5k", "test", 3))
+    assert len(explore.pool(labels.numpy(), "all")) == 1000
+
+
+def test_step_wraps_around_and_joins_a_new_pool_at_the_nearest_member():
+    members = np.array([3, 8, 20])
+    assert explore.step(members, 8, +1) == 20
+    assert explore.step(members, 20, +1) == 3  # wraps to the first
+    assert explore.step(members, 3, -1) == 20  # wraps to the last
+    assert explore.step(members, 10, +1) == 20 and explore.step(members, 10, -1) == 8
+    assert explore.step(members, 25, +1) == 3 and explore.step(members, 0, -1) == 20
+    assert explore.position(members, 20) == 3 and explore.position(members, 10) is None
+    with pytest.raises(LabError, match="no sample matches"):
+        explore.step(np.array([], dtype=np.int64), 0, 1)
+
+
+def test_random_member_moves_and_stays_in_the_pool():
+    rng = np.random.default_rng(0)
+    members = np.array([4, 9])
+    picks = {explore.random_member(members, rng, avoid=4) for _ in range(10)}
+    assert picks == {9}
+    assert explore.random_member(np.array([5]), rng, avoid=5) == 5
+
+
+def test_bad_choices_are_explained():
+    words = r"index 1,000 is out of range: mnist-5k test has 1,000 samples \(0–999\)"
+    with pytest.raises(LabError, match=words):
+        explore.check_index(1000, 1000, "mnist-5k test")
+    with pytest.raises(LabError, match="need the model's predictions"):
+        explore.pool(np.array([1, 2]), "misclassified")
+    with pytest.raises(LabError, match="choose a class"):
+        explore.pool(np.array([1, 2]), "class")
+
+
+def test_class_mismatch_is_named():
+    digits, clothes = get_dataset("mnist-5k").classes, get_dataset("fashion-mnist").classes
+    assert explore.class_mismatch(digits, digits) is None
+    assert "not the dataset's" in explore.class_mismatch(digits, clothes)
+
+
+def test_channel_stats_per_map_and_for_a_vector():
+    maps = torch.tensor([[[0.0, 1.0], [2.0, -1.0]], [[0.6, 0.4], [0.5, 0.9]]])
+    frame = explore.channel_stats(maps, threshold=0.5)
+    assert list(frame["map"]) == ["1", "2"]
+    assert frame.loc[0, ["min", "max", "mean", "active"]].tolist() == [-1.0, 2.0, 0.5, 0.5]
+    assert frame.loc[1, "active"] == pytest.approx(0.5)  # 0.6 and 0.9 are above 0.5; 0.5 is not
+    vector = explore.channel_stats(torch.tensor([-1.0, 0.0, 3.0]))
+    assert len(vector) == 1 and vector.loc[0, "active"] == pytest.approx(1 / 3)
+
+
+def test_active_threshold_follows_the_last_activation():
+    classic, modern = ARCHITECTURES["lenet-classic"], ARCHITECTURES["lenet-modern"]
+    assert explore.active_threshold(classic, "conv1") == 0.0
+    assert explore.active_threshold(classic, "sigmoid1") == 0.5
+    assert explore.active_threshold(classic, "pool1") == 0.5  # averages of sigmoid outputs
+    assert explore.active_threshold(modern, "pool1") == 0.0
+
+
+def test_model_inputs_use_the_models_own_normalisation_and_padding(mnist_test):
+    images, _ = mnist_test
+    arch = ARCHITECTURES["lenet5"]
+    x = explore.model_inputs(images[:2], arch, 0.5, 0.25)
+    assert x.shape == (2, 1, 32, 32)
+    assert float(x[0, 0, 0, 0]) == 0.0  # padding is zero, after normalisation
+    assert float(x[0, 0, 2, 2]) == pytest.approx((images[0, 0, 0].item() / 255 - 0.5) / 0.25)
+    model = build_model(arch).eval()
+    assert explore.predict(model, arch, 0.5, 0.25, images[:5], torch.zeros(5)).predicted.shape == (5,)
