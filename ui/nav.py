@@ -20,4 +20,7 @@ PAGES = [
     PageInfo("pages/shapes.py", "Layer Shapes", ":material/table_chart:",
              "Layer-by-layer output shapes, parameters and multiply-adds of each LeNet, for any "
              "input size, with a picture of how the tensor shrinks."),
+    PageInfo("pages/draw.py", "Draw & Classify", ":material/draw:",
+             "Draw a digit or upload a picture: the 28×28 image the network sees, its first and "
+             "second guess, which strokes drove it, and every layer's output."),
 ]

@@ -17,6 +17,7 @@ from lenet_core.errors import LabError
 COMMANDS = [
     ("shapes", "shapes"),
     ("datasets", "datasets"),
+    ("predict", "predict"),
 ]
 
 

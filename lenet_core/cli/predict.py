@@ -1,0 +1,97 @@
+"""``predict``: classify image files with the bundled digit model or a finished run.
+
+Each file is prepared exactly as the Draw page prepares a drawing (:mod:`lenet_core.preprocess`):
+ink, bounding box, 20-pixel box, centre of mass, the model's normalisation.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from lenet_core.activations import format_probability, forward_all, top_k
+from lenet_core.checkpoints import load_model, pretrained_path
+from lenet_core.errors import LabError
+from lenet_core.paths import lab_home, runs_dir
+from lenet_core.preprocess import load_image, mnist_style, to_model_input
+
+TOP = 3
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser(
+        "predict", help="classify image files (PNG/JPEG) with the digit model or a run's model",
+        description="Prepare each image as MNIST's digits were prepared (crop to the ink, scale to "
+        "20×20 keeping the aspect ratio, centre the mass in 28×28; dark ink on a light background "
+        "is inverted) and print the three most probable classes.",
+    )
+    p.add_argument("images", nargs="+", metavar="IMAGE", help="image files (PNG or JPEG)")
+    p.add_argument("--run", default=None, metavar="ID",
+                   help="use this completed run's final model (default: the bundled digit model)")
+    p.add_argument("--json", action="store_true",
+                   help='print a JSON list: {"file", "top": [{"label", "name", "probability"}]}')
+    p.set_defaults(func=run)
+
+
+def checkpoint_path(run_id: str | None, home: Path | None = None) -> Path:
+    """The bundled model, or a run's final checkpoint (``<home>/runs/<id>/final.pt``)."""
+    if run_id is None:
+        path = pretrained_path("digits")
+        if not path.is_file():
+            raise LabError(f"the bundled model {path} is missing: reinstall LeNet Lab, or pass "
+                           "--run ID to use a training run's model")
+        return path
+    if not str(run_id).replace("-", "").replace("_", "").isalnum():
+        raise LabError(f"run id {run_id!r} is not a run id: list runs with `python -m lenet_core runs`")
+    path = runs_dir(home or lab_home()) / str(run_id) / "final.pt"
+    if not path.is_file():
+        raise LabError(f"run {run_id} has no final model ({path} does not exist): it may not exist or "
+                       "may not have completed; list runs with `python -m lenet_core runs`")
+    return path
+
+
+def predict_file(model, meta, path: str) -> dict:
+    """One file -> ``{"file", "top": [...]}``, plus ``"note"`` when the image is blank."""
+    prepared = mnist_style(load_image(path))
+    if prepared.blank:
+        return {"file": path, "top": [], "note": prepared.note}
+    x = to_model_input(prepared.image, meta.arch, meta.mean, meta.std)
+    _, probabilities = forward_all(model, x)
+    top = [{"label": g.label, "name": g.name, "probability": round(g.probability, 6)}
+           for g in top_k(probabilities, meta.classes, TOP)]
+    result = {"file": path, "top": top}
+    if prepared.note:
+        result["note"] = prepared.note
+    return result
+
+
+def run(args) -> int:
+    model, meta = load_model(checkpoint_path(args.run))
+    acc = meta.metrics.get("test_acc")
+    source = "bundled digit model" if args.run is None else f"run {args.run}"
+    print(f"model: {source} ({meta.arch} on {meta.dataset}"
+          f"{f', test accuracy {acc:.1%}' if acc is not None else ''})", file=sys.stderr)
+    results, failed = [], False
+    for path in args.images:
+        try:
+            results.append(predict_file(model, meta, path))
+        except LabError as exc:
+            failed = True
+            results.append({"file": path, "top": [], "error": str(exc)})
+            if not args.json:
+                print(f"error: {exc}", file=sys.stderr)
+    if args.json:
+        print(json.dumps(results, indent=2, ensure_ascii=False))
+    else:
+        for result in results:
+            if "error" not in result:
+                print(_line(result))
+    return 2 if failed else 0
+
+
+def _line(result: dict) -> str:
+    if not result["top"]:
+        return f"{result['file']}: {result['note']}"
+    guesses = ", ".join(f"{g['name']} {format_probability(g['probability'])}" for g in result["top"])
+    return f"{result['file']}: {guesses}"

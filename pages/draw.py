@@ -1,0 +1,121 @@
+"""Draw & Classify: draw a digit (or upload a picture of one), see the 28×28 image the network
+gets, its first and second guess, which strokes drove the guess, and every layer's output.
+
+The page's input is one RGBA array, from the canvas or from an upload (:func:`drawing` /
+:func:`upload`); a test hands it a drawing through ``st.session_state["draw_canvas_0"]``.
+All the maths lives in lenet_core.preprocess / activations / visuals.
+"""
+
+import streamlit as st
+
+from lenet_core import visuals
+from lenet_core.activations import format_probability, forward_all, saliency, top_k
+from lenet_core.errors import LabError
+from lenet_core.preprocess import MAX_FILE_BYTES, load_image, mnist_style, to_model_input
+from ui.activations import render_layers
+from ui.models import pick_model
+
+CANVAS_SIDE = 280  # ten canvas pixels per MNIST pixel
+CELL = CANVAS_SIDE // 28
+
+
+def canvas_key() -> str:
+    # Clearing gives the canvas a new key: the component then starts empty.
+    return f"draw_canvas_{st.session_state.get('draw_clears', 0)}"
+
+
+def clear_canvas() -> None:
+    st.session_state["draw_clears"] = st.session_state.get("draw_clears", 0) + 1
+
+
+def drawing():
+    """The canvas' RGBA array (white ink on black), or None before anything is drawn."""
+    from streamlit_drawable_canvas import st_canvas  # only importable under a Streamlit run
+
+    result = st_canvas(
+        stroke_width=st.session_state.get("draw_stroke", 20), stroke_color="#FFFFFF",
+        background_color="#000000", width=CANVAS_SIDE, height=CANVAS_SIDE, drawing_mode="freedraw",
+        update_streamlit=True, return_image_data=True, key=canvas_key(),
+    )
+    width, clear = st.columns([3, 2], vertical_alignment="bottom")
+    width.slider("Stroke width", 6, 40, 20, key="draw_stroke",
+                 help="MNIST strokes are 2–3 of its 28 pixels wide: 20–30 on this canvas.")
+    clear.button("Clear", icon=":material/delete:", on_click=clear_canvas, width="stretch")
+    return result.image_data
+
+
+def upload():
+    """An uploaded PNG/JPEG as RGBA, or None (a bad file shows why)."""
+    file = st.file_uploader("A PNG or JPEG of one digit", type=["png", "jpg", "jpeg"], key="draw_upload",
+                            max_upload_size=MAX_FILE_BYTES // 2**20,
+                            help="Dark ink on a light background is detected and inverted.")
+    if file is None:
+        return None
+    try:
+        rgba = load_image(file.getvalue(), file.name)
+    except LabError as exc:
+        st.error(str(exc), icon=":material/error:")
+        return None
+    st.image(rgba, caption=f"{file.name} · {rgba.shape[1]}×{rgba.shape[0]}", width=200)
+    return rgba
+
+
+def show_guesses(guesses, probabilities, classes) -> None:
+    first, second = guesses
+    st.markdown(f"### First guess: {first.name}")
+    st.progress(first.probability, text=f"{format_probability(first.probability)} confident")
+    st.markdown(f"**Second guess: {second.name}** · {format_probability(second.probability)}")
+    st.altair_chart(visuals.probability_chart(probabilities, classes), width="stretch")
+
+
+st.title("Draw & classify")
+st.caption("Draw a digit with the mouse — white ink on black, like MNIST — and watch LeNet decide. "
+           "Your drawing is prepared the way MNIST's digits were: cropped to its ink, scaled to fit "
+           "20×20 keeping its shape, and centred by its centre of mass in a 28×28 field.")
+
+picked = pick_model("draw", digits_only=True)
+st.caption(f"{picked.arch.title} trained on {picked.meta.dataset}. {picked.arch.description}")
+
+# Fixed widths for the canvas and the 28×28 view (a squeezed canvas would distort the strokes);
+# the guesses take the rest and wrap below on a narrow screen.
+with st.container(horizontal=True, gap="large"):
+    source_col = st.container(width=CANVAS_SIDE + 16)
+    seen_col = st.container(width=CANVAS_SIDE + 16)
+    guess_col = st.container(width="stretch")
+with source_col:
+    source = st.segmented_control("Input", ["Draw", "Upload"], default="Draw", key="draw_source",
+                                  required=True, label_visibility="collapsed")
+    rgba = drawing() if source == "Draw" else upload()
+
+prepared = mnist_style(rgba) if rgba is not None else None
+if prepared is None or prepared.blank:
+    seen_col.info("Draw a digit in the black box (or upload a picture of one): the first and second "
+                  "guess and every layer's output appear here.", icon=":material/draw:")
+    st.stop()
+
+x = to_model_input(prepared.image, picked.arch, picked.meta.mean, picked.meta.std)
+outputs, probabilities = forward_all(picked.model, x)
+guesses = top_k(probabilities, picked.meta.classes, k=2)
+with guess_col:  # filled first: the guess reaches the screen before the pictures are made
+    show_guesses(guesses, probabilities, picked.meta.classes)
+
+with seen_col:
+    st.markdown("**What the network sees** · 28×28")
+    st.image(visuals.pixel_view(prepared.image, cell=CELL), width=CANVAS_SIDE)
+    if prepared.inverted:
+        st.caption("Dark ink on a light background was inverted to MNIST's white on black.")
+    if prepared.note:
+        st.warning(prepared.note[0].upper() + prepared.note[1:] + ".", icon=":material/zoom_out_map:")
+    heat = saliency(picked.model, x, guesses[0].label, "occlusion", crop=picked.arch.pad)
+    overlay, strength = visuals.saliency_overlay(prepared.image, heat, cell=CELL)
+    st.markdown(f"**What drove “{guesses[0].name}”** · occlusion")
+    st.image(overlay, width=CANVAS_SIDE)
+    st.caption("Red strokes support the first guess, blue ones argue against it. Each 4×4 patch "
+               "was erased in turn and the guess re-scored; full colour marks the largest change "
+               f"(its log-probability moved by {strength:.2g}).")
+
+st.subheader("Inside the network")
+st.caption("Every layer's output for this drawing, in order. Colours follow one rule per layer, "
+           "shown beside it; the number above each map is its channel.")
+render_layers(picked.model, picked.arch, x, "draw", classes=picked.meta.classes,
+              outputs=outputs, probabilities=probabilities)

@@ -1,0 +1,120 @@
+"""Every layer's output for one input, in network order: the widget shared by the Draw page and
+the Layer Explorer.
+
+    render_layers(model, arch, x, key_prefix, classes=None, outputs=None, probabilities=None)
+
+- ``model``: an ``nn.Sequential`` in eval mode whose children are named after the layer specs
+  (as :func:`lenet_core.checkpoints.load_model` returns it).
+- ``arch``: its :class:`~lenet_core.models.Architecture` (or name), for each layer's kind, or
+  ``None`` to go by the module types alone.
+- ``x``: the model's input for one image, 1×C×H×W or C×H×W, already normalised and padded
+  (:func:`lenet_core.preprocess.to_model_input`, or a dataset sample normalised the same way).
+- ``key_prefix``: makes the widget keys unique when a page shows the widget more than once.
+- ``classes``: class names, to label the last layer and the softmax (default 0…N−1).
+- ``outputs``/``probabilities``: pass :func:`lenet_core.activations.forward_all`'s result when
+  the page already has it, so the network runs once.
+
+Shows, for each layer, its label ("conv1 · 6@28×28"), a grid of feature maps (3-D outputs) or a
+strip of units (1-D outputs) with a colour legend and the layer's colour rule, a popover to
+enlarge one map, then the softmax and the convolution filters (weights).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+import torch
+from torch import nn
+
+from lenet_core import visuals
+from lenet_core.activations import forward_all
+from lenet_core.models import Architecture, get_architecture
+from lenet_core.shapes import layer_label
+
+KIND_WORDS = {"conv": "convolution", "pool": "pooling", "dense": "dense (fully connected)",
+              "activation": "activation", "norm": "batch normalisation", "flatten": "flatten"}
+
+
+def _kinds(model: nn.Sequential, arch: Architecture | str | None) -> dict[str, str]:
+    if isinstance(arch, str):
+        arch = get_architecture(arch)
+    by_spec = {spec.name: KIND_WORDS[spec.kind] for spec in arch.layers} if arch else {}
+    return {name: by_spec.get(name, type(module).__name__) for name, module in model.named_children()}
+
+
+def render_layers(model: nn.Sequential, arch: Architecture | str | None, x: torch.Tensor, key_prefix: str,
+                  classes: list[str] | tuple[str, ...] | None = None,
+                  outputs: dict[str, torch.Tensor] | None = None,
+                  probabilities: torch.Tensor | None = None) -> None:
+    if outputs is None or probabilities is None:
+        outputs, probabilities = forward_all(model, x)
+    classes = list(classes) if classes is not None else [str(i) for i in range(len(probabilities))]
+    scales = visuals.layer_scales(model, outputs)
+    kinds = _kinds(model, arch)
+    modules = dict(model.named_children())
+
+    x1 = x[0] if x.dim() == 4 else x
+    _layer_row("input", x1, visuals.signed_scale(x1, "normalised input"), "what the first layer receives",
+               key_prefix)
+    last = list(outputs)[-1]
+    for name, values in outputs.items():
+        _layer_row(name, values, scales[name], f"{kinds[name]} · {type(modules[name]).__name__}",
+                   key_prefix, labels=classes if name == last else None)
+    _layer_row("softmax", probabilities, visuals.fixed_scale(0.0, 1.0, "probability"),
+               "probabilities: the last layer's outputs, exponentiated and scaled to sum to 1",
+               key_prefix, labels=classes)
+    render_filters(model)
+
+
+def _layer_row(name: str, values: torch.Tensor, scale: visuals.ColourScale, detail: str, key_prefix: str,
+               labels: list[str] | None = None) -> None:
+    values = values.detach().cpu().numpy() if isinstance(values, torch.Tensor) else np.asarray(values)
+    with st.container(border=True):
+        head, legend = st.columns([3, 1], vertical_alignment="top")
+        head.markdown(f"**{layer_label(name, [1, *values.shape])}** &nbsp; "
+                      f"<span style='color:#777;font-size:0.85rem'>{detail}</span>",
+                      unsafe_allow_html=True)
+        if values.ndim == 3:
+            image = visuals.feature_maps(values, scale)
+        else:
+            image = visuals.dense_strip(values, scale, labels=labels)
+        head.image(image, width=image.shape[1])
+        legend.html(visuals.legend_html(scale))
+        if values.ndim == 3:
+            _enlarge_popover(legend, name, values, scale, key_prefix)
+
+
+def _enlarge_popover(where, name: str, maps: np.ndarray, scale: visuals.ColourScale, key_prefix: str) -> None:
+    # on_change="rerun" makes the popover report whether it is open: the enlarged picture is
+    # only made for the one a person opened, not for every layer on every stroke.
+    popover = where.popover("Enlarge a map", icon=":material/zoom_in:", on_change="rerun",
+                            key=f"{key_prefix}_popover_{name}")
+    if not popover.open:
+        return
+    with popover:
+        n = maps.shape[0]
+        index = 0 if n == 1 else st.slider("Map", 1, n, 1, key=f"{key_prefix}_enlarge_{name}") - 1
+        one = maps[index]
+        cell = max(4, 280 // max(one.shape))
+        st.image(visuals.pixel_view(one, scale, cell=cell), width=cell * one.shape[1],
+                 caption=f"{name} map {index + 1}: min {one.min():.3g}, max {one.max():.3g}")
+
+
+def render_filters(model: nn.Sequential) -> None:
+    """Each convolution's learned weights: one column per filter, one row per input channel."""
+    convs = [(name, m) for name, m in model.named_children() if isinstance(m, nn.Conv2d)]
+    if not convs:
+        return
+    st.markdown("#### Convolution filters (learned weights)")
+    st.caption("Each filter slides over its input maps; red weights add where the input is bright, "
+               "blue ones subtract. Columns are the filters (one per output map), rows the input "
+               "channels they read.")
+    for name, conv in convs:
+        weights = conv.weight.detach().cpu()
+        image, scale = visuals.filter_grid(weights)
+        out_ch, in_ch, k, _ = weights.shape
+        with st.container(border=True):
+            head, legend = st.columns([3, 1])
+            head.markdown(f"**{name} weights · {out_ch} filters of {in_ch}×{k}×{k}**")
+            head.image(image, width=image.shape[1])
+            legend.html(visuals.legend_html(scale))

@@ -1,0 +1,153 @@
+"""Model picker: the bundled pretrained digit model, or any completed run, loaded once per file.
+
+Used by the Draw page and the Layer Explorer::
+
+    picked = pick_model("draw", digits_only=True)   # draws a selectbox, returns a PickedModel
+    picked.model, picked.meta, picked.arch, picked.label, picked.test_acc
+
+The bundled model comes first and is the default, so a page works on first launch. A checkpoint
+that cannot be read shows ``st.error`` and stops the page (never a traceback).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import streamlit as st
+import torch
+from torch import nn
+
+from lenet_core.checkpoints import CheckpointMeta, load_model, pretrained_path, read_checkpoint
+from lenet_core.data import DATASETS
+from lenet_core.errors import LabError
+from lenet_core.models import Architecture, get_architecture
+from lenet_core.paths import db_path, lab_home, runs_dir
+
+BUNDLED = "bundled:digits"
+
+
+@dataclass(frozen=True)
+class ModelOption:
+    key: str  # "bundled:digits" or "run:<id>"
+    label: str
+    path: Path
+    dataset: str
+    arch: str
+    test_acc: float | None
+
+
+@dataclass(frozen=True)
+class PickedModel:
+    option: ModelOption
+    model: nn.Sequential
+    meta: CheckpointMeta
+
+    @property
+    def arch(self) -> Architecture:
+        return get_architecture(self.meta.arch)
+
+    @property
+    def label(self) -> str:
+        return self.option.label
+
+    @property
+    def test_acc(self) -> float | None:
+        return self.option.test_acc
+
+
+def _get(obj, name, default=None):
+    """A field of a dataclass or a dict (runs carry their config either way)."""
+    if isinstance(obj, dict):
+        return obj.get(name, default)
+    return getattr(obj, name, default)
+
+
+def _percent(acc: float | None) -> str:
+    return "test accuracy unknown" if acc is None else f"test accuracy {acc:.1%}"
+
+
+def bundled_option() -> ModelOption | None:
+    path = pretrained_path("digits")
+    if not path.is_file():
+        return None
+    try:
+        meta = _checkpoint_meta(str(path), path.stat().st_mtime)
+    except LabError:
+        return None
+    acc = (meta.get("metrics") or {}).get("test_acc")
+    return ModelOption(BUNDLED, f"Bundled digit model · {meta['arch']} · {_percent(acc)}", path,
+                       meta["dataset"], meta["arch"], acc)
+
+
+@lru_cache(maxsize=16)
+def _checkpoint_meta(path: str, mtime: float) -> dict:
+    # Read once per file version: the page reruns on every stroke and must not reload weights.
+    return read_checkpoint(Path(path))["meta"]
+
+
+def run_options(home: Path, digits_only: bool) -> list[ModelOption]:
+    """Completed runs that have a final checkpoint, newest first (as the run store lists them)."""
+    try:
+        from lenet_core.runs import RunStore
+    except ImportError:  # the run store is optional for this widget: the bundled model suffices
+        return []
+    if not db_path(home).is_file():  # a page that only reads never creates the store
+        return []
+    options = []
+    for run in RunStore(home).list():
+        config = _get(run, "config") or {}
+        dataset, arch = _get(config, "dataset"), _get(config, "arch")
+        info = DATASETS.get(dataset)
+        if _get(run, "status") != "completed" or info is None or (digits_only and not info.is_digits):
+            continue
+        path = runs_dir(home) / str(run.id) / "final.pt"
+        if not path.is_file():
+            continue
+        acc = (_get(run, "summary") or {}).get("test_acc")
+        name = _get(run, "name") or f"run {run.id}"
+        options.append(ModelOption(f"run:{run.id}", f"Run {run.id} · {name} · {arch} · {dataset} · "
+                                   f"{_percent(acc)}", path, dataset, arch, acc))
+    return options
+
+
+def model_options(home: Path | None = None, digits_only: bool = True) -> list[ModelOption]:
+    bundled = bundled_option()
+    return ([bundled] if bundled else []) + run_options(home or lab_home(), digits_only)
+
+
+@st.cache_resource(show_spinner="Loading the model…", max_entries=8)
+def _load(path: str, mtime: float) -> tuple[nn.Sequential, CheckpointMeta]:
+    # mtime is part of the cache key: a checkpoint rewritten in place is loaded again.
+    model, meta = load_model(Path(path))
+    arch = get_architecture(meta.arch)
+    with torch.inference_mode():  # the first pass is slow (allocations): pay it here, not on a stroke
+        model(torch.zeros(1, *arch.input_shape))
+    return model, meta
+
+
+def load_option(option: ModelOption) -> PickedModel:
+    model, meta = _load(str(option.path), option.path.stat().st_mtime)
+    return PickedModel(option, model, meta)
+
+
+def pick_model(key: str, digits_only: bool = True, container=None) -> PickedModel:
+    """A selectbox of the models (bundled first), and the chosen one loaded (cached)."""
+    where = container or st
+    options = model_options(digits_only=digits_only)
+    if not options:
+        where.error("No model is available: the bundled model file lenet_core/pretrained/digits.pt "
+                    "is missing and no training run has completed. Train one with "
+                    "`python -m lenet_core train --dataset mnist-5k`.", icon=":material/error:")
+        st.stop()
+    by_key = {o.key: o for o in options}
+    chosen = where.selectbox("Model", list(by_key), format_func=lambda k: by_key[k].label,
+                             key=f"{key}_model",
+                             help="The bundled model ships with LeNet Lab; completed training runs "
+                             "on a digit dataset appear here too.")
+    try:
+        return load_option(by_key[chosen])
+    except LabError as exc:
+        where.error(f"**This model cannot be loaded.** {exc}", icon=":material/error:")
+        st.stop()
