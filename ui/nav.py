@@ -23,4 +23,7 @@ PAGES = [
     PageInfo("pages/draw.py", "Draw & Classify", ":material/draw:",
              "Draw a digit or upload a picture: the 28×28 image the network sees, its first and "
              "second guess, which strokes drove it, and every layer's output."),
+    PageInfo("pages/explorer.py", "Layer Explorer", ":material/layers:",
+             "Every layer's output for real samples, for any model and saved epoch: per-channel "
+             "statistics, two samples side by side, and one unit taken apart to its weighted sum."),
 ]

@@ -1,0 +1,131 @@
+"""Layer Explorer: every layer's output for real dataset samples, for any model and any saved
+epoch, per-channel statistics, two samples side by side, and one unit taken apart.
+
+Sample choice lives in ui.sample_picker, epochs in ui.epoch_picker, the layer views in
+ui.activations (shared with the Draw page), the unit inspector in ui.unit_inspector.
+"""
+
+import streamlit as st
+
+from lenet_core import data, explore, visuals
+from lenet_core.activations import format_probability, forward_all, top_k
+from lenet_core.errors import LabError
+from lenet_core.models import get_architecture
+from lenet_core.preprocess import to_model_input
+from lenet_core.shapes import layer_label
+from ui.activations import render_layers
+from ui.epoch_picker import pick_epoch
+from ui.models import pick_model
+from ui.sample_picker import pick_pool, pick_sample, pick_source
+from ui.unit_inspector import render_unit_inspector
+
+KEY = "explore"
+
+
+@st.cache_data(max_entries=6, show_spinner="Classifying every sample of the split…")
+def split_predictions(path: str, mtime: float, dataset: str, split: str, _model, arch_name: str,
+                      mean: float, std: float) -> explore.Predictions:
+    # Keyed by the checkpoint file and its mtime: the model object itself is not hashed.
+    images, labels = data.load_split(dataset, split)
+    return explore.predict(_model, get_architecture(arch_name), mean, std, images, labels)
+
+
+def load(dataset: str, split: str):
+    try:
+        return data.load_split(dataset, split)
+    except LabError as exc:
+        st.error(f"**{dataset} {split} cannot be read.** {exc}", icon=":material/error:")
+        st.stop()
+
+
+def show_sample(index: int, caption: str, prefix: str):
+    """The input, its label, the model's guess, and every layer's output; returns what the unit
+    inspector needs, or None (with an error shown) when the index is out of range."""
+    try:
+        pixels, label, class_name = data.sample(dataset, split, index)
+    except LabError as exc:
+        st.error(str(exc), icon=":material/error:")
+        return None
+    image = pixels / 255.0
+    x = to_model_input(image, picked.arch, picked.meta.mean, picked.meta.std)
+    outputs, probabilities = forward_all(picked.model, x)
+    first = top_k(probabilities, picked.meta.classes, k=1)[0]
+    right = picked.meta.classes[first.label] == class_name
+    picture, words = st.columns([1, 2], vertical_alignment="top")
+    picture.image(visuals.pixel_view(image, cell=6), width=168, caption=f"{caption} · #{index:,}")
+    words.markdown(f"**Label:** {class_name}  \n**Prediction:** {first.name} · "
+                   f"{format_probability(first.probability)} confident "
+                   + (":green[right]" if right else ":red[wrong]"))
+    words.altair_chart(visuals.probability_chart(probabilities, picked.meta.classes), width="stretch")
+    render_layers(picked.model, picked.arch, x, prefix, classes=picked.meta.classes,
+                  outputs=outputs, probabilities=probabilities)
+    return x, image, outputs
+
+
+def show_channel_stats(outputs, prefix: str) -> None:
+    with st.expander("Per-channel statistics", icon=":material/functions:"):
+        layer = st.selectbox("Layer", list(outputs), key=f"{prefix}_stats_layer",
+                             format_func=lambda n: layer_label(n, [1, *outputs[n].shape]))
+        threshold = explore.active_threshold(picked.arch, layer)
+        st.dataframe(explore.channel_stats(outputs[layer], threshold), hide_index=True, width="stretch",
+                     column_config={"active": st.column_config.ProgressColumn(
+                         "fraction active", format="percent", min_value=0.0, max_value=1.0,
+                         help=f"Share of values above {threshold:g}")})
+        st.caption(f"Active: above {threshold:g} ("
+                   + ("a sigmoid's midpoint" if threshold else "positive") + ").")
+
+
+st.title("Layer explorer")
+st.caption("Every layer's output for real samples: choose a model (and, for a training run, an "
+           "epoch), a dataset and a sample; compare two samples, or inspect one unit down to its "
+           "weighted sum.")
+
+picked = pick_model(KEY, digits_only=False)
+picked = pick_epoch(picked, KEY)
+st.caption(f"{picked.arch.title} trained on {picked.meta.dataset} · checkpoint after epoch "
+           f"{picked.meta.epoch}" + (f" · test accuracy {picked.meta.metrics['test_acc']:.1%}"
+                                      if "test_acc" in picked.meta.metrics else ""))
+
+dataset, split = pick_source(KEY, picked.meta.dataset)
+images, labels = load(dataset, split)
+mismatch = explore.class_mismatch(picked.meta.classes, data.get_dataset(dataset).classes)
+if mismatch:
+    st.warning(mismatch[0].upper() + mismatch[1:] + ".", icon=":material/warning:")
+
+
+def predictions_for():
+    path = picked.option.path
+    found = split_predictions(str(path), path.stat().st_mtime, dataset, split, picked.model,
+                              picked.meta.arch, picked.meta.mean, picked.meta.std)
+    st.caption(f"The model gets {found.accuracy:.1%} of {dataset} {split} right "
+               f"({int(found.wrong.sum()):,} wrong).")
+    return found
+
+
+members, pool_text = pick_pool(KEY, dataset, labels.numpy(), predictions_for)
+index = pick_sample(KEY, members, pool_text, len(labels))
+compare = st.toggle("Compare with a second sample", key=f"{KEY}_compare")
+
+if compare:
+    st.session_state.setdefault(f"{KEY}_second", explore.step(members, index, +1) if len(members) else 0)
+    second = st.number_input("Second sample index", min_value=0, step=1, key=f"{KEY}_second")
+    left, right = st.columns(2, gap="medium")
+    with left:
+        first_shown = show_sample(index, "sample A", f"{KEY}_a")
+    with right:
+        second_shown = show_sample(int(second), "sample B", f"{KEY}_b")
+    shown = {"sample A": first_shown, "sample B": second_shown}
+    which = st.segmented_control("Inspect a unit of", list(shown), default="sample A",
+                                 key=f"{KEY}_which", required=True)
+    chosen = shown[which]
+else:
+    chosen = show_sample(index, "sample", KEY)
+
+if chosen is None:
+    st.stop()
+x, image, outputs = chosen
+show_channel_stats(outputs, KEY)
+st.subheader("Inspect one unit")
+st.caption("Pick a layer, a map and a position, or click a square of the map: the unit's receptive "
+           "field, what it reads, its weights, the weighted sum and bias, its rule and its value.")
+render_unit_inspector(picked.model, picked.arch, x, image, KEY, outputs=outputs)

@@ -1,0 +1,148 @@
+"""AppTest: the Layer Explorer page — model, dataset, sample, epoch and unit choices, run for real."""
+
+import re
+
+import pytest
+from conftest import open_page
+
+from lenet_core import data
+from lenet_core.activations import forward_all
+from lenet_core.checkpoints import load_model, pretrained_path
+from lenet_core.models import get_architecture
+from lenet_core.preprocess import to_model_input
+
+PAGE = "pages/explorer.py"
+
+
+def texts(at):
+    return [m.value for m in at.markdown]
+
+
+def sample_line(at, n=0):
+    """The n-th "**Label:** ... **Prediction:** ..." block, parsed."""
+    lines = [t for t in texts(at) if t.startswith("**Label:**")]
+    match = re.match(r"\*\*Label:\*\* (.+?)  \n\*\*Prediction:\*\* (.+?) · (.+?) confident :(\w+)\[(\w+)\]",
+                     lines[n])
+    return {"label": match[1], "prediction": match[2], "verdict": match[5]}
+
+
+def shown_index(at):
+    return int(at.number_input(key="explore_index").value)
+
+
+def bundled_outputs(index, split="test"):
+    model, meta = load_model(pretrained_path())
+    arch = get_architecture(meta.arch)
+    pixels, _, _ = data.sample("mnist-5k", split, index)
+    outputs, _ = forward_all(model, to_model_input(pixels / 255.0, arch, meta.mean, meta.std))
+    return outputs
+
+
+def test_opens_on_the_bundled_model_with_the_first_test_sample(lab_home):
+    at = open_page(PAGE)
+    assert not at.exception
+    assert at.selectbox(key="explore_model").value == "bundled:digits"
+    assert at.selectbox(key="explore_dataset").value == "mnist-5k"
+    _, label, _ = data.sample("mnist-5k", "test", 0)
+    assert sample_line(at)["label"] == str(label)
+    # every layer is drawn by the shared widget, labelled from the shape table
+    assert any(t.startswith("**conv1 · 6@28×28**") for t in texts(at))
+    assert any(t.startswith("**fc3 · 10**") for t in texts(at))
+
+
+def test_index_next_previous_and_out_of_range(lab_home):
+    at = open_page(PAGE)
+    at.number_input(key="explore_index").set_value(41).run()
+    assert sample_line(at)["label"] == str(data.sample("mnist-5k", "test", 41)[1])
+    at.button(key="explore_next").click().run()
+    assert shown_index(at) == 42
+    at.number_input(key="explore_index").set_value(0).run()
+    at.button(key="explore_prev").click().run()
+    assert shown_index(at) == 999  # wraps around to the last test sample
+    at.number_input(key="explore_index").set_value(5000).run()
+    assert not at.exception
+    assert any("index 5000 is out of range" in e.value and "(0–999)" in e.value for e in at.error)
+
+
+def test_one_class_pool_steps_through_that_class_only(lab_home):
+    at = open_page(PAGE)
+    at.segmented_control(key="explore_pool").set_value("class").run()
+    at.selectbox(key="explore_class_class").set_value(3).run()
+    for _ in range(3):
+        at.button(key="explore_next").click().run()
+        assert sample_line(at)["label"] == "3"
+    assert any("of 100 samples of class 3" in c.value for c in at.caption)
+    at.button(key="explore_random").click().run()
+    assert sample_line(at)["label"] == "3"
+
+
+def test_misclassified_pool_shows_only_wrong_predictions(lab_home):
+    at = open_page(PAGE)
+    at.segmented_control(key="explore_pool").set_value("misclassified").run()
+    assert not at.exception
+    assert any(re.search(r"The model gets 9\d\.\d% of mnist-5k test right \(\d+ wrong\)", c.value)
+               for c in at.caption)
+    seen = set()
+    for _ in range(3):
+        at.button(key="explore_next").click().run()
+        line = sample_line(at)
+        assert line["verdict"] == "wrong" and line["label"] != line["prediction"]
+        seen.add(shown_index(at))
+    assert len(seen) == 3
+
+
+def test_unit_choice_reproduces_the_forward_pass(lab_home):
+    at = open_page(PAGE)
+    at.number_input(key="explore_index").set_value(7).run()
+    at.selectbox(key="explore_unit_layer").set_value("conv2").run()
+    at.number_input(key="explore_unit_map_conv2").set_value(4).run()
+    at.number_input(key="explore_unit_row_conv2").set_value(2).run()
+    at.number_input(key="explore_unit_col_conv2").set_value(9).run()
+    assert not at.exception
+    metric = at.metric[0]
+    assert metric.label == "conv2[3, 2, 9]"
+    expected = float(bundled_outputs(7)["conv2"][3, 2, 9])
+    assert float(metric.value.replace("−", "-")) == pytest.approx(expected, abs=1e-4)
+    assert any("the same value" in s.value for s in at.success)
+    assert any("sees rows" in c.value for c in at.caption)
+    # a dense unit: all 400 inputs of flatten
+    at.selectbox(key="explore_unit_layer").set_value("fc1").run()
+    at.number_input(key="explore_unit_index_fc1").set_value(17).run()
+    assert at.metric[0].label == "fc1[17]"
+    assert float(at.metric[0].value.replace("−", "-")) == pytest.approx(
+        float(bundled_outputs(7)["fc1"][17]), abs=1e-4)
+    assert any("all 400 values of `flatten`" in t for t in texts(at))
+
+
+def test_two_samples_side_by_side(lab_home):
+    at = open_page(PAGE)
+    at.number_input(key="explore_index").set_value(3).run()
+    at.toggle(key="explore_compare").set_value(True).run()
+    at.number_input(key="explore_second").set_value(250).run()
+    assert not at.exception
+    assert sample_line(at, 0)["label"] == str(data.sample("mnist-5k", "test", 3)[1])
+    assert sample_line(at, 1)["label"] == str(data.sample("mnist-5k", "test", 250)[1])
+    assert sum(t.startswith("**conv1 · 6@28×28**") for t in texts(at)) == 2
+    at.segmented_control(key="explore_which").set_value("sample B").run()
+    at.selectbox(key="explore_unit_layer").set_value("fc3").run()
+    at.number_input(key="explore_unit_index_fc3").set_value(2).run()
+    assert float(at.metric[0].value.replace("−", "-")) == pytest.approx(
+        float(bundled_outputs(250)["fc3"][2]), abs=1e-4)
+
+
+def test_channel_statistics_table(lab_home):
+    at = open_page(PAGE)
+    at.selectbox(key="explore_stats_layer").set_value("pool2").run()
+    frame = at.dataframe[0].value
+    assert list(frame.columns) == ["map", "min", "max", "mean", "active"]
+    assert len(frame) == 16
+    pool2 = bundled_outputs(0)["pool2"]
+    assert frame["max"].iloc[5] == pytest.approx(float(pool2[5].max()), abs=1e-5)
+
+
+def test_an_unavailable_dataset_is_explained(lab_home):
+    at = open_page(PAGE)
+    at.selectbox(key="explore_dataset").set_value("mnist").run()
+    assert not at.exception
+    assert any("MNIST is not available here" in e.value and "datasets --download mnist" in e.value
+               for e in at.error)

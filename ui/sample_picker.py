@@ -1,0 +1,97 @@
+"""Choosing a dataset sample for the Layer Explorer: dataset and split, a pool (all, one class,
+misclassified only), and an index with Previous / Random / Next buttons that step through the pool.
+
+    source = pick_source("explore", default_dataset)          # -> (dataset name, split) or stops
+    index = pick_sample("explore", dataset, split, labels, predictions)
+
+The index is the sample's place in the split (as ``lenet_core.data.sample`` counts it); a typed
+index outside the split is shown as an error by the page, not clamped.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from lenet_core import explore
+from lenet_core.data import AVAILABLE, DATASETS, SPLITS, dataset_availability, get_dataset
+from lenet_core.errors import LabError
+
+
+def pick_source(key: str, default_dataset: str) -> tuple[str, str]:
+    """Dataset and split selectors; an unavailable dataset stops the page with its remedy."""
+    left, right = st.columns([2, 1])
+    names = list(DATASETS)
+    dataset = left.selectbox("Dataset", names, key=f"{key}_dataset",
+                             index=names.index(default_dataset) if default_dataset in names else 0,
+                             format_func=lambda n: DATASETS[n].title)
+    split = right.segmented_control("Split", SPLITS, default="test", key=f"{key}_split", required=True)
+    found = dataset_availability(dataset)
+    if found.state != AVAILABLE:
+        st.error(f"**{found.title} is not available here.** {found.remedy or ''}",
+                 icon=":material/database_off:")
+        st.stop()
+    return dataset, split
+
+
+def _move(key: str, members: np.ndarray, delta: int) -> None:
+    state = st.session_state
+    try:
+        state[f"{key}_index"] = explore.step(members, int(state.get(f"{key}_index", 0)), delta)
+    except LabError as exc:
+        state[f"{key}_notice"] = str(exc)
+
+
+def _random(key: str, members: np.ndarray) -> None:
+    state = st.session_state
+    rng = np.random.default_rng()
+    try:
+        state[f"{key}_index"] = explore.random_member(members, rng, avoid=state.get(f"{key}_index"))
+    except LabError as exc:
+        state[f"{key}_notice"] = str(exc)
+
+
+def pick_pool(key: str, dataset: str, labels: np.ndarray, predictions_for) -> tuple[np.ndarray, str]:
+    """The pool selector: ``(sorted indices, its description)``. ``predictions_for()`` is called
+    only for the misclassified pool (it classifies the whole split)."""
+    classes = get_dataset(dataset).classes
+    left, right = st.columns([2, 1])
+    kind = left.segmented_control("Browse", explore.POOLS, default="all", key=f"{key}_pool", required=True,
+                                  format_func=explore.POOL_TITLES.get)
+    label = None
+    if kind != "all":
+        choices = ([] if kind == "class" else [None]) + list(range(len(classes)))
+        label = right.selectbox("Class", choices, key=f"{key}_class_{kind}",
+                                format_func=lambda c: "any class" if c is None else f"{c} · {classes[c]}")
+    predictions = predictions_for() if kind == "misclassified" else None
+    members = explore.pool(labels, kind, label, predictions)
+    text = explore.describe_pool(kind, len(members), None if label is None else classes[label])
+    return members, text
+
+
+def pick_sample(key: str, members: np.ndarray, pool_text: str, count: int) -> int:
+    """Index input and Previous / Random / Next; returns the chosen index (maybe out of range)."""
+    state = st.session_state
+    state.setdefault(f"{key}_index", int(members[0]) if len(members) else 0)
+    nav = st.columns([2, 1, 1, 1], vertical_alignment="bottom")
+    index = nav[0].number_input(f"Sample index (0–{count - 1:,})", min_value=0, step=1, key=f"{key}_index",
+                                help="The sample's place in the split. Previous and Next step through "
+                                "the chosen pool and wrap around at its ends.")
+    disabled = len(members) == 0
+    nav[1].button("Previous", icon=":material/chevron_left:", key=f"{key}_prev", width="stretch",
+                  on_click=_move, args=(key, members, -1), disabled=disabled)
+    nav[2].button("Random", icon=":material/casino:", key=f"{key}_random", width="stretch",
+                  on_click=_random, args=(key, members), disabled=disabled)
+    nav[3].button("Next", icon=":material/chevron_right:", key=f"{key}_next", width="stretch",
+                  on_click=_move, args=(key, members, +1), disabled=disabled)
+    notice = state.pop(f"{key}_notice", None)
+    if notice:
+        st.warning(notice, icon=":material/info:")
+    place = explore.position(members, int(index))
+    if len(members) == 0:
+        st.warning(f"No sample matches: {pool_text}. Choose another class or pool.", icon=":material/info:")
+    elif place is None:
+        st.caption(f"Sample {int(index):,} is not in this pool ({pool_text}): Previous or Next joins it.")
+    else:
+        st.caption(f"Sample {place:,} of {pool_text}.")
+    return int(index)

@@ -1,0 +1,215 @@
+"""Inspect one unit: the widget shared by the Layer Explorer and the Draw page.
+
+    render_unit_inspector(model, arch, x, image, key_prefix, outputs=None)
+    unit_inspector_expander(model, arch, x, image, key_prefix, outputs=None)  # built when opened
+
+- ``model``/``arch``: the network in eval mode and its Architecture.
+- ``x``: the model's input (1×1×S×S, normalised and padded), ``image``: the 28×28 picture in
+  [0, 1] it was made from (the receptive field is drawn on it).
+- ``outputs``: :func:`lenet_core.activations.forward_all`'s dict, when the page has it already.
+
+Pick a layer, a map and a position with the inputs, or click a square of the large map; the
+widget shows the unit's receptive field on the input, what it reads, its weights, the weighted
+sum and bias, its rule and its value — and the forward pass's own value beside it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+import torch
+from torch import nn
+
+from lenet_core import unit_views, visuals
+from lenet_core.activations import forward_all
+from lenet_core.errors import LabError
+from lenet_core.inspect_unit import INPUT, UnitReport, inspect_unit, partial_sums
+from lenet_core.models import Architecture
+from lenet_core.shapes import layer_label
+
+CELL = 10  # screen pixels per input pixel in the receptive-field picture
+
+
+def render_unit_inspector(model: nn.Sequential, arch: Architecture, x: torch.Tensor, image: np.ndarray,
+                          key_prefix: str, outputs: dict[str, torch.Tensor] | None = None) -> None:
+    if outputs is None:
+        outputs, _ = forward_all(model, x)
+    key = f"{key_prefix}_unit"
+    names = list(outputs)
+    layer = st.selectbox("Layer", names, key=f"{key}_layer",
+                         format_func=lambda n: layer_label(n, [1, *outputs[n].shape]))
+    values = outputs[layer].detach().cpu().numpy()
+    scale = visuals.layer_scales(model, outputs)[layer]
+    pick, chart = st.columns([1, 2], vertical_alignment="top")
+    with pick:
+        unit = _choose_unit(key, layer, values)
+    with chart:
+        _clickable_map(key, layer, values, unit, scale)
+    try:
+        report = inspect_unit(model, arch, x, outputs, layer, unit)
+    except LabError as exc:
+        st.error(str(exc), icon=":material/error:")
+        return
+    _show_report(report, model, x, image, outputs, key)
+
+
+# ---- choosing the unit --------------------------------------------------------------------
+
+def _choose_unit(key: str, layer: str, values: np.ndarray) -> tuple[int, ...]:
+    """Number inputs for (map, row, column) or (unit,); keys are per layer so each layer keeps
+    its own choice and no value is ever outside a widget's range."""
+    if values.ndim == 3:
+        c, h, w = values.shape
+        # Defaults go through session state: a click sets row and column there too, and a
+        # widget given both a default and a state value warns on screen.
+        st.session_state.setdefault(f"{key}_row_{layer}", h // 2)
+        st.session_state.setdefault(f"{key}_col_{layer}", w // 2)
+        channel = st.number_input(f"Map (1–{c})", 1, c, key=f"{key}_map_{layer}",
+                                  help="Numbered as in the layer views above.") - 1
+        y = st.number_input(f"Row (0–{h - 1})", 0, h - 1, key=f"{key}_row_{layer}")
+        x = st.number_input(f"Column (0–{w - 1})", 0, w - 1, key=f"{key}_col_{layer}")
+        return int(channel), int(y), int(x)
+    n = values.shape[0]
+    return (int(st.number_input(f"Unit (0–{n - 1})", 0, n - 1, key=f"{key}_index_{layer}")),)
+
+
+def _on_click(chart_key: str, key: str, layer: str, width: int | None) -> None:
+    # A callback runs before the widgets are drawn again, so it may set their values.
+    unit = unit_views.clicked_unit(st.session_state.get(chart_key))
+    if unit is None:
+        return
+    if width is None:
+        st.session_state[f"{key}_index_{layer}"] = unit
+    else:
+        st.session_state[f"{key}_row_{layer}"], st.session_state[f"{key}_col_{layer}"] = divmod(unit, width)
+
+
+def _clickable_map(key: str, layer: str, values: np.ndarray, unit: tuple[int, ...],
+                   scale: visuals.ColourScale) -> None:
+    if values.ndim == 3:
+        channel, y, x = unit
+        one, flat, width = values[channel], y * values.shape[2] + x, values.shape[2]
+        st.markdown(f"**{layer} map {channel + 1}** · click a square to inspect it")
+    else:
+        one, flat, width = values, unit[0], None
+        st.markdown(f"**{layer}** · click a square to inspect that unit")
+    chart_key = f"{key}_chart_{layer}"
+    st.altair_chart(unit_views.unit_map_chart(one, scale, selected=flat), key=chart_key,
+                    on_select=lambda: _on_click(chart_key, key, layer, width),
+                    selection_mode=unit_views.SELECTION, width="content")
+    st.html(visuals.legend_html(scale))
+
+
+# ---- the report ---------------------------------------------------------------------------
+
+def _show_report(report: UnitReport, model: nn.Sequential, x: torch.Tensor, image: np.ndarray,
+                 outputs: dict[str, torch.Tensor], key: str) -> None:
+    field, reads, sums = st.columns([1, 2, 1.3], gap="medium")
+    with field:
+        st.markdown("**Receptive field**")
+        st.image(unit_views.field_picture(image, report.image_field, CELL), width=28 * CELL)
+        st.caption(_field_caption(report))
+    with reads:
+        _show_inputs(report, model, x, outputs, key)
+    with sums:
+        _show_calculation(report, outputs)
+
+
+def _field_caption(report: UnitReport) -> str:
+    box, field = report.image_field, report.receptive_field
+    text = f"{report.name} sees {box.describe()} of the 28×28 image ({box.height}×{box.width} pixels)"
+    if (field.height, field.width) != (box.height, box.width):
+        text += f"; its full field is {field.height}×{field.width}, part of it zero padding"
+    return text + "."
+
+
+def _source_scale(report: UnitReport, model: nn.Sequential, x: torch.Tensor,
+                  outputs: dict[str, torch.Tensor]) -> visuals.ColourScale:
+    if report.source == INPUT:
+        return visuals.signed_scale(x, "normalised input")
+    return visuals.layer_scales(model, outputs)[report.source]
+
+
+def _show_inputs(report: UnitReport, model, x, outputs, key: str) -> None:
+    source = "the input" if report.source == INPUT else f"`{report.source}`"
+    scale = _source_scale(report, model, x, outputs)
+    if report.module in ("Conv2d", "AvgPool2d", "MaxPool2d"):
+        box = report.source_box
+        st.markdown(f"**Reads** {source}, rows {box.top}–{box.bottom}, columns {box.left}–{box.right}"
+                    + (" (zeros where it reaches the padding)" if min(box.top, box.left) < 0 else ""))
+        titles = {"inputs": "input window x", "weights": "filter weights w", "products": "products w·x"}
+        for name, (picture, pscale) in unit_views.window_pictures(report, scale).items():
+            st.caption(titles[name])
+            st.image(picture, width=picture.shape[1])
+            st.html(visuals.legend_html(pscale, width=140))
+        sums = _partial_sums(report)
+        if sums is not None:
+            st.dataframe(sums, hide_index=True, width="content")
+        _window_numbers(report, key)
+    elif report.module == "Linear":
+        st.markdown(f"**Reads** all {report.inputs.size} values of {source}")
+        for title, values, vscale in (
+                ("inputs x", report.inputs, scale),
+                ("weights w", report.weights, visuals.signed_scale(report.weights, "weights")),
+                ("products w·x", report.inputs * report.weights,
+                 visuals.signed_scale(report.inputs * report.weights, "w·x"))):
+            st.caption(title)
+            st.image(visuals.dense_strip(values, vscale, width=480))
+        st.caption("The inputs that move it most")
+        st.dataframe(unit_views.contributions(report), hide_index=True, width="content")
+    else:
+        where = "" if report.source_box is None else \
+            f" at row {report.source_box.top}, column {report.source_box.left}"
+        st.markdown(f"**Reads** one value of {source}{where}: **{float(report.inputs):.4f}**")
+
+
+def _window_numbers(report: UnitReport, key: str) -> None:
+    """The window's numbers (and the filter's), one input map at a time: what the sum adds up."""
+    patch = report.inputs if report.inputs.ndim == 3 else report.inputs[None]
+    with st.expander("The numbers", icon=":material/pin:"):
+        channel = 0
+        if len(patch) > 1:
+            channel = st.selectbox("Input map", range(len(patch)), format_func=lambda i: str(i + 1),
+                                   key=f"{key}_numbers_{report.layer}")
+        st.caption("input window x")
+        st.dataframe(pd.DataFrame(patch[channel]), width="content")
+        if report.weights is not None:
+            st.caption("filter weights w")
+            st.dataframe(pd.DataFrame(report.weights[channel]), width="content")
+
+
+def _partial_sums(report: UnitReport) -> pd.DataFrame | None:
+    """Σ w·x per input map, when a convolution reads more than one."""
+    sums = partial_sums(report)
+    if sums is None or len(sums) < 2:
+        return None
+    return pd.DataFrame({"input map": np.arange(1, len(sums) + 1), "Σ w·x": sums})
+
+
+def _show_calculation(report: UnitReport, outputs: dict[str, torch.Tensor]) -> None:
+    st.markdown("**Calculation**")
+    st.markdown(f"*{report.rule}*")
+    if report.bias is not None:
+        st.markdown(f"bias b = `{report.bias:.4f}`")
+    for key, value in report.params.items():
+        if key in ("running_mean", "running_var", "gamma", "beta"):
+            st.markdown(f"{key.replace('_', ' ')} = `{value:.4f}`")
+    st.code("\n".join(report.steps), language=None, wrap_lines=True)
+    forward = float(outputs[report.layer][report.unit])
+    st.metric(f"{report.name}", f"{report.value:.4f}")
+    agrees = abs(forward - report.value) <= 1e-5 * max(1.0, abs(forward))
+    (st.success if agrees else st.error)(
+        f"The forward pass gives {forward:.6f}: {'the same value' if agrees else 'a different value'}.",
+        icon=":material/check_circle:" if agrees else ":material/error:")
+
+
+def unit_inspector_expander(model: nn.Sequential, arch: Architecture, x: torch.Tensor, image: np.ndarray,
+                            key_prefix: str, outputs: dict[str, torch.Tensor] | None = None) -> None:
+    """The inspector in an expander that builds its contents only while open: a page that reruns
+    on every stroke (Draw) pays nothing for it until a person opens it."""
+    box = st.expander("Inspect one unit", icon=":material/center_focus_strong:",
+                      key=f"{key_prefix}_unit_open", on_change="rerun")
+    if box.open:
+        with box:
+            render_unit_inspector(model, arch, x, image, key_prefix, outputs=outputs)
