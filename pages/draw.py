@@ -14,6 +14,7 @@ from lenet_core.errors import LabError
 from lenet_core.preprocess import MAX_FILE_BYTES, load_image, mnist_style, to_model_input
 from ui.activations import render_layers
 from ui.models import pick_model
+from ui.unit_inspector import unit_inspector_expander
 
 CANVAS_SIDE = 280  # ten canvas pixels per MNIST pixel
 CELL = CANVAS_SIDE // 28
@@ -119,3 +120,4 @@ st.caption("Every layer's output for this drawing, in order. Colours follow one 
            "shown beside it; the number above each map is its channel.")
 render_layers(picked.model, picked.arch, x, "draw", classes=picked.meta.classes,
               outputs=outputs, probabilities=probabilities)
+unit_inspector_expander(picked.model, picked.arch, x, prepared.image, "draw", outputs=outputs)

@@ -146,3 +146,17 @@ def test_an_unavailable_dataset_is_explained(lab_home):
     assert not at.exception
     assert any("MNIST is not available here" in e.value and "datasets --download mnist" in e.value
                for e in at.error)
+
+
+def test_the_draw_page_inspects_a_unit_of_the_drawing(lab_home):
+    from test_page_draw import SEVEN, draw
+
+    at = draw(open_page("pages/draw.py"), SEVEN)
+    assert not at.exception and not at.metric  # closed: nothing built yet
+    at.session_state["draw_unit_open"] = True  # a person opens the expander
+    at.run()
+    at.selectbox(key="draw_unit_layer").set_value("fc3").run()
+    at.number_input(key="draw_unit_index_fc3").set_value(7).run()
+    assert not at.exception
+    assert at.metric[0].label == "fc3[7]"
+    assert any("the same value" in s.value for s in at.success)
