@@ -31,6 +31,15 @@ def _digit(arch) -> torch.Tensor:
     return pad_to_input(normalise(images[:1], "mnist-5k"), arch)
 
 
+def _setup(arch_name: str):
+    """(arch, model, x, forward_all's outputs) for one real digit."""
+    arch = ARCHITECTURES[arch_name]
+    model = _trained_looking(arch_name)
+    x = _digit(arch)
+    outputs, _ = forward_all(model, x)
+    return arch, model, x, outputs
+
+
 def _units(shape, rng):
     """Corners (padding lives there), the centre, and a few random units of an output shape."""
     if len(shape) == 1:
@@ -42,10 +51,7 @@ def _units(shape, rng):
 
 @pytest.mark.parametrize("arch_name", list(ARCHITECTURES))
 def test_every_unit_kind_reproduces_forward_all(arch_name):
-    arch = ARCHITECTURES[arch_name]
-    model = _trained_looking(arch_name)
-    x = _digit(arch)
-    outputs, _ = forward_all(model, x)
+    arch, model, x, outputs = _setup(arch_name)
     rng = np.random.default_rng(0)
     checked = set()
     for layer, shape in output_shapes(arch).items():
@@ -68,10 +74,7 @@ def test_bundled_model_units_reproduce_forward_all():
 
 
 def test_conv_unit_numbers_add_up_by_hand():
-    arch = ARCHITECTURES["lenet-classic"]
-    model = _trained_looking("lenet-classic")
-    x = _digit(arch)
-    outputs, _ = forward_all(model, x)
+    arch, model, x, outputs = _setup("lenet-classic")
     report = inspect_unit(model, arch, x, outputs, "conv2", (3, 2, 4))
     # conv2 reads pool1's six 14×14 maps through a 5×5 window starting at (2, 4)
     assert report.source == "pool1"
@@ -85,10 +88,7 @@ def test_conv_unit_numbers_add_up_by_hand():
 
 
 def test_padding_reads_zeros_at_the_border():
-    arch = ARCHITECTURES["lenet-classic"]
-    model = _trained_looking("lenet-classic")
-    x = _digit(arch)
-    outputs, _ = forward_all(model, x)
+    arch, model, x, outputs = _setup("lenet-classic")
     report = inspect_unit(model, arch, x, outputs, "conv1", (0, 0, 0))
     assert report.source_box == Box(-2, -2, 2, 2)
     assert np.all(report.inputs[0, :2, :] == 0) and np.all(report.inputs[0, :, :2] == 0)
@@ -105,18 +105,13 @@ def test_receptive_fields_compose_through_conv_and_pool():
     assert receptive_field(classic, "pool2", 4, 4) == Box(14, 14, 29, 29)
     # lenet5 has no padding in conv1: its 32×32 input is the image padded by 2
     assert receptive_field(lenet5, "conv2", 0, 0) == Box(0, 0, 13, 13)
-    model = _trained_looking("lenet5")
-    x = _digit(lenet5)
-    outputs, _ = forward_all(model, x)
+    _, model, x, outputs = _setup("lenet5")
     report = inspect_unit(model, lenet5, x, outputs, "conv2", (0, 0, 0))
     assert report.image_field == Box(0, 0, 11, 11)  # shifted by the padding, clipped to 28×28
 
 
 def test_dense_flatten_pool_and_activation_reports():
-    arch = ARCHITECTURES["lenet-modern"]
-    model = _trained_looking("lenet-modern")
-    x = _digit(arch)
-    outputs, _ = forward_all(model, x)
+    arch, model, x, outputs = _setup("lenet-modern")
     fc1 = inspect_unit(model, arch, x, outputs, "fc1", (5,))
     assert fc1.inputs.shape == (400,) and fc1.weights.shape == (400,)
     assert fc1.receptive_field == Box(0, 0, 27, 27)
@@ -150,9 +145,6 @@ def test_a_28x28_input_is_padded_for_lenet5():
     ("conv9", (0, 0, 0), "has no layer 'conv9'"),
 ])
 def test_out_of_range_units_are_explained(layer, unit, words):
-    arch = ARCHITECTURES["lenet-classic"]
-    model = _trained_looking("lenet-classic")
-    x = _digit(arch)
-    outputs, _ = forward_all(model, x)
+    arch, model, x, outputs = _setup("lenet-classic")
     with pytest.raises(LabError, match=words.replace("(", r"\(").replace(")", r"\)")):
         inspect_unit(model, arch, x, outputs, layer, unit)
