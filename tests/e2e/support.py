@@ -1,0 +1,181 @@
+"""What the real-browser tests share: starting and stopping the app, finding Chromium, waiting.
+
+Playwright is imported here, guarded, so that test modules still import (and then skip, or fail
+under ``CI=true``, from the fixtures) on a machine without it.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+try:
+    from playwright.sync_api import Page, expect, sync_playwright
+except ImportError:  # reported by missing_browser(); the fixtures skip or fail on it
+    Page = expect = sync_playwright = None
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = Path(os.environ.get("LENET_LAB_CHROMIUM", "/usr/bin/chromium"))
+# Without the background-networking flags Chromium keeps calling hosts this closed network refuses.
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+# The first run of a page imports torch and reads datasets: seconds on a busy two-core machine.
+LOAD_TIMEOUT_MS = 90_000
+STEP_TIMEOUT_MS = 30_000
+SERVER_START_TIMEOUT_S = 60
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() in ("true", "1", "yes")
+
+
+def missing_browser() -> str | None:
+    """Why the real-browser tests cannot run here, or None when they can."""
+    if sync_playwright is None:
+        return "Playwright is not installed (pip install -r requirements-dev.txt)"
+    if not os.access(CHROMIUM, os.X_OK):
+        return f"Chromium is not at {CHROMIUM} (apt-get install chromium, or bash scripts/setup.sh --dev)"
+    return None
+
+
+# ---- the app under test ---------------------------------------------------------------------
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class AppServer:
+    """A running ``streamlit run app.py``: its address, its home folder and its log."""
+
+    process: subprocess.Popen
+    url: str
+    home: Path
+    log: Path
+
+    def page_url(self, path: str = "") -> str:
+        return f"{self.url}/{path.lstrip('/')}"
+
+    def log_tail(self, lines: int = 40) -> str:
+        return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+
+    def stop(self) -> None:
+        # Streamlit leads its own process group (start_new_session): end the group, not a name.
+        if self.process.poll() is not None:
+            return
+        os.killpg(self.process.pid, signal.SIGTERM)
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=10)
+
+
+def start_app(home: Path, log: Path) -> AppServer:
+    """Start the dashboard on a free port with ``LENET_LAB_HOME=home``; return once it is healthy."""
+    port = free_port()
+    env = dict(os.environ, LENET_LAB_HOME=str(home))
+    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+               "--server.port", str(port), "--server.address", "127.0.0.1",
+               "--browser.gatherUsageStats", "false"]
+    with log.open("w") as out:
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+                                   start_new_session=True)
+    server = AppServer(process, f"http://127.0.0.1:{port}", home, log)
+    try:
+        wait_healthy(server)
+    except BaseException:
+        server.stop()
+        raise
+    return server
+
+
+def wait_healthy(server: AppServer) -> None:
+    deadline = time.monotonic() + SERVER_START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            raise RuntimeError(f"streamlit exited with {server.process.returncode}:\n{server.log_tail()}")
+        try:
+            with urllib.request.urlopen(server.page_url("_stcore/health"), timeout=2) as reply:
+                if reply.read().strip() == b"ok":
+                    return
+        except OSError:
+            pass  # not listening yet
+        time.sleep(0.1)  # polling a server that is starting, not waiting on the page
+    raise RuntimeError(f"streamlit was not healthy after {SERVER_START_TIMEOUT_S} s:\n{server.log_tail()}")
+
+
+# ---- waiting on the page --------------------------------------------------------------------
+
+def app_root(page: Page):
+    return page.locator('[data-testid="stApp"]')
+
+
+def wait_for_run(page: Page, timeout: float = STEP_TIMEOUT_MS) -> None:
+    """Wait until the script run the last action caused has finished and its output is on screen.
+
+    ``data-test-script-state`` goes initial → running → notRunning; only "notRunning" means that
+    every element of this run has been drawn (earlier, lines below a changed one can be stale).
+    """
+    expect(app_root(page)).to_have_attribute("data-test-script-state", "notRunning", timeout=timeout)
+
+
+def open_app(page: Page, server: AppServer, path: str = "") -> None:
+    """Open a page of the app and wait for its first run to finish."""
+    page.goto(server.page_url(path))
+    wait_for_run(page, timeout=LOAD_TIMEOUT_MS)
+    assert_no_exception(page)
+
+
+def heading(page: Page, text: str):
+    return page.get_by_role("heading", name=text, exact=True, level=1)
+
+
+def go_to(page: Page, link: str, title: str) -> None:
+    """Open a page the way a user does, by its link in the sidebar, and wait until it is drawn.
+
+    The new page's title appears only once its own run has started, so "notRunning" after it
+    is that run's end, not the previous page's.
+    """
+    page.get_by_test_id("stSidebarNav").get_by_role("link", name=link, exact=True).click()
+    expect(heading(page, title)).to_be_visible(timeout=LOAD_TIMEOUT_MS)
+    wait_for_run(page, timeout=LOAD_TIMEOUT_MS)
+    assert_no_exception(page)
+
+
+def assert_no_exception(page: Page) -> None:
+    """No exception box and no traceback text anywhere on the page."""
+    expect(page.get_by_test_id("stException")).to_have_count(0)
+    expect(page.locator("body")).not_to_contain_text("Traceback")
+
+
+def save_page(page: Page, stem: Path) -> list[Path]:
+    """Screenshot (the whole page, not just the window) and HTML of ``page``, as ``stem``.png/.html.
+
+    Streamlit scrolls inside ``stMain``, so a "full page" screenshot stops at the window: the
+    window is made as tall as the content for the shot, then put back.
+    """
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    html = stem.with_suffix(".html")
+    html.write_text(page.content())
+    shot = stem.with_suffix(".png")
+    size = page.viewport_size
+    height = page.evaluate("() => document.querySelector('[data-testid=stMain]')?.scrollHeight || 0")
+    if size and height > size["height"]:
+        page.set_viewport_size({"width": size["width"], "height": min(int(height), 12_000)})
+    try:
+        page.screenshot(path=shot, full_page=True)
+    finally:
+        if size:
+            page.set_viewport_size(size)
+    return [shot, html]

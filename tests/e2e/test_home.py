@@ -1,0 +1,33 @@
+"""Journey: the home page loads cleanly and every page it links to opens."""
+
+import re
+
+from ui.nav import PAGES
+
+from .support import assert_no_exception, expect, heading, open_app, wait_for_run
+
+
+def test_home_loads_and_every_page_link_opens(page, app_server):
+    open_app(page, app_server)
+    expect(heading(page, "LeNet Lab")).to_be_visible()
+    expect(page.get_by_text("Compute device")).to_be_visible()
+
+    main = page.get_by_test_id("stMain")
+    for info in PAGES[1:]:
+        main.get_by_role("link", name=info.title).click()
+        # The new page's first heading replaces the home title once its own run has started.
+        expect(page.locator("h1").first).not_to_have_text("LeNet Lab")
+        wait_for_run(page)
+        assert_no_exception(page)
+        expect(page).to_have_url(re.compile(rf"/{re.escape(_url_path(info.path))}/?$"))
+        expect(page.get_by_test_id("stSidebarNav").get_by_role("link", name=info.title)).to_have_attribute(
+            "aria-current", "page")
+
+        page.get_by_test_id("stSidebarNav").get_by_role("link", name="Home", exact=True).click()
+        expect(heading(page, "LeNet Lab")).to_be_visible()
+        wait_for_run(page)
+
+
+def _url_path(script: str) -> str:
+    """Streamlit's default URL for a page: its file name without the extension."""
+    return script.rsplit("/", 1)[-1].removesuffix(".py")
