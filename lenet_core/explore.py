@@ -181,3 +181,19 @@ def channel_stats(values: torch.Tensor | np.ndarray, threshold: float = 0.0) -> 
         "mean": flat.mean(axis=1),
         "active": (flat > threshold).mean(axis=1),
     })
+
+
+# ---- one sample across a run's epochs -----------------------------------------------------
+
+@torch.inference_mode()
+def epoch_trace(models: list[tuple[int, nn.Module]], x: torch.Tensor, label: int) -> pd.DataFrame:
+    """How one input fared at each saved epoch: the guess, its probability, and the probability
+    of the true class. ``x`` is the model input (every checkpoint of a run shares architecture
+    and normalisation)."""
+    rows = []
+    for epoch, model in models:
+        device = next(model.parameters()).device
+        p = torch.softmax(model(x.to(device)), dim=1)[0].cpu()
+        rows.append({"epoch": epoch, "guess": int(p.argmax()), "confidence": float(p.max()),
+                     "p_label": float(p[label])})
+    return pd.DataFrame(rows, columns=["epoch", "guess", "confidence", "p_label"])

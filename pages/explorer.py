@@ -14,7 +14,7 @@ from lenet_core.models import get_architecture
 from lenet_core.preprocess import to_model_input
 from lenet_core.shapes import layer_label
 from ui.activations import render_layers
-from ui.epoch_picker import pick_epoch
+from ui.epoch_picker import epoch_models, pick_epoch
 from ui.models import pick_model
 from ui.sample_picker import pick_pool, pick_sample, pick_source
 from ui.unit_inspector import render_unit_inspector
@@ -57,9 +57,26 @@ def show_sample(index: int, caption: str, prefix: str):
                    f"{format_probability(first.probability)} confident "
                    + (":green[right]" if right else ":red[wrong]"))
     words.altair_chart(visuals.probability_chart(probabilities, picked.meta.classes), width="stretch")
+    show_epoch_trace(x, label)
     render_layers(picked.model, picked.arch, x, prefix, classes=picked.meta.classes,
                   outputs=outputs, probabilities=probabilities)
     return x, image, outputs
+
+
+def show_epoch_trace(x, label: int) -> None:
+    """For a run: this sample's guess at every saved epoch, the epoch on the slider marked."""
+    models = epoch_models(run_pick.option)
+    if len(models) < 2:
+        return
+    trace = explore.epoch_trace(models, x, label)
+    trace["guess"] = [picked.meta.classes[g] for g in trace["guess"]]
+    trace["shown"] = ["◀" if e == picked.meta.epoch else "" for e in trace["epoch"]]
+    with st.expander("This sample at each saved epoch", icon=":material/timeline:"):
+        percent = {"format": "percent", "min_value": 0.0, "max_value": 1.0}
+        st.dataframe(trace, hide_index=True, width="stretch", column_config={
+            "confidence": st.column_config.ProgressColumn("confidence", **percent),
+            "p_label": st.column_config.ProgressColumn("probability of the label", **percent),
+            "shown": st.column_config.TextColumn("", width="small")})
 
 
 def show_channel_stats(outputs, prefix: str) -> None:
@@ -80,8 +97,8 @@ st.caption("Every layer's output for real samples: choose a model (and, for a tr
            "epoch), a dataset and a sample; compare two samples, or inspect one unit down to its "
            "weighted sum.")
 
-picked = pick_model(KEY, digits_only=False)
-picked = pick_epoch(picked, KEY)
+run_pick = pick_model(KEY, digits_only=False)
+picked = pick_epoch(run_pick, KEY)
 st.caption(f"{picked.arch.title} trained on {picked.meta.dataset} · checkpoint after epoch "
            f"{picked.meta.epoch}" + (f" · test accuracy {picked.meta.metrics['test_acc']:.1%}"
                                       if "test_acc" in picked.meta.metrics else ""))

@@ -120,3 +120,16 @@ def test_model_inputs_use_the_models_own_normalisation_and_padding(mnist_test):
     assert float(x[0, 0, 2, 2]) == pytest.approx((images[0, 0, 0].item() / 255 - 0.5) / 0.25)
     model = build_model(arch).eval()
     assert explore.predict(model, arch, 0.5, 0.25, images[:5], torch.zeros(5)).predicted.shape == (5,)
+
+
+def test_epoch_trace_follows_each_checkpoint(bundled, mnist_test):
+    model, meta, arch = bundled
+    images, labels = mnist_test
+    x = to_model_input(images[3].numpy() / 255.0, arch, meta.mean, meta.std)
+    untrained = build_model(arch).eval()
+    trace = explore.epoch_trace([(1, untrained), (8, model)], x, int(labels[3]))
+    assert list(trace["epoch"]) == [1, 8]
+    _, probabilities = forward_all(model, x)
+    assert trace.loc[1, "guess"] == int(probabilities.argmax())
+    assert trace.loc[1, "p_label"] == pytest.approx(float(probabilities[int(labels[3])]), abs=1e-6)
+    assert trace.loc[1, "p_label"] > trace.loc[0, "p_label"]  # the trained model is surer of the truth

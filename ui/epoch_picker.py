@@ -13,6 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import streamlit as st
+from torch import nn
 
 from lenet_core.paths import lab_home
 from ui.models import ModelOption, PickedModel, load_option
@@ -54,3 +55,10 @@ def pick_epoch(picked: PickedModel, key: str, container=None) -> PickedModel:
                                 help="The run's checkpoint after this many epochs: slide to watch the "
                                 "feature maps form as training went on.")
     return load_option(dict(options)[epoch])
+
+
+def epoch_models(option: ModelOption) -> list[tuple[int, nn.Module]]:
+    """Every epoch checkpoint of a run, loaded (through the shared cache): ``[(epoch, model)]``."""
+    if run_id_of(option) is None:
+        return []
+    return [(epoch, load_option(o).model) for epoch, o in epoch_options(option)]
