@@ -8,6 +8,7 @@ fail instead, so that CI never passes without having run them.
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from .support import (
     ARTIFACTS,
     CHROMIUM,
     CHROMIUM_ARGS,
+    MEASUREMENTS,
     STEP_TIMEOUT_MS,
     expect,
     in_ci,
@@ -56,9 +58,7 @@ def browser():
         chromium.close()
 
 
-@pytest.fixture(scope="module")
-def app_server(tmp_path_factory):
-    """``streamlit run app.py`` for this module's tests, with an empty home folder of its own."""
+def _serve(tmp_path_factory):
     folder = tmp_path_factory.mktemp("e2e-app")
     home = folder / "lab"
     home.mkdir()
@@ -67,8 +67,22 @@ def app_server(tmp_path_factory):
     server.stop()
 
 
+@pytest.fixture(scope="session")
+def app_server(browser, tmp_path_factory):
+    """``streamlit run app.py`` with an empty home folder, shared by the journeys that change
+    nothing on disk (each test still gets its own browser session)."""
+    yield from _serve(tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def fresh_app_server(browser, tmp_path_factory):
+    """A server and home folder of this module's own: for journeys that save something (a run),
+    or that need a server nothing has visited yet."""
+    yield from _serve(tmp_path_factory)
+
+
 @pytest.fixture
-def page(browser, app_server):
+def page(browser):
     """A fresh browser context and page (no cookies, no session state shared between tests)."""
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     context.set_default_timeout(STEP_TIMEOUT_MS)
@@ -79,17 +93,26 @@ def page(browser, app_server):
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item, call):
-    """On a failure, keep what the browser showed: ``test-artifacts/<test>.png`` and ``.html``."""
+    """On a failure, keep what the browser showed: ``test-artifacts/<test>.png`` and ``.html``
+    (for every test, passed too, with ``LENET_LAB_E2E_SHOTS=1``), and the server's last log lines."""
     report = yield
     page = item.funcargs.get("page") if hasattr(item, "funcargs") else None
-    if report.failed and report.when == "call" and page is not None and not page.is_closed():
+    wanted = report.failed or os.environ.get("LENET_LAB_E2E_SHOTS") == "1"
+    if report.when == "call" and wanted and page is not None and not page.is_closed():
         stem = ARTIFACTS / re.sub(r"[^\w-]+", "_", item.nodeid.removeprefix("tests/e2e/"))
         try:
             saved = save_page(page, stem)
             report.sections.append(("e2e artefacts", "\n".join(map(str, saved))))
         except Exception as exc:  # a crashed page must not hide the test's own failure
             report.sections.append(("e2e artefacts", f"could not save them: {exc}"))
-        server = item.funcargs.get("app_server")
-        if server is not None:
-            report.sections.append(("streamlit log (last lines)", server.log_tail()))
+        for server in (item.funcargs.get("app_server"), item.funcargs.get("fresh_app_server")):
+            if report.failed and server is not None:
+                report.sections.append(("streamlit log (last lines)", server.log_tail()))
     return report
+
+
+def pytest_terminal_summary(terminalreporter):
+    if MEASUREMENTS:
+        terminalreporter.section("e2e measurements")
+        for line in MEASUREMENTS:
+            terminalreporter.write_line(line)

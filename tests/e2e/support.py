@@ -31,6 +31,8 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
 LOAD_TIMEOUT_MS = 90_000
 STEP_TIMEOUT_MS = 30_000
 SERVER_START_TIMEOUT_S = 60
+# Figures the tests measured (e.g. drawing latency): the terminal summary prints them.
+MEASUREMENTS: list[str] = []
 
 
 def in_ci() -> bool:

@@ -10,9 +10,9 @@ from .support import expect, heading, open_app
     "Streamlit treats the pages/ folder as old-style auto-discovered pages until app.py has run "
     "once: the first visit to /shapes runs pages/shapes.py alone (sidebar lists app, draw, home, "
     "shapes; no wide layout). Renaming the folder (e.g. to views/) fixes it; then drop this mark."))
-def test_first_visit_by_direct_url_runs_inside_the_app(page, app_server):
+def test_first_visit_by_direct_url_runs_inside_the_app(page, fresh_app_server):
     # This module's server is fresh: nothing has run app.py yet.
-    open_app(page, app_server, "shapes")
+    open_app(page, fresh_app_server, "shapes")
     expect(heading(page, "Layer shapes")).to_be_visible()
     nav = page.get_by_test_id("stSidebarNav")
     expect(nav.get_by_role("link", name="Layer Shapes", exact=True)).to_be_visible(timeout=5_000)
