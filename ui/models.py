@@ -23,7 +23,8 @@ from lenet_core.checkpoints import CheckpointMeta, load_model, pretrained_path, 
 from lenet_core.data import DATASETS
 from lenet_core.errors import LabError
 from lenet_core.models import Architecture, get_architecture
-from lenet_core.paths import db_path, lab_home, runs_dir
+from lenet_core.paths import db_path, lab_home
+from lenet_core.runs import RunStore, checkpoint_paths, run_dir
 
 BUNDLED = "bundled:digits"
 
@@ -57,13 +58,6 @@ class PickedModel:
         return self.option.test_acc
 
 
-def _get(obj, name, default=None):
-    """A field of a dataclass or a dict (runs carry their config either way)."""
-    if isinstance(obj, dict):
-        return obj.get(name, default)
-    return getattr(obj, name, default)
-
-
 def _percent(acc: float | None) -> str:
     return "test accuracy unknown" if acc is None else f"test accuracy {acc:.1%}"
 
@@ -87,34 +81,39 @@ def _checkpoint_meta(path: str, mtime: float) -> dict:
     return read_checkpoint(Path(path))["meta"]
 
 
-def run_options(home: Path, digits_only: bool) -> list[ModelOption]:
-    """Completed runs that have a final checkpoint, newest first (as the run store lists them)."""
-    try:
-        from lenet_core.runs import RunStore
-    except ImportError:  # the run store is optional for this widget: the bundled model suffices
-        return []
+def run_options(home: Path, digits_only: bool, any_status: bool = False) -> list[ModelOption]:
+    """Completed runs that have a final checkpoint, newest first (as the run store lists them).
+
+    ``any_status`` (the explorer's epoch slider) lists running, stopped and failed runs too, each
+    pointing at its newest checkpoint, which may not exist yet (the picker then says so).
+    """
     if not db_path(home).is_file():  # a page that only reads never creates the store
         return []
     options = []
     for run in RunStore(home).list():
-        config = _get(run, "config") or {}
-        dataset, arch = _get(config, "dataset"), _get(config, "arch")
-        info = DATASETS.get(dataset)
-        if _get(run, "status") != "completed" or info is None or (digits_only and not info.is_digits):
+        info = DATASETS.get(run.config.dataset)
+        if info is None or (digits_only and not info.is_digits):
             continue
-        path = runs_dir(home) / str(run.id) / "final.pt"
+        if run.status != "completed" and not any_status:
+            continue
+        path = run_dir(run.id, home) / "final.pt"
         if not path.is_file():
-            continue
-        acc = (_get(run, "summary") or {}).get("test_acc")
-        name = _get(run, "name") or f"run {run.id}"
-        options.append(ModelOption(f"run:{run.id}", f"Run {run.id} · {name} · {arch} · {dataset} · "
-                                   f"{_percent(acc)}", path, dataset, arch, acc))
+            if not any_status:
+                continue
+            saved = checkpoint_paths(run.id, home)
+            path = saved[-1][1] if saved else path
+        acc = run.summary.get("test_acc")
+        status = "" if run.status == "completed" else f" · {run.status}"
+        label = (f"Run {run.name}{status} · {run.config.arch} · {run.config.dataset} · {_percent(acc)}"
+                 f" · {run.id}")
+        options.append(ModelOption(f"run:{run.id}", label, path, run.config.dataset, run.config.arch, acc))
     return options
 
 
-def model_options(home: Path | None = None, digits_only: bool = True) -> list[ModelOption]:
+def model_options(home: Path | None = None, digits_only: bool = True,
+                  any_status: bool = False) -> list[ModelOption]:
     bundled = bundled_option()
-    return ([bundled] if bundled else []) + run_options(home or lab_home(), digits_only)
+    return ([bundled] if bundled else []) + run_options(home or lab_home(), digits_only, any_status)
 
 
 @st.cache_resource(show_spinner="Loading the model…", max_entries=8)
@@ -132,10 +131,12 @@ def load_option(option: ModelOption) -> PickedModel:
     return PickedModel(option, model, meta)
 
 
-def pick_model(key: str, digits_only: bool = True, container=None) -> PickedModel:
-    """A selectbox of the models (bundled first), and the chosen one loaded (cached)."""
+def pick_model(key: str, digits_only: bool = True, container=None, any_status: bool = False) -> PickedModel:
+    """A selectbox of the models (bundled first), and the chosen one loaded (cached).
+
+    ``any_status`` lists unfinished runs too (see :func:`run_options`)."""
     where = container or st
-    options = model_options(digits_only=digits_only)
+    options = model_options(digits_only=digits_only, any_status=any_status)
     if not options:
         where.error("No model is available: the bundled model file lenet_core/pretrained/digits.pt "
                     "is missing and no training run has completed. Train one with "
@@ -146,6 +147,11 @@ def pick_model(key: str, digits_only: bool = True, container=None) -> PickedMode
                              key=f"{key}_model",
                              help="The bundled model ships with LeNet Lab; completed training runs "
                              "on a digit dataset appear here too.")
+    if not by_key[chosen].path.is_file():  # only listed with any_status
+        where.error(f"**{by_key[chosen].label.split(' · ')[0]} has no checkpoint yet.** A run saves one "
+                    "at the end of each epoch: wait for its first epoch to finish, or choose another "
+                    "model.", icon=":material/hourglass_empty:")
+        st.stop()
     try:
         return load_option(by_key[chosen])
     except LabError as exc:
