@@ -15,21 +15,16 @@ import pandas as pd
 import torch
 from torch import nn
 
+from lenet_core.checkpoints import CheckpointMeta
 from lenet_core.errors import LabError
-from lenet_core.models import Architecture, pad_to_input
+from lenet_core.models import Architecture
+from lenet_core.train import evaluate
 
 POOLS = ("all", "class", "misclassified")
 POOL_TITLES = {"all": "All samples", "class": "One class", "misclassified": "Misclassified only"}
 
 
 # ---- predictions --------------------------------------------------------------------------
-
-def model_inputs(images: torch.Tensor, arch: Architecture, mean: float, std: float) -> torch.Tensor:
-    """uint8 N×28×28 -> the N×1×S×S float tensor the model takes: the model's own normalisation
-    (from its checkpoint, which may differ from the dataset's), then lenet5's padding."""
-    x = images.to(torch.float32).div(255.0).unsqueeze(1)
-    return pad_to_input((x - mean) / std, arch)
-
 
 @dataclass(frozen=True)
 class Predictions:
@@ -48,22 +43,17 @@ class Predictions:
         return float((~self.wrong).mean()) if len(self.labels) else 0.0
 
 
-@torch.inference_mode()
-def predict(model: nn.Module, arch: Architecture, mean: float, std: float, images: torch.Tensor,
-            labels: torch.Tensor, batch_size: int = 1024) -> Predictions:
-    """Classify a whole split in batches (10,000 test images take well under a second)."""
-    device = next(model.parameters()).device
-    predicted, confidence = [], []
-    for start in range(0, len(images), batch_size):
-        x = model_inputs(images[start:start + batch_size], arch, mean, std).to(device)
-        p = torch.softmax(model(x), dim=1)
-        best = p.max(dim=1)
-        predicted.append(best.indices.cpu())
-        confidence.append(best.values.cpu())
-    if not predicted:
-        return Predictions(np.zeros(0, np.int64), np.zeros(0, np.float32), np.zeros(0, np.int64))
-    return Predictions(torch.cat(predicted).numpy().astype(np.int64),
-                       torch.cat(confidence).numpy().astype(np.float32),
+def predict(model: nn.Module, meta: CheckpointMeta, images: torch.Tensor, labels: torch.Tensor
+            ) -> Predictions:
+    """Classify a whole split with the training engine's own evaluation pass.
+
+    The inputs are normalised as the model was trained (its checkpoint's dataset), whichever
+    dataset the images come from, and padded for its architecture.
+    """
+    result = evaluate(model, images, labels, dataset=meta.dataset, arch=meta.arch,
+                      num_classes=len(meta.classes))
+    return Predictions(result.predictions.numpy().astype(np.int64),
+                       result.confidences.numpy().astype(np.float32),
                        np.asarray(labels, dtype=np.int64))
 
 

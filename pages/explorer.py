@@ -10,7 +10,6 @@ import streamlit as st
 from lenet_core import data, explore, visuals
 from lenet_core.activations import format_probability, forward_all, top_k
 from lenet_core.errors import LabError
-from lenet_core.models import get_architecture
 from lenet_core.preprocess import to_model_input
 from lenet_core.shapes import layer_label
 from ui.activations import render_layers
@@ -23,11 +22,11 @@ KEY = "explore"
 
 
 @st.cache_data(max_entries=6, show_spinner="Classifying every sample of the split…")
-def split_predictions(path: str, mtime: float, dataset: str, split: str, _model, arch_name: str,
-                      mean: float, std: float) -> explore.Predictions:
+def split_predictions(path: str, mtime: float, dataset: str, split: str, _model, _meta
+                      ) -> explore.Predictions:
     # Keyed by the checkpoint file and its mtime: the model object itself is not hashed.
     images, labels = data.load_split(dataset, split)
-    return explore.predict(_model, get_architecture(arch_name), mean, std, images, labels)
+    return explore.predict(_model, _meta, images, labels)
 
 
 def load(dataset: str, split: str):
@@ -97,7 +96,7 @@ st.caption("Every layer's output for real samples: choose a model (and, for a tr
            "epoch), a dataset and a sample; compare two samples, or inspect one unit down to its "
            "weighted sum.")
 
-run_pick = pick_model(KEY, digits_only=False)
+run_pick = pick_model(KEY, digits_only=False, any_status=True)
 picked = pick_epoch(run_pick, KEY)
 st.caption(f"{picked.arch.title} trained on {picked.meta.dataset} · checkpoint after epoch "
            f"{picked.meta.epoch}" + (f" · test accuracy {picked.meta.metrics['test_acc']:.1%}"
@@ -112,8 +111,7 @@ if mismatch:
 
 def predictions_for():
     path = picked.option.path
-    found = split_predictions(str(path), path.stat().st_mtime, dataset, split, picked.model,
-                              picked.meta.arch, picked.meta.mean, picked.meta.std)
+    found = split_predictions(str(path), path.stat().st_mtime, dataset, split, picked.model, picked.meta)
     st.caption(f"The model gets {found.accuracy:.1%} of {dataset} {split} right "
                f"({int(found.wrong.sum()):,} wrong).")
     return found

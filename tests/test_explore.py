@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from lenet_core import explore
+from lenet_core import data, explore
 from lenet_core.activations import forward_all
 from lenet_core.checkpoints import load_model, pretrained_path
 from lenet_core.data import get_dataset, load_split
@@ -27,7 +27,7 @@ def mnist_test():
 def test_predictions_match_one_by_one_forward_passes(bundled, mnist_test):
     model, meta, arch = bundled
     images, labels = mnist_test
-    preds = explore.predict(model, arch, meta.mean, meta.std, images, labels, batch_size=300)
+    preds = explore.predict(model, meta, images, labels)
     assert len(preds.predicted) == len(labels) == 1000
     assert 0.9 < preds.accuracy <= 1.0  # the bundled digit model reads these digits well
     for index in (0, 517, 999):  # the same input the Draw page builds, one image at a time
@@ -40,7 +40,7 @@ def test_predictions_match_one_by_one_forward_passes(bundled, mnist_test):
 def test_misclassified_pool_holds_exactly_the_wrong_answers(bundled, mnist_test):
     model, meta, arch = bundled
     images, labels = mnist_test
-    preds = explore.predict(model, arch, meta.mean, meta.std, images, labels)
+    preds = explore.predict(model, meta, images, labels)
     wrong = explore.pool(labels.numpy(), "misclassified", predictions=preds)
     assert len(wrong) == int((preds.predicted != labels.numpy()).sum()) > 0
     assert all(preds.predicted[i] != int(labels[i]) for i in wrong)
@@ -111,15 +111,16 @@ def test_active_threshold_follows_the_last_activation():
     assert explore.active_threshold(modern, "pool1") == 0.0
 
 
-def test_model_inputs_use_the_models_own_normalisation_and_padding(mnist_test):
-    images, _ = mnist_test
-    arch = ARCHITECTURES["lenet5"]
-    x = explore.model_inputs(images[:2], arch, 0.5, 0.25)
-    assert x.shape == (2, 1, 32, 32)
-    assert float(x[0, 0, 0, 0]) == 0.0  # padding is zero, after normalisation
-    assert float(x[0, 0, 2, 2]) == pytest.approx((images[0, 0, 0].item() / 255 - 0.5) / 0.25)
-    model = build_model(arch).eval()
-    assert explore.predict(model, arch, 0.5, 0.25, images[:5], torch.zeros(5)).predicted.shape == (5,)
+def test_predictions_use_the_models_normalisation_on_another_dataset(bundled):
+    if data.dataset_availability("fashion-mnist").state != data.AVAILABLE:
+        pytest.skip("Fashion-MNIST is not installed here")
+    model, meta, arch = bundled
+    images, labels = load_split("fashion-mnist", "test")
+    preds = explore.predict(model, meta, images[:50], labels[:50])
+    for index in (0, 49):  # a digit model on clothes: normalised as its digits were
+        x = to_model_input(images[index].numpy() / 255.0, arch, meta.mean, meta.std)
+        _, probabilities = forward_all(model, x)
+        assert preds.predicted[index] == int(probabilities.argmax())
 
 
 def test_epoch_trace_follows_each_checkpoint(bundled, mnist_test):

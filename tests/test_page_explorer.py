@@ -160,3 +160,38 @@ def test_the_draw_page_inspects_a_unit_of_the_drawing(lab_home):
     assert not at.exception
     assert at.metric[0].label == "fc3[7]"
     assert any("the same value" in s.value for s in at.success)
+
+
+def test_epoch_slider_over_a_real_run_and_a_run_without_checkpoints(lab_home):
+    from lenet_core.config import TrainConfig
+    from lenet_core.runs import RunStore, checkpoint_paths, execute
+
+    store = RunStore(lab_home)
+    tiny = TrainConfig(dataset="mnist-5k", arch="lenet-classic", epochs=2, device="cpu", train_subset=512)
+    run = store.create(tiny, name="tiny")
+    execute(run.id, home=lab_home)  # the engine's own loop, in this process: 2 epochs of 512 digits
+    waiting = store.create(tiny, name="waiting")  # queued, never started: no checkpoint
+    at = open_page(PAGE)
+    at.selectbox(key="explore_model").set_value(f"run:{run.id}").run()
+    assert not at.exception
+    slider = at.select_slider(key=f"explore_epoch_{run.id}")
+    assert slider.value == 2  # the last epoch by default
+    assert any("checkpoint after epoch 2" in c.value for c in at.caption)
+    slider.set_value(1).run()
+    assert not at.exception
+    assert any("checkpoint after epoch 1" in c.value for c in at.caption)
+    # the unit inspector reads the epoch-1 weights: its value is epoch 1's forward pass
+    epoch1 = dict(checkpoint_paths(run.id, lab_home))[1]
+    model, meta = load_model(epoch1)
+    pixels, _, _ = data.sample("mnist-5k", "test", 0)
+    x = to_model_input(pixels / 255.0, get_architecture(meta.arch), meta.mean, meta.std)
+    outputs, _ = forward_all(model, x)
+    assert at.metric[0].label == "conv1[0, 14, 14]"
+    assert float(at.metric[0].value.replace("−", "-")) == pytest.approx(float(outputs["conv1"][0, 14, 14]),
+                                                                       abs=1e-4)
+    trace = next(d.value for d in at.dataframe if "p_label" in d.value.columns)
+    assert list(trace["epoch"]) == [1, 2] and list(trace["shown"]) == ["◀", ""]
+
+    at.selectbox(key="explore_model").set_value(f"run:{waiting.id}").run()
+    assert not at.exception
+    assert any("has no checkpoint yet" in e.value for e in at.error)

@@ -16,6 +16,7 @@ import streamlit as st
 from torch import nn
 
 from lenet_core.paths import lab_home
+from lenet_core.runs import checkpoint_paths
 from ui.models import ModelOption, PickedModel, load_option
 
 RUN_PREFIX = "run:"
@@ -27,13 +28,13 @@ def run_id_of(option: ModelOption) -> str | None:
 
 def epoch_options(option: ModelOption, home: Path | None = None) -> list[tuple[int, ModelOption]]:
     """``[(epoch, option)]`` for each checkpoint the run saved, in epoch order."""
-    from lenet_core.runs import RunStore  # the run store appears only with runs to choose
-
-    run_id = run_id_of(option)
-    checkpoints = RunStore(home or lab_home()).checkpoint_paths(run_id)
-    return [(int(epoch), ModelOption(f"{option.key}:epoch:{epoch}", f"{option.label} · epoch {epoch}",
-                                     Path(path), option.dataset, option.arch, None))
-            for epoch, path in checkpoints]
+    by_epoch: dict[int, Path] = {}
+    for epoch, path in checkpoint_paths(run_id_of(option), home or lab_home()):
+        # final.pt (and a stopped run's last.pt) repeat the last epoch's number: keep one per epoch
+        by_epoch.setdefault(int(epoch), Path(path))
+    return [(epoch, ModelOption(f"{option.key}:epoch:{epoch}", f"{option.label} · epoch {epoch}",
+                                path, option.dataset, option.arch, None))
+            for epoch, path in sorted(by_epoch.items())]
 
 
 def pick_epoch(picked: PickedModel, key: str, container=None) -> PickedModel:
