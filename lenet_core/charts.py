@@ -41,8 +41,9 @@ def shapes_chart(rows: pd.DataFrame) -> alt.Chart:
 
 # ---- training -------------------------------------------------------------------------------
 # Metrics arrive in the run store's long format: one row per (run_id, step, epoch, name, value,
-# wall_time). ``epoch`` is fractional for the in-epoch train points (as the tutorial plots them:
-# epoch + (i + 1) / batches) and whole for the end-of-epoch test accuracy.
+# wall_time); wall_time counts seconds since the run began. ``epoch`` is fractional for the
+# in-epoch train points (as the tutorial plots them: epoch + (i + 1) / batches) and whole for the
+# end-of-epoch test accuracy.
 
 CURVE_NAMES = {"train_loss": "train loss", "train_acc": "train acc", "test_acc": "test acc"}
 # The tutorial's Animator: blue solid, magenta dashed, green dash-dot (matplotlib's '-', 'm--', 'g-.').
@@ -85,15 +86,12 @@ def smooth_metrics(metrics: pd.DataFrame, weight: float) -> pd.DataFrame:
     return out
 
 
-def _curve_rows(metrics: pd.DataFrame, started: dict | None = None) -> pd.DataFrame:
-    """The curve metrics only, with a readable ``series`` name and ``seconds`` since the run's
-    start (``started[run_id]``, else its first metric)."""
+def _curve_rows(metrics: pd.DataFrame) -> pd.DataFrame:
+    """The curve metrics only, with a readable ``series`` name; ``seconds`` is the store's
+    ``wall_time`` (seconds since the run began, resumed sessions included)."""
     rows = metrics[metrics["name"].isin(CURVE_NAMES)].copy()
     rows["series"] = rows["name"].map(CURVE_NAMES)
-    origin = rows.groupby("run_id")["wall_time"].transform("min")
-    if started:
-        origin = rows["run_id"].map(started).fillna(origin)
-    rows["seconds"] = (rows["wall_time"] - origin).round(2)
+    rows["seconds"] = rows["wall_time"].astype(float).round(2)
     return rows
 
 
@@ -124,17 +122,17 @@ def training_curves_chart(metrics: pd.DataFrame, epochs: int | None = None,
 
 
 def compare_runs_chart(metrics: pd.DataFrame, labels: dict, x: str = "epoch", smoothing: float = 0.0,
-                       started: dict | None = None, panel_width: int = 300) -> alt.HConcatChart:
+                       panel_width: int = 300) -> alt.HConcatChart:
     """Several runs overlaid, one colour per run: a panel each for train loss, train accuracy
     and test accuracy.
 
     ``labels`` maps run id -> the name shown in the legend (its order is the legend's order);
-    ``x`` is ``epoch``, ``step`` or ``wall_time`` (seconds since ``started[run_id]``). With
+    ``x`` is ``epoch``, ``step`` or ``wall_time`` (seconds since the run began). With
     ``smoothing`` > 0 the smoothed line is drawn over the raw one, which fades, as TensorBoard does.
     """
     if x not in X_AXES:
         raise ValueError(f"x must be one of {', '.join(X_AXES)}, got {x!r}")
-    rows = _curve_rows(smooth_metrics(metrics[metrics["run_id"].isin(labels)], smoothing), started)
+    rows = _curve_rows(smooth_metrics(metrics[metrics["run_id"].isin(labels)], smoothing))
     rows["run"] = rows["run_id"].map(labels)
     rows = rows[["run", "name", "epoch", "step", "seconds", "value", "smoothed"]]
     x_field, x_title = X_AXES[x]

@@ -16,9 +16,10 @@ from lenet_core.charts import (
 )
 
 
-def fake_metrics(run_id: str, epochs: int = 2, per_epoch: int = 5, start: float = 1000.0) -> pd.DataFrame:
+def fake_metrics(run_id: str, epochs: int = 2, per_epoch: int = 5, start: float = 0.5) -> pd.DataFrame:
     """The run store's long format, shaped as the engine records it: train loss and accuracy
-    ``per_epoch`` times an epoch at fractional epochs, test accuracy at each epoch's end."""
+    ``per_epoch`` times an epoch at fractional epochs, test accuracy at each epoch's end;
+    wall_time in seconds since the run began (``start`` = the setup time before step 1)."""
     rows, step = [], 0
     for epoch in range(epochs):
         for i in range(per_epoch):
@@ -63,7 +64,7 @@ def test_ema_rejects_a_weight_of_one():
 
 
 def test_smooth_metrics_smooths_each_run_and_metric_separately():
-    metrics = pd.concat([fake_metrics("a"), fake_metrics("b", start=5000)])
+    metrics = pd.concat([fake_metrics("a"), fake_metrics("b", start=2.0)])
     out = smooth_metrics(metrics, 0.6)
     for (_, _), group in out.groupby(["run_id", "name"]):
         assert group["smoothed"].iloc[0] == pytest.approx(group["value"].iloc[0])
@@ -99,7 +100,7 @@ def test_training_curves_of_a_run_with_no_metrics_yet_is_an_empty_chart():
 # ---- several runs overlaid ---------------------------------------------------------------------
 
 def test_compare_runs_has_a_panel_per_curve_and_one_colour_per_run():
-    metrics = pd.concat([fake_metrics("r1"), fake_metrics("r2", start=9000), fake_metrics("r3")])
+    metrics = pd.concat([fake_metrics("r1"), fake_metrics("r2", start=2.0), fake_metrics("r3")])
     labels = {"r1": "first", "r2": "second"}  # r3 not selected
     spec = compare_runs_chart(metrics, labels).to_dict()
     panels = spec["hconcat"]
@@ -122,13 +123,12 @@ def test_compare_runs_x_axis_by_epoch_step_or_wall_time(x, field):
     assert spec["hconcat"][0]["layer"][0]["encoding"]["x"]["field"] == field
 
 
-def test_compare_runs_wall_time_counts_seconds_from_each_runs_start():
-    metrics = pd.concat([fake_metrics("r1", start=1000), fake_metrics("r2", start=7000)])
-    spec = compare_runs_chart(metrics, {"r1": "a", "r2": "b"}, x="wall_time",
-                              started={"r1": 999.0}).to_dict()
+def test_compare_runs_wall_time_is_seconds_since_each_run_began():
+    metrics = pd.concat([fake_metrics("r1", start=0.5), fake_metrics("r2", start=3.0)])
+    spec = compare_runs_chart(metrics, {"r1": "a", "r2": "b"}, x="wall_time").to_dict()
     values = only_dataset(spec)
     first = {run: min(v["seconds"] for v in values if v["run"] == run) for run in ("a", "b")}
-    assert first == {"a": pytest.approx(1.4), "b": 0.0}  # r2 has no start: from its first point
+    assert first == {"a": pytest.approx(0.9), "b": pytest.approx(3.4)}  # setup time kept
 
 
 def test_compare_runs_smoothing_draws_faded_raw_line_under_the_smoothed_one():
