@@ -91,7 +91,7 @@ def mnist_style(array: np.ndarray) -> Preprocessed:
     ink, inverted = ink_map(array)
     strongest = float(ink.max()) if ink.size else 0.0
     if strongest < BLANK_CONTRAST:
-        return Preprocessed(None, "blank: no ink was found. Draw a digit (or choose an image with one).",
+        return Preprocessed(None, "blank: no ink was found (nothing stands out from the background)",
                             inverted)
     ink = ink / strongest  # the strongest stroke becomes full white, as in MNIST
     ink[ink < NOISE_FLOOR] = 0.0

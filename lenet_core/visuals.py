@@ -278,6 +278,6 @@ def probability_chart(probabilities: torch.Tensor | np.ndarray, classes: list[st
         color=alt.Color("role:N", title=None,
                         scale=alt.Scale(domain=["first guess", "second guess", "other"],
                                         range=["#d62728", "#ff9896", "#c7c7c7"]),
-                        legend=alt.Legend(orient="bottom")),
+                        legend=None),  # narrow column: the page says what the colours mean
         tooltip=[alt.Tooltip("class:N"), alt.Tooltip("probability:Q", format=".2%")],
     ).properties(height=alt.Step(22), width="container")

@@ -17,7 +17,9 @@ from ui.models import pick_model
 from ui.unit_inspector import unit_inspector_expander
 
 CANVAS_SIDE = 280  # ten canvas pixels per MNIST pixel
-CELL = CANVAS_SIDE // 28
+CELL = 8  # the 28×28 views: 224 pixels, so that three columns fit beside a sidebar at 1280 wide
+# A digit drawn 200 pixels tall with this brush carries as much ink as an average MNIST digit.
+STROKE = 26
 
 
 def canvas_key() -> str:
@@ -34,13 +36,13 @@ def drawing():
     from streamlit_drawable_canvas import st_canvas  # only importable under a Streamlit run
 
     result = st_canvas(
-        stroke_width=st.session_state.get("draw_stroke", 20), stroke_color="#FFFFFF",
+        stroke_width=st.session_state.get("draw_stroke", STROKE), stroke_color="#FFFFFF",
         background_color="#000000", width=CANVAS_SIDE, height=CANVAS_SIDE, drawing_mode="freedraw",
         update_streamlit=True, return_image_data=True, key=canvas_key(),
     )
     width, clear = st.columns([3, 2], vertical_alignment="bottom")
-    width.slider("Stroke width", 6, 40, 20, key="draw_stroke",
-                 help="MNIST strokes are 2–3 of its 28 pixels wide: 20–30 on this canvas.")
+    width.slider("Stroke width", 6, 40, STROKE, key="draw_stroke",
+                 help="MNIST's strokes are 2–3 of its 28 pixels wide: 20–30 on this canvas.")
     clear.button("Clear", icon=":material/delete:", on_click=clear_canvas, width="stretch")
     return result.image_data
 
@@ -67,6 +69,7 @@ def show_guesses(guesses, probabilities, classes) -> None:
     st.progress(first.probability, text=f"{format_probability(first.probability)} confident")
     st.markdown(f"**Second guess: {second.name}** · {format_probability(second.probability)}")
     st.altair_chart(visuals.probability_chart(probabilities, classes), width="stretch")
+    st.caption("All ten classes: red is the first guess, pink the second.")
 
 
 st.title("Draw & classify")
@@ -79,9 +82,9 @@ st.caption(f"{picked.arch.title} trained on {picked.meta.dataset}. {picked.arch.
 
 # Fixed widths for the canvas and the 28×28 view (a squeezed canvas would distort the strokes);
 # the guesses take the rest and wrap below on a narrow screen.
-with st.container(horizontal=True, gap="large"):
+with st.container(horizontal=True, gap="medium"):
     source_col = st.container(width=CANVAS_SIDE + 16)
-    seen_col = st.container(width=CANVAS_SIDE + 16)
+    seen_col = st.container(width=28 * CELL + 8)
     guess_col = st.container(width="stretch")
 with source_col:
     source = st.segmented_control("Input", ["Draw", "Upload"], default="Draw", key="draw_source",
@@ -102,7 +105,7 @@ with guess_col:  # filled first: the guess reaches the screen before the picture
 
 with seen_col:
     st.markdown("**What the network sees** · 28×28")
-    st.image(visuals.pixel_view(prepared.image, cell=CELL), width=CANVAS_SIDE)
+    st.image(visuals.pixel_view(prepared.image, cell=CELL), width=28 * CELL)
     if prepared.inverted:
         st.caption("Dark ink on a light background was inverted to MNIST's white on black.")
     if prepared.note:
@@ -110,7 +113,7 @@ with seen_col:
     heat = saliency(picked.model, x, guesses[0].label, "occlusion", crop=picked.arch.pad)
     overlay, strength = visuals.saliency_overlay(prepared.image, heat, cell=CELL)
     st.markdown(f"**What drove “{guesses[0].name}”** · occlusion")
-    st.image(overlay, width=CANVAS_SIDE)
+    st.image(overlay, width=28 * CELL)
     st.caption("Red strokes support the first guess, blue ones argue against it. Each 4×4 patch "
                "was erased in turn and the guess re-scored; full colour marks the largest change "
                f"(its log-probability moved by {strength:.2g}).")

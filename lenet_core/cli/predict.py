@@ -10,10 +10,11 @@ import json
 import sys
 from pathlib import Path
 
+from lenet_core import runs
 from lenet_core.activations import format_probability, forward_all, top_k
 from lenet_core.checkpoints import load_model, pretrained_path
 from lenet_core.errors import LabError
-from lenet_core.paths import lab_home, runs_dir
+from lenet_core.paths import db_path, lab_home
 from lenet_core.preprocess import load_image, mnist_style, to_model_input
 
 TOP = 3
@@ -35,20 +36,27 @@ def add_parser(sub) -> None:
 
 
 def checkpoint_path(run_id: str | None, home: Path | None = None) -> Path:
-    """The bundled model, or a run's final checkpoint (``<home>/runs/<id>/final.pt``)."""
+    """The bundled model, or a completed run's final checkpoint (``<home>/runs/<id>/final.pt``)."""
     if run_id is None:
         path = pretrained_path("digits")
         if not path.is_file():
             raise LabError(f"the bundled model {path} is missing: reinstall LeNet Lab, or pass "
                            "--run ID to use a training run's model")
         return path
-    if not str(run_id).replace("-", "").replace("_", "").isalnum():
-        raise LabError(f"run id {run_id!r} is not a run id: list runs with `python -m lenet_core runs`")
-    path = runs_dir(home or lab_home()) / str(run_id) / "final.pt"
-    if not path.is_file():
-        raise LabError(f"run {run_id} has no final model ({path} does not exist): it may not exist or "
-                       "may not have completed; list runs with `python -m lenet_core runs`")
-    return path
+    home = home or lab_home()
+    path = runs.run_dir(run_id, home) / "final.pt"  # refuses anything that is not a run id
+    if path.is_file():
+        return path
+    status = "unknown"
+    if db_path(home).is_file():  # only read the store: predicting never creates one
+        try:
+            status = runs.RunStore(home).get(run_id).status
+        except LabError:
+            status = "unknown"
+    if status == "unknown":
+        raise LabError(f"there is no run {run_id} in {home}: `python -m lenet_core runs list` shows them")
+    raise LabError(f"run {run_id} is {status} and has no final model ({path} does not exist): "
+                   "use a completed run")
 
 
 def predict_file(model, meta, path: str) -> dict:

@@ -1,0 +1,150 @@
+"""AppTest: the Draw & Classify page with a drawing handed to the real canvas component.
+
+The drawing is injected as the component's own state (a PNG data URL, as the browser sends it),
+so the page's real decoding, preprocessing, model and pictures all run.
+"""
+
+import base64
+import io
+
+from conftest import open_page
+from PIL import Image, ImageDraw
+
+from lenet_core.checkpoints import load_model, pretrained_path
+from lenet_core.shapes import layer_label, shape_table
+
+CANVAS_KEY = "draw_canvas_0"  # the page's canvas key before any "Clear"
+
+
+def drawing_png(strokes, ink="white", background="black", size=280, width=20) -> bytes:
+    image = Image.new("RGB", (size, size), background)
+    draw = ImageDraw.Draw(image)
+    for stroke in strokes:
+        draw.line(stroke, fill=ink, width=width, joint="curve")
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+SEVEN = [[(60, 50), (220, 50), (110, 250)]]
+ONE = [[(140, 30), (145, 250)]]
+
+
+def draw(at, strokes):
+    url = "data:image/png;base64," + base64.b64encode(drawing_png(strokes)).decode()
+    at.session_state[CANVAS_KEY] = {"drawing": {"raw": {"objects": [{"type": "path"}]}, "data": url},
+                                    "backgroundFit": None}
+    return at.run()
+
+
+def texts(at):
+    return [m.value for m in at.markdown]
+
+
+def first_guess(at):
+    return next((t for t in texts(at) if t.startswith("### First guess:")), None)
+
+
+def test_blank_canvas_shows_a_hint_and_no_prediction(lab_home):
+    at = open_page("pages/draw.py")
+    assert not at.exception
+    assert any("Draw a digit" in box.value for box in at.info)
+    assert first_guess(at) is None
+    assert not any("conv1 ·" in t for t in texts(at))
+
+
+def test_a_drawn_seven_is_classified_and_every_layer_is_shown_in_order(lab_home):
+    at = draw(open_page("pages/draw.py"), SEVEN)
+    assert not at.exception
+    assert first_guess(at) == "### First guess: 7"
+    assert any(t.startswith("**Second guess:") for t in texts(at))
+    assert len(at.get("vega_lite_chart")) == 1  # the probability bars
+    # Every layer, labelled from the model's own shape table, in network order.
+    _, meta = load_model(pretrained_path("digits"))
+    expected = [layer_label(row.name, row.output_shape) for row in shape_table(meta.arch).rows]
+    shown = [t.split("**")[1] for t in texts(at) if t.startswith("**") and " · " in t.split("**")[1]]
+    layer_lines = [s for s in shown if s.split(" · ")[0] in {r.name for r in shape_table(meta.arch).rows}]
+    assert layer_lines == expected
+    assert any(t.startswith("**input · 1@") for t in texts(at))
+    assert any(t.startswith("**softmax · 10") for t in texts(at))
+    assert any("conv1 weights" in t for t in texts(at))
+    # Pictures: the network's view, the saliency overlay, one per layer, input, softmax, filters.
+    assert len(at.get("image")) >= len(expected) + 4
+
+
+def test_a_new_drawing_changes_the_guess(lab_home):
+    at = draw(open_page("pages/draw.py"), SEVEN)
+    assert first_guess(at) == "### First guess: 7"
+    draw(at, ONE)
+    assert first_guess(at) == "### First guess: 1"
+
+
+def test_clear_empties_the_canvas(lab_home):
+    at = draw(open_page("pages/draw.py"), SEVEN)
+    at.button[0].click().run()
+    assert not at.exception
+    assert at.session_state["draw_clears"] == 1
+    assert first_guess(at) is None and any("Draw a digit" in box.value for box in at.info)
+
+
+def test_uploading_dark_ink_on_paper_is_inverted_and_classified(lab_home):
+    at = open_page("pages/draw.py")
+    at.session_state["draw_source"] = "Upload"
+    at.run()
+    photo = drawing_png(SEVEN, ink=(30, 30, 40), background=(245, 242, 235), size=400, width=28)
+    at.file_uploader[0].set_value(("seven.png", photo, "image/png")).run()
+    assert not at.exception
+    assert first_guess(at) == "### First guess: 7"
+    assert any("inverted" in c.value for c in at.caption)
+
+
+def test_uploading_something_that_is_not_an_image_says_so(lab_home):
+    at = open_page("pages/draw.py")
+    at.session_state["draw_source"] = "Upload"
+    at.run()
+    at.file_uploader[0].set_value(("notes.png", b"these are my notes", "image/png")).run()
+    assert not at.exception
+    assert len(at.error) == 1 and "not an image" in at.error[0].value
+    assert first_guess(at) is None
+
+
+def test_the_bundled_model_is_the_default_and_shows_its_accuracy(lab_home):
+    at = open_page("pages/draw.py")
+    picker = at.selectbox(key="draw_model")
+    assert picker.value == "bundled:digits"
+    assert "Bundled digit model" in picker.format_func(picker.value)
+    assert "test accuracy" in picker.format_func(picker.value)
+
+
+def completed_run(home, dataset, arch, test_acc, status="completed"):
+    """A real run in a real store, with a real final checkpoint (fresh weights: speed, not skill)."""
+    from lenet_core.checkpoints import CheckpointMeta, save_checkpoint
+    from lenet_core.config import TrainConfig
+    from lenet_core.data import get_dataset
+    from lenet_core.models import build_model
+    from lenet_core.runs import RunStore
+
+    store = RunStore(home)
+    run = store.create(TrainConfig.from_dict({"dataset": dataset, "arch": arch, "epochs": 1}))
+    info = get_dataset(dataset)
+    meta = CheckpointMeta(arch, dataset, list(info.classes), info.mean, info.std, 1,
+                          {"test_acc": test_acc}, run.id, run.config.to_dict())
+    save_checkpoint(home / "runs" / run.id / "final.pt", build_model(arch).eval(), meta)
+    store.mark(run.id, status, summary={"test_acc": test_acc})
+    return run.id
+
+
+def test_a_completed_digit_run_can_be_chosen_and_its_layers_are_shown(lab_home):
+    digits = completed_run(lab_home, "mnist-5k", "lenet-classic", 0.42)
+    completed_run(lab_home, "fashion-mnist", "lenet-classic", 0.8)  # not digits: not offered
+    completed_run(lab_home, "mnist-5k", "lenet5", 0.9, status="failed")  # not completed
+    at = open_page("pages/draw.py")
+    picker = at.selectbox(key="draw_model")
+    assert picker.options == [picker.format_func("bundled:digits"), picker.format_func(f"run:{digits}")]
+    assert "test accuracy 42.0%" in picker.format_func(f"run:{digits}")
+    picker.set_value(f"run:{digits}").run()
+    draw(at, SEVEN)
+    assert not at.exception
+    assert first_guess(at) is not None
+    assert any(t.startswith("**sigmoid1 · 6@28×28**") for t in texts(at))  # the run's own layers
+    assert any(t.startswith("**pool2 · 16@5×5**") for t in texts(at))

@@ -1,0 +1,131 @@
+"""``python -m lenet_core predict``: real PNG/JPEG files, a real subprocess, the bundled model."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+
+from lenet_core.activations import forward_all
+from lenet_core.checkpoints import load_model, pretrained_path, save_checkpoint
+from lenet_core.config import TrainConfig
+from lenet_core.data import read_split
+from lenet_core.preprocess import mnist_style, to_model_input
+from lenet_core.runs import RunStore
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def predict(*args, home=None):
+    env = dict(os.environ)
+    if home is not None:
+        env["LENET_LAB_HOME"] = str(home)
+    return subprocess.run([sys.executable, "-m", "lenet_core", "predict", *map(str, args)],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+
+
+def seven(path, ink="white", background="black", size=280):
+    image = Image.new("RGB", (size, size), background)
+    ImageDraw.Draw(image).line([(60, 50), (220, 50), (110, 250)], fill=ink, width=22, joint="curve")
+    image.save(path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    """Real files: twenty MNIST test digits as PNG (with labels), a drawn 7, a scanned-looking
+    dark-on-light JPEG 7, a blank PNG and a text file named .png."""
+    folder = tmp_path_factory.mktemp("images")
+    images, labels = read_split("mnist-5k", "test")
+    digits = []
+    for i in np.arange(0, 1000, 50):
+        path = folder / f"digit_{i}_label_{labels[i]}.png"
+        Image.fromarray(images[i]).save(path)
+        digits.append((path, int(labels[i])))
+    Image.new("RGB", (120, 90), "white").save(folder / "blank.png")
+    (folder / "notes.png").write_text("shopping list")
+    return {"digits": digits, "seven": seven(folder / "seven.png"),
+            "scan": seven(folder / "scan.jpg", ink=(25, 25, 35), background=(240, 238, 230), size=500),
+            "blank": folder / "blank.png", "notes": folder / "notes.png"}
+
+
+@pytest.fixture(scope="module")
+def json_rows(files, tmp_path_factory):
+    """One ``--json`` run over every readable file (each run of the CLI loads torch: a few seconds)."""
+    paths = [p for p, _ in files["digits"]] + [files["seven"], files["scan"], files["blank"]]
+    result = predict(*paths, "--json", home=tmp_path_factory.mktemp("home"))
+    assert result.returncode == 0, result.stderr
+    return {row["file"]: row for row in json.loads(result.stdout)}
+
+
+def test_json_gives_the_top_three_with_probabilities_for_each_file(files, json_rows):
+    digits = files["digits"]
+    assert list(json_rows)[:len(digits)] == [str(p) for p, _ in digits]
+    for path, _ in digits:
+        top = json_rows[str(path)]["top"]
+        assert len(top) == 3 and set(top[0]) == {"label", "name", "probability"}
+        probs = [g["probability"] for g in top]
+        assert probs == sorted(probs, reverse=True) and 0 < sum(probs) <= 1.0001
+        assert all(g["name"] == str(g["label"]) for g in top)
+    correct = sum(json_rows[str(path)]["top"][0]["label"] == label for path, label in digits)
+    assert correct >= 18
+
+
+def test_the_cli_prepares_files_exactly_as_the_page_does(files, json_rows):
+    model, meta = load_model(pretrained_path("digits"))
+    path = files["digits"][3][0]
+    x = to_model_input(mnist_style(np.asarray(Image.open(path))).image, meta.arch, meta.mean, meta.std)
+    _, probabilities = forward_all(model, x)
+    best = json_rows[str(path)]["top"][0]
+    assert best["probability"] == pytest.approx(probabilities.max().item(), abs=1e-5)
+
+
+def test_drawn_and_scanned_sevens_are_sevens(files, json_rows):
+    assert json_rows[str(files["seven"])]["top"][0]["label"] == 7
+    assert json_rows[str(files["scan"])]["top"][0]["label"] == 7  # dark ink on light paper, JPEG
+
+
+def test_a_blank_image_gets_no_guesses_and_a_note(files, json_rows):
+    row = json_rows[str(files["blank"])]
+    assert row["top"] == [] and "blank" in row["note"]
+
+
+def test_text_output_and_a_file_that_is_not_an_image(files, lab_home):
+    result = predict(files["notes"], files["seven"], files["blank"], home=lab_home)
+    assert result.returncode == 2  # one file failed; the others still ran
+    assert f"error: {files['notes']}: not an image" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert "bundled digit model" in result.stderr and "test accuracy" in result.stderr
+    seven_line, blank_line = result.stdout.strip().splitlines()
+    assert seven_line.startswith(f"{files['seven']}: 7 ") and seven_line.count("%") == 3
+    assert blank_line.startswith(f"{files['blank']}: blank")
+
+
+RUN_ID = "20261128-143012-3fa9"
+
+
+def test_run_option_uses_that_runs_final_model(files, lab_home):
+    model, meta = load_model(pretrained_path("digits"))
+    meta.run_id, meta.metrics = RUN_ID, {"test_acc": 0.5}
+    save_checkpoint(lab_home / "runs" / RUN_ID / "final.pt", model, meta)
+    result = predict(files["seven"], "--run", RUN_ID, "--json", home=lab_home)
+    assert result.returncode == 0, result.stderr
+    assert f"run {RUN_ID}" in result.stderr and "50.0%" in result.stderr
+    assert json.loads(result.stdout)[0]["top"][0]["label"] == 7
+
+
+def test_a_missing_run_or_a_bad_id_is_explained(files, lab_home):
+    bad = predict(files["seven"], "--run", "../etc", home=lab_home)
+    assert bad.returncode == 2 and "is not a run id" in bad.stderr
+    missing = predict(files["seven"], "--run", "20261128-000000-beef", home=lab_home)
+    assert missing.returncode == 2 and "there is no run 20261128-000000-beef" in missing.stderr
+    assert "Traceback" not in missing.stderr
+    assert not (lab_home / "runs.db").exists()  # predicting only reads
+    queued = RunStore(lab_home).create(TrainConfig.from_dict({"dataset": "mnist-5k"}))
+    unfinished = predict(files["seven"], "--run", queued.id, home=lab_home)
+    assert unfinished.returncode == 2
+    assert f"run {queued.id} is queued and has no final model" in unfinished.stderr
