@@ -229,6 +229,11 @@ def _fmt(v: float) -> str:
     return f"{v:.4f}".replace("-", "−")
 
 
+def _term(v: float) -> str:
+    """A number to subtract: in parentheses when negative, so "− (−0.5)" never reads "− −0.5"."""
+    return f"({_fmt(v)})" if v < 0 else _fmt(v)
+
+
 def _explain_conv(module: nn.Conv2d, before, unit) -> UnitReport:
     c, y, x = unit
     (k, _), (s, _), (p, _) = module.kernel_size, module.stride, module.padding
@@ -313,7 +318,7 @@ def _explain_norm(module, before, unit) -> UnitReport:
                 source_box=box,
                 params={"running_mean": mean, "running_var": var, "eps": module.eps,
                         "gamma": gamma, "beta": beta},
-                steps=[f"({_fmt(z)} − {_fmt(mean)}) / √({_fmt(var)} + {module.eps:g}) = {_fmt(normed)}",
+                steps=[f"({_fmt(z)} − {_term(mean)}) / √({_fmt(var)} + {module.eps:g}) = {_fmt(normed)}",
                        f"· γ {_fmt(gamma)} + β {_fmt(beta)} = {_fmt(value)}"])
 
 
@@ -321,11 +326,11 @@ def _explain_flatten(module, before, unit) -> UnitReport:
     (i,) = unit
     c, y, x = (int(v) for v in np.unravel_index(i, tuple(before.shape)))
     value = float(before[c, y, x])
-    return _new(np.array(value), f"flatten: copies map {c}, row {y}, column {x} to position "
-                f"{i} = {c}·{before.shape[1] * before.shape[2]} + {y}·{before.shape[2]} + {x}",
+    return _new(np.array(value), f"flatten: position {i} = {c}·{before.shape[1] * before.shape[2]} + "
+                f"{y}·{before.shape[2]} + {x} holds channel {c} (map {c + 1}), row {y}, column {x}",
                 value, source_box=Box(y, x, y, x),
                 params={"channel": c, "y": y, "x": x},
-                steps=[f"value of channel {c} at ({y}, {x}) = {_fmt(value)}"])
+                steps=[f"value of map {c + 1} at row {y}, column {x} = {_fmt(value)}"])
 
 
 _EXPLAINERS = {

@@ -117,6 +117,7 @@ def test_dense_flatten_pool_and_activation_reports():
     assert fc1.receptive_field == Box(0, 0, 27, 27)
     flat = inspect_unit(model, arch, x, outputs, "flatten", (26,))  # channel 1, row 0, column 1
     assert flat.params == {"channel": 1, "y": 0, "x": 1}
+    assert flat.steps[0].startswith("value of map 2 at row 0, column 1")  # maps count from 1 on screen
     assert flat.value == pytest.approx(float(outputs["pool2"][1, 0, 1]))
     pool = inspect_unit(model, arch, x, outputs, "pool1", (2, 5, 6))
     assert pool.inputs.shape == (2, 2) and "max" in pool.rule

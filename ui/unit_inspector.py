@@ -159,9 +159,15 @@ def _show_inputs(report: UnitReport, model, x, outputs, key: str) -> None:
         st.caption("The inputs that move it most")
         st.dataframe(unit_views.contributions(report), hide_index=True, width="content")
     else:
-        where = "" if report.source_box is None else \
-            f" at row {report.source_box.top}, column {report.source_box.left}"
-        st.markdown(f"**Reads** one value of {source}{where}: **{float(report.inputs):.4f}**")
+        st.markdown(f"**Reads** one value of {source}{_where(report)}: **{float(report.inputs):.4f}**")
+
+
+def _where(report: UnitReport) -> str:
+    """Which value a per-value layer reads: its own unit of the source, or flatten's map cell."""
+    if report.source_box is None:
+        return f", unit {report.unit[0]}"
+    channel = report.params.get("channel", report.unit[0])
+    return f", map {int(channel) + 1} at row {report.source_box.top}, column {report.source_box.left}"
 
 
 def _window_numbers(report: UnitReport, key: str) -> None:
