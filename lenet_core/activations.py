@@ -8,6 +8,8 @@ tensor, so the Draw page and the Layer Explorer share it.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -21,6 +23,22 @@ class Guess:
     label: int  # class index
     name: str  # class name ("7", "sneaker")
     probability: float
+
+
+@contextmanager
+def torch_threads(n: int) -> Iterator[None]:
+    """Run a block with ``n`` intra-op threads, then restore torch's setting.
+
+    One image through LeNet is too little work to share out: on a busy 2-core machine one thread
+    did the per-stroke work 4.7× faster than two (the threads wait for each other), and on an
+    idle one as fast (bench/bench_canvas.py). The Draw page and the predict CLI use one.
+    """
+    before = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def _as_batch(x: torch.Tensor) -> torch.Tensor:

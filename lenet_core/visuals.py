@@ -71,7 +71,8 @@ def signed_scale(values, what: str = "signed values") -> ColourScale:
 
 def fixed_scale(vmin: float, vmax: float, why: str) -> ColourScale:
     cmap = "diverging" if vmin < 0 else "sequential"
-    return ColourScale(vmin, vmax, cmap, f"{why}: fixed {vmin:g} … {vmax:g}, the same for every input")
+    return ColourScale(vmin, vmax, cmap,
+                       f"{why}: fixed {_number(vmin)} … {_number(vmax)}, the same for every input")
 
 
 def positive_scale(values, why: str) -> ColourScale:

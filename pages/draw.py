@@ -9,7 +9,7 @@ All the maths lives in lenet_core.preprocess / activations / visuals.
 import streamlit as st
 
 from lenet_core import visuals
-from lenet_core.activations import format_probability, forward_all, saliency, top_k
+from lenet_core.activations import format_probability, forward_all, saliency, top_k, torch_threads
 from lenet_core.errors import LabError
 from lenet_core.preprocess import MAX_FILE_BYTES, load_image, mnist_style, to_model_input
 from ui.activations import render_layers
@@ -98,7 +98,8 @@ if prepared is None or prepared.blank:
     st.stop()
 
 x = to_model_input(prepared.image, picked.arch, picked.meta.mean, picked.meta.std)
-outputs, probabilities = forward_all(picked.model, x)
+with torch_threads(1):  # one image: a single thread is fastest, and robust on a busy machine
+    outputs, probabilities = forward_all(picked.model, x)
 guesses = top_k(probabilities, picked.meta.classes, k=2)
 with guess_col:  # filled first: the guess reaches the screen before the pictures are made
     show_guesses(guesses, probabilities, picked.meta.classes)
@@ -110,7 +111,8 @@ with seen_col:
         st.caption("Dark ink on a light background was inverted to MNIST's white on black.")
     if prepared.note:
         st.warning(prepared.note[0].upper() + prepared.note[1:] + ".", icon=":material/zoom_out_map:")
-    heat = saliency(picked.model, x, guesses[0].label, "occlusion", crop=picked.arch.pad)
+    with torch_threads(1):
+        heat = saliency(picked.model, x, guesses[0].label, "occlusion", crop=picked.arch.pad)
     overlay, strength = visuals.saliency_overlay(prepared.image, heat, cell=CELL)
     st.markdown(f"**What drove “{guesses[0].name}”** · occlusion")
     st.image(overlay, width=28 * CELL)

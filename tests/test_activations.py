@@ -13,6 +13,7 @@ from lenet_core.activations import (
     occlusion_saliency,
     saliency,
     top_k,
+    torch_threads,
 )
 from lenet_core.models import ARCHITECTURES, build_model
 from lenet_core.shapes import shape_table
@@ -110,3 +111,12 @@ def test_saliency_crops_the_padding_of_a_32x32_input():
 def test_occlusion_of_a_blank_image_is_all_zero():
     heat = occlusion_saliency(half_and_half_model(), torch.zeros(1, 1, 28, 28), target=0)
     assert not heat.any()
+
+
+def test_torch_threads_sets_and_restores_the_thread_count():
+    before = torch.get_num_threads()
+    with pytest.raises(RuntimeError):
+        with torch_threads(1):
+            assert torch.get_num_threads() == 1
+            raise RuntimeError("a failure inside still restores the setting")
+    assert torch.get_num_threads() == before

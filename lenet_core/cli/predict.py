@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from lenet_core import runs
-from lenet_core.activations import format_probability, forward_all, top_k
+from lenet_core.activations import format_probability, forward_all, top_k, torch_threads
 from lenet_core.checkpoints import load_model, pretrained_path
 from lenet_core.errors import LabError
 from lenet_core.paths import db_path, lab_home
@@ -83,7 +83,8 @@ def run(args) -> int:
     results, failed = [], False
     for path in args.images:
         try:
-            results.append(predict_file(model, meta, path))
+            with torch_threads(1):  # one image at a time: one thread is fastest
+                results.append(predict_file(model, meta, path))
         except LabError as exc:
             failed = True
             results.append({"file": path, "top": [], "error": str(exc)})

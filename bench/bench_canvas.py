@@ -1,0 +1,152 @@
+"""How long from a canvas drawing to a guess with every layer's output? Target: under 3 ms median.
+
+    .venv/bin/python bench/bench_canvas.py [--repeats 500] [--threads N]
+
+The Draw page's per-stroke work, measured on a 280×280 RGBA drawing like the canvas sends:
+preprocessing (ink -> 20×20 box -> centre of mass -> normalisation) plus ``forward_all`` (every
+layer's output and the softmax). For comparison: the bare forward pass, and the work that comes
+after the guess is on screen (occlusion saliency, the layer pictures), and the per-stroke work with
+torch's default thread count instead of the page's one thread. Variants are interleaved
+(A B C A B C ...) and medians quoted, because this machine's speed drifts from moment to moment.
+Models: the bundled digit model plus lenet-classic and lenet5 with fresh weights (speed does not
+depend on the weights).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+from PIL import Image, ImageDraw  # noqa: E402
+
+from lenet_core import visuals  # noqa: E402
+from lenet_core.activations import forward_all, saliency, torch_threads  # noqa: E402
+from lenet_core.checkpoints import load_model, pretrained_path  # noqa: E402
+from lenet_core.models import build_model, get_architecture  # noqa: E402
+from lenet_core.preprocess import mnist_style, to_model_input  # noqa: E402
+
+BUDGET_MS = 3.0
+PAGE = "preprocess + forward_all"  # as the page runs it: one thread (activations.torch_threads)
+MEAN, STD = 0.1307, 0.3081
+
+
+def drawing() -> np.ndarray:
+    """A handwritten-looking 7 on the canvas: white ink, black background baked in, RGBA."""
+    image = Image.new("RGBA", (280, 280), (0, 0, 0, 255))
+    ImageDraw.Draw(image).line([(60, 50), (220, 50), (110, 250)], fill=(255, 255, 255, 255), width=20,
+                               joint="curve")
+    return np.asarray(image)
+
+
+def models() -> list[tuple[str, torch.nn.Sequential, str]]:
+    found = []
+    if pretrained_path("digits").is_file():
+        model, meta = load_model(pretrained_path("digits"))
+        found.append((f"bundled ({meta.arch})", model, meta.arch))
+    for arch in ("lenet-classic", "lenet5"):
+        found.append((arch, build_model(arch).eval(), arch))
+    return found
+
+
+def pictures(model, outputs) -> None:
+    """The layer pictures the page draws after the guess (grids, strips, filters)."""
+    scales = visuals.layer_scales(model, outputs)
+    for name, values in outputs.items():
+        v = values.numpy()
+        visuals.feature_maps(v, scales[name]) if v.ndim == 3 else visuals.dense_strip(v, scales[name])
+    for module in model.children():
+        if isinstance(module, torch.nn.Conv2d):
+            visuals.filter_grid(module.weight.detach())
+
+
+def measure(model, arch_name: str, rgba: np.ndarray, repeats: int) -> dict[str, float]:
+    arch = get_architecture(arch_name)
+    prepared = mnist_style(rgba)
+    x = to_model_input(prepared.image, arch, MEAN, STD)
+    outputs, probabilities = forward_all(model, x)
+    target = int(probabilities.argmax())
+
+    def per_stroke():
+        p = mnist_style(rgba)
+        forward_all(model, to_model_input(p.image, arch, MEAN, STD))
+
+    def one_thread(fn):
+        def run():
+            with torch_threads(1):
+                fn()
+        return run
+
+    def bare():
+        with torch.inference_mode():
+            model(x)
+
+    variants = {
+        PAGE: one_thread(per_stroke),
+        "preprocess": lambda: mnist_style(rgba),
+        "forward_all": one_thread(lambda: forward_all(model, x)),
+        "bare forward": one_thread(bare),
+    }
+    slow = {
+        "occlusion saliency": one_thread(lambda: saliency(model, x, target, "occlusion", crop=arch.pad)),
+        "layer pictures": lambda: pictures(model, outputs),
+    }
+    times: dict[str, list[float]] = {name: [] for name in [*variants, *slow]}
+    for fn in [*variants.values(), *slow.values()]:  # warm up: first calls allocate
+        for _ in range(5):
+            fn()
+    for i in range(repeats):
+        for name, fn in variants.items():
+            start = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - start)
+        if i % 20 == 0:  # the slower after-the-guess work: fewer samples suffice
+            for name, fn in slow.items():
+                start = time.perf_counter()
+                fn()
+                times[name].append(time.perf_counter() - start)
+    # Torch's own thread count, measured apart: after a parallel region its worker threads spin
+    # for a while, which would slow whatever single-thread variant ran next.
+    default = f"same, {torch.get_num_threads()} threads"
+    times[default] = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        per_stroke()
+        times[default].append(time.perf_counter() - start)
+    return {name: statistics.median(values) * 1e3 for name, values in times.items()}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--repeats", type=int, default=500, help="interleaved rounds (default 500)")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="torch's thread count for the comparison row (default: torch's own)")
+    args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    rgba = drawing()
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {args.repeats} rounds, "
+          f"drawing {rgba.shape[1]}×{rgba.shape[0]} RGBA; medians in ms")
+    worst = 0.0
+    for label, model, arch in models():
+        result = measure(model, arch, rgba, args.repeats)
+        worst = max(worst, result[PAGE])
+        print(f"\n{label}")
+        for name, ms in result.items():
+            print(f"  {name:<26} {ms:7.3f}")
+        ratio = result["forward_all"] / result["bare forward"]
+        print(f"  forward_all / bare forward  {ratio:6.2f}×")
+    verdict = "within" if worst < BUDGET_MS else "OVER"
+    print(f"\nslowest {PAGE}: {worst:.3f} ms — {verdict} the {BUDGET_MS:g} ms budget")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
