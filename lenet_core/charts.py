@@ -116,13 +116,15 @@ def training_curves_chart(metrics: pd.DataFrame, epochs: int | None = None,
     )
     lines = base.mark_line().encode(strokeDash=alt.StrokeDash("series:N", scale=CURVE_DASHES,
                                                               legend=None))
-    points = base.mark_point(filled=True, size=30)
+    # Test accuracy comes once an epoch: bigger points, so a first lone value is seen.
+    points = base.mark_point(filled=True).encode(
+        size=alt.condition(alt.datum.series == "test acc", alt.value(70), alt.value(25)))
     chart = alt.layer(lines, points).properties(height=320)
     return chart.properties(title=title) if title else chart
 
 
 def compare_runs_chart(metrics: pd.DataFrame, labels: dict, x: str = "epoch", smoothing: float = 0.0,
-                       panel_width: int = 300) -> alt.HConcatChart:
+                       panel_width: int = 250) -> alt.HConcatChart:
     """Several runs overlaid, one colour per run: a panel each for train loss, train accuracy
     and test accuracy.
 
@@ -136,12 +138,16 @@ def compare_runs_chart(metrics: pd.DataFrame, labels: dict, x: str = "epoch", sm
     rows["run"] = rows["run_id"].map(labels)
     rows = rows[["run", "name", "epoch", "step", "seconds", "value", "smoothed"]]
     x_field, x_title = X_AXES[x]
-    colour = alt.Color("run:N", title="run", sort=list(labels.values()),
-                       scale=alt.Scale(domain=list(labels.values()), scheme="tableau10"))
+    colour = alt.Color("run:N", title=None, sort=list(labels.values()),
+                       scale=alt.Scale(domain=list(labels.values()), scheme="tableau10"),
+                       legend=alt.Legend(orient="top", labelLimit=240))
+    # One x range from 0 for all panels: test accuracy (first point at epoch 1) lines up with the rest.
+    x_max = float(rows[x_field.split(":")[0]].max()) if len(rows) else 1.0
+    x_scale = alt.Scale(domain=[0, x_max or 1.0], nice=False)
     panels = []
     for name, title in PANEL_TITLES.items():
         base = alt.Chart(rows).transform_filter(alt.datum.name == name).encode(
-            x=alt.X(x_field, title=x_title), color=colour)
+            x=alt.X(x_field, title=x_title, scale=x_scale), color=colour)
         tooltip = [alt.Tooltip("run:N"), alt.Tooltip("epoch:Q", format=".2f"), alt.Tooltip("step:Q"),
                    alt.Tooltip("seconds:Q", title="seconds", format=".1f"),
                    alt.Tooltip("value:Q", format=".4f")]
@@ -168,7 +174,8 @@ def confusion_chart(confusion, classes) -> alt.LayerChart:
                           "share": round(float(share[t, p]), 4)}
                          for t in range(len(classes)) for p in range(len(classes))])
     base = alt.Chart(rows).encode(
-        x=alt.X("predicted:N", sort=classes, title="predicted class", axis=alt.Axis(labelAngle=-40)),
+        x=alt.X("predicted:N", sort=classes, title="predicted class",
+                axis=alt.Axis(labelAngle=0 if max(map(len, classes)) <= 2 else -40)),
         y=alt.Y("true:N", sort=classes, title="true class"),
         tooltip=[alt.Tooltip("true:N", title="true"), alt.Tooltip("predicted:N", title="predicted"),
                  alt.Tooltip("count:Q", title="images"),
@@ -196,5 +203,7 @@ def per_class_chart(per_class_acc, classes) -> alt.LayerChart:
         tooltip=[alt.Tooltip("class:N"), alt.Tooltip("accuracy:Q", format=".1%")],
     )
     bars = base.mark_bar(color="#4c78a8")
-    text = base.mark_text(align="left", dx=3).encode(text=alt.Text("accuracy:Q", format=".1%"))
+    # Inside the bar's end, so 100% is not cut off by the chart's edge.
+    text = base.mark_text(align="right", dx=-4, color="white").encode(
+        text=alt.Text("accuracy:Q", format=".1%"))
     return alt.layer(bars, text).properties(height=alt.Step(30), title="Accuracy per class (test set)")

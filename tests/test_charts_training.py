@@ -109,6 +109,7 @@ def test_compare_runs_has_a_panel_per_curve_and_one_colour_per_run():
         color = panel["layer"][0]["encoding"]["color"]
         assert color["field"] == "run" and color["scale"]["domain"] == ["first", "second"]
         assert panel["layer"][0]["encoding"]["x"]["field"] == "epoch"
+        assert panel["layer"][0]["encoding"]["x"]["scale"]["domain"] == [0, 2.0]  # aligned panels
     filters = [p["layer"][0]["transform"][0]["filter"] for p in panels]
     assert filters == ["(datum.name === 'train_loss')", "(datum.name === 'train_acc')",
                        "(datum.name === 'test_acc')"]

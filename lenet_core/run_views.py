@@ -1,0 +1,216 @@
+"""What the Training page shows about runs, without Streamlit: launching once from a form, the
+runs table, labels for the legend, progress in words, and a finished run's mistakes.
+
+Pages draw; this module decides. Everything here is plain data in, plain data out, so the CLI
+and the tests can use it as the page does.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from lenet_core import data, runs
+from lenet_core.checkpoints import load_model
+from lenet_core.config import TrainConfig, validate
+from lenet_core.device import resolve_device
+from lenet_core.errors import LabError
+from lenet_core.train import evaluate
+
+# A second launch of the same config and name this soon after the first is a double click, a
+# resubmitted form or a second tab, not a wish for two runs: it selects the first instead.
+DUPLICATE_WINDOW_S = 10.0
+_launch_lock = threading.Lock()  # on purpose process-wide: Streamlit sessions are threads of one process
+
+
+@dataclass(frozen=True)
+class LaunchOutcome:
+    run_id: str | None
+    started: bool  # False: refused (errors) or an identical run was just started (run_id is it)
+    message: str
+    errors: dict[str, str] = field(default_factory=dict)  # field -> message, for the form
+
+
+def check_launch(raw: dict, reports: dict[str, data.Availability] | None = None
+                 ) -> tuple[TrainConfig | None, dict[str, str]]:
+    """Validate a form's values, then check what validation leaves to the run's start: that the
+    dataset is here and the device is present. Each problem is named under its field."""
+    config, errors = validate(raw)
+    if config is None:
+        return None, errors
+    report = (reports or {}).get(config.dataset) or data.dataset_availability(config.dataset)
+    if report.state != data.AVAILABLE:
+        errors["dataset"] = (f"{report.title} is {report.state} here, so it cannot be trained on: "
+                             f"{report.remedy}")
+    try:
+        resolve_device(config.device)
+    except LabError as exc:
+        errors["device"] = str(exc)
+    return (None, errors) if errors else (config, {})
+
+
+def find_duplicate(existing: list[runs.Run], config: TrainConfig, name: str | None,
+                   now: float, within_s: float = DUPLICATE_WINDOW_S) -> runs.Run | None:
+    """A run created in the last ``within_s`` seconds with the same config (and the same name,
+    when one was given)."""
+    for run in existing:
+        if now - run.created > within_s:
+            continue
+        if run.config == config and (name is None or run.name == name):
+            return run
+    return None
+
+
+def launch_once(raw: dict, name: str | None = None,
+                reports: dict[str, data.Availability] | None = None, home: Path | None = None,
+                within_s: float = DUPLICATE_WINDOW_S) -> LaunchOutcome:
+    """Check a form's values and launch the run, unless the same one was launched just now."""
+    config, errors = check_launch(raw, reports)
+    if config is None:
+        return LaunchOutcome(None, False, "not started: " + "; ".join(errors.values()), errors)
+    with _launch_lock:
+        store = runs.RunStore(home)
+        twin = find_duplicate(store.list(), config, name, time.time(), within_s)
+        if twin is not None:
+            ago = time.time() - twin.created
+            return LaunchOutcome(twin.id, False, f"“{twin.name}” was started {ago:.0f} s ago with these "
+                                 "settings: showing it rather than starting it twice.")
+        try:
+            run_id = runs.launch(config, name, home)
+        except LabError as exc:
+            return LaunchOutcome(None, False, str(exc), {"dataset": str(exc)})
+    return LaunchOutcome(run_id, True, f"Started “{store.get(run_id).name}”.")
+
+
+# ---- words and numbers ---------------------------------------------------------------------
+
+def format_duration(seconds: float | None) -> str:
+    """``42s``, ``3m 05s``, ``1h 02m``: short enough for a metric tile; an em dash when unknown."""
+    if seconds is None or not math.isfinite(seconds):
+        return "—"
+    seconds = max(0, int(round(seconds)))
+    if seconds < 60:
+        return f"{seconds}s"
+    minutes, seconds = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes}m {seconds:02d}s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h {minutes:02d}m"
+
+
+def latest_test_acc(metrics: pd.DataFrame) -> tuple[float | None, float | None]:
+    """The last and the best test accuracy in a run's metrics (None before the first epoch ends)."""
+    values = metrics.loc[metrics["name"] == "test_acc", "value"].dropna()
+    if values.empty:
+        return None, None
+    return float(values.iloc[-1]), float(values.max())
+
+
+def duration(run: runs.Run, now: float | None = None) -> float | None:
+    """Wall-clock seconds the run has trained: the engine's own count when it finished, else
+    since it started."""
+    if run.summary.get("seconds") is not None:
+        return float(run.summary["seconds"])
+    if run.progress.get("elapsed_s") is not None:
+        return float(run.progress["elapsed_s"])
+    if run.started is None:
+        return None
+    return (run.finished or now or time.time()) - run.started
+
+
+@dataclass(frozen=True)
+class ProgressView:
+    fraction: float  # 0..1 of the whole run
+    text: str  # "epoch 2/10 · batch 117/235"
+    examples_per_sec: float | None
+    elapsed_s: float | None
+    eta_s: float | None
+
+
+def progress_view(run: runs.Run, now: float | None = None) -> ProgressView:
+    """The progress bar's fraction and words, from the progress dict the engine writes."""
+    p = run.progress
+    epochs = p.get("epochs") or run.config.epochs
+    batches = p.get("batches") or 0
+    epoch = min(max(int(p.get("epoch") or 1), 1), epochs)
+    batch = int(p.get("batch") or 0)
+    if run.status == "completed":
+        fraction = 1.0
+    elif batches:
+        fraction = ((epoch - 1) * batches + batch) / (epochs * batches)
+    else:
+        fraction = 0.0
+    text = f"epoch {epoch}/{epochs}" + (f" · batch {batch}/{batches}" if batches else "")
+    eta = p.get("eta_s") if run.active else None
+    return ProgressView(min(max(fraction, 0.0), 1.0), text, p.get("examples_per_sec"),
+                        duration(run, now), eta)
+
+
+def run_labels(all_runs: list[runs.Run]) -> dict[str, str]:
+    """A legend label per run: its name, with the id's last four characters when two runs share
+    a name (the default names often do)."""
+    counts = pd.Series([r.name for r in all_runs]).value_counts()
+    return {r.id: f"{r.name} #{r.id[-4:]}" if counts[r.name] > 1 else r.name for r in all_runs}
+
+
+def runs_table(all_runs: list[runs.Run], now: float | None = None) -> pd.DataFrame:
+    """One row per run, newest first: what the runs table shows (the ``id`` column included)."""
+    rows = []
+    for run in all_runs:
+        best = run.summary.get("best_test_acc")
+        rate = run.summary.get("examples_per_sec") or run.progress.get("examples_per_sec")
+        rows.append({
+            "name": run.name, "dataset": run.config.dataset,
+            "architecture": run.config.arch, "status": run.status,
+            "best test acc": None if best is None else float(best),
+            "duration": format_duration(duration(run, now)),
+            "examples/s": None if not rate else int(round(rate)),
+            "started": datetime.fromtimestamp(run.started or run.created), "id": run.id,
+        })
+    columns = ["name", "dataset", "architecture", "status", "best test acc", "duration",
+               "examples/s", "started", "id"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+# ---- after a run ---------------------------------------------------------------------------
+
+def best_checkpoint(run_id: str, home: Path | None = None) -> Path | None:
+    """The checkpoint that holds the run's result: ``final.pt``, else the newest one."""
+    found = runs.checkpoint_paths(run_id, home)
+    finals = [p for _, p in found if p.name == "final.pt"]
+    return finals[0] if finals else (found[-1][1] if found else None)
+
+
+@dataclass(frozen=True)
+class Mistakes:
+    images: np.ndarray  # uint8 k×28×28, the most confident mistakes first
+    table: pd.DataFrame  # index (in the test split), true, predicted, confidence
+    total: int  # mistakes in the whole test split
+    tested: int  # images in the test split
+
+
+def misclassified(run_id: str, home: Path | None = None, limit: int = 24) -> Mistakes:
+    """The test images a finished run's model gets wrong, the most confident first (the ones
+    it is surest about are the most telling), using the engine's own :func:`evaluate`."""
+    path = best_checkpoint(run_id, home)
+    if path is None:
+        raise LabError(f"run {run_id} has no checkpoint to evaluate")
+    model, meta = load_model(path)
+    images, labels = data.load_split(meta.dataset, "test", home)
+    result = evaluate(model, images, labels, dataset=meta.dataset, arch=meta.arch)
+    predicted, confidence = result.predictions.numpy(), result.confidences.numpy()
+    wrong = np.flatnonzero(predicted != labels.numpy())
+    order = wrong[np.argsort(-confidence[wrong], kind="stable")][:limit]
+    classes = data.get_dataset(meta.dataset).classes
+    table = pd.DataFrame({"index": order,
+                          "true": [classes[int(labels[i])] for i in order],
+                          "predicted": [classes[int(predicted[i])] for i in order],
+                          "confidence": confidence[order].astype(float)})
+    return Mistakes(images[order].numpy(), table, len(wrong), len(labels))

@@ -1,0 +1,44 @@
+"""Training: launch a run from the sidebar, watch it live, compare runs, read the result.
+
+Runs train in their own processes (lenet_core.runs): switching pages, refreshing the browser or
+restarting the server does not stop them, and this page shows their state whenever it is opened.
+"""
+
+import streamlit as st
+
+from lenet_core import paths, runs
+from lenet_core.errors import LabError
+from ui import training_compare, training_form, training_live
+
+home = paths.lab_home()
+training_form.launcher()
+
+st.title("Training")
+st.caption("Choose the settings in the sidebar and press **Start training**. Each run trains in "
+           "its own process: it goes on when you switch pages, refresh, or restart the dashboard.")
+
+for key, show in (("delete_notice", st.success), ("delete_error", st.error)):
+    if message := st.session_state.pop(key, None):
+        show(message)
+
+try:
+    all_runs = runs.RunStore(home).list()
+except LabError as exc:
+    st.error(f"The run store could not be read. {exc}", icon=":material/error:")
+    st.stop()
+
+if not all_runs:
+    st.info("No runs yet. The **Tutorial recipe** reproduces the tutorial's 10 epochs; on a CPU "
+            "a one-epoch run on MNIST 5k takes a few seconds.", icon=":material/model_training:")
+    st.stop()
+
+run = training_live.pick_run(all_runs)
+training_live.live_panel(run.id, home)
+if not run.active:
+    training_live.result(run, home)
+training_live.actions(run, home)
+
+st.divider()
+st.subheader("All runs")
+training_compare.runs_table(all_runs)
+training_compare.compare(all_runs, home)

@@ -1,0 +1,250 @@
+"""AppTest: the Training page. Validation under each field, a tiny real run launched from the
+sidebar that reaches completed (its charts get data), no double launches, run selection,
+comparison and deletion with confirmation."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+
+import pyarrow as pa
+import pytest
+from conftest import open_page
+
+from lenet_core import runs
+from lenet_core.config import TrainConfig
+
+PAGE = "pages/training.py"
+TINY = dict(dataset="mnist-5k", arch="lenet-modern", epochs=1, batch_size=100, lr=0.1,
+            optimizer="sgd-momentum", init="default", train_subset=400)  # 4 batches
+
+
+def charts(at) -> list[tuple[dict, list]]:
+    """Each Altair chart on the page: its spec and its data sets as DataFrames."""
+    out = []
+    for chart in at.get("vega_lite_chart"):
+        frames = [pa.ipc.open_stream(d.data.data).read_pandas() for d in chart.proto.datasets]
+        out.append((json.loads(chart.proto.spec), frames))
+    return out
+
+
+def chart_with(at, *columns: str):
+    found = [frames[0] for _, frames in charts(at) if frames and set(columns) <= set(frames[0].columns)]
+    assert found, f"no chart with columns {columns}"
+    return found[0]
+
+
+def sidebar_errors(at) -> list[str]:
+    return [e.value for e in at.sidebar.error]
+
+
+def fill(at, **values) -> None:
+    """Set launcher fields by TrainConfig field name (widget key ``form_<field>``)."""
+    for field, value in values.items():
+        widget = next(w for kind in ("selectbox", "number_input", "text_input", "checkbox")
+                      for w in at.sidebar.get(kind) if w.key == f"form_{field}")
+        typed = field in ("lr", "weight_decay") and not isinstance(value, str)  # text boxes
+        widget.set_value(f"{value:g}" if typed else value)
+
+
+def start(at):
+    next(b for b in at.sidebar.button if b.label == "Start training").click().run()
+    return at
+
+
+def status_badges(at) -> list[str]:
+    return [m.value for m in at.markdown if "-badge[" in m.value]
+
+
+# ---- the launcher --------------------------------------------------------------------------
+
+def test_launcher_has_every_trainconfig_field_and_the_labels_the_browser_test_uses(lab_home):
+    at = open_page(PAGE)
+    assert not at.exception
+    keys = {w.key for kind in ("selectbox", "number_input", "text_input", "checkbox")
+            for w in at.sidebar.get(kind)}
+    assert {f"form_{f}" for f in TrainConfig().to_dict()} | {"form_name"} <= keys
+    labels = {w.label for kind in ("selectbox", "number_input", "text_input") for w in at.sidebar.get(kind)}
+    assert {"Dataset", "Architecture", "Epochs", "Learning rate", "Batch size", "Optimizer",
+            "Device", "Seed", "Run name"} <= labels
+    assert [b.label for b in at.sidebar.button][:3] == ["Tutorial recipe", "Best recipe", "Start training"]
+    assert any("No runs yet" in i.value for i in at.info)
+
+
+def test_invalid_values_are_explained_under_their_fields_and_nothing_starts(lab_home):
+    at = open_page(PAGE)
+    fill(at, dataset="mnist-5k", epochs=0, lr="fast", batch_size=-3)
+    start(at)
+    assert not at.exception
+    errors = sidebar_errors(at)
+    assert any("0 is out of range" in e for e in errors)  # epochs
+    assert any("'fast' is not a number" in e for e in errors)  # learning rate
+    assert any("-3 is out of range" in e for e in errors)  # batch size
+    assert any("Not started" in e for e in errors)
+    assert runs.RunStore(lab_home).list() == []
+
+
+def test_an_unavailable_dataset_says_why_and_cannot_be_started(lab_home):
+    at = open_page(PAGE)
+    fill(at, dataset="mnist")  # no MNIST files in this fresh home: downloadable, not here
+    at.run()
+    assert any("MNIST is downloadable" in w.value and "--download mnist" in w.value
+               for w in at.sidebar.warning)
+    start(at)
+    assert any("cannot be trained on" in e for e in sidebar_errors(at))
+    assert runs.RunStore(lab_home).list() == []
+
+
+def test_presets_fill_the_form(lab_home):
+    at = open_page(PAGE)
+    at.sidebar.button[1].click().run()  # Best recipe
+    values = {w.key: w.value for kind in ("selectbox", "text_input") for w in at.sidebar.get(kind)}
+    assert (values["form_arch"], values["form_optimizer"], values["form_lr"]) == \
+        ("lenet-modern", "sgd-momentum", "0.1")
+    at.sidebar.button[0].click().run()  # Tutorial recipe
+    values = {w.key: w.value for kind in ("selectbox", "text_input") for w in at.sidebar.get(kind)}
+    assert (values["form_arch"], values["form_lr"]) == ("lenet-classic", "0.9")
+
+
+# ---- a real run from the page ------------------------------------------------------------------
+
+def wait_until_finished(at, run_id: str, home, timeout: float = 240) -> runs.Run:
+    """Rerun the page until the run ends (each at.run() runs the live fragment once)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        at.run()
+        run = runs.RunStore(home).get(run_id)
+        if not run.active:
+            at.run()  # the page as it is drawn once the run has ended
+            return run
+        time.sleep(1.0)  # a real subprocess trains meanwhile
+    pytest.fail(f"run {run_id} still {run.status} after {timeout} s")
+
+
+def test_a_tiny_run_started_from_the_page_completes_and_its_charts_get_data(lab_home):
+    at = open_page(PAGE)
+    fill(at, **TINY, name="tiny page run")
+    start(at)
+    assert not at.exception
+    started = runs.RunStore(lab_home).list()
+    assert [r.name for r in started] == ["tiny page run"]
+    assert started[0].config == TrainConfig(**TINY)
+    assert any("Started" in s.value for s in at.sidebar.success)
+
+    start(at)  # a second click with the same settings (a double click) starts nothing new
+    assert len(runs.RunStore(lab_home).list()) == 1
+    assert any("rather than starting it twice" in i.value for i in at.sidebar.info)
+
+    run = wait_until_finished(at, started[0].id, lab_home)
+    assert run.status == "completed", run.error
+    assert not at.exception
+    assert any("completed" in b for b in status_badges(at))
+    curves = chart_with(at, "series", "epoch", "value")
+    assert set(curves["series"]) == {"train loss", "train acc", "test acc"}
+    assert curves["epoch"].max() == 1.0
+    confusion = chart_with(at, "true", "predicted", "count")
+    assert confusion["count"].sum() == 1000  # the whole mnist-5k test split
+    assert len(chart_with(at, "class", "accuracy")) == 10
+    gallery = [image for image in at.image if any("→" in c for c in image.captions)]
+    assert gallery  # misclassified test images with "true → predicted (confidence)"
+
+    again = open_page(PAGE)  # a refresh: a new session shows the run, and launches nothing
+    assert any("completed" in b for b in status_badges(again))
+    assert len(runs.RunStore(lab_home).list()) == 1
+
+
+# ---- selection, comparison and deletion ---------------------------------------------------------
+
+@pytest.fixture
+def two_runs(lab_home):
+    """Two finished tiny runs, trained in this process by the engine's own foreground path."""
+    store = runs.RunStore(lab_home)
+    ids = []
+    for name, lr in (("slow lr", 0.01), ("fast lr", 0.1)):
+        run = store.create(TrainConfig(**{**TINY, "lr": lr}), name)
+        runs.execute(run.id, home=lab_home, signals=())
+        ids.append(run.id)
+    return ids
+
+
+def test_selecting_runs_shows_one_and_overlays_the_chosen(two_runs, lab_home):
+    slow, fast = two_runs
+    at = open_page(PAGE)
+    assert not at.exception
+    table = at.dataframe[0].value
+    assert list(table["name"]) == ["fast lr", "slow lr"]  # newest first
+    assert set(table["status"]) == {"completed"}
+    at.selectbox(key="selected_run").set_value(slow).run()
+    assert any(m.value.startswith("**slow lr**") for m in at.markdown)
+    overlay = chart_with(at, "run", "smoothed")
+    assert set(overlay["run"]) == {"slow lr", "fast lr"}  # both compared by default
+
+    at.multiselect(key="compare_runs").set_value([fast]).run()
+    at.radio(key="compare_x").set_value("step").run()
+    at.slider(key="compare_smoothing").set_value(0.5).run()
+    assert not at.exception
+    spec, frames = next((s, f) for s, f in charts(at) if "hconcat" in s)
+    assert set(frames[0]["run"]) == {"fast lr"}
+    assert spec["hconcat"][0]["layer"][0]["encoding"]["x"]["field"] == "step"
+    assert len(spec["hconcat"][0]["layer"]) == 3  # faded raw line, smoothed line, points
+
+
+def test_deleting_a_run_asks_first_and_then_removes_it(two_runs, lab_home):
+    slow, fast = two_runs
+    at = open_page(PAGE)
+    at.selectbox(key="selected_run").set_value(slow).run()
+    at.button(key=f"delete_{slow}").click().run()
+    assert any("Delete **slow lr**" in w.value for w in at.warning)
+    at.button(key="delete_no").click().run()  # Cancel keeps it
+    assert len(runs.RunStore(lab_home).list()) == 2
+    assert not any("Delete **slow lr**" in w.value for w in at.warning)
+
+    at.button(key=f"delete_{slow}").click().run()
+    at.button(key="delete_yes").click().run()
+    assert not at.exception
+    assert [r.id for r in runs.RunStore(lab_home).list()] == [fast]
+    assert not (lab_home / "runs" / slow).exists()
+    assert any(f"Deleted run {slow}" in s.value for s in at.success)
+    assert list(at.dataframe[0].value["name"]) == ["fast lr"]
+    assert at.selectbox(key="selected_run").value == fast
+
+
+# ---- stopping, and runs that end badly ------------------------------------------------------------
+
+def test_stop_button_stops_a_running_run(lab_home):
+    run_id = runs.launch(TrainConfig(**{**TINY, "epochs": 50, "train_subset": 0}), "long", lab_home)
+    at = open_page(PAGE)
+    deadline = time.monotonic() + 120
+    while runs.RunStore(lab_home).get(run_id).status != "running" and time.monotonic() < deadline:
+        time.sleep(0.5)  # the detached trainer is starting (imports torch, reads the data)
+    at.run()
+    assert any("running" in b for b in status_badges(at))
+    at.button(key=f"stop_{run_id}").click().run()
+    run = wait_until_finished(at, run_id, lab_home, timeout=120)
+    assert run.status == "stopped"
+    assert any("stopped" in b for b in status_badges(at))
+    assert not any(b.key == f"stop_{run_id}" for b in at.button)
+
+
+def test_a_diverged_run_shows_why(lab_home):
+    store = runs.RunStore(lab_home)
+    run = store.create(TrainConfig(**{**TINY, "arch": "lenet-classic", "optimizer": "sgd", "lr": 1e6}))
+    runs.execute(run.id, home=lab_home, signals=())
+    at = open_page(PAGE)
+    assert not at.exception
+    assert any("diverged" in b for b in status_badges(at))
+    assert any("This run diverged" in e.value and "learning rate" in e.value for e in at.error)
+
+
+def test_a_run_whose_process_vanished_is_shown_failed_with_the_reason(lab_home):
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()  # a real pid that no longer runs
+    store = runs.RunStore(lab_home)
+    run = store.create(TrainConfig(**TINY), "vanished")
+    assert store.claim(run.id, gone.pid)
+    at = open_page(PAGE)
+    assert not at.exception
+    assert any("failed" in b for b in status_badges(at))
+    assert any("This run failed" in e.value and "vanished" in e.value for e in at.error)

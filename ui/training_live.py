@@ -1,0 +1,188 @@
+"""The Training page's view of one run: pick it, watch it live, stop it, and read the result.
+
+The live panel is an ``st.fragment`` that re-reads the run store every second while the run is
+queued or running, and not at all otherwise. When the run it watches ends, it reruns the whole
+page once, so the result and the runs table appear and the timer stops.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from lenet_core import images, run_views, runs
+from lenet_core.charts import confusion_chart, per_class_chart, training_curves_chart
+from lenet_core.errors import LabError
+
+SELECTED = "selected_run"  # the widget key of the run picker (the launcher sets it too)
+CONFIRM_DELETE = "confirm_delete"  # the run id awaiting a second click on Delete
+LIVE_EVERY_S = 1.0
+BADGES = {  # status -> (colour, icon)
+    "queued": ("gray", ":material/schedule:"), "running": ("blue", ":material/directions_run:"),
+    "completed": ("green", ":material/check_circle:"), "stopped": ("orange", ":material/stop_circle:"),
+    "failed": ("red", ":material/error:"), "diverged": ("red", ":material/trending_up:"),
+}
+
+
+def pick_run(all_runs: list[runs.Run]) -> runs.Run | None:
+    """The run picker: the run just launched, else the one chosen, else the newest active one,
+    else the newest."""
+    if not all_runs:
+        return None
+    ids = [r.id for r in all_runs]
+    if st.session_state.get(SELECTED) not in ids:
+        active = [r.id for r in all_runs if r.active]
+        st.session_state[SELECTED] = (active or ids)[0]
+    labels = run_views.run_labels(all_runs)
+    by_id = {r.id: r for r in all_runs}
+    chosen = st.selectbox("Run", ids, key=SELECTED,
+                          format_func=lambda i: f"{labels[i]} — {by_id[i].status} · {i}")
+    return by_id[chosen]
+
+
+def badge(status: str) -> None:
+    colour, icon = BADGES.get(status, ("gray", None))
+    st.badge(status, color=colour, icon=icon)
+
+
+def live_panel(run_id: str, home: Path | None) -> None:
+    """Status, progress and curves of ``run_id``, refreshed every second while it is active."""
+    was_active = runs.RunStore(home).get(run_id).active
+
+    @st.fragment(run_every=LIVE_EVERY_S if was_active else None)
+    def panel() -> None:
+        store = runs.RunStore(home)
+        try:
+            run = store.get(run_id)
+        except LabError:  # deleted meanwhile (from another tab or the CLI)
+            st.rerun()
+        if was_active and not run.active:
+            st.rerun()  # the whole page: result, table and a fragment without a timer
+        _status_line(run, home)
+        metrics = store.metrics(run_id)
+        _progress(run, metrics)
+        if metrics.empty:
+            st.caption("The curves appear at the first reporting point (a fifth of an epoch).")
+        st.altair_chart(training_curves_chart(metrics, epochs=run.config.epochs), width="stretch",
+                        key=f"curves_{run_id}")
+
+    panel()
+
+
+def _status_line(run: runs.Run, home: Path | None) -> None:
+    left, middle, right = st.columns([1, 4, 1], vertical_alignment="center")
+    with left:
+        badge(run.status)
+    c = run.config
+    device = run.device or f"{c.device} (starting)"
+    middle.markdown(f"**{run.name}** · {c.arch} on {c.dataset} · {c.optimizer} lr {c.lr:g} · "
+                    f"batch {c.batch_size} · seed {c.seed} · device **{device}**")
+    if run.active:
+        right.button("Stop", key=f"stop_{run.id}", icon=":material/stop:", width="stretch",
+                     on_click=_stop, args=(run.id, home), help="Stops between batches and saves a "
+                     "checkpoint; the run is marked stopped.")
+    if run.status in ("failed", "diverged"):
+        st.error(f"**This run {run.status}.** {run.error or 'No reason was recorded.'}",
+                 icon=BADGES[run.status][1])
+    elif run.status == "stopped":
+        st.warning(f"Stopped by request. {run.error or ''}".strip(), icon=BADGES["stopped"][1])
+
+
+def _stop(run_id: str, home: Path | None) -> None:
+    try:
+        runs.stop(run_id, home)
+    except LabError as exc:
+        st.session_state["stop_error"] = str(exc)
+
+
+def _progress(run: runs.Run, metrics) -> None:
+    view = run_views.progress_view(run)
+    st.progress(view.fraction, text=view.text)
+    if error := st.session_state.pop("stop_error", None):
+        st.error(error)
+    test_acc, best = run_views.latest_test_acc(metrics)
+    cols = st.columns(5)
+    cols[0].metric("Examples/s", f"{view.examples_per_sec:,.0f}" if view.examples_per_sec else "—")
+    cols[1].metric("Elapsed", run_views.format_duration(view.elapsed_s))
+    cols[2].metric("ETA", run_views.format_duration(view.eta_s) if run.active else "—")
+    train_loss = run.progress.get("train_loss")
+    cols[3].metric("Train loss", f"{train_loss:.3f}" if train_loss is not None else "—")
+    cols[4].metric("Test acc", "—" if test_acc is None else f"{test_acc:.1%}",
+                   help=None if best is None else f"Latest epoch's; the best so far is {best:.1%}.")
+
+
+# ---- after a run -----------------------------------------------------------------------------
+
+@st.cache_data(show_spinner="Finding the test images this model gets wrong ...", max_entries=16)
+def _mistakes(run_id: str, checkpoint: str, mtime: float, home: str) -> run_views.Mistakes:
+    """Cached per checkpoint file (its path and time are the key): a new checkpoint is new."""
+    return run_views.misclassified(run_id, Path(home))
+
+
+def result(run: runs.Run, home: Path) -> None:
+    """Confusion matrix, per-class accuracy and the misclassified gallery of a finished run."""
+    summary = run.summary
+    if not summary.get("confusion"):
+        st.info("No test evaluation yet: a run is evaluated at the end of each epoch.")
+        return
+    classes = summary.get("classes") or [str(i) for i in range(len(summary["confusion"]))]
+    st.subheader("Result on the test set")
+    left, right = st.columns([3, 2])
+    left.altair_chart(confusion_chart(summary["confusion"], classes), width="content")
+    right.altair_chart(per_class_chart(summary["per_class_acc"], classes), width="stretch")
+    checkpoint = run_views.best_checkpoint(run.id, home)
+    if checkpoint is None:
+        return
+    try:
+        mistakes = _mistakes(run.id, str(checkpoint), checkpoint.stat().st_mtime, str(home))
+    except LabError as exc:
+        st.error(f"The misclassified images could not be computed. {exc}", icon=":material/error:")
+        return
+    st.markdown(f"**Misclassified test images** — {mistakes.total:,} of {mistakes.tested:,} wrong "
+                f"({checkpoint.name}); the {len(mistakes.table)} the model was surest about:")
+    captions = [f"{row.true} → {row.predicted} ({row.confidence:.0%})" for row in mistakes.table.itertuples()]
+    st.image([images.upscale(image, 3) for image in mistakes.images], caption=captions, width=84)
+    st.caption("Each caption reads true class → predicted class (the model's confidence).")
+
+
+def actions(run: runs.Run, home: Path) -> None:
+    """Download the metrics and the checkpoint; delete the run after a confirmation."""
+    cols = st.columns(3)
+    metrics = runs.RunStore(home).metrics(run.id)
+    cols[0].download_button("Metrics (CSV)", metrics.to_csv(index=False), f"{run.id}-metrics.csv",
+                            mime="text/csv", icon=":material/download:", width="stretch",
+                            disabled=metrics.empty, key=f"csv_{run.id}")
+    checkpoint = run_views.best_checkpoint(run.id, home)
+    cols[1].download_button(f"Checkpoint ({checkpoint.name if checkpoint else 'none'})",
+                            checkpoint.read_bytes() if checkpoint else b"",
+                            f"{run.id}-{checkpoint.name if checkpoint else 'none'}",
+                            mime="application/octet-stream", icon=":material/download:",
+                            width="stretch", disabled=checkpoint is None, key=f"pt_{run.id}")
+    if cols[2].button("Delete run", icon=":material/delete:", width="stretch", key=f"delete_{run.id}",
+                      disabled=run.active, help="Stop the run first." if run.active else None):
+        st.session_state[CONFIRM_DELETE] = run.id
+    if st.session_state.get(CONFIRM_DELETE) == run.id:
+        _confirm_delete(run, home)
+
+
+def _confirm_delete(run: runs.Run, home: Path) -> None:
+    with st.container(border=True):
+        st.warning(f"Delete **{run.name}** ({run.id})? Its metrics and checkpoints are removed "
+                   "for good.", icon=":material/warning:")
+        yes, no = st.columns(2)
+        yes.button("Yes, delete", type="primary", key="delete_yes", on_click=_delete,
+                   args=(run.id, home), width="stretch")
+        no.button("Cancel", key="delete_no", width="stretch",
+                  on_click=lambda: st.session_state.pop(CONFIRM_DELETE, None))
+
+
+def _delete(run_id: str, home: Path) -> None:
+    st.session_state.pop(CONFIRM_DELETE, None)
+    try:
+        runs.delete(run_id, home)
+    except LabError as exc:
+        st.session_state["delete_error"] = str(exc)
+        return
+    st.session_state.pop(SELECTED, None)
+    st.session_state["delete_notice"] = f"Deleted run {run_id}."
