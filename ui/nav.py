@@ -20,6 +20,9 @@ PAGES = [
     PageInfo("pages/shapes.py", "Layer Shapes", ":material/table_chart:",
              "Layer-by-layer output shapes, parameters and multiply-adds of each LeNet, for any "
              "input size, with a picture of how the tensor shrinks."),
+    PageInfo("pages/training.py", "Training", ":material/model_training:",
+             "Train LeNet from the sidebar and watch its loss and accuracy live; compare runs, "
+             "and read a finished run's confusion matrix and its most confident mistakes."),
     PageInfo("pages/draw.py", "Draw & Classify", ":material/draw:",
              "Draw a digit or upload a picture: the 28×28 image the network sees, its first and "
              "second guess, which strokes drove it, and every layer's output."),
