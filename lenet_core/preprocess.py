@@ -100,8 +100,9 @@ def mnist_style(array: np.ndarray) -> Preprocessed:
     digit = _fit_box(ink[top:bottom, left:right])
     field = _place_centred(digit)
     zoom = (BOX / max(bottom - top, right - left)) / (SIZE / max(ink.shape))
-    note = (f"the digit is small, so it was enlarged {zoom:.1f}× more than the picture and its strokes "
-            "came out thick: draw it larger, or with a thinner stroke") if zoom > SMALL_DRAWING_ZOOM else None
+    note = (f"the digit is small: it was enlarged {zoom:.1f}× more than one filling the picture, so "
+            "its strokes came out thick; draw it larger, or with a thinner stroke"
+            ) if zoom > SMALL_DRAWING_ZOOM else None
     return Preprocessed(field, note, inverted, (int(top), int(left), int(bottom), int(right)))
 
 
