@@ -77,7 +77,7 @@ class AppServer:
             return
         os.killpg(self.process.pid, signal.SIGTERM)
         try:
-            self.process.wait(timeout=10)
+            self.process.wait(timeout=5)  # a graceful stop; nothing of the test's is left to save
         except subprocess.TimeoutExpired:
             os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait(timeout=10)
@@ -89,7 +89,9 @@ def start_app(home: Path, log: Path) -> AppServer:
     env = dict(os.environ, LENET_LAB_HOME=str(home))
     command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
                "--server.port", str(port), "--server.address", "127.0.0.1",
-               "--browser.gatherUsageStats", "false"]
+               "--browser.gatherUsageStats", "false",
+               # Nothing edits the code during a test; watching the tree (.venv included) only costs.
+               "--server.fileWatcherType", "none"]
     with log.open("w") as out:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
                                    start_new_session=True)
