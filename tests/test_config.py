@@ -1,0 +1,96 @@
+"""TrainConfig: validation with one message per field, presets, JSON round trip, CLI exit 2."""
+
+import subprocess
+import sys
+
+import pytest
+from conftest import ROOT
+
+from lenet_core.config import FIELDS, PRESETS, TrainConfig, format_errors, preset, validate
+from lenet_core.errors import LabError
+from lenet_core.models import build_model, count_params
+
+
+def test_defaults_are_the_tutorials_recipe():
+    config = TrainConfig()
+    assert (config.dataset, config.arch, config.optimizer, config.lr, config.batch_size,
+            config.epochs, config.init) == ("fashion-mnist", "lenet-classic", "sgd", 0.9, 256, 10,
+                                            "xavier")
+    assert preset("tutorial") == config
+
+
+def test_best_preset_is_lenet_sized_with_the_same_budget():
+    best = preset("best")
+    assert best.dataset == "fashion-mnist" and best.epochs == 10
+    assert count_params(build_model(best.arch)) <= 100_000
+
+
+def test_presets_take_overrides_and_refuse_unknown_names():
+    assert preset("tutorial", epochs=2, seed=7).epochs == 2
+    with pytest.raises(LabError, match="choose one of tutorial, best"):
+        preset("fastest")
+
+
+def test_every_bad_field_gets_its_own_message_with_value_and_range():
+    config, errors = validate({"lr": 0, "epochs": 0, "batch_size": -5, "optimizer": "rmsprop",
+                               "device": "gpu", "weight_decay": 2, "augment": "maybe",
+                               "dataset": "cifar10", "seed": 1.5})
+    assert config is None
+    assert set(errors) == {"lr", "epochs", "batch_size", "optimizer", "device", "weight_decay",
+                           "augment", "dataset", "seed"}
+    assert errors["lr"] == "0 is out of range: must be > 0 and ≤ 1e7"
+    assert errors["epochs"] == "0 is out of range: allowed 1 to 1,000"
+    assert errors["batch_size"] == "-5 is out of range: allowed 1 to 65,536"
+    assert "'rmsprop' is not one of sgd, sgd-momentum, adam" == errors["optimizer"]
+    assert "cuda:N" in errors["device"]
+    assert "≤ 1" in errors["weight_decay"]
+    assert "fashion-mnist" in errors["dataset"]
+    assert "whole number" in errors["seed"]
+
+
+def test_values_from_a_form_or_the_command_line_are_coerced():
+    config, errors = validate({"lr": "0.05", "epochs": "3", "augment": "true", "device": "cuda:1",
+                               "batch_size": None, "seed": 4.0})
+    assert errors == {}
+    assert (config.lr, config.epochs, config.augment, config.device) == (0.05, 3, True, "cuda:1")
+    assert config.batch_size == 256 and config.seed == 4  # None means "use the default"
+
+
+def test_not_a_number_and_nan_are_refused():
+    _, errors = validate({"lr": "fast", "weight_decay": float("nan"), "epochs": True})
+    assert errors["lr"].startswith("'fast' is not a number")
+    assert "out of range" in errors["weight_decay"]
+    assert "whole number" in errors["epochs"]
+
+
+def test_unknown_settings_are_named():
+    _, errors = validate({"learning_rate": 0.1})
+    assert "unknown setting" in errors["learning_rate"] and "lr" in errors["learning_rate"]
+
+
+def test_json_round_trip_and_errors_in_one_line():
+    config = preset("best", seed=3)
+    assert TrainConfig.from_json(config.to_json()) == config
+    assert set(config.to_dict()) == set(FIELDS)
+    with pytest.raises(LabError, match="lr: .*; epochs: "):
+        TrainConfig.from_dict({"lr": -1, "epochs": 0})
+    assert format_errors({"a": "x", "b": "y"}) == "a: x; b: y"
+
+
+def test_every_preset_is_valid():
+    for name, values in PRESETS.items():
+        assert validate(values)[1] == {}, name
+
+
+def test_cli_prints_one_line_per_bad_flag_and_exits_2(lab_home):
+    proc = subprocess.run([sys.executable, "-m", "lenet_core", "train", "--lr", "0", "--epochs", "0",
+                           "--device", "gpu"], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2
+    lines = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
+    assert lines == ["error: --epochs: 0 is out of range: allowed 1 to 1,000",
+                     "error: --lr: 0 is out of range: must be > 0 and ≤ 1e7",
+                     "error: --device: 'gpu' is not one of auto, cpu, cuda, cuda:N, mps"]
+    assert "Traceback" not in proc.stderr
+    from lenet_core.runs import RunStore
+
+    assert RunStore(lab_home).list() == []  # nothing was queued

@@ -1,0 +1,236 @@
+"""The training engine on the real offline digits (mnist-5k): tiny runs, a few seconds each."""
+
+import math
+import threading
+
+import pytest
+import torch
+
+from lenet_core import data
+from lenet_core.checkpoints import load_model, read_checkpoint
+from lenet_core.config import TrainConfig
+from lenet_core.errors import LabError
+from lenet_core.models import build_model
+from lenet_core.train import (
+    Recorder,
+    augment_batch,
+    evaluate,
+    lr_at,
+    reporting_points,
+    train,
+)
+
+# A LeNet that learns digits in one pass; 4,000 training and 1,000 test images.
+TINY = dict(dataset="mnist-5k", arch="lenet-modern", init="default", optimizer="adam", lr=0.01,
+            batch_size=64, epochs=1)
+SUMMARY_KEYS = {"train_loss", "train_acc", "test_loss", "test_acc", "best_test_acc",
+                "examples_per_sec", "seconds", "device", "per_class_acc", "confusion", "params"}
+
+
+@pytest.fixture(autouse=True)
+def one_thread(monkeypatch):
+    """The test machine is shared: one thread a run keeps OpenMP threads from waiting on each
+    other (and the subprocesses of test_runs inherit OMP_NUM_THREADS)."""
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+class Capture(Recorder):
+    """Keeps everything the engine reports; optionally asks it to stop after a given step."""
+
+    def __init__(self, stop: threading.Event | None = None, stop_after_step: int | None = None):
+        self.rows, self.checkpoints, self.info, self.outcome = [], [], None, None
+        self.stop, self.stop_after_step = stop, stop_after_step
+        self.progress_calls = 0
+
+    def start(self, info):
+        self.info = info
+
+    def progress(self, progress):
+        self.progress_calls += 1
+        if self.stop_after_step is not None and progress.step >= self.stop_after_step:
+            self.stop.set()
+
+    def metrics(self, step, epoch, values, wall_time):
+        self.rows += [(step, round(epoch, 6), name, value) for name, value in values.items()]
+
+    def checkpoint(self, epoch, path):
+        self.checkpoints.append(path.name)
+
+    def finish(self, outcome):
+        self.outcome = outcome
+
+    def named(self, name):
+        return [(step, epoch, value) for step, epoch, n, value in self.rows if n == name]
+
+
+def test_reporting_points_are_five_an_epoch_ending_at_its_end():
+    assert reporting_points(235) == {47, 94, 141, 188, 235}  # Fashion-MNIST at batch 256
+    assert reporting_points(63) == {13, 25, 38, 50, 63}
+    assert reporting_points(3) == {1, 2, 3}  # fewer batches than points: one point a batch at most
+
+
+def test_cosine_schedule_runs_from_lr_down_to_zero():
+    config = TrainConfig(lr=0.4, schedule="cosine")
+    assert lr_at(config, 0, 100) == pytest.approx(0.4)
+    assert lr_at(config, 50, 100) == pytest.approx(0.2)
+    assert lr_at(config, 100, 100) == pytest.approx(0.0, abs=1e-12)
+    assert lr_at(TrainConfig(lr=0.4), 77, 100) == 0.4
+
+
+def test_short_run_beats_chance_and_reports_like_the_tutorial(tmp_path, lab_home):
+    rec = Capture()
+    outcome = train(TrainConfig(**{**TINY, "epochs": 2}), rec, checkpoint_dir=tmp_path, run_id="t")
+    assert outcome.status == "completed" and outcome.epochs_done == 2
+    # 63 batches an epoch: train loss/accuracy 5 times an epoch, the 5th at its end; test each epoch
+    train_points = rec.named("train_loss")
+    assert [epoch for _, epoch, _ in train_points] == [
+        round(e + b / 63, 6) for e in (0, 1) for b in (13, 25, 38, 50, 63)]
+    assert len(rec.named("train_acc")) == len(rec.named("lr")) == 10
+    assert [epoch for _, epoch, _ in rec.named("test_acc")] == [1.0, 2.0]
+    assert [epoch for _, epoch, _ in rec.named("examples_per_sec")] == [1.0, 2.0]
+    summary = outcome.summary
+    assert SUMMARY_KEYS <= set(summary)
+    assert summary["test_acc"] > 0.5  # chance is 0.1
+    assert summary["train_loss"] < math.log(10)
+    assert summary["device"].startswith("CPU") and summary["params"] > 0
+    assert len(summary["per_class_acc"]) == 10
+    assert sum(map(sum, summary["confusion"])) == 1000
+    assert rec.checkpoints == ["epoch-001.pt", "epoch-002.pt", "final.pt"]
+    # The final checkpoint holds the same network: evaluating it again gives the same accuracy.
+    model, meta = load_model(tmp_path / "final.pt")
+    assert (meta.arch, meta.dataset, meta.epoch, meta.run_id) == ("lenet-modern", "mnist-5k", 2, "t")
+    assert meta.metrics["test_acc"] == summary["test_acc"]
+    images, labels = data.load_split("mnist-5k", "test")
+    again = evaluate(model, images, labels, dataset=meta)  # its mean/std and architecture
+    assert again.accuracy == pytest.approx(summary["test_acc"], abs=1e-9)
+
+
+def test_a_fixed_seed_repeats_exactly_on_the_cpu(tmp_path, lab_home):
+    config = TrainConfig(**TINY, train_subset=512, augment=True)
+    runs = []
+    for name in ("a", "b"):
+        rec = Capture()
+        train(config, rec, checkpoint_dir=tmp_path / name)
+        runs.append(rec)
+    values = [[r for r in rec.rows if r[2] != "examples_per_sec"] for rec in runs]
+    assert values[0] == values[1]
+    first, second = (read_checkpoint(tmp_path / n / "final.pt")["state_dict"] for n in ("a", "b"))
+    assert all(torch.equal(first[k], second[k]) for k in first)
+    other = Capture()
+    train(TrainConfig(**TINY, train_subset=512, augment=True, seed=1), other)
+    assert other.named("train_loss") != runs[0].named("train_loss")
+
+
+def test_stop_then_resume_continues_exactly_where_it_stopped(tmp_path, lab_home):
+    config = TrainConfig(**{**TINY, "epochs": 2, "train_subset": 512, "optimizer": "sgd-momentum",
+                            "lr": 0.05, "schedule": "cosine"})  # 8 batches an epoch
+    whole = Capture()
+    train(config, whole, checkpoint_dir=tmp_path / "whole")
+
+    stop = threading.Event()
+    first = Capture(stop, stop_after_step=11)  # mid-way through the second epoch
+    outcome = train(config, first, checkpoint_dir=tmp_path / "split", stop=stop)
+    assert outcome.status == "stopped" and outcome.epochs_done == 1
+    assert first.checkpoints == ["epoch-001.pt", "last.pt"]
+    stopped_model, meta = load_model(tmp_path / "split" / "last.pt")  # loadable as it is
+    assert meta.epoch == 1
+
+    second = Capture()
+    outcome = train(config, second, checkpoint_dir=tmp_path / "split",
+                    resume_from=tmp_path / "split" / "last.pt")
+    assert outcome.status == "completed" and outcome.epochs_done == 2
+    assert (second.info["start_epoch"], second.info["start_batch"]) == (1, 11 - 8)
+    timing = ("examples_per_sec",)
+    assert [r for r in first.rows + second.rows if r[2] not in timing] == \
+        [r for r in whole.rows if r[2] not in timing]
+    a = read_checkpoint(tmp_path / "whole" / "final.pt")["state_dict"]
+    b = read_checkpoint(tmp_path / "split" / "final.pt")["state_dict"]
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    assert not (tmp_path / "split" / "last.pt").exists()  # superseded by final.pt
+
+
+def test_stop_before_the_first_batch_still_leaves_a_checkpoint(tmp_path, lab_home):
+    stop = threading.Event()
+    stop.set()
+    rec = Capture()
+    outcome = train(TrainConfig(**TINY, train_subset=128), rec, checkpoint_dir=tmp_path, stop=stop)
+    assert outcome.status == "stopped" and rec.rows == []
+    assert load_model(tmp_path / "last.pt")[1].epoch == 0
+
+
+@pytest.mark.parametrize("arch", ["lenet-classic", "lenet-modern"])
+def test_a_huge_learning_rate_diverges_and_stops(arch, tmp_path, lab_home):
+    rec = Capture()
+    config = TrainConfig(dataset="mnist-5k", arch=arch, lr=1e6, batch_size=64, epochs=3)
+    outcome = train(config, rec, checkpoint_dir=tmp_path)
+    assert outcome.status == "diverged"
+    assert "learning rate 1e+06 is too high" in outcome.error
+    assert rec.named("test_acc") == []  # stopped at the first reporting point of epoch 1
+    assert "step 13 " in outcome.error  # 63 batches an epoch: the first point is after batch 13
+    assert rec.progress_calls == 12
+    assert rec.checkpoints == []  # NaN weights are not worth a file
+
+
+def test_evaluate_matches_a_plain_forward_pass():
+    torch.manual_seed(0)
+    model = build_model("lenet5").eval()
+    images, labels = data.load_split("mnist-5k", "test")
+    result = evaluate(model, images, labels, dataset="mnist-5k", arch="lenet5", batch_size=300)
+    x = torch.nn.functional.pad(data.normalise(images, "mnist-5k"), (2, 2, 2, 2))
+    with torch.no_grad():
+        logits = model(x)
+    expected = logits.argmax(1)
+    assert torch.equal(result.predictions, expected)
+    assert result.accuracy == pytest.approx((expected == labels).float().mean().item())
+    assert result.loss == pytest.approx(torch.nn.functional.cross_entropy(logits, labels).item(),
+                                        rel=1e-5)
+    assert torch.allclose(result.confidences, logits.softmax(1).max(1).values)
+    assert result.confusion.sum() == 1000 and result.confusion.shape == (10, 10)
+    for digit in range(10):
+        members = labels == digit
+        assert result.per_class_acc[digit] == pytest.approx(
+            (expected[members] == digit).float().mean().item())
+    assert not model.training
+
+
+def test_evaluate_needs_the_dataset_for_raw_pixels():
+    with pytest.raises(LabError, match="normalisation"):
+        evaluate(build_model("lenet-classic"), torch.zeros(2, 28, 28, dtype=torch.uint8),
+                 torch.zeros(2, dtype=torch.int64))
+
+
+def test_augmentation_moves_digits_and_keeps_the_background():
+    images, _ = data.load_split("mnist-5k", "train")
+    info = data.get_dataset("mnist-5k")
+    x = data.normalise(images[:16], info)
+    background = (0 - info.mean) / info.std
+    moved = augment_batch(x, torch.Generator().manual_seed(1), background)
+    assert moved.shape == x.shape
+    assert not torch.allclose(moved, x)
+    assert torch.equal(moved, augment_batch(x, torch.Generator().manual_seed(1), background))
+    blank = torch.full((4, 1, 28, 28), background)
+    assert torch.allclose(augment_batch(blank, torch.Generator().manual_seed(2), background), blank)
+    # light: most ink stays ink
+    ink = x > 1.0
+    assert (moved[ink] > 0).float().mean() > 0.5
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the message on a machine without CUDA")
+def test_an_absent_gpu_is_explained(lab_home):
+    with pytest.raises(LabError, match="no CUDA GPU is available"):
+        train(TrainConfig(**TINY, device="cuda"))
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_cuda_run_with_bf16_names_the_gpu(tmp_path, lab_home):
+    rec = Capture()
+    outcome = train(TrainConfig(**TINY, device="cuda", precision="bf16"), rec, checkpoint_dir=tmp_path)
+    assert outcome.status == "completed"
+    assert torch.cuda.get_device_name(0) in outcome.summary["device"]
+    assert outcome.summary["test_acc"] > 0.5
+    model, _ = load_model(tmp_path / "final.pt")  # saved on the CPU, loads anywhere
+    assert next(model.parameters()).device.type == "cpu"
