@@ -18,6 +18,8 @@ COMMANDS = [
     ("shapes", "shapes"),
     ("datasets", "datasets"),
     ("predict", "predict"),
+    ("train", "train"),
+    ("runs", "runs"),
 ]
 
 

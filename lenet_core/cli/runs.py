@@ -1,0 +1,130 @@
+"""``runs``: list, show, stop, resume, delete and export the runs in the run store."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+from lenet_core import runs
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("runs", help="list, show, stop, resume, delete or export training runs",
+                       description="The training runs recorded in <LENET_LAB_HOME>/runs.db.")
+    verbs = p.add_subparsers(dest="verb", metavar="VERB", required=True)
+
+    v = verbs.add_parser("list", help="every run, newest first")
+    v.add_argument("--json", action="store_true", help="a JSON list of objects")
+    v.set_defaults(func=list_runs)
+
+    v = verbs.add_parser("show", help="one run: config, status, summary, checkpoints")
+    v.add_argument("id")
+    v.add_argument("--json", action="store_true", help="one JSON object")
+    v.set_defaults(func=show)
+
+    v = verbs.add_parser("stop", help="stop a run between batches (it saves a checkpoint)")
+    v.add_argument("id")
+    v.add_argument("--wait", type=float, default=30.0, metavar="S",
+                   help="seconds to wait for it to end (default: 30; 0: do not wait)")
+    v.add_argument("--json", action="store_true", help="the run afterwards, as JSON")
+    v.set_defaults(func=stop)
+
+    v = verbs.add_parser("resume", help="continue a stopped run in the background")
+    v.add_argument("id")
+    v.set_defaults(func=resume)
+
+    v = verbs.add_parser("delete", help="remove a run: its row, metrics and checkpoints")
+    v.add_argument("id")
+    v.set_defaults(func=delete)
+
+    v = verbs.add_parser("export", help="a run's metrics as CSV (run_id, step, epoch, name, value, "
+                         "wall_time)")
+    v.add_argument("id")
+    v.add_argument("--output", "-o", metavar="FILE", help="write to FILE (default: stdout)")
+    v.set_defaults(func=export)
+
+
+def _fmt(value, spec: str) -> str:
+    return "" if value is None else format(value, spec)
+
+
+def list_runs(args) -> int:
+    found = runs.RunStore().list()
+    if args.json:
+        print(json.dumps([run.to_dict() for run in found]))
+        return 0
+    if not found:
+        print("no runs yet: python -m lenet_core train --preset tutorial")
+        return 0
+    print(f"{'id':<21} {'status':<9} {'epoch':>7} {'test acc':>8}  {'created':<20} name")
+    for run in found:
+        epoch = run.progress.get("epoch")
+        epochs = run.config.epochs
+        done = run.summary.get("epochs", epoch if run.active else None)
+        print(f"{run.id:<21} {run.status:<9} {f'{done}/{epochs}' if done is not None else '':>7} "
+              f"{_fmt(run.summary.get('test_acc'), '.3f'):>8}  {runs.iso(run.created):<20} {run.name}")
+    return 0
+
+
+def show(args) -> int:
+    run = runs.RunStore().get(args.id)
+    checkpoints = [{"epoch": epoch, "path": str(path)} for epoch, path in runs.checkpoint_paths(run.id)]
+    if args.json:
+        print(json.dumps({**run.to_dict(), "checkpoints": checkpoints}))
+        return 0
+    info = run.to_dict()
+    for key in ("id", "name", "status", "created", "started", "finished", "device", "error"):
+        if info[key] is not None:
+            print(f"{key:<10} {info[key]}")
+    print("config     " + ", ".join(f"{k}={v}" for k, v in info["config"].items()))
+    if run.active and run.progress:
+        p = run.progress
+        print(f"progress   epoch {p.get('epoch')}/{p.get('epochs')}, batch {p.get('batch')}/"
+              f"{p.get('batches')}, ETA {_fmt(p.get('eta_s'), '.0f')} s")
+    s = run.summary
+    if s:
+        print(f"summary    loss {_fmt(s.get('train_loss'), '.3f')}, train acc "
+              f"{_fmt(s.get('train_acc'), '.3f')}, test acc {_fmt(s.get('test_acc'), '.3f')} "
+              f"(best {_fmt(s.get('best_test_acc'), '.3f')}), "
+              f"{_fmt(s.get('examples_per_sec'), ',.0f')} examples/sec, "
+              f"{_fmt(s.get('seconds'), '.1f')} s, {s.get('params')} parameters")
+        if s.get("per_class_acc"):
+            classes = s.get("classes") or range(len(s["per_class_acc"]))
+            print("per class  " + ", ".join(f"{c} {_fmt(a, '.3f')}"
+                                            for c, a in zip(classes, s["per_class_acc"])))
+    for item in checkpoints:
+        print(f"checkpoint epoch {item['epoch']}: {item['path']}")
+    return 0
+
+
+def stop(args) -> int:
+    run = runs.stop(args.id, wait=args.wait)
+    if args.json:
+        print(json.dumps(run.to_dict()))
+    else:
+        print(f"run {run.id}: {run.status}" + (" (stop requested; still finishing)" if run.active else ""))
+    return 0
+
+
+def resume(args) -> int:
+    run_id = runs.resume(args.id)
+    print(f"run {run_id}: resumed in the background (python -m lenet_core runs show {run_id})")
+    return 0
+
+
+def delete(args) -> int:
+    runs.delete(args.id)
+    print(f"run {args.id}: deleted")
+    return 0
+
+
+def export(args) -> int:
+    store = runs.RunStore()
+    store.get(args.id)  # a clear error for an unknown id
+    frame = store.metrics([args.id])
+    if args.output:
+        frame.to_csv(args.output, index=False)
+        print(f"{len(frame)} metric rows written to {args.output}", file=sys.stderr)
+    else:
+        frame.to_csv(sys.stdout, index=False)
+    return 0

@@ -1,0 +1,186 @@
+"""``train``: train LeNet in the foreground (progress bar), or run a queued run as its worker."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import time
+
+from lenet_core import runs
+from lenet_core.config import (
+    FIELDS,
+    INITS,
+    OPTIMIZERS,
+    PRECISIONS,
+    PRESETS,
+    SCHEDULES,
+    TrainConfig,
+    validate,
+)
+from lenet_core.data import DATASETS
+from lenet_core.models import ARCHITECTURES
+from lenet_core.train import Outcome, Progress, Recorder
+
+# Exit status of a foreground run: completed 0, stopped 130 (as an interrupted program),
+# diverged or failed 1; an invalid request 2 (printed as `error: ...`).
+EXIT = {"completed": 0, "stopped": 130, "diverged": 1, "failed": 1}
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser(
+        "train", help="train a network here with a progress bar, recorded in the run store",
+        description="Train LeNet in the foreground. The run is recorded in <LENET_LAB_HOME>/runs.db "
+        "like a dashboard run (metrics, checkpoints in runs/<id>/). Ctrl-C stops it between "
+        "batches with a checkpoint; --resume ID continues it. Exit status: 0 completed, "
+        "130 stopped, 1 diverged/failed, 2 invalid settings.",
+    )
+    p.add_argument("--preset", choices=list(PRESETS),
+                   help="start from a recipe: tutorial (the d2l recipe: lenet-classic, SGD lr 0.9, "
+                   "batch 256, 10 epochs, Xavier) or best (the most accurate recipe we found)")
+    p.add_argument("--dataset", choices=list(DATASETS), help="dataset (default: fashion-mnist)")
+    p.add_argument("--arch", choices=list(ARCHITECTURES), help="architecture (default: lenet-classic)")
+    p.add_argument("--epochs", type=int, help="passes over the training split (default: 10)")
+    p.add_argument("--batch-size", type=int, help="examples a step (default: 256)")
+    p.add_argument("--lr", type=float, help="learning rate (default: 0.9)")
+    p.add_argument("--optimizer", choices=OPTIMIZERS, help="sgd (default), sgd-momentum (Nesterov "
+                   "0.9) or adam")
+    p.add_argument("--weight-decay", type=float, help="L2 weight decay (default: 0)")
+    p.add_argument("--schedule", choices=SCHEDULES, help="learning-rate schedule: constant "
+                   "(default) or cosine (to 0 over the run)")
+    p.add_argument("--init", choices=INITS, help="weight init: xavier (the tutorial's, default) or "
+                   "default (PyTorch's)")
+    p.add_argument("--normalise", action=argparse.BooleanOptionalAction, default=None,
+                   help="standardise pixels with the dataset's mean/std (--no-normalise: only "
+                   "scale to [0, 1], as the tutorial does; the default)")
+    p.add_argument("--label-smoothing", type=float, help="cross-entropy label smoothing (default: 0)")
+    p.add_argument("--augment", action="store_true", default=None,
+                   help="random shifts (±2 px) and rotations (±10°) of each batch (meant for digits)")
+    p.add_argument("--precision", choices=PRECISIONS, help="fp32 (default) or bf16 autocast")
+    p.add_argument("--device", help="auto (default), cpu, cuda, cuda:N or mps")
+    p.add_argument("--seed", type=int, help="random seed (default: 0); runs on the CPU repeat exactly")
+    p.add_argument("--train-subset", type=int, metavar="N",
+                   help="train on N examples of a fixed shuffle (tests and quick looks; default: all)")
+    p.add_argument("--name", help="a name for the run (default: '<arch> · <dataset>')")
+    p.add_argument("--json", action="store_true",
+                   help="print one JSON object as the last line: run_id, status, epochs, "
+                   "train_loss, train_acc, test_acc, examples_per_sec, seconds, device")
+    p.add_argument("--resume", metavar="ID", help="continue a stopped run from its last checkpoint")
+    # The dashboard starts `train --run-id ID` as a detached worker for a queued run.
+    p.add_argument("--run-id", metavar="ID", help=argparse.SUPPRESS)
+    p.set_defaults(func=run)
+
+
+def config_from_args(args) -> tuple[TrainConfig | None, dict[str, str]]:
+    """The preset's values, then each flag given; every bad value is named (field: message)."""
+    raw = dict(PRESETS[args.preset]) if args.preset else {}
+    # Each TrainConfig field has a flag of the same name; a flag left out keeps the preset's value.
+    raw.update({field: getattr(args, field) for field in FIELDS if getattr(args, field) is not None})
+    return validate(raw)
+
+
+def run(args) -> int:
+    if args.run_id:  # detached worker: its output goes to runs/<id>/worker.log
+        outcome = runs.execute(args.run_id, resume=args.resume is not None)
+        return 0 if outcome is None else EXIT[outcome.status]
+    store = runs.RunStore()
+    if args.resume:
+        run_id = args.resume
+        runs.prepare_resume(store, run_id)
+        resume = True
+    else:
+        config, errors = config_from_args(args)
+        if errors:  # one line per bad flag, with its value and what is allowed
+            for field, message in errors.items():
+                print(f"error: --{field.replace('_', '-')}: {message}", file=sys.stderr)
+            return 2
+        run_id = store.create(config, args.name).id
+        resume = False
+    console = ConsoleProgress(run_id)
+    outcome = runs.execute(run_id, recorder=console, resume=resume,
+                           signals=(signal.SIGTERM, signal.SIGINT))
+    if outcome is None:
+        print(f"run {run_id} was stopped before it started", file=sys.stderr)
+        return EXIT["stopped"]
+    run = store.get(run_id)
+    print(final_line(run), file=sys.stderr)
+    if args.json:
+        print(json.dumps(result_json(run)))
+    return EXIT[outcome.status]
+
+
+def result_json(run: runs.Run) -> dict:
+    s = run.summary
+    return {"run_id": run.id, "status": run.status, "epochs": s.get("epochs"),
+            "train_loss": s.get("train_loss"), "train_acc": s.get("train_acc"),
+            "test_loss": s.get("test_loss"), "test_acc": s.get("test_acc"),
+            "best_test_acc": s.get("best_test_acc"), "examples_per_sec": s.get("examples_per_sec"),
+            "seconds": s.get("seconds"), "device": s.get("device"), "params": s.get("params"),
+            "error": run.error}
+
+
+def _num(value, fmt: str) -> str:
+    return "—" if value is None else format(value, fmt)
+
+
+def final_line(run: runs.Run) -> str:
+    """The tutorial's closing lines, on one: loss, train acc, test acc, examples/sec on device."""
+    s = run.summary
+    line = (f"run {run.id} {run.status}: loss {_num(s.get('train_loss'), '.3f')}, "
+            f"train acc {_num(s.get('train_acc'), '.3f')}, test acc {_num(s.get('test_acc'), '.3f')}; "
+            f"{_num(s.get('examples_per_sec'), ',.0f')} examples/sec on {s.get('device')}, "
+            f"{_num(s.get('seconds'), '.1f')} s")
+    return line + (f"\n{run.error}" if run.error else "")
+
+
+def _clock(seconds: float | None) -> str:
+    if seconds is None:
+        return "--:--"
+    minutes, secs = divmod(int(seconds), 60)
+    return f"{minutes}:{secs:02d}" if minutes < 60 else f"{minutes // 60}:{minutes % 60:02d}:{secs:02d}"
+
+
+class ConsoleProgress(Recorder):
+    """A one-line progress bar on stderr (a line per epoch when stderr is not a terminal)."""
+
+    WIDTH = 20
+
+    def __init__(self, run_id: str, stream=None):
+        self.run_id = run_id
+        self.stream = stream or sys.stderr
+        self.tty = self.stream.isatty()
+        self.shown = 0.0
+
+    def start(self, info):
+        where = f" from epoch {info['start_epoch']}" if info["start_epoch"] or info["start_batch"] else ""
+        print(f"run {self.run_id}: {info['examples']:,} examples, {info['batches']} batches an epoch, "
+              f"{info['params']:,} parameters on {info['device']}{where}", file=self.stream)
+
+    def line(self, p: Progress) -> str:
+        done = int(self.WIDTH * p.batch / max(p.batches, 1))
+        loss = _num(p.train_loss, ".3f")
+        acc = _num(p.train_acc, ".3f")
+        return (f"epoch {p.epoch}/{p.epochs} [{'#' * done}{'.' * (self.WIDTH - done)}] "
+                f"batch {p.batch}/{p.batches} loss {loss} acc {acc} "
+                f"{p.examples_per_sec:,.0f} ex/s ETA {_clock(p.eta_s)}")
+
+    def progress(self, p: Progress):
+        now = time.monotonic()
+        if self.tty and (now - self.shown > 0.1 or p.batch == p.batches):
+            self.stream.write("\r" + self.line(p) + "\x1b[K")
+            self.stream.flush()
+            self.shown = now
+        elif not self.tty and p.batch == p.batches:
+            print(self.line(p), file=self.stream, flush=True)
+
+    def metrics(self, step, epoch, values, wall_time):
+        if "test_acc" in values:
+            text = (f"epoch {epoch:.0f}: test loss {values['test_loss']:.3f}, test acc "
+                    f"{values['test_acc']:.3f}, {values['examples_per_sec']:,.0f} examples/sec")
+            print(("\r\x1b[K" if self.tty else "") + text, file=self.stream, flush=True)
+
+    def finish(self, outcome: Outcome):
+        if self.tty:
+            self.stream.write("\r\x1b[K")
+            self.stream.flush()
