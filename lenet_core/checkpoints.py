@@ -8,6 +8,7 @@ It is loaded with ``torch.load(weights_only=True)``: a file carrying pickled cod
 
 from __future__ import annotations
 
+import io
 import os
 import pickle
 import tempfile
@@ -46,18 +47,35 @@ def save_checkpoint(path: Path, model: nn.Module, meta: CheckpointMeta,
     ``extra`` holds further tensors/plain data (e.g. the optimizer state for resuming).
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise LabError(f"{path.parent}: cannot create the checkpoint folder ({exc.strerror}); "
+                       "check that LENET_LAB_HOME is a writable folder") from None
     payload = {"format": FORMAT, "meta": asdict(meta),
                "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()}}
     if extra:
         payload["extra"] = extra
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise LabError(f"{path.parent}: cannot write a checkpoint here ({exc.strerror}); check that "
+                       "LENET_LAB_HOME is a writable folder with free space") from None
+    try:
+        # Serialise in memory first: torch's zip writer turns a failed write (full disk) into an
+        # opaque RuntimeError, a plain write gives the OSError that says what happened.
+        buffer = io.BytesIO()
+        torch.save(payload, buffer)
         with os.fdopen(fd, "wb") as f:
-            torch.save(payload, f)
+            f.write(buffer.getbuffer())
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
+    except OSError as exc:
+        # A full disk or a file-size limit: the temp file goes, the previous checkpoint stays.
+        Path(tmp).unlink(missing_ok=True)
+        raise LabError(f"{path}: could not write the checkpoint ({exc.strerror or exc}); free some "
+                       "disk space and resume the run: earlier checkpoints are untouched") from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

@@ -185,10 +185,15 @@ class RunStore:
     def __init__(self, home: Path | None = None):
         self.home = Path(home or paths.lab_home()).expanduser().resolve()
         self.path = paths.db_path(self.home)
-        self.home.mkdir(parents=True, exist_ok=True)
-        with self._connect() as conn:
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.executescript(SCHEMA)
+        try:
+            self.home.mkdir(parents=True, exist_ok=True)
+            with self._connect() as conn:
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.executescript(SCHEMA)
+        except (OSError, sqlite3.Error) as exc:
+            # A home that is a file, read-only, full or not a database: say so, touch nothing.
+            raise LabError(f"{self.path}: cannot open the run store ({exc}); set LENET_LAB_HOME to a "
+                           "writable folder with free space") from None
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from lenet_core import images, run_views, runs
+from lenet_core import export, images, run_views, runs
 from lenet_core.charts import confusion_chart, per_class_chart, training_curves_chart
 from lenet_core.errors import LabError
 
@@ -37,7 +37,7 @@ def pick_run(all_runs: list[runs.Run]) -> runs.Run | None:
     labels = run_views.run_labels(all_runs)
     by_id = {r.id: r for r in all_runs}
     chosen = st.selectbox("Run", ids, key=SELECTED,
-                          format_func=lambda i: f"{labels[i]} — {by_id[i].status} · {i}")
+                          format_func=lambda i: f"{labels[i]} · {i}")
     return by_id[chosen]
 
 
@@ -62,8 +62,10 @@ def live_panel(run_id: str, home: Path | None) -> None:
         _status_line(run, home)
         metrics = store.metrics(run_id)
         _progress(run, metrics)
-        if metrics.empty:
-            st.caption("The curves appear at the first reporting point (a fifth of an epoch).")
+        if metrics.empty:  # an empty frame would show a lone 0.000000 axis
+            st.caption("The curves appear at the first reporting point (a fifth of an epoch)." if run.active
+                       else "This run recorded no metrics.")
+            return
         st.altair_chart(training_curves_chart(metrics, epochs=run.config.epochs), width="stretch",
                         key=f"curves_{run_id}")
 
@@ -150,7 +152,7 @@ def actions(run: runs.Run, home: Path) -> None:
     """Download the metrics and the checkpoint; delete the run after a confirmation."""
     cols = st.columns(3)
     metrics = runs.RunStore(home).metrics(run.id)
-    cols[0].download_button("Metrics (CSV)", metrics.to_csv(index=False), f"{run.id}-metrics.csv",
+    cols[0].download_button("Metrics (CSV)", export.to_csv(metrics), f"{run.id}-metrics.csv",
                             mime="text/csv", icon=":material/download:", width="stretch",
                             disabled=metrics.empty, key=f"csv_{run.id}")
     checkpoint = run_views.best_checkpoint(run.id, home)

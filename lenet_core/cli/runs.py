@@ -6,6 +6,7 @@ import json
 import sys
 
 from lenet_core import runs
+from lenet_core.export import to_csv
 
 
 def add_parser(sub) -> None:
@@ -123,8 +124,8 @@ def export(args) -> int:
     store.get(args.id)  # a clear error for an unknown id
     frame = store.metrics([args.id])
     if args.output:
-        frame.to_csv(args.output, index=False)
+        to_csv(frame, args.output)
         print(f"{len(frame)} metric rows written to {args.output}", file=sys.stderr)
     else:
-        frame.to_csv(sys.stdout, index=False)
+        to_csv(frame, sys.stdout)
     return 0
