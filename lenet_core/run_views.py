@@ -171,7 +171,7 @@ def runs_table(all_runs: list[runs.Run], now: float | None = None) -> pd.DataFra
             "architecture": run.config.arch, "status": run.status,
             "best test acc": None if best is None else float(best),
             "duration": format_duration(duration(run, now)),
-            "examples/s": None if not rate else int(round(rate)),
+            "examples/s": f"{rate:,.0f}" if rate else "—",  # text: a blank reads better than None
             "started": datetime.fromtimestamp(run.started or run.created), "id": run.id,
         })
     columns = ["name", "dataset", "architecture", "status", "best test acc", "duration",
@@ -186,6 +186,19 @@ def best_checkpoint(run_id: str, home: Path | None = None) -> Path | None:
     found = runs.checkpoint_paths(run_id, home)
     finals = [p for _, p in found if p.name == "final.pt"]
     return finals[0] if finals else (found[-1][1] if found else None)
+
+
+def missing_checkpoint_note(run: runs.Run, home: Path | None = None) -> str | None:
+    """"checkpoint missing: ..." for a run that saved checkpoints (it completed, or finished an
+    epoch) whose folder no longer holds any: deleted or moved by hand. None when all is as it
+    should be, including a run that has not reached its first checkpoint yet."""
+    if run.active or runs.checkpoint_paths(run.id, home):
+        return None
+    if run.status != "completed" and not run.summary.get("confusion"):
+        return None  # ended before its first epoch: there never was a checkpoint to lose
+    return (f"checkpoint missing: {runs.run_dir(run.id, home)} no longer holds this run's "
+            "checkpoints (deleted or moved by hand). Its metrics and charts are kept; its model "
+            "cannot be explored, downloaded or resumed.")
 
 
 @dataclass(frozen=True)

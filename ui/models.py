@@ -19,6 +19,7 @@ import streamlit as st
 import torch
 from torch import nn
 
+from lenet_core import run_views
 from lenet_core.checkpoints import CheckpointMeta, load_model, pretrained_path, read_checkpoint
 from lenet_core.data import DATASETS
 from lenet_core.errors import LabError
@@ -131,6 +132,16 @@ def load_option(option: ModelOption) -> PickedModel:
     return PickedModel(option, model, meta)
 
 
+def _missing_note(key: str) -> str | None:
+    """"checkpoint missing" when the chosen run's folder was emptied by hand (see run_views)."""
+    if not key.startswith("run:"):
+        return None
+    try:
+        return run_views.missing_checkpoint_note(RunStore().get(key.removeprefix("run:")))
+    except LabError:
+        return None  # deleted meanwhile: the generic message will do
+
+
 def pick_model(key: str, digits_only: bool = True, container=None, any_status: bool = False) -> PickedModel:
     """A selectbox of the models (bundled first), and the chosen one loaded (cached).
 
@@ -148,6 +159,9 @@ def pick_model(key: str, digits_only: bool = True, container=None, any_status: b
                              help="The bundled model ships with LeNet Lab; completed training runs "
                              "on a digit dataset appear here too.")
     if not by_key[chosen].path.is_file():  # only listed with any_status
+        if note := _missing_note(chosen):
+            where.error(note, icon=":material/folder_off:")
+            st.stop()
         where.error(f"**{by_key[chosen].label.split(' · ')[0]} has no checkpoint yet.** A run saves one "
                     "at the end of each epoch: wait for its first epoch to finish, or choose another "
                     "model.", icon=":material/hourglass_empty:")

@@ -59,15 +59,17 @@ def live_panel(run_id: str, home: Path | None) -> None:
             st.rerun()
         if was_active and not run.active:
             st.rerun()  # the whole page: result, table and a fragment without a timer
-        _status_line(run, home)
+        # Read and build everything first, then draw: the elements are replaced in one quick
+        # burst, so a slow read never leaves the chart greyed out as stale between ticks.
         metrics = store.metrics(run_id)
+        chart = None if metrics.empty else training_curves_chart(metrics, epochs=run.config.epochs)
+        _status_line(run, home)
         _progress(run, metrics)
-        if metrics.empty:  # an empty frame would show a lone 0.000000 axis
+        if chart is None:  # an empty frame would show a lone 0.000000 axis
             st.caption("The curves appear at the first reporting point (a fifth of an epoch)." if run.active
                        else "This run recorded no metrics.")
             return
-        st.altair_chart(training_curves_chart(metrics, epochs=run.config.epochs), width="stretch",
-                        key=f"curves_{run_id}")
+        st.altair_chart(chart, width="stretch", key=f"curves_{run_id}")
 
     panel()
 
@@ -135,6 +137,8 @@ def result(run: runs.Run, home: Path) -> None:
     right.altair_chart(per_class_chart(summary["per_class_acc"], classes), width="stretch")
     checkpoint = run_views.best_checkpoint(run.id, home)
     if checkpoint is None:
+        if note := run_views.missing_checkpoint_note(run, home):
+            st.warning(note, icon=":material/folder_off:")
         return
     try:
         mistakes = _mistakes(run.id, str(checkpoint), checkpoint.stat().st_mtime, str(home))
@@ -149,7 +153,8 @@ def result(run: runs.Run, home: Path) -> None:
 
 
 def actions(run: runs.Run, home: Path) -> None:
-    """Download the metrics and the checkpoint; delete the run after a confirmation."""
+    """Download the metrics and the checkpoint; delete the run after a confirmation (an ended
+    run: :func:`lenet_core.runs.delete` refuses an active one)."""
     cols = st.columns(3)
     metrics = runs.RunStore(home).metrics(run.id)
     cols[0].download_button("Metrics (CSV)", export.to_csv(metrics), f"{run.id}-metrics.csv",
@@ -161,8 +166,7 @@ def actions(run: runs.Run, home: Path) -> None:
                             f"{run.id}-{checkpoint.name if checkpoint else 'none'}",
                             mime="application/octet-stream", icon=":material/download:",
                             width="stretch", disabled=checkpoint is None, key=f"pt_{run.id}")
-    if cols[2].button("Delete run", icon=":material/delete:", width="stretch", key=f"delete_{run.id}",
-                      disabled=run.active, help="Stop the run first." if run.active else None):
+    if cols[2].button("Delete run", icon=":material/delete:", width="stretch", key=f"delete_{run.id}"):
         st.session_state[CONFIRM_DELETE] = run.id
     if st.session_state.get(CONFIRM_DELETE) == run.id:
         _confirm_delete(run, home)
