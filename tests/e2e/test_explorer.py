@@ -31,8 +31,10 @@ def test_pick_a_sample_and_see_its_layers(page, app_server):
     expect(first_conv).to_be_visible()
     before = first_conv.get_attribute("src")
 
-    page.get_by_label(re.compile(r"^Sample index")).fill(str(SAMPLE))
-    page.get_by_label(re.compile(r"^Sample index")).press("Enter")
+    index = page.get_by_label(re.compile(r"^Sample index"))
+    index.fill(str(SAMPLE))
+    expect(index).to_have_value(str(SAMPLE))
+    index.press("Enter")  # a number input sends its value on Enter (or on leaving it)
     expect(page.get_by_text(f"sample · #{SAMPLE}", exact=True)).to_be_visible()
     wait_for_run(page)
     assert_no_exception(page)
