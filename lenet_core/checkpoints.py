@@ -89,7 +89,9 @@ def read_checkpoint(path: Path) -> dict[str, Any]:
         raise LabError(f"checkpoint missing: {path} does not exist")
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError:
+    except pickle.UnpicklingError as exc:
+        if "GLOBAL" not in str(exc):  # bytes that are no pickle at all (garbage), not code
+            raise LabError(f"{path}: corrupt or truncated checkpoint (not a PyTorch file)") from None
         # torch's own message advises weights_only=False; that is exactly what we never do.
         raise LabError(f"{path}: refused to load: it carries pickled objects or code beyond "
                        "weights and plain data; only weights-only checkpoints are accepted") from None
