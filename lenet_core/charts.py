@@ -104,8 +104,10 @@ def training_curves_chart(metrics: pd.DataFrame, epochs: int | None = None,
     """
     rows = _curve_rows(metrics)[["series", "epoch", "step", "value"]]
     x_scale = alt.Scale(domain=[0, epochs]) if epochs else alt.Undefined
+    # A tick per whole epoch, as the tutorial's plot has (a live run would otherwise get 0.1 steps).
+    x_axis = alt.Axis(values=list(range(epochs + 1))) if epochs and epochs <= 20 else alt.Axis(tickMinStep=1)
     base = alt.Chart(rows).encode(
-        x=alt.X("epoch:Q", title="epoch", scale=x_scale),
+        x=alt.X("epoch:Q", title="epoch", scale=x_scale, axis=x_axis),
         y=alt.Y("value:Q", title=None),
         color=alt.Color("series:N", scale=CURVE_COLOURS, title=None,
                         legend=alt.Legend(orient="top")),
@@ -140,7 +142,7 @@ def compare_runs_chart(metrics: pd.DataFrame, labels: dict, x: str = "epoch", sm
     x_field, x_title = X_AXES[x]
     colour = alt.Color("run:N", title=None, sort=list(labels.values()),
                        scale=alt.Scale(domain=list(labels.values()), scheme="tableau10"),
-                       legend=alt.Legend(orient="top", labelLimit=240))
+                       legend=alt.Legend(orient="top", labelLimit=240, symbolOpacity=1))
     # One x range from 0 for all panels: test accuracy (first point at epoch 1) lines up with the rest.
     x_max = float(rows[x_field.split(":")[0]].max()) if len(rows) else 1.0
     x_scale = alt.Scale(domain=[0, x_max or 1.0], nice=False)

@@ -34,11 +34,10 @@ if not all_runs:
 
 run = training_live.pick_run(all_runs)
 training_live.live_panel(run.id, home)
-if not run.active:
+if not run.active:  # downloads and delete once it has ended (the live panel has Stop)
     training_live.result(run, home)
-training_live.actions(run, home)
+    training_live.actions(run, home)
 
 st.divider()
 st.subheader("All runs")
-training_compare.runs_table(all_runs)
-training_compare.compare(all_runs, home)
+training_compare.section(all_runs, home)

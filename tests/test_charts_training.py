@@ -81,6 +81,7 @@ def test_training_curves_plot_the_three_tutorial_series_against_fractional_epoch
     enc = points["encoding"]
     assert enc["x"]["field"] == "epoch"
     assert enc["x"]["scale"]["domain"] == [0, 2]
+    assert enc["x"]["axis"]["values"] == [0, 1, 2]  # a tick per epoch
     assert enc["color"]["field"] == "series"
     assert enc["color"]["scale"]["domain"] == ["train loss", "train acc", "test acc"]
     assert {t["field"] for t in enc["tooltip"]} >= {"series", "epoch", "value"}

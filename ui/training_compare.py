@@ -1,6 +1,7 @@
 """The Training page's runs table and the overlay of several runs' curves.
 
-The overlay refreshes itself every two seconds while one of the compared runs is active.
+Both sit in one fragment that re-reads the store every two seconds while any run is active, so
+statuses, durations and curves stay current; it reruns the page once when the last run ends.
 """
 
 from __future__ import annotations
@@ -16,7 +17,22 @@ COMPARE = "compare_runs"  # widget keys: the Playwright journey looks for their 
 SMOOTHING = "compare_smoothing"
 X_AXIS = "compare_x"
 X_TITLES = {"epoch": "epoch", "step": "step", "wall_time": "wall time"}
-COMPARE_EVERY_S = 2.0
+REFRESH_EVERY_S = 2.0
+
+
+def section(all_runs: list[runs.Run], home: Path | None) -> None:
+    """The runs table and the comparison, refreshed while any run is active."""
+    was_active = any(r.active for r in all_runs)
+
+    @st.fragment(run_every=REFRESH_EVERY_S if was_active else None)
+    def body() -> None:
+        current = runs.RunStore(home).list()  # a run launched from another tab appears too
+        if was_active and not any(r.active for r in current):
+            st.rerun()  # the whole page, once: the run picker and the timers catch up
+        runs_table(current)
+        compare(current, home)
+
+    body()
 
 
 def runs_table(all_runs: list[runs.Run]) -> None:
@@ -27,7 +43,6 @@ def runs_table(all_runs: list[runs.Run]) -> None:
             "id": st.column_config.TextColumn("id"),
             "best test acc": st.column_config.ProgressColumn("best test acc", format="percent",
                                                              min_value=0.0, max_value=1.0),
-            "examples/s": st.column_config.NumberColumn("examples/s", format="%d"),
             "started": st.column_config.DatetimeColumn("started", format="YYYY-MM-DD HH:mm:ss"),
         },
     )
@@ -51,13 +66,7 @@ def compare(all_runs: list[runs.Run], home: Path | None) -> None:
     if not chosen:
         st.caption("Choose one or more runs above to overlay their curves.")
         return
-    any_active = any(r.active for r in all_runs if r.id in chosen)
-
-    @st.fragment(run_every=COMPARE_EVERY_S if any_active else None)
-    def overlay() -> None:
-        metrics = runs.RunStore(home).metrics(chosen)
-        chart = compare_runs_chart(metrics, {i: labels[i] for i in chosen},
-                                   x=st.session_state[X_AXIS], smoothing=st.session_state[SMOOTHING])
-        st.altair_chart(chart, width="content", key="compare_chart")
-
-    overlay()
+    metrics = runs.RunStore(home).metrics(chosen)
+    chart = compare_runs_chart(metrics, {i: labels[i] for i in chosen},
+                               x=st.session_state[X_AXIS], smoothing=st.session_state[SMOOTHING])
+    st.altair_chart(chart, width="content", key="compare_chart")

@@ -117,7 +117,7 @@ def launcher() -> None:
         _fields()
         st.form_submit_button("Start training", type="primary", width="stretch",
                               icon=":material/play_arrow:", on_click=_start, args=(reports,))
-    notice = st.session_state.get(NOTICE)
+    notice = st.session_state.pop(NOTICE, None)  # said once: it is about the click just made
     if notice:
         getattr(sidebar, notice[0])(notice[1])
 
@@ -168,7 +168,7 @@ def _more_fields() -> None:
     st.selectbox("Weight init", INITS, key=key("init"),
                  help="xavier: the tutorial's Xavier-uniform; default: PyTorch's.")
     _field_error("init")
-    st.checkbox("Standardise pixels (dataset mean and std)", key=key("normalise"),
+    st.checkbox("Standardise pixels (mean and std)", key=key("normalise"),
                 help="Off: pixels only scaled to [0, 1], as the tutorial's ToTensor() does.")
     st.number_input("Label smoothing", step=0.05, format="%.2f", key=key("label_smoothing"))
     _field_error("label_smoothing")

