@@ -9,7 +9,13 @@ not a formula, and must stay a number for whoever reads the file back.
 
 from __future__ import annotations
 
+import os
+import tempfile
+from pathlib import Path
+
 import pandas as pd
+
+from lenet_core.errors import LabError
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -34,3 +40,21 @@ def safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
 def to_csv(frame: pd.DataFrame, path_or_buffer=None) -> str | None:
     """``frame.to_csv(index=False)`` with formula cells escaped: the one way we write CSV."""
     return safe_frame(frame).to_csv(path_or_buffer, index=False)
+
+
+def write_csv(frame: pd.DataFrame, path: Path) -> Path:
+    """Write ``frame`` as escaped CSV to ``path`` whole or not at all: a temp file beside it, then
+    a rename, so a full disk never leaves half a file (nor spoils one that was there)."""
+    path = Path(path)
+    tmp = None
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        with os.fdopen(fd, "w", newline="") as f:
+            to_csv(frame, f)
+        os.replace(tmp, path)
+    except OSError as exc:
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
+        raise LabError(f"{path}: cannot write the CSV ({exc.strerror or exc}); "
+                       "choose a writable place with free space") from None
+    return path

@@ -27,7 +27,7 @@ from lenet_core.checkpoints import read_checkpoint
 from lenet_core.cli import main
 from lenet_core.config import TrainConfig
 from lenet_core.errors import LabError
-from lenet_core.export import escape_cell, to_csv
+from lenet_core.export import escape_cell, to_csv, write_csv
 from lenet_core.preprocess import load_image
 
 TINY = dict(dataset="mnist-5k", arch="lenet5", init="default", optimizer="adam", lr=0.01,
@@ -214,6 +214,8 @@ def test_exported_csv_cells_that_could_be_formulas_are_escaped(lab_home):
     rows = list(csv.DictReader(io.StringIO(out)))
     assert [r["name"] for r in rows] == ["'=HYPERLINK(\"http://x\",\"y\")", "'+1", "'@SUM(A1)", "train_loss"]
     assert rows[-1]["value"] == "-0.5"  # numbers stay numbers
+    assert cli("runs", "export", run.id, "--output", str(lab_home / "out.csv"))[0] == 0
+    assert (lab_home / "out.csv").read_text() == out  # the file gets exactly what stdout does
     frame = pd.DataFrame({"name": ["-2", "\tx", "ok", None], "value": [-1.0, 2.0, 3.0, 4.0]})
     assert to_csv(frame).splitlines()[1:] == ["'-2,-1.0", "'\tx,2.0", "ok,3.0", ",4.0"]
     assert escape_cell(-3) == -3
@@ -224,3 +226,21 @@ def test_the_dashboard_listens_on_localhost_unless_told_otherwise():
     assert config["server"]["address"] == "127.0.0.1"
     start = (ROOT / "scripts" / "start.sh").read_text()
     assert "server.address" not in start.replace("# ", "")  # the script does not widen it
+
+
+def test_a_csv_export_that_cannot_be_written_leaves_the_old_file_whole(tmp_path):
+    """Out of space half-way (a real file-size limit in a child process): the earlier export at
+    that path is untouched, no temp file is left, and the message says what happened."""
+    target = tmp_path / "metrics.csv"
+    target.write_text("an earlier export\n")
+    child = ("import sys, pandas as pd\nfrom lenet_core.errors import LabError\n"
+             "from lenet_core.export import write_csv\n"
+             "frame = pd.DataFrame({'name': ['train_loss'] * 50_000, 'value': [0.5] * 50_000})\n"
+             "try:\n    write_csv(frame, sys.argv[1])\nexcept LabError as exc:\n    print(exc)\n")
+    done = subprocess.run([sys.executable, "-c", child, str(target)], capture_output=True, text=True,
+                          cwd=ROOT, timeout=120, preexec_fn=_limit_file_size(50_000))
+    assert "cannot write the CSV (File too large)" in done.stdout, done.stderr
+    assert target.read_text() == "an earlier export\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["metrics.csv"]
+    with pytest.raises(LabError, match="cannot write the CSV"):
+        write_csv(pd.DataFrame({"a": [1]}), tmp_path / "metrics.csv" / "inside-a-file.csv")

@@ -6,7 +6,7 @@ import json
 import sys
 
 from lenet_core import runs
-from lenet_core.export import to_csv
+from lenet_core.export import to_csv, write_csv
 
 
 def add_parser(sub) -> None:
@@ -124,7 +124,7 @@ def export(args) -> int:
     store.get(args.id)  # a clear error for an unknown id
     frame = store.metrics([args.id])
     if args.output:
-        to_csv(frame, args.output)
+        write_csv(frame, args.output)
         print(f"{len(frame)} metric rows written to {args.output}", file=sys.stderr)
     else:
         to_csv(frame, sys.stdout)
