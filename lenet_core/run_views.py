@@ -105,6 +105,12 @@ def format_duration(seconds: float | None) -> str:
     return f"{hours}h {minutes:02d}m"
 
 
+def last_value(metrics: pd.DataFrame, name: str) -> float | None:
+    """The newest recorded value of one metric (None if there is none yet)."""
+    values = metrics.loc[metrics["name"] == name, "value"].dropna()
+    return None if values.empty else float(values.iloc[-1])
+
+
 def latest_test_acc(metrics: pd.DataFrame) -> tuple[float | None, float | None]:
     """The last and the best test accuracy in a run's metrics (None before the first epoch ends)."""
     values = metrics.loc[metrics["name"] == "test_acc", "value"].dropna()

@@ -102,3 +102,11 @@ def test_misclassified_lists_the_most_confident_mistakes_of_the_final_checkpoint
 
 def test_best_checkpoint_prefers_final(lab_home, finished_run):
     assert run_views.best_checkpoint(finished_run.id, lab_home).name == "final.pt"
+
+
+def test_last_value_and_latest_test_acc_read_the_newest_metric(lab_home, finished_run):
+    metrics = runs.RunStore(lab_home).metrics(finished_run.id)
+    assert run_views.last_value(metrics, "examples_per_sec") > 0
+    assert run_views.last_value(metrics, "no_such_metric") is None
+    assert run_views.latest_test_acc(metrics) == (finished_run.summary["test_acc"],
+                                                  finished_run.summary["best_test_acc"])

@@ -107,7 +107,10 @@ def _progress(run: runs.Run, metrics) -> None:
         st.error(error)
     test_acc, best = run_views.latest_test_acc(metrics)
     cols = st.columns(5)
-    cols[0].metric("Examples/s", f"{view.examples_per_sec:,.0f}" if view.examples_per_sec else "—")
+    # The engine's rate restarts each epoch (0 until its first reporting point): show the last
+    # epoch's meanwhile rather than a dash.
+    rate = view.examples_per_sec or run_views.last_value(metrics, "examples_per_sec")
+    cols[0].metric("Examples/s", f"{rate:,.0f}" if rate else "—")
     cols[1].metric("Elapsed", run_views.format_duration(view.elapsed_s))
     cols[2].metric("ETA", run_views.format_duration(view.eta_s) if run.active else "—")
     train_loss = run.progress.get("train_loss")
