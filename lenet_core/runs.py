@@ -176,6 +176,11 @@ def _runs_lenet_lab(pid: int) -> bool:
         return sys.platform != "linux"
 
 
+def _locked(exc: BaseException) -> bool:
+    """SQLite's 'database is locked/busy': another process holds the write lock for now."""
+    return isinstance(exc, sqlite3.OperationalError) and ("locked" in str(exc) or "busy" in str(exc))
+
+
 # ---- the store -------------------------------------------------------------------------------
 
 class RunStore:
@@ -185,15 +190,20 @@ class RunStore:
     def __init__(self, home: Path | None = None):
         self.home = Path(home or paths.lab_home()).expanduser().resolve()
         self.path = paths.db_path(self.home)
-        try:
-            self.home.mkdir(parents=True, exist_ok=True)
-            with self._connect() as conn:
-                conn.execute("PRAGMA journal_mode=WAL")
-                conn.executescript(SCHEMA)
-        except (OSError, sqlite3.Error) as exc:
-            # A home that is a file, read-only, full or not a database: say so, touch nothing.
-            raise LabError(f"{self.path}: cannot open the run store ({exc}); set LENET_LAB_HOME to a "
-                           "writable folder with free space") from None
+        for attempt in range(RETRIES):
+            try:
+                self.home.mkdir(parents=True, exist_ok=True)
+                with self._connect() as conn:
+                    conn.execute("PRAGMA journal_mode=WAL")  # readers never block the writer
+                    conn.executescript(SCHEMA)
+                return
+            except (OSError, sqlite3.Error) as exc:
+                if _locked(exc) and attempt < RETRIES - 1:
+                    time.sleep(0.1 * 2**attempt)  # another process is writing: wait our turn
+                    continue
+                # A home that is a file, read-only, full or not a database: say so, touch nothing.
+                raise LabError(f"{self.path}: cannot open the run store ({exc}); set LENET_LAB_HOME "
+                               "to a writable folder with free space") from None
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
@@ -226,7 +236,7 @@ class RunStore:
                         raise
                     return counts
             except sqlite3.OperationalError as exc:
-                if "locked" not in str(exc) and "busy" not in str(exc) or attempt == RETRIES - 1:
+                if not _locked(exc) or attempt == RETRIES - 1:
                     raise LabError(f"{self.path}: cannot write the run store ({exc})") from None
                 time.sleep(0.1 * 2**attempt)
         return []
@@ -237,7 +247,7 @@ class RunStore:
                 with self._connect() as conn:
                     return conn.execute(sql, params).fetchall()
             except sqlite3.OperationalError as exc:
-                if "locked" not in str(exc) and "busy" not in str(exc) or attempt == RETRIES - 1:
+                if not _locked(exc) or attempt == RETRIES - 1:
                     raise LabError(f"{self.path}: cannot read the run store ({exc})") from None
                 time.sleep(0.1 * 2**attempt)
         return []
@@ -462,8 +472,10 @@ def resume_point(run_id: str, home: Path | None = None) -> tuple[Path, int]:
 
 # ---- lifecycle -------------------------------------------------------------------------------
 
-def launch(config: TrainConfig, name: str | None = None, home: Path | None = None) -> str:
+def launch(config: TrainConfig | dict, name: str | None = None, home: Path | None = None) -> str:
     """Queue a run and start its detached trainer process; returns the run id at once."""
+    if isinstance(config, dict):
+        config = TrainConfig.from_dict(config)
     store = RunStore(home)
     run = store.create(config, name)
     _spawn(store, run.id, [])
