@@ -20,6 +20,7 @@ COMMANDS = [
     ("predict", "predict"),
     ("train", "train"),
     ("runs", "runs"),
+    ("bench", "bench"),
 ]
 
 

@@ -1,0 +1,97 @@
+"""Threads and OpenMP waiting: how the compute floor behaves when other work shares the cores.
+
+    .venv/bin/python bench/bench_threads.py [--rounds 5] [--steps 40] [--hog 1]
+
+torch's CPU kernels run on OpenMP (GNU libgomp here), whose threads spin while they wait for each
+other at the end of every parallel region. On a quiet machine that is the fastest choice; when
+another process holds one of the cores (the Streamlit server drawing a chart, the browser, a
+second run), the spinning thread burns its time slice waiting for the descheduled one, and a
+two-thread step can become many times slower than a one-thread step. The waiting policy is read
+when libgomp loads, so each variant is a fresh process with its own environment.
+
+Each variant: a fresh process trains lenet-classic on one prepared batch of 256 (the compute
+floor) for --steps steps after a warm-up and prints examples/sec; variants are interleaved and
+medians quoted. --hog N runs N busy Python processes meanwhile (a stand-in for other work).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+FLOOR = """
+import sys, time, torch, torch.nn.functional as F
+from lenet_core.models import build_model
+steps = int(sys.argv[1])
+torch.manual_seed(0)
+model = build_model("lenet-classic", init="xavier").to(memory_format=torch.channels_last)
+x = torch.randn(256, 1, 28, 28).contiguous(memory_format=torch.channels_last)
+y = torch.randint(0, 10, (256,))
+optimizer = torch.optim.SGD(model.parameters(), lr=0.9)
+def step():
+    loss = F.cross_entropy(model(x), y)
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    optimizer.step()
+for _ in range(5):
+    step()
+start = time.perf_counter()
+for _ in range(steps):
+    step()
+print(steps * 256 / (time.perf_counter() - start))
+"""
+
+HOG = "while True: pass"
+
+VARIANTS = {
+    "2 threads, spin (default)": {"OMP_NUM_THREADS": "2"},
+    "2 threads, GOMP_SPINCOUNT=10000": {"OMP_NUM_THREADS": "2", "GOMP_SPINCOUNT": "10000"},
+    "2 threads, OMP_WAIT_POLICY=PASSIVE": {"OMP_NUM_THREADS": "2", "OMP_WAIT_POLICY": "PASSIVE"},
+    "1 thread": {"OMP_NUM_THREADS": "1"},
+}
+
+
+def measure(env_extra: dict[str, str], steps: int) -> float:
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("OMP_NUM_THREADS", "OMP_WAIT_POLICY", "GOMP_SPINCOUNT")}
+    env.update(env_extra, PYTHONPATH=str(ROOT))
+    out = subprocess.run([sys.executable, "-c", FLOOR, str(steps)], env=env, cwd=ROOT,
+                         capture_output=True, text=True, check=True).stdout
+    return float(out.split()[-1])
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--steps", type=int, default=40, help="timed steps per measurement")
+    parser.add_argument("--hog", type=int, default=0, help="busy processes running meanwhile")
+    args = parser.parse_args()
+    hogs = [subprocess.Popen([sys.executable, "-c", HOG]) for _ in range(args.hog)]
+    try:
+        rates: dict[str, list[float]] = {name: [] for name in VARIANTS}
+        for _ in range(args.rounds):
+            for name, env in VARIANTS.items():
+                rates[name].append(measure(env, args.steps))
+    finally:
+        for hog in hogs:
+            hog.terminate()
+            hog.wait()
+    load = os.getloadavg()[0]
+    print(f"compute floor, lenet-classic, batch 256, {args.steps} steps, {args.rounds} interleaved "
+          f"rounds, {args.hog} busy process(es) alongside; load average {load:.1f}")
+    base = statistics.median(rates["2 threads, spin (default)"])
+    print(f"{'variant':<40} {'examples/s':>11} {'vs default':>11}   (min – max)")
+    for name, values in rates.items():
+        med = statistics.median(values)
+        print(f"{name:<40} {med:>11,.0f} {med / base:>10.2f}×   ({min(values):,.0f} – {max(values):,.0f})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
