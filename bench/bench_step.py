@@ -120,7 +120,6 @@ def step_variants(args, xs, ys) -> None:
         Variant(f"channels-last, {cores} threads (the floor)", **common),
         Variant(f"NCHW, {cores} threads", channels_last=False, **common),
         Variant("channels-last, 1 thread", threads=1, **common),
-        Variant(f"channels-last, {cores} threads, oneDNN off", mkldnn=False, **common),
         Variant(f"NCHW, {cores} threads, oneDNN off", channels_last=False, mkldnn=False, **common),
         Variant(f"channels-last, {cores} threads, flush denormals", flush_denormal=True, **common),
         Variant(f"channels-last, {cores} threads + engine's gather and sums", engine_extras=True,

@@ -11,7 +11,8 @@ when libgomp loads, so each variant is a fresh process with its own environment.
 
 Each variant: a fresh process trains lenet-classic on one prepared batch of 256 (the compute
 floor) for --steps steps after a warm-up and prints examples/sec; variants are interleaved and
-medians quoted. --hog N runs N busy Python processes meanwhile (a stand-in for other work).
+medians quoted. --hog N runs N busy Python processes meanwhile (a stand-in for other work), each
+busy --duty of every second (0.1 is about what a page redrawing a chart once a second costs).
 """
 
 from __future__ import annotations
@@ -47,7 +48,17 @@ for _ in range(steps):
 print(steps * 256 / (time.perf_counter() - start))
 """
 
-HOG = "while True: pass"
+# Busy for ``duty`` of every second, asleep for the rest (1.0: always busy). A duty of 0.1 is
+# about what the Training page's live panel costs while it redraws once a second.
+HOG = """
+import sys, time
+duty = float(sys.argv[1])
+while True:
+    start = time.perf_counter()
+    while time.perf_counter() - start < duty:
+        pass
+    time.sleep(max(0.0, 1.0 - duty))
+"""
 
 VARIANTS = {
     "2 threads, spin (default)": {"OMP_NUM_THREADS": "2"},
@@ -71,8 +82,10 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--steps", type=int, default=40, help="timed steps per measurement")
     parser.add_argument("--hog", type=int, default=0, help="busy processes running meanwhile")
+    parser.add_argument("--duty", type=float, default=1.0,
+                        help="share of each second a busy process computes (default 1: always)")
     args = parser.parse_args()
-    hogs = [subprocess.Popen([sys.executable, "-c", HOG]) for _ in range(args.hog)]
+    hogs = [subprocess.Popen([sys.executable, "-c", HOG, str(args.duty)]) for _ in range(args.hog)]
     try:
         rates: dict[str, list[float]] = {name: [] for name in VARIANTS}
         for _ in range(args.rounds):
@@ -84,7 +97,8 @@ def main() -> int:
             hog.wait()
     load = os.getloadavg()[0]
     print(f"compute floor, lenet-classic, batch 256, {args.steps} steps, {args.rounds} interleaved "
-          f"rounds, {args.hog} busy process(es) alongside; load average {load:.1f}")
+          f"rounds, {args.hog} busy process(es) alongside (busy {args.duty:.0%} of each second); "
+          f"load average {load:.1f}")
     base = statistics.median(rates["2 threads, spin (default)"])
     print(f"{'variant':<40} {'examples/s':>11} {'vs default':>11}   (min – max)")
     for name, values in rates.items():

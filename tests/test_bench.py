@@ -72,6 +72,8 @@ def test_quick_json_accuracy_store_canvas_memory(quick_report):
     r = quick_report
     assert 0.0 <= r["tutorial_test_acc"] <= 1.0 and 0.0 <= r["engine_test_acc"] <= 1.0
     assert r["accuracy_gap_points"] == pytest.approx((r["engine_test_acc"] - r["tutorial_test_acc"]) * 100)
+    # same initial weights, same batches in the same order: the two loops agree
+    assert abs(r["accuracy_gap_points"]) < 1.0
     # the engine wrote metrics at its reporting points (2 batches: 2 distinct points)
     assert r["store_writes_per_epoch"] >= 2
     assert 0.0 < r["store_write_share"] < 1.0
