@@ -69,7 +69,8 @@ TARGETS = {"speedup_vs_tutorial": 3.0, "fraction_of_floor": 0.9, "canvas_ms": 3.
 @dataclass(frozen=True)
 class BenchSettings:
     dataset: str | None = None  # None: fashion-mnist when it is available here, else mnist-5k
-    rounds: int = 3  # interleaved A B C (B+live) rounds; medians over them
+    rounds: int = 5  # interleaved A B C (B+live) rounds; medians over them
+    warmup: int = 1  # rounds run first and left out of the medians
     epochs: int = 1  # per variant and round
     batch_size: int = 256
     lr: float = 0.9
@@ -558,11 +559,15 @@ def run_bench(settings: BenchSettings, log: Callable[[str], None] = lambda _: No
         }
         if settings.live_reader:
             variants["engine_live"] = lambda seed: _with_reader(home, name, settings, seed)
-        for round_ in range(settings.rounds):
+        # Warm-up rounds are run and shown but left out of the medians: a variant's first epoch
+        # in a process is up to 30 % slower (oneDNN builds its kernels for the new shapes).
+        for round_ in range(settings.warmup + settings.rounds):
+            warm_up = round_ < settings.warmup
             for variant, run in variants.items():
                 result = run(settings.seed + round_)
-                samples.add(variant, result)
-                log(f"  round {round_ + 1} {variant:<11} {result['examples_per_sec']:>9,.0f} ex/s"
+                samples.add(f"warmup_{variant}" if warm_up else variant, result)
+                label = "warm-up" if warm_up else f"round {round_ + 1 - settings.warmup}"
+                log(f"  {label:<8} {variant:<11} {result['examples_per_sec']:>9,.0f} ex/s"
                     + (f"  test acc {result['test_acc']:.3f}" if result.get("test_acc") is not None
                        else ""))
         canvas = canvas_figures(settings.canvas_repeats) if settings.canvas_repeats else {}
@@ -697,7 +702,8 @@ def render(report: dict[str, Any]) -> str:
     load = report["load_average"]
     head = (f"{report['dataset']} ({report['train_examples']:,} training examples), {ARCH}, batch "
             f"{s['batch_size']}, SGD lr {s['lr']:g}, {s['epochs']} epoch(s) per variant, {s['rounds']} "
-            f"interleaved rounds, medians; {report['device']}, torch {report['torch']}; load average "
+            f"interleaved rounds after {s.get('warmup', 0)} warm-up, medians; {report['device']}, torch "
+            f"{report['torch']}; load average "
             f"{_fmt(load[0], '.1f')} before, {_fmt(load[1], '.1f')} after")
     lines = [head, ""]
     if s.get("quick"):

@@ -32,7 +32,7 @@ def quick_report(tmp_path_factory) -> dict:
     home = tmp_path_factory.mktemp("lab")
     (home / "data").mkdir()
     (home / "data" / "keep.txt").write_text("the bench borrows this folder and leaves it alone")
-    done = run_cli("bench", "--quick", "--json", "--rounds", "1", "--train-subset", "512",
+    done = run_cli("bench", "--quick", "--json", "--rounds", "1", "--warmup", "0", "--train-subset", "512",
                    "--canvas-repeats", "5", "--workers", "2", home=home)
     assert done.returncode == 0, done.stderr
     lines = done.stdout.strip().splitlines()
@@ -110,3 +110,22 @@ def test_tutorial_reads_the_same_data_as_the_engine(tmp_path):
         x, y = dataset[index]
         assert y == int(labels[index])
         np.testing.assert_allclose(x.numpy()[0], images[index] / 255.0, atol=1e-6)  # ToTensor
+
+
+def test_warm_up_rounds_stay_out_of_the_medians():
+    samples = bench.Samples()
+    rates_by_variant = {"tutorial": (4_000, 5_000), "engine": (15_000, 16_000), "floor": (16_000, 17_000)}
+    for variant, rates in rates_by_variant.items():
+        samples.add(f"warmup_{variant}", {"seconds": 1.0, "examples": 1})  # a slow first epoch
+        for rate in rates:
+            samples.add(variant, {"seconds": 1.0, "examples": rate, "test_acc": 0.5, "eval_s": 0.1,
+                                  "store_share": 0.01, "store_writes": 5, "store_write_ms": [2.0]})
+    report = bench.summarise(bench.BenchSettings(rounds=2), "mnist-5k", torch.device("cpu"), samples,
+                             canvas={}, memory=None, load_before=None, load_after=None)
+    assert report["tutorial_examples_per_sec"] == 4_500
+    assert report["engine_examples_per_sec"] == 15_500
+    assert report["speedup_vs_tutorial"] == pytest.approx(15_500 / 4_500)
+    assert report["fraction_of_floor"] == pytest.approx(15_500 / 16_500)
+    assert len(report["rounds"]["warmup_engine"]) == 1
+    assert report["live_read_slowdown"] is None  # no B+live rounds
+    assert "| B/C fraction of the floor | 0.94 |" in bench.render(report)

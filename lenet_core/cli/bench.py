@@ -16,7 +16,7 @@ def add_parser(sub) -> None:
         "engine as the Training page runs it (B: run store, checkpoints) and as bare compute "
         "(C: one prepared batch, repeated), interleaved A B C A B C ..., and report medians and "
         "the ratios B/A and B/C; then the canvas path, the run store's overhead and the peak "
-        "memory of a training process. Full run: a few minutes; --quick: about a minute.",
+        "memory of a training process. Full run: about 3 minutes on 2 cores; --quick: under a minute.",
     )
     p.add_argument("--quick", action="store_true",
                    help="the 5,000 offline digits (mnist-5k), 2 rounds, 100 canvas repeats")
@@ -26,7 +26,9 @@ def add_parser(sub) -> None:
                    "canvas_ms_median, device, ...) instead of the table")
     p.add_argument("--dataset", choices=list(DATASETS),
                    help="default: fashion-mnist when available, else mnist-5k (--quick: mnist-5k)")
-    p.add_argument("--rounds", type=int, help="interleaved rounds; medians over them (default 3)")
+    p.add_argument("--rounds", type=int, help="interleaved rounds; medians over them (default 5)")
+    p.add_argument("--warmup", type=int, help="rounds run first and left out of the medians (default 1: "
+                   "a variant's first epoch in a process builds its kernels)")
     p.add_argument("--epochs", type=int, help="epochs per variant and round (default 1)")
     p.add_argument("--train-subset", type=int, metavar="N",
                    help="train on N examples of the engine's fixed shuffle (default: all)")
@@ -45,13 +47,13 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
-    for flag in ("rounds", "epochs"):
+    for flag, low in (("rounds", 1), ("epochs", 1), ("warmup", 0)):
         value = getattr(args, flag)
-        if value is not None and value < 1:
-            print(f"error: --{flag}: {value} is out of range: at least 1", file=sys.stderr)
+        if value is not None and value < low:
+            print(f"error: --{flag}: {value} is out of range: at least {low}", file=sys.stderr)
             return 2
     settings = bench.settings_for(
-        args.quick, dataset=args.dataset, rounds=args.rounds, epochs=args.epochs,
+        args.quick, dataset=args.dataset, rounds=args.rounds, warmup=args.warmup, epochs=args.epochs,
         train_subset=args.train_subset, workers=args.workers, device=args.device,
         canvas_repeats=args.canvas_repeats, memory_dataset=args.memory_dataset,
         live_reader=False if args.no_live else None, memory=False if args.no_memory else None)
