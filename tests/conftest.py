@@ -20,6 +20,6 @@ def open_page(path: str, timeout: float = 60):
     from streamlit.testing.v1 import AppTest
 
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=timeout).run()
-    if path != "pages/home.py":
+    if path != "pages/views/home.py":
         at.switch_page(path).run()
     return at

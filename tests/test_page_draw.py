@@ -46,7 +46,7 @@ def first_guess(at):
 
 
 def test_blank_canvas_shows_a_hint_and_no_prediction(lab_home):
-    at = open_page("pages/draw.py")
+    at = open_page("pages/views/draw.py")
     assert not at.exception
     assert any("Draw a digit" in box.value for box in at.info)
     assert first_guess(at) is None
@@ -54,7 +54,7 @@ def test_blank_canvas_shows_a_hint_and_no_prediction(lab_home):
 
 
 def test_a_drawn_seven_is_classified_and_every_layer_is_shown_in_order(lab_home):
-    at = draw(open_page("pages/draw.py"), SEVEN)
+    at = draw(open_page("pages/views/draw.py"), SEVEN)
     assert not at.exception
     assert first_guess(at) == "### First guess: 7"
     assert any(t.startswith("**Second guess:") for t in texts(at))
@@ -73,14 +73,14 @@ def test_a_drawn_seven_is_classified_and_every_layer_is_shown_in_order(lab_home)
 
 
 def test_a_new_drawing_changes_the_guess(lab_home):
-    at = draw(open_page("pages/draw.py"), SEVEN)
+    at = draw(open_page("pages/views/draw.py"), SEVEN)
     assert first_guess(at) == "### First guess: 7"
     draw(at, ONE)
     assert first_guess(at) == "### First guess: 1"
 
 
 def test_clear_empties_the_canvas(lab_home):
-    at = draw(open_page("pages/draw.py"), SEVEN)
+    at = draw(open_page("pages/views/draw.py"), SEVEN)
     at.button[0].click().run()
     assert not at.exception
     assert at.session_state["draw_clears"] == 1
@@ -88,7 +88,7 @@ def test_clear_empties_the_canvas(lab_home):
 
 
 def test_uploading_dark_ink_on_paper_is_inverted_and_classified(lab_home):
-    at = open_page("pages/draw.py")
+    at = open_page("pages/views/draw.py")
     at.session_state["draw_source"] = "Upload"
     at.run()
     photo = drawing_png(SEVEN, ink=(30, 30, 40), background=(245, 242, 235), size=400, width=28)
@@ -99,7 +99,7 @@ def test_uploading_dark_ink_on_paper_is_inverted_and_classified(lab_home):
 
 
 def test_uploading_something_that_is_not_an_image_says_so(lab_home):
-    at = open_page("pages/draw.py")
+    at = open_page("pages/views/draw.py")
     at.session_state["draw_source"] = "Upload"
     at.run()
     at.file_uploader[0].set_value(("notes.png", b"these are my notes", "image/png")).run()
@@ -109,7 +109,7 @@ def test_uploading_something_that_is_not_an_image_says_so(lab_home):
 
 
 def test_the_bundled_model_is_the_default_and_shows_its_accuracy(lab_home):
-    at = open_page("pages/draw.py")
+    at = open_page("pages/views/draw.py")
     picker = at.selectbox(key="draw_model")
     assert picker.value == "bundled:digits"
     assert "Bundled digit model" in picker.format_func(picker.value)
@@ -138,7 +138,7 @@ def test_a_completed_digit_run_can_be_chosen_and_its_layers_are_shown(lab_home):
     digits = completed_run(lab_home, "mnist-5k", "lenet-classic", 0.42)
     completed_run(lab_home, "fashion-mnist", "lenet-classic", 0.8)  # not digits: not offered
     completed_run(lab_home, "mnist-5k", "lenet5", 0.9, status="failed")  # not completed
-    at = open_page("pages/draw.py")
+    at = open_page("pages/views/draw.py")
     picker = at.selectbox(key="draw_model")
     assert picker.options == [picker.format_func("bundled:digits"), picker.format_func(f"run:{digits}")]
     assert "test accuracy 42.0%" in picker.format_func(f"run:{digits}")

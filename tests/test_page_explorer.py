@@ -11,7 +11,7 @@ from lenet_core.checkpoints import load_model, pretrained_path
 from lenet_core.models import get_architecture
 from lenet_core.preprocess import to_model_input
 
-PAGE = "pages/explorer.py"
+PAGE = "pages/views/explorer.py"
 
 
 def texts(at):
@@ -151,7 +151,7 @@ def test_an_unavailable_dataset_is_explained(lab_home):
 def test_the_draw_page_inspects_a_unit_of_the_drawing(lab_home):
     from test_page_draw import SEVEN, draw
 
-    at = draw(open_page("pages/draw.py"), SEVEN)
+    at = draw(open_page("pages/views/draw.py"), SEVEN)
     assert not at.exception and not at.metric  # closed: nothing built yet
     at.session_state["draw_unit_open"] = True  # a person opens the expander
     at.run()

@@ -14,7 +14,7 @@ def datasets_table(at):
 
 def test_home_shows_every_datasets_state_source_and_sizes(lab_home):
     write_dataset(lab_home / "data" / "MNIST" / "raw", gz=True)
-    at = open_page("pages/home.py")
+    at = open_page("pages/views/home.py")
     assert not at.exception
     table = datasets_table(at)
     assert list(table.index) == ["fashion-mnist", "mnist", "mnist-5k"]
@@ -25,7 +25,7 @@ def test_home_shows_every_datasets_state_source_and_sizes(lab_home):
 
 def test_home_shows_one_picture_per_class_for_each_available_dataset(lab_home):
     write_dataset(lab_home / "data" / "FashionMNIST" / "raw", gz=False)
-    at = open_page("pages/home.py")
+    at = open_page("pages/views/home.py")
     assert not at.exception
     available = [n for n, row in datasets_table(at).iterrows() if row["state"] == "available"]
     captions = [image.captions for image in at.image]
@@ -37,7 +37,7 @@ def test_home_shows_one_picture_per_class_for_each_available_dataset(lab_home):
 
 def test_home_gives_the_remedy_for_what_is_missing(lab_home, monkeypatch):
     monkeypatch.setitem(sys.modules, "mlxtend", None)  # as if mlxtend were not installed
-    at = open_page("pages/home.py")
+    at = open_page("pages/views/home.py")
     assert not at.exception
     table = datasets_table(at)
     assert table.loc["mnist-5k", "state"] == "unavailable"
@@ -53,7 +53,7 @@ def test_a_dataset_damaged_inside_shows_an_error_naming_the_file(lab_home):
     raw = bytearray(bad.read_bytes())
     raw[len(raw) // 2] ^= 0xFF  # the header and length look right: only reading finds it
     bad.write_bytes(bytes(raw))
-    at = open_page("pages/home.py")
+    at = open_page("pages/views/home.py")
     assert not at.exception
     assert datasets_table(at).loc["mnist", "state"] == "available"
     assert any("**MNIST** could not be read" in e.value and str(bad) in e.value for e in at.error)

@@ -46,7 +46,7 @@ def model_option(at, key: str, run_id: str) -> str:
 
 
 def test_training_page_explains_a_corrupt_checkpoint_and_a_deleted_folder(damaged, lab_home):
-    at = open_page("pages/training.py")
+    at = open_page("pages/views/training.py")
     assert not at.exception
     assert list(at.dataframe[0].value["name"]) == ["deleted", "corrupt", "intact"]  # all still listed
 
@@ -65,7 +65,7 @@ def test_training_page_explains_a_corrupt_checkpoint_and_a_deleted_folder(damage
 
 
 def test_explorer_says_checkpoint_missing_or_corrupt_and_other_models_still_work(damaged, lab_home):
-    at = open_page("pages/explorer.py")
+    at = open_page("pages/views/explorer.py")
     at.selectbox(key="explore_model").set_value(model_option(at, "explore_model", damaged["deleted"])).run()
     assert not at.exception
     assert any(e.value.startswith("checkpoint missing") for e in at.error)
@@ -79,7 +79,7 @@ def test_explorer_says_checkpoint_missing_or_corrupt_and_other_models_still_work
 
 
 def test_draw_page_offers_no_run_without_a_checkpoint_and_keeps_the_bundled_model(damaged, lab_home):
-    at = open_page("pages/draw.py")
+    at = open_page("pages/views/draw.py")
     assert not at.exception
     options = at.selectbox(key="draw_model").options
     assert not any(damaged["deleted"] in o for o in options)
@@ -90,7 +90,7 @@ def test_draw_page_offers_no_run_without_a_checkpoint_and_keeps_the_bundled_mode
 
 
 def test_not_a_number_and_infinite_values_on_the_training_page_start_nothing(lab_home):
-    at = open_page("pages/training.py")
+    at = open_page("pages/views/training.py")
     fill(at, dataset="mnist-5k", lr="nan", weight_decay="inf")
     start(at)
     assert not at.exception

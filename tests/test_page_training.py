@@ -16,7 +16,7 @@ from conftest import open_page
 from lenet_core import runs
 from lenet_core.config import TrainConfig
 
-PAGE = "pages/training.py"
+PAGE = "pages/views/training.py"
 TINY = dict(dataset="mnist-5k", arch="lenet-modern", epochs=1, batch_size=100, lr=0.1,
             optimizer="sgd-momentum", init="default", train_subset=400)  # 4 batches
 

@@ -4,13 +4,13 @@ from conftest import open_page
 
 
 def test_entrypoint_runs_the_home_page(lab_home):
-    at = open_page("pages/home.py")
+    at = open_page("pages/views/home.py")
     assert not at.exception
     assert at.title[0].value == "LeNet Lab"
 
 
 def test_home_names_every_page_and_the_device(lab_home):
-    at = open_page("pages/home.py")
+    at = open_page("pages/views/home.py")
     assert not at.exception
     text = " ".join(m.value for m in at.markdown) + " ".join(c.value for c in at.caption)
     assert "Layer-by-layer output shapes" in text
@@ -24,7 +24,7 @@ def _shape_rows(at):
 
 
 def test_shapes_page_shows_the_tutorial_table(lab_home):
-    at = open_page("pages/shapes.py")
+    at = open_page("pages/views/shapes.py")
     assert not at.exception
     rows = _shape_rows(at)
     assert list(rows["layer"]) == ["Conv2d", "Sigmoid", "AvgPool2d", "Conv2d", "Sigmoid",
@@ -36,7 +36,7 @@ def test_shapes_page_shows_the_tutorial_table(lab_home):
 
 
 def test_changing_architecture_changes_the_table(lab_home):
-    at = open_page("pages/shapes.py")
+    at = open_page("pages/views/shapes.py")
     at.selectbox(key="shapes_arch").set_value("lenet5").run()
     assert not at.exception
     rows = _shape_rows(at)
@@ -45,7 +45,7 @@ def test_changing_architecture_changes_the_table(lab_home):
 
 
 def test_bad_input_size_shows_an_error_not_a_traceback(lab_home):
-    at = open_page("pages/shapes.py")
+    at = open_page("pages/views/shapes.py")
     at.text_input(key="shapes_input_lenet-classic").set_value("1x8x8").run()
     assert not at.exception
     assert len(at.error) == 1 and "conv2" in at.error[0].value

@@ -15,18 +15,18 @@ class PageInfo:
 
 
 PAGES = [
-    PageInfo("pages/home.py", "Home", ":material/home:",
+    PageInfo("pages/views/home.py", "Home", ":material/home:",
              "What LeNet Lab is, the compute device, and the datasets available here."),
-    PageInfo("pages/shapes.py", "Layer Shapes", ":material/table_chart:",
+    PageInfo("pages/views/shapes.py", "Layer Shapes", ":material/table_chart:",
              "Layer-by-layer output shapes, parameters and multiply-adds of each LeNet, for any "
              "input size, with a picture of how the tensor shrinks."),
-    PageInfo("pages/training.py", "Training", ":material/model_training:",
+    PageInfo("pages/views/training.py", "Training", ":material/model_training:",
              "Train LeNet from the sidebar and watch its loss and accuracy live; compare runs, "
              "and read a finished run's confusion matrix and its most confident mistakes."),
-    PageInfo("pages/draw.py", "Draw & Classify", ":material/draw:",
+    PageInfo("pages/views/draw.py", "Draw & Classify", ":material/draw:",
              "Draw a digit or upload a picture: the 28×28 image the network sees, its first and "
              "second guess, which strokes drove it, and every layer's output."),
-    PageInfo("pages/explorer.py", "Layer Explorer", ":material/layers:",
+    PageInfo("pages/views/explorer.py", "Layer Explorer", ":material/layers:",
              "Every layer's output for real samples, for any model and saved epoch: per-channel "
              "statistics, two samples side by side, and one unit taken apart to its weighted sum."),
 ]

@@ -1,15 +1,9 @@
 """A page opened by its own address (a bookmark, a reload) as the first visit after the server
 starts must still run inside the app: its navigation, its page config."""
 
-import pytest
-
 from .support import expect, heading, open_app
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "Streamlit treats the pages/ folder as old-style auto-discovered pages until app.py has run "
-    "once: the first visit to /shapes runs pages/shapes.py alone (sidebar lists app, draw, home, "
-    "shapes; no wide layout). Renaming the folder (e.g. to views/) fixes it; then drop this mark."))
 def test_first_visit_by_direct_url_runs_inside_the_app(page, fresh_app_server):
     # This module's server is fresh: nothing has run app.py yet.
     open_app(page, fresh_app_server, "shapes")
