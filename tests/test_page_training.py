@@ -108,6 +108,26 @@ def test_presets_fill_the_form(lab_home):
     assert (values["form_arch"], values["form_lr"]) == ("lenet-classic", "0.9")
 
 
+
+def form_values(at) -> dict:
+    return {w.key: w.value for kind in ("selectbox", "number_input", "text_input", "checkbox")
+            for w in at.sidebar.get(kind) if w.key and w.key.startswith("form_")}
+
+
+def test_the_form_keeps_its_values_when_the_user_visits_another_page_and_comes_back(lab_home):
+    at = open_page(PAGE)
+    at.sidebar.button[1].click().run()  # Best recipe
+    fill(at, epochs=3, name="kept", lr="0.1x")  # a typo: Start explains it and starts nothing
+    start(at)
+    assert sidebar_errors(at)
+    before = form_values(at)
+    at.switch_page("pages/views/shapes.py").run()
+    at.switch_page(PAGE).run()
+    after = form_values(at)
+    assert (after["form_epochs"], after["form_name"], after["form_lr"], after["form_arch"]) == \
+        (3, "kept", "0.1x", "lenet-modern")
+    assert after == before
+
 # ---- a real run from the page ------------------------------------------------------------------
 
 def wait_until_finished(at, run_id: str, home, timeout: float = 240) -> runs.Run:

@@ -18,6 +18,7 @@ from lenet_core.models import ARCHITECTURES
 
 ERRORS = "form_errors"  # {field: message} from the last Start
 NOTICE = "form_notice"  # (kind, text) to show under the Start button
+SAVED = "form_saved"  # the form's values, kept while the user is on other pages
 SELECTED = "selected_run"  # the run the live view shows; set to a run just launched
 PRESET_TITLES = {"tutorial": "Tutorial recipe", "best": "Best recipe"}
 OPTIMIZER_TITLES = {"sgd": "SGD", "sgd-momentum": "SGD + Nesterov momentum 0.9", "adam": "Adam"}
@@ -38,9 +39,21 @@ def _apply(values: dict) -> None:
     st.session_state[ERRORS] = {}
 
 
+def _form_keys() -> list[str]:
+    return [key(field) for field in FIELDS] + [key("name")]
+
+
 def _init_defaults(reports: dict[str, data.Availability]) -> None:
-    """First view in this session: the tutorial's defaults, on a dataset that is here."""
+    """Keep the form as the user left it; the tutorial's defaults on a first view.
+
+    Streamlit drops a widget's value once a page without that widget has run, so the values are
+    copied to a plain session key on every run and put back when the user returns to this page.
+    """
     if key("dataset") in st.session_state:
+        st.session_state[SAVED] = {k: st.session_state[k] for k in _form_keys() if k in st.session_state}
+        return
+    if SAVED in st.session_state:
+        st.session_state.update(st.session_state[SAVED])
         return
     defaults = TrainConfig().to_dict()
     if reports[defaults["dataset"]].state != data.AVAILABLE:
