@@ -397,7 +397,7 @@ READER = ("import sys; from pathlib import Path; from lenet_core.bench import li
 
 def live_reader(home: Path, interval: float = 1.0) -> None:
     """What the Training page does while a run trains: every second its live panel reads the
-    run and its metrics and builds the curves chart (as JSON, what Streamlit sends); every two
+    run and its metrics and builds the curves chart (the cached spec and its rows); every two
     seconds the runs table re-reads the list. Runs until SIGTERM, then prints one JSON line:
     the number of ticks and their median ms."""
     import pandas as pd
@@ -411,7 +411,7 @@ def live_reader(home: Path, interval: float = 1.0) -> None:
     # server has long done before a run starts.
     sample = pd.DataFrame({"run_id": ["x"], "step": [1], "epoch": [0.2], "name": ["train_loss"],
                            "value": [2.3], "wall_time": [0.0]})
-    charts.training_curves_chart(sample, epochs=1).to_dict()
+    charts.training_curves_spec(sample, epochs=1)
     run_views.runs_table(store.list())
     times: list[float] = []
     print("ready", flush=True)
@@ -427,7 +427,8 @@ def live_reader(home: Path, interval: float = 1.0) -> None:
             run_views.progress_view(run)
             if not metrics.empty:
                 run_views.latest_test_acc(metrics)
-                charts.training_curves_chart(metrics, epochs=run.config.epochs).to_dict()
+                spec, rows = charts.training_curves_spec(metrics, epochs=run.config.epochs)
+                rows.to_json()  # what Streamlit then serialises: the rows (as Arrow)
         times.append(time.perf_counter() - start)
         tick += 1
     print(json.dumps({"reads": len(times), "median_ms": (median(times) or 0.0) * 1e3}), flush=True)

@@ -13,6 +13,7 @@ from lenet_core.charts import (
     per_class_chart,
     smooth_metrics,
     training_curves_chart,
+    training_curves_spec,
 )
 
 
@@ -97,6 +98,19 @@ def test_training_curves_of_a_run_with_no_metrics_yet_is_an_empty_chart():
     spec = training_curves_chart(empty, epochs=3).to_dict()
     assert only_dataset(spec) == []
 
+
+
+def test_the_live_panels_spec_is_the_same_chart_with_its_rows_handed_over_separately():
+    metrics = fake_metrics("a")
+    full = training_curves_chart(metrics, epochs=2).to_dict()
+    spec, rows = training_curves_spec(metrics, epochs=2)
+    assert "data" not in spec and "datasets" not in spec  # the rows travel beside it
+    assert spec["layer"] == full["layer"] and spec["height"] == full["height"]
+    assert rows.to_dict("records") == only_dataset(full)
+    spec["layer"].clear()  # Streamlit edits the spec it is given: the cache must not share it
+    assert training_curves_spec(metrics, epochs=2)[0]["layer"] == full["layer"]
+    longer, _ = training_curves_spec(metrics, epochs=5)
+    assert longer["layer"][0]["encoding"]["x"]["scale"]["domain"] == [0, 5]
 
 # ---- several runs overlaid ---------------------------------------------------------------------
 

@@ -25,7 +25,10 @@ def charts(at) -> list[tuple[dict, list]]:
     """Each Altair chart on the page: its spec and its data sets as DataFrames."""
     out = []
     for chart in at.get("vega_lite_chart"):
-        frames = [pa.ipc.open_stream(d.data.data).read_pandas() for d in chart.proto.datasets]
+        blobs = [d.data.data for d in chart.proto.datasets]  # Altair charts: named data sets
+        if chart.proto.data.data:  # the live curves: rows passed beside a cached spec
+            blobs.insert(0, chart.proto.data.data)
+        frames = [pa.ipc.open_stream(blob).read_pandas() for blob in blobs]
         out.append((json.loads(chart.proto.spec), frames))
     return out
 

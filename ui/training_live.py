@@ -12,7 +12,7 @@ from pathlib import Path
 import streamlit as st
 
 from lenet_core import export, images, run_views, runs
-from lenet_core.charts import confusion_chart, per_class_chart, training_curves_chart
+from lenet_core.charts import confusion_chart, per_class_chart, training_curves_spec
 from lenet_core.errors import LabError
 
 SELECTED = "selected_run"  # the widget key of the run picker (the launcher sets it too)
@@ -62,14 +62,17 @@ def live_panel(run_id: str, home: Path | None) -> None:
         # Read and build everything first, then draw: the elements are replaced in one quick
         # burst, so a slow read never leaves the chart greyed out as stale between ticks.
         metrics = store.metrics(run_id)
-        chart = None if metrics.empty else training_curves_chart(metrics, epochs=run.config.epochs)
+        # The spec is built once per run length and only the rows change: cheap enough to redraw
+        # every second without slowing the training run that shares the cores.
+        chart = None if metrics.empty else training_curves_spec(metrics, epochs=run.config.epochs)
         _status_line(run, home)
         _progress(run, metrics)
         if chart is None:  # an empty frame would show a lone 0.000000 axis
             st.caption("The curves appear at the first reporting point (a fifth of an epoch)." if run.active
                        else "This run recorded no metrics.")
             return
-        st.altair_chart(chart, width="stretch", key=f"curves_{run_id}")
+        spec, rows = chart
+        st.vega_lite_chart(rows, spec, width="stretch", key=f"curves_{run_id}")
 
     panel()
 
