@@ -135,8 +135,8 @@ def _check_input(spec: LayerSpec, x: torch.Tensor, arch: Architecture) -> None:
         fin = spec.args["in_features"]
         if len(dims) != 1 or dims[0] != fin:
             got = _product(dims)
-            raise LabError(f"{where} expects {fin} input features but gets {got} "
-                           f"(from {format_shape(dims)}): {needs}")
+            source = f" (from {format_shape(dims)})" if len(dims) > 1 else ""  # 1-D: the same number
+            raise LabError(f"{where} expects {fin} input features but gets {got}{source}: {needs}")
     elif spec.module in ("BatchNorm2d", "BatchNorm1d"):
         if dims[0] != spec.args["num_features"]:
             raise LabError(f"{where} expects {spec.args['num_features']} channels, gets {dims[0]}")

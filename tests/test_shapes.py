@@ -99,3 +99,19 @@ def test_cli_bad_input_exits_2_with_one_line_and_no_traceback():
     assert "Traceback" not in result.stderr
     assert result.stderr.strip().count("\n") == 0
     assert "conv2" in result.stderr
+
+
+def test_cli_whose_reader_has_gone_stops_quietly(tmp_path):
+    """``python -m lenet_core shapes | head -3``: the pipe closes before the table is written."""
+    import os
+
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader is gone before the first byte
+    with open(tmp_path / "stderr", "w+") as stderr:
+        result = subprocess.run([sys.executable, "-m", "lenet_core", "shapes", "--format", "csv"],
+                                stdout=write_end, stderr=stderr, timeout=120)
+        os.close(write_end)
+        stderr.seek(0)
+        errors = stderr.read()
+    assert result.returncode == 1
+    assert errors == ""  # no traceback, no "Exception ignored"
