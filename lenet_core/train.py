@@ -455,7 +455,7 @@ def train(config: TrainConfig, recorder: Recorder | None = None, *,
                                  {k: state.last[k] for k in ("train_loss", "train_acc", "lr")}, wall())
                 tick = time.perf_counter()
             recorder.progress(_progress(config, state, batches, session_batches, session_start,
-                                        wall()))
+                                        wall(), pending))
 
         # End of an epoch: test accuracy, throughput, a checkpoint; reset the running sums.
         last_eval = evaluate(model, test_xs, test_ys, num_classes=len(info.classes),
@@ -484,10 +484,13 @@ def train(config: TrainConfig, recorder: Recorder | None = None, *,
 
 
 def _progress(config: TrainConfig, state: LoopState, batches: int, session_batches: int,
-              session_start: float, wall_s: float) -> Progress:
+              session_start: float, wall_s: float, pending: int) -> Progress:
+    """``pending``: examples trained on since the last reporting point, whose time is not yet in
+    ``state.epoch_seconds`` (the clock is read only at reporting points, where the device syncs)."""
     remaining = (config.epochs - state.epoch) * batches - state.batch
     per_batch = (time.perf_counter() - session_start) / max(session_batches, 1)
-    rate = state.count / state.epoch_seconds if state.epoch_seconds else 0.0
+    timed = state.count - pending
+    rate = timed / state.epoch_seconds if state.epoch_seconds and timed > 0 else 0.0
     return Progress(epoch=state.epoch + 1, epochs=config.epochs, batch=state.batch, batches=batches,
                     step=state.step, examples_per_sec=rate, eta_s=remaining * per_batch,
                     elapsed_s=wall_s, train_loss=state.last.get("train_loss"),

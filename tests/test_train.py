@@ -45,12 +45,14 @@ class Capture(Recorder):
         self.rows, self.checkpoints, self.info, self.outcome = [], [], None, None
         self.stop, self.stop_after_step = stop, stop_after_step
         self.progress_calls = 0
+        self.rates = []  # (epoch, batch, examples/s) of each progress report
 
     def start(self, info):
         self.info = info
 
     def progress(self, progress):
         self.progress_calls += 1
+        self.rates.append((progress.epoch, progress.batch, progress.examples_per_sec))
         if self.stop_after_step is not None and progress.step >= self.stop_after_step:
             self.stop.set()
 
@@ -234,3 +236,16 @@ def test_cuda_run_with_bf16_names_the_gpu(tmp_path, lab_home):
     assert outcome.summary["test_acc"] > 0.5
     model, _ = load_model(tmp_path / "final.pt")  # saved on the CPU, loads anywhere
     assert next(model.parameters()).device.type == "cpu"
+
+
+def test_the_live_rate_counts_only_examples_whose_time_was_measured(tmp_path, lab_home):
+    """The clock is read at reporting points only: between them the rate must stay put, not grow
+    with every batch (which showed 22,000 examples/s on a machine that trains 5,000)."""
+    rec = Capture()
+    train(TrainConfig(**TINY, train_subset=20 * 64), rec, checkpoint_dir=tmp_path)  # 20 batches
+    points = reporting_points(20)  # {4, 8, 12, 16, 20}
+    rates = {batch: rate for _, batch, rate in rec.rates}
+    assert all(rates[b] == 0.0 for b in range(1, 4))  # nothing timed yet this epoch
+    for start in sorted(points)[:-1]:
+        between = {rates[b] for b in range(start, start + 4)}  # a point and the batches after it
+        assert len(between) == 1 and between.pop() > 0
