@@ -58,7 +58,7 @@ def free_port() -> int:
 
 @dataclass
 class AppServer:
-    """A running ``streamlit run app.py``: its address, its home folder and its log."""
+    """A running dashboard (``streamlit run app.py`` via ``ui.serve``): its address, home folder and log."""
 
     process: subprocess.Popen
     url: str
@@ -87,7 +87,8 @@ def start_app(home: Path, log: Path) -> AppServer:
     """Start the dashboard on a free port with ``LENET_LAB_HOME=home``; return once it is healthy."""
     port = free_port()
     env = dict(os.environ, LENET_LAB_HOME=str(home))
-    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+    # ui.serve is `streamlit run app.py` as scripts/start.sh runs it (see its docstring).
+    command = [sys.executable, "-m", "ui.serve", "--server.headless", "true",
                "--server.port", str(port), "--server.address", "127.0.0.1",
                "--browser.gatherUsageStats", "false",
                # Nothing edits the code during a test; watching the tree (.venv included) only costs.
