@@ -43,7 +43,7 @@ st.dataframe(
         "on disk (MB)": None if r.bytes_on_disk is None else round(r.bytes_on_disk / 1e6, 1),
         "location": r.location or "",
     } for r in reports]),
-    hide_index=True, width="stretch",
+    hide_index=True, width="stretch", placeholder="—",
     column_config={"train": st.column_config.NumberColumn(format="localized"),
                    "test": st.column_config.NumberColumn(format="localized")},
 )
