@@ -16,11 +16,10 @@ import subprocess
 import sys
 import time
 import tomllib
-from contextlib import redirect_stdout
 
 import pandas as pd
 import pytest
-from conftest import ROOT
+from conftest import ROOT, cli, wait_for
 
 from lenet_core import runs
 from lenet_core.checkpoints import read_checkpoint
@@ -33,25 +32,6 @@ from lenet_core.preprocess import load_image
 TINY = dict(dataset="mnist-5k", arch="lenet5", init="default", optimizer="adam", lr=0.01,
             batch_size=64, epochs=1, train_subset=256)  # 4 batches
 CHILD_ENV = {"OMP_NUM_THREADS": "1"}  # the machine is shared: one thread a trainer
-
-
-def cli(*argv) -> tuple[int, str]:
-    out = io.StringIO()
-    with redirect_stdout(out):
-        code = main(list(argv))
-    return code, out.getvalue()
-
-
-def wait_for(store, run_id, done, timeout=240):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        run = store.get(run_id)
-        if done(run):
-            return run
-        time.sleep(0.2)
-    log = runs.run_dir(run_id, store.home) / "worker.log"
-    pytest.fail(f"run {run_id} still {store.get(run_id).status}; log:\n"
-                f"{log.read_text() if log.exists() else '(none)'}")
 
 
 # ---- faults ------------------------------------------------------------------------------------

@@ -1,6 +1,5 @@
 """The run store and the run lifecycle: a real SQLite file, real detached trainer processes."""
 
-import io
 import json
 import os
 import signal
@@ -8,11 +7,10 @@ import sqlite3
 import subprocess
 import sys
 import time
-from contextlib import redirect_stdout
 
 import pytest
 import torch
-from conftest import ROOT
+from conftest import ROOT, cli, wait_for
 
 from lenet_core import runs
 from lenet_core.checkpoints import CheckpointMeta, load_model, read_checkpoint
@@ -27,35 +25,7 @@ SUMMARY_KEYS = {"train_loss", "train_acc", "test_loss", "test_acc", "best_test_a
                 "examples_per_sec", "seconds", "device", "per_class_acc", "confusion", "params"}
 
 
-@pytest.fixture(autouse=True)
-def one_thread(monkeypatch):
-    """The machine is shared: a trainer on one thread keeps OpenMP threads from waiting on each
-    other when two trainers (or other jobs) share the cores. Launched trainers inherit it."""
-    monkeypatch.setenv("OMP_NUM_THREADS", "1")
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)  # for the runs executed in this process
-    yield
-    torch.set_num_threads(before)
-
-
-def wait_for(store, run_id, done, timeout=180):
-    """Poll the store until ``done(run)``; on timeout, fail showing the trainer's log."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        run = store.get(run_id)
-        if done(run):
-            return run
-        time.sleep(0.1)
-    log = runs.run_dir(run_id, store.home) / "worker.log"
-    pytest.fail(f"run {run_id} still {store.get(run_id).status}; log:\n"
-                f"{log.read_text() if log.exists() else '(none)'}")
-
-
-def cli(*argv) -> tuple[int, str]:
-    out = io.StringIO()
-    with redirect_stdout(out):
-        code = main(list(argv))
-    return code, out.getvalue()
+pytestmark = pytest.mark.usefixtures("one_thread")  # tests/conftest.py
 
 
 def test_a_launched_run_trains_in_its_own_process_and_is_recorded(lab_home):

@@ -27,15 +27,7 @@ SUMMARY_KEYS = {"train_loss", "train_acc", "test_loss", "test_acc", "best_test_a
                 "examples_per_sec", "seconds", "device", "per_class_acc", "confusion", "params"}
 
 
-@pytest.fixture(autouse=True)
-def one_thread(monkeypatch):
-    """The test machine is shared: one thread a run keeps OpenMP threads from waiting on each
-    other (and the subprocesses of test_runs inherit OMP_NUM_THREADS)."""
-    monkeypatch.setenv("OMP_NUM_THREADS", "1")
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")  # tests/conftest.py
 
 
 class Capture(Recorder):
