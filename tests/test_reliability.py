@@ -10,6 +10,7 @@ import csv
 import io
 import os
 import resource
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -106,16 +107,39 @@ def test_a_home_that_is_a_file_or_inside_one_is_refused_in_words(tmp_path, monke
     assert blocker.read_text() == "my notes"
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root writes through chmod; the file cases cover it")
-def test_a_read_only_home_is_refused_in_words(tmp_path):
-    home = tmp_path / "lab"
-    home.mkdir()
-    home.chmod(0o500)
-    try:
-        with pytest.raises(LabError, match="cannot open the run store"):
-            runs.RunStore(home)
-    finally:
-        home.chmod(0o700)
+def run_with_read_only_home(home, *argv) -> subprocess.CompletedProcess:
+    """``python -m lenet_core ARGV`` while ``home`` is read-only: by chmod for a normal user; for
+    root, whom chmod does not stop, by a read-only bind mount in a private mount namespace."""
+    command = [sys.executable, "-m", "lenet_core", *argv]
+    env = {**os.environ, "LENET_LAB_HOME": str(home), "OMP_NUM_THREADS": "1"}
+    if os.geteuid() != 0:
+        home.chmod(0o500)
+        try:
+            return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+        finally:
+            home.chmod(0o700)
+    can_unshare = shutil.which("unshare") and subprocess.run(["unshare", "-m", "true"]).returncode == 0
+    if not can_unshare:
+        pytest.skip("root without mount namespaces here: no way to make a folder read-only for root")
+    remount = 'mount --bind -o ro "$0" "$0" && exec "$@"'
+    return subprocess.run(["unshare", "-m", "sh", "-c", remount, str(home), *command], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_a_read_only_home_is_refused_in_words_and_its_runs_are_untouched(lab_home):
+    """A home folder the user cannot write: starting a run or listing runs says what is wrong and
+    what to do, in one line with exit status 2; the store already there is left exactly as it was."""
+    assert cli("train", "--dataset", "mnist-5k", "--arch", "lenet-modern", "--epochs", "1",
+               "--train-subset", "128", "--init", "default", "--name", "before")[0] == 0
+    before = (lab_home / "runs.db").read_bytes()
+    for argv in (["train", "--dataset", "mnist-5k", "--epochs", "1", "--train-subset", "128"],
+                 ["runs", "list"]):
+        result = run_with_read_only_home(lab_home, *argv)
+        assert result.returncode == 2, result.stderr
+        assert result.stderr.startswith("error: ") and result.stderr.count("\n") == 1
+        assert "cannot open the run store" in result.stderr and "writable folder" in result.stderr
+    assert (lab_home / "runs.db").read_bytes() == before
+    assert [r.name for r in runs.RunStore(lab_home).list()] == ["before"]
 
 
 def test_a_busy_store_waits_for_the_other_writer_and_loses_no_rows(lab_home):
