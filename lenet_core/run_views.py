@@ -89,6 +89,38 @@ def launch_once(raw: dict, name: str | None = None,
     return LaunchOutcome(run_id, True, f"Started “{store.get(run_id).name}”.")
 
 
+def resume_blocker(run: runs.Run, home: Path | None = None) -> str | None:
+    """Why the page cannot offer to resume ``run``, or None when it can: only a stopped or failed
+    run that saved a checkpoint to continue from (one at each epoch's end, and on Stop)."""
+    if run.status not in runs.RESUMABLE:
+        return f"a {run.status} run cannot be resumed (only a stopped or failed one)"
+    if not any(p.name != "final.pt" for _, p in runs.checkpoint_paths(run.id, home)):
+        return ("it saved no checkpoint to continue from (one is saved at each epoch's end and on "
+                "Stop): start it again from the sidebar")
+    return None
+
+
+def resume_once(run_id: str, home: Path | None = None) -> LaunchOutcome:
+    """Resume a stopped or failed run in a detached process, unless it is already going again
+    (a double click, a second tab: the store's queued-from-stopped step is atomic, and this
+    says so in words instead of an error)."""
+    with _launch_lock:
+        store = runs.RunStore(home)
+        run = store.get(run_id)
+        if run.active:
+            return LaunchOutcome(run_id, False, f"“{run.name}” is already {run.status}: "
+                                 "it was resumed just now.")
+        if reason := resume_blocker(run, store.home):
+            return LaunchOutcome(run_id, False, f"“{run.name}” cannot be resumed: {reason}.",
+                                 {"resume": reason})
+        try:
+            runs.resume(run_id, store.home)
+        except LabError as exc:
+            return LaunchOutcome(run_id, False, f"“{run.name}” could not be resumed: {exc}",
+                                 {"resume": str(exc)})
+    return LaunchOutcome(run_id, True, f"Resumed “{run.name}” from its last checkpoint.")
+
+
 # ---- words and numbers ---------------------------------------------------------------------
 
 def format_duration(seconds: float | None) -> str:

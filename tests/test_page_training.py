@@ -12,6 +12,7 @@ import time
 import pyarrow as pa
 import pytest
 from conftest import open_page
+from test_run_views import stopped_run
 
 from lenet_core import runs
 from lenet_core.config import TrainConfig
@@ -270,4 +271,25 @@ def test_a_run_whose_process_vanished_is_shown_failed_with_the_reason(lab_home):
     at = open_page(PAGE)
     assert not at.exception
     assert any("failed" in b for b in status_badges(at))
-    assert any("This run failed" in e.value and "vanished" in e.value for e in at.error)
+    assert any("This run failed.** The training process" in e.value and "vanished" in e.value
+               and "It cannot be resumed: it saved no checkpoint" in e.value for e in at.error)
+    assert at.button(key=f"resume_{run.id}").disabled  # nothing to continue from
+
+
+def test_a_stopped_run_is_resumed_from_the_page_once_and_completes(lab_home):
+    run = stopped_run(lab_home, "paused", epochs=2)
+    at = open_page(PAGE)
+    assert any("Stopped by request" in w.value and "**Resume** continues it" in w.value for w in at.warning)
+    resume = at.button(key=f"resume_{run.id}")
+    assert not resume.disabled
+    resume.click().run()
+    assert not at.exception
+    assert any("Resumed “paused”" in s.value for s in at.success)
+    assert runs.RunStore(lab_home).get(run.id).active
+    assert not any(b.key == f"resume_{run.id}" for b in at.button)  # going again: Stop instead
+    assert any(b.key == f"stop_{run.id}" for b in at.button)
+    done = wait_until_finished(at, run.id, lab_home)
+    assert done.status == "completed", done.error
+    assert [r.id for r in runs.RunStore(lab_home).list()] == [run.id]  # the same run, not a new one
+    assert any("completed" in b for b in status_badges(at))
+    assert chart_with(at, "true", "predicted", "count")["count"].sum() == 1000

@@ -1,12 +1,16 @@
 """run_views: launching once, the runs table, progress in words, a finished run's mistakes."""
 
+import os
+import signal
 import sys
 
 import numpy as np
 import pytest
+from conftest import wait_for
 
 from lenet_core import data, run_views, runs
 from lenet_core.config import TrainConfig
+from lenet_core.train import Recorder
 
 TINY = dict(dataset="mnist-5k", arch="lenet-modern", epochs=1, batch_size=100, lr=0.1,
             optimizer="sgd-momentum", init="default", train_subset=300)
@@ -18,6 +22,21 @@ def finished_run(lab_home) -> runs.Run:
     store = runs.RunStore(lab_home)
     run = store.create(TrainConfig(**TINY), "tiny")
     runs.execute(run.id, home=lab_home, signals=())
+    return store.get(run.id)
+
+
+class StopAtFirstPoint(Recorder):
+    """Asks the engine to stop the way `runs stop` does (a signal) at its first reporting point."""
+
+    def metrics(self, step, epoch, values, wall_time):
+        os.kill(os.getpid(), signal.SIGUSR1)
+
+
+def stopped_run(home, name: str = "stopped", **settings) -> runs.Run:
+    """A real tiny run stopped early in its first epoch: it holds last.pt and can be resumed."""
+    store = runs.RunStore(home)
+    run = store.create(TrainConfig(**{**TINY, **settings}), name)
+    runs.execute(run.id, home=home, recorder=StopAtFirstPoint(), signals=(signal.SIGUSR1,))
     return store.get(run.id)
 
 
@@ -110,3 +129,30 @@ def test_last_value_and_latest_test_acc_read_the_newest_metric(lab_home, finishe
     assert run_views.last_value(metrics, "no_such_metric") is None
     assert run_views.latest_test_acc(metrics) == (finished_run.summary["test_acc"],
                                                   finished_run.summary["best_test_acc"])
+
+
+# ---- resuming from the page -------------------------------------------------------------------
+
+def test_resume_once_continues_a_stopped_run_and_never_starts_it_twice(lab_home):
+    run = stopped_run(lab_home, epochs=2)
+    assert run.status == "stopped" and run_views.resume_blocker(run, lab_home) is None
+    first = run_views.resume_once(run.id, lab_home)
+    again = run_views.resume_once(run.id, lab_home)  # a double click, a second tab
+    assert first.started and first.message == "Resumed “stopped” from its last checkpoint."
+    assert not again.started and not again.errors and "already" in again.message
+    store = runs.RunStore(lab_home)
+    done = wait_for(store, run.id, lambda r: not r.active)
+    assert done.status == "completed", done.error
+    assert store.metrics(run.id).query("name == 'test_acc'")["epoch"].tolist() == [1.0, 2.0]
+    assert "completed run cannot be resumed" in run_views.resume_blocker(done, lab_home)
+
+
+def test_a_run_that_ended_before_its_first_checkpoint_cannot_be_resumed_and_says_why(lab_home):
+    store = runs.RunStore(lab_home)
+    early = store.create(TrainConfig(**TINY), "killed early")
+    store.mark(early.id, "failed", error="the training process vanished")
+    reason = run_views.resume_blocker(store.get(early.id), lab_home)
+    assert "saved no checkpoint" in reason and "start it again" in reason
+    outcome = run_views.resume_once(early.id, lab_home)
+    assert not outcome.started and "cannot be resumed" in outcome.message
+    assert store.get(early.id).status == "failed"  # untouched

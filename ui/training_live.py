@@ -17,6 +17,7 @@ from lenet_core.errors import LabError
 
 SELECTED = "selected_run"  # the widget key of the run picker (the launcher sets it too)
 CONFIRM_DELETE = "confirm_delete"  # the run id awaiting a second click on Delete
+RESUME_NOTICE = "resume_notice"  # (kind, text) about the Resume click just made
 LIVE_EVERY_S = 1.0
 BADGES = {  # status -> (colour, icon)
     "queued": ("gray", ":material/schedule:"), "running": ("blue", ":material/directions_run:"),
@@ -57,8 +58,10 @@ def live_panel(run_id: str, home: Path | None) -> None:
             run = store.get(run_id)
         except LabError:  # deleted meanwhile (from another tab or the CLI)
             st.rerun()
-        if was_active and not run.active:
-            st.rerun()  # the whole page: result, table and a fragment without a timer
+        if was_active != run.active:
+            # The whole page: once a run ends, its result, the table and a fragment without a
+            # timer; once it is going again (Resume), a fragment that ticks every second.
+            st.rerun()
         # Read and build everything first, then draw: the elements are replaced in one quick
         # burst, so a slow read never leaves the chart greyed out as stale between ticks.
         metrics = store.metrics(run_id)
@@ -85,15 +88,48 @@ def _status_line(run: runs.Run, home: Path | None) -> None:
     device = run.device or f"{c.device} (starting)"
     middle.markdown(f"**{run.name}** · {c.arch} on {c.dataset} · {c.optimizer} lr {c.lr:g} · "
                     f"batch {c.batch_size} · seed {c.seed} · device **{device}**")
+    blocker = None if run.active else run_views.resume_blocker(run, home)
     if run.active:
         right.button("Stop", key=f"stop_{run.id}", icon=":material/stop:", width="stretch",
                      on_click=_stop, args=(run.id, home), help="Stops between batches and saves a "
-                     "checkpoint; the run is marked stopped.")
+                     "checkpoint; the run is marked stopped and can be resumed.")
+    elif run.status in runs.RESUMABLE:
+        right.button("Resume", key=f"resume_{run.id}", icon=":material/play_arrow:", width="stretch",
+                     on_click=_resume, args=(run.id, home), disabled=blocker is not None,
+                     help=f"Cannot resume: {blocker}." if blocker else "Continues from the last "
+                     "checkpoint in its own process, with the same settings; the curves carry on.")
     if run.status in ("failed", "diverged"):
-        st.error(f"**This run {run.status}.** {run.error or 'No reason was recorded.'}",
-                 icon=BADGES[run.status][1])
+        st.error(f"**This run {run.status}.** {_sentence(run.error) or 'No reason was recorded.'}"
+                 f"{_resume_hint(run, blocker)}", icon=BADGES[run.status][1])
     elif run.status == "stopped":
-        st.warning(f"Stopped by request. {run.error or ''}".strip(), icon=BADGES["stopped"][1])
+        st.warning(f"Stopped by request. {_sentence(run.error)}".strip() + _resume_hint(run, blocker),
+                   icon=BADGES["stopped"][1])
+    if notice := st.session_state.pop(RESUME_NOTICE, None):
+        getattr(st, notice[0])(notice[1])
+
+
+def _sentence(text: str | None) -> str:
+    """The engine's one-line reasons are lower case without a full stop (they follow ``error:``
+    in the CLI); after "This run failed." they are a sentence of their own."""
+    text = (text or "").strip()
+    if text and text[-1] not in ".!?":
+        text += "."
+    return text[:1].upper() + text[1:]
+
+
+def _resume_hint(run: runs.Run, blocker: str | None) -> str:
+    """What the Resume button beside a stopped or failed run will (or cannot) do."""
+    if run.status not in runs.RESUMABLE:
+        return ""
+    if blocker:
+        return f" It cannot be resumed: {blocker}."
+    return " **Resume** continues it from its last checkpoint."
+
+
+def _resume(run_id: str, home: Path | None) -> None:
+    outcome = run_views.resume_once(run_id, home)
+    kind = "success" if outcome.started else ("error" if outcome.errors else "info")
+    st.session_state[RESUME_NOTICE] = (kind, outcome.message)
 
 
 def _stop(run_id: str, home: Path | None) -> None:
