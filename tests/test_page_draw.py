@@ -148,3 +148,15 @@ def test_a_completed_digit_run_can_be_chosen_and_its_layers_are_shown(lab_home):
     assert first_guess(at) is not None
     assert any(t.startswith("**sigmoid1 · 6@28×28**") for t in texts(at))  # the run's own layers
     assert any(t.startswith("**pool2 · 16@5×5**") for t in texts(at))
+
+
+def test_uploading_a_picture_without_a_digit_says_so_instead_of_asking_to_draw(lab_home):
+    # A blank photo used to get "Draw a digit in the black box", with no box on screen.
+    at = open_page("pages/views/draw.py")
+    at.session_state["draw_source"] = "Upload"
+    at.run()
+    at.file_uploader[0].set_value(("white.png", drawing_png([], background="white"), "image/png")).run()
+    assert not at.exception
+    assert first_guess(at) is None
+    assert not any("Draw a digit" in box.value for box in at.info)
+    assert any("No digit found in this picture" in w.value and "no ink" in w.value for w in at.warning)

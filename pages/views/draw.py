@@ -72,6 +72,17 @@ def show_guesses(guesses, probabilities, classes) -> None:
     st.caption("All ten classes: red is the first guess, pink the second.")
 
 
+def show_empty_state(where, source: str, prepared) -> None:
+    """What to do next when there is nothing to classify: draw, or (for a picture without any
+    ink) why this picture gave nothing, not a request to draw in a box that is not on screen."""
+    if source == "Upload" and prepared is not None:
+        where.warning(f"No digit found in this picture: {prepared.note}. Upload a picture whose "
+                      "digit stands out from its background.", icon=":material/image_not_supported:")
+        return
+    where.info("Draw a digit in the black box (or upload a picture of one): the first and second "
+               "guess and every layer's output appear here.", icon=":material/draw:")
+
+
 st.title("Draw & classify")
 st.caption("Draw a digit with the mouse — white ink on black, like MNIST — and watch LeNet decide. "
            "Your drawing is prepared the way MNIST's digits were: cropped to its ink, scaled to fit "
@@ -93,8 +104,7 @@ with source_col:
 
 prepared = mnist_style(rgba) if rgba is not None else None
 if prepared is None or prepared.blank:
-    seen_col.info("Draw a digit in the black box (or upload a picture of one): the first and second "
-                  "guess and every layer's output appear here.", icon=":material/draw:")
+    show_empty_state(seen_col, source, prepared)
     st.stop()
 
 x = to_model_input(prepared.image, picked.arch, picked.meta.mean, picked.meta.std)
