@@ -198,16 +198,25 @@ def run_labels(all_runs: list[runs.Run]) -> dict[str, str]:
     return {r.id: f"{r.name} #{r.id[-4:]}" if counts[r.name] > 1 else r.name for r in all_runs}
 
 
+def best_test_acc(run: runs.Run) -> float | None:
+    """The run's best test accuracy; None when no epoch was evaluated (runs recorded before the
+    engine said so stored 0.0 for those)."""
+    best = run.summary.get("best_test_acc")
+    if best is None or not run.summary.get("epochs"):
+        return None
+    return float(best)
+
+
 def runs_table(all_runs: list[runs.Run], now: float | None = None) -> pd.DataFrame:
     """One row per run, newest first: what the runs table shows (the ``id`` column included)."""
     rows = []
     for run in all_runs:
-        best = run.summary.get("best_test_acc")
+        best = best_test_acc(run)
         rate = run.summary.get("examples_per_sec") or run.progress.get("examples_per_sec")
         rows.append({
             "name": run.name, "dataset": run.config.dataset,
             "architecture": run.config.arch, "status": run.status,
-            "best test acc": None if best is None else float(best),
+            "best test acc": best,
             "duration": format_duration(duration(run, now)),
             "examples/s": f"{rate:,.0f}" if rate else "—",  # text: a blank reads better than None
             "started": datetime.fromtimestamp(run.started or run.created), "id": run.id,

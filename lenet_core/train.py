@@ -369,7 +369,9 @@ def train(config: TrainConfig, recorder: Recorder | None = None, *,
     def summary() -> dict[str, Any]:
         out = {key: state.last.get(key) for key in ("train_loss", "train_acc", "test_loss", "test_acc")}
         out.update(
-            best_test_acc=state.best_test_acc,
+            # None, not 0.0, until an epoch has been evaluated: a run stopped or diverged in its
+            # first epoch has no test accuracy (the runs table showed it as 0%).
+            best_test_acc=state.best_test_acc if state.epoch else None,
             examples_per_sec=state.examples / state.train_seconds if state.train_seconds else 0.0,
             seconds=wall(), train_seconds=state.train_seconds, epochs=state.epoch,
             device=described.summary, device_kind=described.kind, params=params,

@@ -5,6 +5,7 @@ import signal
 import sys
 
 import numpy as np
+import pandas as pd
 import pytest
 from conftest import wait_for
 
@@ -156,3 +157,12 @@ def test_a_run_that_ended_before_its_first_checkpoint_cannot_be_resumed_and_says
     outcome = run_views.resume_once(early.id, lab_home)
     assert not outcome.started and "cannot be resumed" in outcome.message
     assert store.get(early.id).status == "failed"  # untouched
+
+
+def test_a_run_stopped_before_its_first_evaluation_has_no_best_test_acc_rather_than_zero(lab_home):
+    run = stopped_run(lab_home)
+    assert run.summary["epochs"] == 0 and run.summary["best_test_acc"] is None
+    row = run_views.runs_table([run]).iloc[0]
+    assert pd.isna(row["best test acc"])  # a blank cell, not a 0% bar
+    run.summary["best_test_acc"] = 0.0  # as runs recorded before this fix stored it
+    assert run_views.best_test_acc(run) is None
