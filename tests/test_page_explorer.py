@@ -62,6 +62,25 @@ def test_index_next_previous_and_out_of_range(lab_home):
     at.number_input(key="explore_index").set_value(5000).run()
     assert not at.exception
     assert any("index 5000 is out of range" in e.value and "(0–999)" in e.value for e in at.error)
+    # the error alone: no "not in this pool ... Previous or Next joins it" beside it
+    assert not any("not in this pool" in c.value for c in at.caption)
+
+
+def test_choosing_a_pool_moves_to_a_sample_of_it(lab_home):
+    # "Misclassified only" used to keep showing the right answer on screen ("not in this pool").
+    at = open_page(PAGE)
+    at.number_input(key="explore_index").set_value(1).run()
+    at.segmented_control(key="explore_pool").set_value("misclassified").run()
+    assert not at.exception
+    line = sample_line(at)
+    assert line["verdict"] == "wrong" and shown_index(at) > 1
+    assert any(c.value.startswith("Sample 1 of ") and "misclassified" in c.value for c in at.caption)
+    at.segmented_control(key="explore_pool").set_value("class").run()
+    at.selectbox(key="explore_class_class").set_value(4).run()
+    assert sample_line(at)["label"] == "4"
+    at.number_input(key="explore_index").set_value(2).run()  # typed by hand: stays, explained
+    assert shown_index(at) == 2
+    assert any("not in this pool" in c.value for c in at.caption)
 
 
 def test_one_class_pool_steps_through_that_class_only(lab_home):

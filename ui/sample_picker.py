@@ -69,10 +69,25 @@ def pick_pool(key: str, dataset: str, labels: np.ndarray, predictions_for) -> tu
     return members, text
 
 
+def _follow_pool(key: str, members: np.ndarray) -> None:
+    """When the pool changes (another class, *Misclassified only*, another split), a sample that
+    is not in the new pool moves to the pool's next member: choosing *Misclassified only* shows a
+    misclassified sample, not the right answer that was on screen. Runs before the index widget
+    is drawn, so it may set its value."""
+    state = st.session_state
+    seen = (len(members), hash(members.tobytes()))
+    changed = state.get(f"{key}_pool_seen", seen) != seen
+    state[f"{key}_pool_seen"] = seen
+    current = int(state.get(f"{key}_index", 0))
+    if changed and len(members) and explore.position(members, current) is None:
+        state[f"{key}_index"] = explore.step(members, current, +1)
+
+
 def pick_sample(key: str, members: np.ndarray, pool_text: str, count: int) -> int:
     """Index input and Previous / Random / Next; returns the chosen index (maybe out of range)."""
     state = st.session_state
     state.setdefault(f"{key}_index", int(members[0]) if len(members) else 0)
+    _follow_pool(key, members)
     nav = st.columns([2, 1, 1, 1], vertical_alignment="bottom")
     index = nav[0].number_input(f"Sample index (0–{count - 1:,})", min_value=0, step=1, key=f"{key}_index",
                                 help="The sample's place in the split. Previous and Next step through "
@@ -90,8 +105,8 @@ def pick_sample(key: str, members: np.ndarray, pool_text: str, count: int) -> in
     place = explore.position(members, int(index))
     if len(members) == 0:
         st.warning(f"No sample matches: {pool_text}. Choose another class or pool.", icon=":material/info:")
-    elif place is None:
-        st.caption(f"Sample {int(index):,} is not in this pool ({pool_text}): Previous or Next joins it.")
-    else:
+    elif place is not None:
         st.caption(f"Sample {place:,} of {pool_text}.")
+    elif int(index) < count:  # an index past the split gets the page's out-of-range error alone
+        st.caption(f"Sample {int(index):,} is not in this pool ({pool_text}): Previous or Next joins it.")
     return int(index)
