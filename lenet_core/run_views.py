@@ -186,9 +186,20 @@ def progress_view(run: runs.Run, now: float | None = None) -> ProgressView:
     else:
         fraction = 0.0
     text = f"epoch {epoch}/{epochs}" + (f" · batch {batch}/{batches}" if batches else "")
-    eta = p.get("eta_s") if run.active else None
-    return ProgressView(min(max(fraction, 0.0), 1.0), text, p.get("examples_per_sec"),
+    # A queued run's progress is its previous session's (it is being resumed): no ETA from it.
+    eta = p.get("eta_s") if run.status == "running" else None
+    return ProgressView(min(max(fraction, 0.0), 1.0), text, examples_per_sec(run),
                         duration(run, now), eta)
+
+
+def examples_per_sec(run: runs.Run) -> float | None:
+    """Training speed: the current epoch's while the run trains, the whole run's once it has
+    ended (the engine's summary), so the live panel and the runs table give the same figure."""
+    if run.status == "running":
+        return run.progress.get("examples_per_sec")
+    if run.active:
+        return None  # queued: nothing measured in this session yet
+    return run.summary.get("examples_per_sec") or run.progress.get("examples_per_sec")
 
 
 def run_labels(all_runs: list[runs.Run]) -> dict[str, str]:
@@ -212,7 +223,7 @@ def runs_table(all_runs: list[runs.Run], now: float | None = None) -> pd.DataFra
     rows = []
     for run in all_runs:
         best = best_test_acc(run)
-        rate = run.summary.get("examples_per_sec") or run.progress.get("examples_per_sec")
+        rate = examples_per_sec(run)
         rows.append({
             "name": run.name, "dataset": run.config.dataset,
             "architecture": run.config.arch, "status": run.status,

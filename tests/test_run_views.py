@@ -166,3 +166,24 @@ def test_a_run_stopped_before_its_first_evaluation_has_no_best_test_acc_rather_t
     assert pd.isna(row["best test acc"])  # a blank cell, not a 0% bar
     run.summary["best_test_acc"] = 0.0  # as runs recorded before this fix stored it
     assert run_views.best_test_acc(run) is None
+
+
+def test_an_ended_run_shows_one_training_speed_in_the_panel_and_the_table(lab_home):
+    store = runs.RunStore(lab_home)
+    run = store.create(TrainConfig(**{**TINY, "epochs": 2}), "two epochs")
+    runs.execute(run.id, home=lab_home, signals=())
+    run = store.get(run.id)
+    whole_run = run.summary["examples_per_sec"]
+    assert run.progress["examples_per_sec"] != whole_run  # the last epoch's alone
+    assert run_views.progress_view(run).examples_per_sec == whole_run
+    assert run_views.runs_table([run]).iloc[0]["examples/s"] == f"{whole_run:,.0f}"
+
+
+def test_a_queued_run_shows_no_eta_or_speed_left_from_its_previous_session(lab_home):
+    run = stopped_run(lab_home, epochs=2)
+    store = runs.RunStore(lab_home)
+    runs.prepare_resume(store, run.id)  # queued again, as Resume does before its process starts
+    queued = store.get(run.id)
+    assert queued.status == "queued" and queued.progress.get("eta_s")  # the old session's
+    view = run_views.progress_view(queued)
+    assert view.eta_s is None and view.examples_per_sec is None
