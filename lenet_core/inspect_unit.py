@@ -75,7 +75,12 @@ class UnitReport:
 
     @property
     def name(self) -> str:
-        return f"{self.layer}[{', '.join(str(i) for i in self.unit)}]"
+        """``conv1 map 1, row 14, column 14`` or ``fc3 unit 7``: maps count from 1 as the layer
+        views and the map picker number them; rows, columns and units from 0."""
+        if len(self.unit) == 3:
+            c, y, x = self.unit
+            return f"{self.layer} map {c + 1}, row {y}, column {x}"
+        return f"{self.layer} unit {self.unit[0]}"
 
     @property
     def pre_activation(self) -> float | None:
@@ -225,8 +230,23 @@ def _padded_window(maps: torch.Tensor, y: int, x: int, k: int, s: int, p: int
     return patch, Box(top, left, top + k - 1, left + k - 1)
 
 
-def _fmt(v: float) -> str:
-    return f"{v:.4f}".replace("-", "−")
+# Decimals in the written steps: two more than the page shows the value with, so that the value
+# is what the written numbers give by hand.
+DIGITS = 6
+
+
+def format_number(v: float) -> str:
+    """A number as the steps write it: ``DIGITS`` decimals, a true minus sign."""
+    return f"{v:.{DIGITS}f}".replace("-", "−")
+
+
+_fmt = format_number  # the step strings are long enough
+
+
+def _bias_step(weighted: float, bias: float) -> str:
+    """``+ bias b = z``, z being the sum of the two numbers *as written*: a person adding them by
+    hand gets exactly z (the exact sum, rounded on its own, can differ in the last decimal)."""
+    return f"+ bias {_fmt(bias)} = {_fmt(round(weighted, DIGITS) + round(bias, DIGITS))}"
 
 
 def _term(v: float) -> str:
@@ -247,7 +267,7 @@ def _explain_conv(module: nn.Conv2d, before, unit) -> UnitReport:
                 source_box=box, weights=weights.numpy(), bias=bias, weighted_sum=weighted,
                 steps=[f"Σ w·x over {n} inputs ({patch.shape[0]} channel{'s' * (patch.shape[0] > 1)}"
                        f" × {k}×{k}) = {_fmt(weighted)}",
-                       f"+ bias {_fmt(bias)} = {_fmt(value)}"])
+                       _bias_step(weighted, bias)])
 
 
 def _explain_dense(module: nn.Linear, before, unit) -> UnitReport:
@@ -259,7 +279,7 @@ def _explain_dense(module: nn.Linear, before, unit) -> UnitReport:
     return _new(before.numpy(), "z = Σ w·x + b over every input", value, weights=weights.numpy(),
                 bias=bias, weighted_sum=weighted,
                 steps=[f"Σ w·x over {weights.numel()} inputs = {_fmt(weighted)}",
-                       f"+ bias {_fmt(bias)} = {_fmt(value)}"])
+                       _bias_step(weighted, bias)])
 
 
 def _explain_pool(module, before, unit) -> UnitReport:

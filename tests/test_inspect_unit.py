@@ -1,5 +1,8 @@
 """The unit inspector's numbers reproduce the real forward pass, for every layer of every LeNet."""
 
+import re
+from decimal import Decimal
+
 import numpy as np
 import pytest
 import torch
@@ -149,3 +152,26 @@ def test_out_of_range_units_are_explained(layer, unit, words):
     arch, model, x, outputs = _setup("lenet-classic")
     with pytest.raises(LabError, match=words.replace("(", r"\(").replace(")", r"\)")):
         inspect_unit(model, arch, x, outputs, layer, unit)
+
+
+def _written(number: str) -> Decimal:
+    return Decimal(number.replace("−", "-"))
+
+
+def test_the_written_weighted_sum_and_bias_add_up_by_hand():
+    # Rounded on their own, 0.0882 + (−0.1772) was shown as "= −0.0889": a hand check failed.
+    arch, model, x, outputs = _setup("lenet-classic")
+    units = [("conv1", (c, y, 14)) for c in range(6) for y in range(0, 28, 3)]
+    units += [("fc1", (j,)) for j in range(0, 120, 4)] + [("fc3", (j,)) for j in range(10)]
+    for layer, unit in units:
+        report = inspect_unit(model, arch, x, outputs, layer, unit)
+        weighted = _written(report.steps[0].rsplit("= ", 1)[1])
+        bias, total = re.fullmatch(r"\+ bias (\S+) = (\S+)", report.steps[1]).groups()
+        assert weighted + _written(bias) == _written(total), (layer, unit, report.steps)
+        assert abs(float(_written(total)) - report.value) < 2e-6  # and it is the unit's value
+
+
+def test_a_unit_is_named_with_maps_counted_from_one():
+    arch, model, x, outputs = _setup("lenet-classic")
+    assert inspect_unit(model, arch, x, outputs, "conv2", (3, 2, 9)).name == "conv2 map 4, row 2, column 9"
+    assert inspect_unit(model, arch, x, outputs, "fc1", (17,)).name == "fc1 unit 17"

@@ -119,7 +119,7 @@ def test_unit_choice_reproduces_the_forward_pass(lab_home):
     at.number_input(key="explore_unit_col_conv2").set_value(9).run()
     assert not at.exception
     metric = at.metric[0]
-    assert metric.label == "conv2[3, 2, 9]"
+    assert metric.label == "conv2 map 4, row 2, column 9"  # the map as picked, from 1
     expected = float(bundled_outputs(7)["conv2"][3, 2, 9])
     assert float(metric.value.replace("−", "-")) == pytest.approx(expected, abs=1e-4)
     assert any("the same value" in s.value for s in at.success)
@@ -127,7 +127,7 @@ def test_unit_choice_reproduces_the_forward_pass(lab_home):
     # a dense unit: all 400 inputs of flatten
     at.selectbox(key="explore_unit_layer").set_value("fc1").run()
     at.number_input(key="explore_unit_index_fc1").set_value(17).run()
-    assert at.metric[0].label == "fc1[17]"
+    assert at.metric[0].label == "fc1 unit 17"
     assert float(at.metric[0].value.replace("−", "-")) == pytest.approx(
         float(bundled_outputs(7)["fc1"][17]), abs=1e-4)
     assert any("all 400 values of `flatten`" in t for t in texts(at))
@@ -177,7 +177,7 @@ def test_the_draw_page_inspects_a_unit_of_the_drawing(lab_home):
     at.selectbox(key="draw_unit_layer").set_value("fc3").run()
     at.number_input(key="draw_unit_index_fc3").set_value(7).run()
     assert not at.exception
-    assert at.metric[0].label == "fc3[7]"
+    assert at.metric[0].label == "fc3 unit 7"
     assert any("the same value" in s.value for s in at.success)
 
 
@@ -205,7 +205,7 @@ def test_epoch_slider_over_a_real_run_and_a_run_without_checkpoints(lab_home):
     pixels, _, _ = data.sample("mnist-5k", "test", 0)
     x = to_model_input(pixels / 255.0, get_architecture(meta.arch), meta.mean, meta.std)
     outputs, _ = forward_all(model, x)
-    assert at.metric[0].label == "conv1[0, 14, 14]"
+    assert at.metric[0].label == "conv1 map 1, row 14, column 14"
     assert float(at.metric[0].value.replace("−", "-")) == pytest.approx(float(outputs["conv1"][0, 14, 14]),
                                                                        abs=1e-4)
     trace = next(d.value for d in at.dataframe if "p_label" in d.value.columns)

@@ -24,7 +24,7 @@ from torch import nn
 from lenet_core import unit_views, visuals
 from lenet_core.activations import forward_all
 from lenet_core.errors import LabError
-from lenet_core.inspect_unit import INPUT, UnitReport, inspect_unit, partial_sums
+from lenet_core.inspect_unit import INPUT, UnitReport, format_number, inspect_unit, partial_sums
 from lenet_core.models import Architecture
 from lenet_core.shapes import layer_label
 
@@ -197,10 +197,10 @@ def _show_calculation(report: UnitReport, outputs: dict[str, torch.Tensor]) -> N
     st.markdown("**Calculation**")
     st.markdown(f"*{report.rule}*")
     if report.bias is not None:
-        st.markdown(f"bias b = `{report.bias:.4f}`")
+        st.markdown(f"bias b = `{format_number(report.bias)}`")
     for key, value in report.params.items():
         if key in ("running_mean", "running_var", "gamma", "beta"):
-            st.markdown(f"{key.replace('_', ' ')} = `{value:.4f}`")
+            st.markdown(f"{key.replace('_', ' ')} = `{format_number(value)}`")
     st.code("\n".join(report.steps), language=None, wrap_lines=True)
     forward = float(outputs[report.layer][report.unit])
     st.metric(f"{report.name}", f"{report.value:.4f}")
