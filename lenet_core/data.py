@@ -114,6 +114,13 @@ def _length_error(path: Path, expected: int, found: int) -> LabError:
                     f"holds {max(found, 0):,}; replace the file")
 
 
+def _gz_length_error(path: Path, unpacked: int) -> LabError:
+    """A ``.gz`` whose trailer disagrees with its idx header. A truncated file has no trailer: its
+    last four bytes are compressed data, so the number they spell is no size worth printing."""
+    return LabError(f"{path}: truncated or corrupt .gz: its idx header needs {unpacked:,} bytes "
+                    "unpacked, its gzip trailer does not match; replace the file")
+
+
 def read_idx(path: Path, expected_magic: int) -> np.ndarray:
     """Read a whole idx file (``.gz`` or raw) into a writable uint8 array, checking it fully."""
     path = Path(path)
@@ -154,7 +161,7 @@ def check_idx(path: Path, expected_magic: int) -> tuple[int, ...]:
                 f.seek(-4, os.SEEK_END)
                 isize = struct.unpack("<I", f.read(4))[0]
             if isize != (header + expected) % 2**32:
-                raise _length_error(path, expected, isize - header)
+                raise _gz_length_error(path, header + expected)
         elif path.stat().st_size != header + expected:
             raise _length_error(path, expected, path.stat().st_size - header)
     except _READ_ERRORS as exc:

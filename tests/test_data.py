@@ -156,6 +156,20 @@ def test_truncated_file_is_named_and_explained(tmp_path, name):
         assert message.startswith(str(path)) and ("truncated" in message or "cannot be read" in message)
 
 
+def test_a_truncated_gz_is_called_truncated_wherever_it_was_cut(tmp_path):
+    """A cut .gz has no trailer: its last four bytes are compressed data, read as a size they gave
+    'longer than its header says: ... the file holds 2,244,638,171' for a cut download."""
+    images, _ = make_split(2000, seed=0)  # random pixels: the compressed stream is ~1.5 MB
+    path = write_idx(tmp_path / "train-images-idx3-ubyte.gz", images, IMAGES_MAGIC)
+    whole = path.read_bytes()
+    for cut in range(len(whole) // 4, len(whole) - 8, len(whole) // 9):
+        path.write_bytes(whole[:cut])
+        with pytest.raises(LabError) as caught:
+            data.check_idx(path, data.IDX_IMAGES_MAGIC)
+        message = str(caught.value)
+        assert message.startswith(f"{path}: truncated or corrupt") and "longer" not in message, message
+
+
 def test_corrupt_gz_body_is_found_when_read(tmp_path):
     images, _ = make_split(5, seed=0)
     path = write_idx(tmp_path / "t10k-images-idx3-ubyte.gz", images, IMAGES_MAGIC)
