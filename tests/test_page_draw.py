@@ -160,3 +160,11 @@ def test_uploading_a_picture_without_a_digit_says_so_instead_of_asking_to_draw(l
     assert first_guess(at) is None
     assert not any("Draw a digit" in box.value for box in at.info)
     assert any("No digit found in this picture" in w.value and "no ink" in w.value for w in at.warning)
+
+
+def test_a_run_named_by_default_is_listed_without_repeating_its_name(lab_home):
+    # The picker read "Run lenet5 · mnist-5k · lenet5 · mnist-5k · test accuracy 60.8% · ...".
+    run_id = completed_run(lab_home, "mnist-5k", "lenet5", 0.608)  # default name "lenet5 · mnist-5k"
+    at = open_page("pages/views/draw.py")
+    picker = at.selectbox(key="draw_model")
+    assert picker.format_func(f"run:{run_id}") == f"Run lenet5 · mnist-5k · test accuracy 60.8% · {run_id}"

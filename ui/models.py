@@ -25,7 +25,7 @@ from lenet_core.data import DATASETS
 from lenet_core.errors import LabError
 from lenet_core.models import Architecture, get_architecture
 from lenet_core.paths import db_path, lab_home
-from lenet_core.runs import RunStore, checkpoint_paths, run_dir
+from lenet_core.runs import Run, RunStore, checkpoint_paths, run_dir
 
 BUNDLED = "bundled:digits"
 
@@ -82,6 +82,15 @@ def _checkpoint_meta(path: str, mtime: float) -> dict:
     return read_checkpoint(Path(path))["meta"]
 
 
+def run_label(run: Run) -> str:
+    """"Run tiny · lenet5 · mnist-5k · test accuracy 60.8% · <id>", without repeating what the
+    name already says: a run named by default is called "lenet5 · mnist-5k" already."""
+    said = set(run.name.split(" · "))
+    parts = [f"Run {run.name}"] + ([] if run.status == "completed" else [run.status])
+    parts += [part for part in (run.config.arch, run.config.dataset) if part not in said]
+    return " · ".join(parts + [_percent(run.summary.get("test_acc")), run.id])
+
+
 def run_options(home: Path, digits_only: bool, any_status: bool = False) -> list[ModelOption]:
     """Completed runs that have a final checkpoint, newest first (as the run store lists them).
 
@@ -103,11 +112,8 @@ def run_options(home: Path, digits_only: bool, any_status: bool = False) -> list
                 continue
             saved = checkpoint_paths(run.id, home)
             path = saved[-1][1] if saved else path
-        acc = run.summary.get("test_acc")
-        status = "" if run.status == "completed" else f" · {run.status}"
-        label = (f"Run {run.name}{status} · {run.config.arch} · {run.config.dataset} · {_percent(acc)}"
-                 f" · {run.id}")
-        options.append(ModelOption(f"run:{run.id}", label, path, run.config.dataset, run.config.arch, acc))
+        options.append(ModelOption(f"run:{run.id}", run_label(run), path, run.config.dataset,
+                                   run.config.arch, run.summary.get("test_acc")))
     return options
 
 
