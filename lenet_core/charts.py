@@ -180,14 +180,31 @@ def compare_runs_chart(metrics: pd.DataFrame, labels: dict, x: str = "epoch", sm
                    alt.Tooltip("value:Q", format=".4f")]
         if smoothing > 0:
             tooltip.append(alt.Tooltip("smoothed:Q", format=".4f"))
+        empty = not (rows["name"] == name).any()
+        # An empty panel (test accuracy before any run ends an epoch) would show a lone
+        # "0.000000" axis: give it a 0-1 axis and say why it is empty.
+        y_scale = alt.Scale(domain=[0, 1]) if empty else alt.Undefined
         layers = []
         if smoothing > 0:
-            layers.append(base.mark_line(opacity=0.25).encode(y=alt.Y("value:Q", title=None)))
-        layers.append(base.mark_line().encode(y=alt.Y("smoothed:Q", title=None)))
+            layers.append(base.mark_line(opacity=0.25).encode(y=alt.Y("value:Q", title=None, scale=y_scale)))
+        layers.append(base.mark_line().encode(y=alt.Y("smoothed:Q", title=None, scale=y_scale)))
         layers.append(base.mark_point(filled=True, size=20, opacity=0.7).encode(
-            y=alt.Y("smoothed:Q", title=None), tooltip=tooltip))
+            y=alt.Y("smoothed:Q", title=None, scale=y_scale), tooltip=tooltip))
+        if empty:
+            layers.append(_empty_note(EMPTY_PANEL_NOTES[name], panel_width, 260))
         panels.append(alt.layer(*layers).properties(title=title, width=panel_width, height=260))
     return alt.hconcat(*panels)
+
+
+EMPTY_PANEL_NOTES = {"train_loss": "no points yet (a fifth of an epoch in)",
+                     "train_acc": "no points yet (a fifth of an epoch in)",
+                     "test_acc": "none yet: measured at each epoch's end"}
+
+
+def _empty_note(text: str, width: int, height: int) -> alt.Chart:
+    """A grey line of text in the middle of an empty panel."""
+    return alt.Chart(pd.DataFrame({"note": [text]})).mark_text(color="gray", fontSize=12).encode(
+        text="note:N", x=alt.value(width / 2), y=alt.value(height / 2))
 
 
 def confusion_chart(confusion, classes) -> alt.LayerChart:

@@ -188,3 +188,14 @@ def test_per_class_chart_has_a_bar_per_class_in_class_order():
     assert enc["y"]["sort"] == ["0", "1", "2"]
     assert enc["x"]["scale"]["domain"] == [0, 1]
     assert [v["accuracy"] for v in only_dataset(spec)] == [0.9, 0.5, 1.0]
+
+
+def test_compare_runs_panel_without_points_has_a_0_to_1_axis_and_says_why():
+    stopped_early = fake_metrics("r1")
+    stopped_early = stopped_early[stopped_early["name"] != "test_acc"]  # no epoch ended yet
+    spec = compare_runs_chart(stopped_early, {"r1": "one"}).to_dict()
+    loss, _, test = spec["hconcat"]
+    assert "scale" not in loss["layer"][0]["encoding"]["y"]  # panels with points scale to them
+    assert test["layer"][0]["encoding"]["y"]["scale"]["domain"] == [0, 1]
+    notes = [layer for layer in test["layer"] if layer["mark"]["type"] == "text"]
+    assert len(notes) == 1 and "measured at each epoch's end" in str(spec["datasets"])
