@@ -10,6 +10,8 @@ from lenet_core.device import describe_device
 from lenet_core.errors import LabError
 from ui.nav import PAGES
 
+GALLERY_WIDTH = 76  # px per class picture: ten fit side by side beside the sidebar at 1280 px
+
 st.title("LeNet Lab")
 st.markdown(
     "See a convolutional network learn. Train LeNet and watch its loss and accuracy move, read "
@@ -73,4 +75,6 @@ for r in reports:
     except LabError as exc:
         st.error(f"**{r.title}** could not be read. {exc}", icon=":material/error:")
         continue
-    st.image(pictures, caption=class_names)
+    # A set width: at their natural 84 px, ten classes need 840 px and the tenth wrapped onto a
+    # row of its own in a 1280-px window.
+    st.image(pictures, caption=class_names, width=GALLERY_WIDTH)

@@ -31,3 +31,13 @@ def test_home_loads_and_every_page_link_opens(page, app_server):
 def _url_path(script: str) -> str:
     """Streamlit's default URL for a page: its file name without the extension."""
     return script.rsplit("/", 1)[-1].removesuffix(".py")
+
+
+def test_each_gallery_shows_its_ten_classes_on_one_row_at_1280_px(page, app_server):
+    # The tenth class ("ankle boot", "9") used to wrap onto a row of its own at 1280 px.
+    page.set_viewport_size({"width": 1280, "height": 900})
+    open_app(page, app_server)
+    gallery = page.get_by_test_id("stImageContainer")
+    expect(gallery).to_have_count(20)  # mnist-5k and Fashion-MNIST: ten classes each
+    tops = [round(box["y"]) for box in (image.bounding_box() for image in gallery.all())]
+    assert len(set(tops[:10])) == 1 and len(set(tops[10:])) == 1, tops
