@@ -123,6 +123,8 @@ def test_unit_choice_reproduces_the_forward_pass(lab_home):
     expected = float(bundled_outputs(7)["conv2"][3, 2, 9])
     assert float(metric.value.replace("−", "-")) == pytest.approx(expected, abs=1e-4)
     assert any("the same value" in s.value for s in at.success)
+    # written as the value is: "gives 1.078977" beside a value of 1.0790 looked like a disagreement
+    assert any(f"gives {metric.value}:" in s.value for s in at.success)
     assert any("sees rows" in c.value for c in at.caption)
     # a dense unit: all 400 inputs of flatten
     at.selectbox(key="explore_unit_layer").set_value("fc1").run()

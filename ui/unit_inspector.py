@@ -29,6 +29,7 @@ from lenet_core.models import Architecture
 from lenet_core.shapes import layer_label
 
 CELL = 10  # screen pixels per input pixel in the receptive-field picture
+VALUE_DECIMALS = 4  # the unit's value and the forward pass's, as the page shows them
 
 
 def render_unit_inspector(model: nn.Sequential, arch: Architecture, x: torch.Tensor, image: np.ndarray,
@@ -203,10 +204,13 @@ def _show_calculation(report: UnitReport, outputs: dict[str, torch.Tensor]) -> N
             st.markdown(f"{key.replace('_', ' ')} = `{format_number(value)}`")
     st.code("\n".join(report.steps), language=None, wrap_lines=True)
     forward = float(outputs[report.layer][report.unit])
-    st.metric(f"{report.name}", f"{report.value:.4f}")
+    # Both at the value's precision: the steps carry two more decimals, so that their last one
+    # (rounding) never reads as a disagreement with the forward pass (1.078976 vs 1.078977).
+    st.metric(f"{report.name}", f"{report.value:.{VALUE_DECIMALS}f}")
     agrees = abs(forward - report.value) <= 1e-5 * max(1.0, abs(forward))
     (st.success if agrees else st.error)(
-        f"The forward pass gives {forward:.6f}: {'the same value' if agrees else 'a different value'}.",
+        f"The forward pass gives {forward:.{VALUE_DECIMALS}f}: "
+        f"{'the same value' if agrees else 'a different value'}.",
         icon=":material/check_circle:" if agrees else ":material/error:")
 
 
