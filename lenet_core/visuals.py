@@ -274,8 +274,10 @@ def probability_chart(probabilities: torch.Tensor | np.ndarray, classes: list[st
     return alt.Chart(frame).mark_bar().encode(
         y=alt.Y("class:N", sort=[str(c) for c in classes], title=None,
                 axis=alt.Axis(labelOverlap=False, labelFontSize=13)),
-        x=alt.X("probability:Q", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%"),
-                title="probability"),
+        # Ticks set by hand: in a narrow column Vega-Lite chose 0%, 40%, 80%, and a bar of a sure
+        # guess ran past the last label with no 100% to read it against.
+        x=alt.X("probability:Q", scale=alt.Scale(domain=[0, 1]),
+                axis=alt.Axis(format="%", values=[0, 0.25, 0.5, 0.75, 1]), title="probability"),
         color=alt.Color("role:N", title=None,
                         scale=alt.Scale(domain=["first guess", "second guess", "other"],
                                         range=["#d62728", "#ff9896", "#c7c7c7"]),

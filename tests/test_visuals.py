@@ -122,3 +122,10 @@ def test_probability_chart_highlights_first_and_second_guess():
     assert roles["2"] == "first guess" and roles["4"] == "second guess"
     assert sum(r == "other" for r in roles.values()) == 8
     assert spec["encoding"]["x"]["scale"]["domain"] == [0, 1]
+
+
+def test_probability_axis_always_labels_zero_and_one_hundred_percent():
+    # In the Draw page's narrow column the axis read 0%, 40%, 80%: no 100% for a sure guess.
+    spec = visuals.probability_chart(np.full(10, 0.1), [str(i) for i in range(10)]).to_dict()
+    values = spec["encoding"]["x"]["axis"]["values"]
+    assert values[0] == 0 and values[-1] == 1
