@@ -76,7 +76,8 @@ def show_empty_state(where, source: str, prepared) -> None:
     """What to do next when there is nothing to classify: draw, or (for a picture without any
     ink) why this picture gave nothing, not a request to draw in a box that is not on screen."""
     if source == "Upload" and prepared is not None:
-        where.warning(f"No digit found in this picture: {prepared.note}. Upload a picture whose "
+        why = prepared.note.removeprefix("blank: ")  # the warning's first words say it already
+        where.warning(f"No digit found in this picture: {why}. Upload a picture whose "
                       "digit stands out from its background.", icon=":material/image_not_supported:")
         return
     where.info("Draw a digit in the black box (or upload a picture of one): the first and second "
