@@ -129,3 +129,12 @@ def test_a_missing_run_or_a_bad_id_is_explained(files, lab_home):
     unfinished = predict(files["seven"], "--run", queued.id, home=lab_home)
     assert unfinished.returncode == 2
     assert f"run {queued.id} is queued and has no final model" in unfinished.stderr
+
+
+def test_a_folder_is_called_a_folder_not_a_missing_file(files, lab_home):
+    folder = files["seven"].parent
+    result = predict(folder, files["seven"], home=lab_home)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert f"error: {folder}: is a folder, not an image" in result.stderr  # was "no such file"
+    assert result.stdout.startswith(f"{files['seven']}: 7 ")  # the other file still ran
+

@@ -59,8 +59,15 @@ def checkpoint_path(run_id: str | None, home: Path | None = None) -> Path:
                    "use a completed run")
 
 
+def check_image_file(path: str) -> None:
+    """A folder given as an image: preprocess would call it "no such file", which it is not."""
+    if Path(path).is_dir():
+        raise LabError(f"{path}: is a folder, not an image: name the image files (e.g. {path}/*.png)")
+
+
 def predict_file(model, meta, path: str) -> dict:
     """One file -> ``{"file", "top": [...]}``, plus ``"note"`` when the image is blank."""
+    check_image_file(path)
     prepared = mnist_style(load_image(path))
     if prepared.blank:
         return {"file": path, "top": [], "note": prepared.note}
