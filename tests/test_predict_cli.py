@@ -138,3 +138,12 @@ def test_a_folder_is_called_a_folder_not_a_missing_file(files, lab_home):
     assert f"error: {folder}: is a folder, not an image" in result.stderr  # was "no such file"
     assert result.stdout.startswith(f"{files['seven']}: 7 ")  # the other file still ran
 
+
+def test_a_completed_run_whose_model_file_is_gone_says_so(files, lab_home):
+    store = RunStore(lab_home)
+    run = store.create(TrainConfig.from_dict({"dataset": "mnist-5k"}))
+    assert store.mark(run.id, "completed")  # its folder (and final.pt) was never there, or was deleted
+    result = predict(files["seven"], "--run", run.id, home=lab_home)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert f"run {run.id} completed but its final model" in result.stderr and "is missing" in result.stderr
+    assert "use a completed run" not in result.stderr  # it is one: that advice was nonsense here

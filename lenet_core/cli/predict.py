@@ -55,8 +55,15 @@ def checkpoint_path(run_id: str | None, home: Path | None = None) -> Path:
             status = "unknown"
     if status == "unknown":
         raise LabError(f"there is no run {run_id} in {home}: `python -m lenet_core runs list` shows them")
-    raise LabError(f"run {run_id} is {status} and has no final model ({path} does not exist): "
-                   "use a completed run")
+    raise LabError(_no_final_model(run_id, status, path))
+
+
+def _no_final_model(run_id: str, status: str, path: Path) -> str:
+    """Why a known run has no final.pt: not finished, or (completed) its file was removed."""
+    if status == "completed":
+        return (f"run {run_id} completed but its final model {path} is missing (its folder was "
+                "moved or deleted): train it again, or pass another run")
+    return f"run {run_id} is {status} and has no final model ({path} does not exist): use a completed run"
 
 
 def check_image_file(path: str) -> None:
