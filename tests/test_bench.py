@@ -129,3 +129,21 @@ def test_warm_up_rounds_stay_out_of_the_medians():
     assert len(report["rounds"]["warmup_engine"]) == 1
     assert report["live_read_slowdown"] is None  # no B+live rounds
     assert "| B/C fraction of the floor | 0.94 |" in bench.render(report)
+
+
+def test_bench_refuses_negative_counts_before_it_starts(capsys):
+    """--workers -1 reached the DataLoader: a ValueError traceback after the data had loaded."""
+    assert main(["bench", "--quick", "--workers", "-1", "--canvas-repeats", "-5",
+                 "--train-subset", "-1"]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        "error: --workers: -1 is out of range: at least 0",
+        "error: --canvas-repeats: -5 is out of range: at least 0",
+        "error: --train-subset: -1 is out of range: at least 0"]
+
+
+def test_bench_names_an_absent_dataset_with_this_homes_remedy(lab_home, capsys):
+    """The bench trains in a scratch home: its remedy named that temporary folder."""
+    assert main(["bench", "--quick", "--dataset", "mnist"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: MNIST is ") and "cannot be benchmarked" in err
+    assert str(lab_home / "data" / "MNIST" / "raw") in err and "lenet-bench" not in err

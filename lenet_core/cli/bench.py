@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 import sys
 
-from lenet_core import bench
+from lenet_core import bench, data
 from lenet_core.data import DATASETS
+from lenet_core.errors import LabError
 
 
 def add_parser(sub) -> None:
@@ -46,12 +47,35 @@ def add_parser(sub) -> None:
     p.set_defaults(func=run)
 
 
+# The smallest value of each number flag: a negative --workers reached the DataLoader as a
+# ValueError traceback, a negative --canvas-repeats timed nothing after the whole bench.
+LOWEST = {"rounds": 1, "epochs": 1, "warmup": 0, "workers": 0, "canvas_repeats": 0, "train_subset": 0}
+
+
+def out_of_range(args) -> list[str]:
+    """One message per number flag below its smallest value."""
+    return [f"--{flag.replace('_', '-')}: {getattr(args, flag)} is out of range: at least {low}"
+            for flag, low in LOWEST.items()
+            if getattr(args, flag) is not None and getattr(args, flag) < low]
+
+
+def check_datasets(args) -> None:
+    """A dataset named on the command line must be here before minutes of benchmarking start; the
+    remedy names this home's data folder (the bench's scratch home is a temporary one)."""
+    for name in dict.fromkeys(n for n in (args.dataset, args.memory_dataset) if n):
+        report = data.dataset_availability(name)
+        if report.state != data.AVAILABLE:
+            raise LabError(f"{report.title} is {report.state} here, so it cannot be benchmarked: "
+                           f"{report.remedy}")
+
+
 def run(args) -> int:
-    for flag, low in (("rounds", 1), ("epochs", 1), ("warmup", 0)):
-        value = getattr(args, flag)
-        if value is not None and value < low:
-            print(f"error: --{flag}: {value} is out of range: at least {low}", file=sys.stderr)
-            return 2
+    problems = out_of_range(args)
+    for problem in problems:
+        print(f"error: {problem}", file=sys.stderr)
+    if problems:
+        return 2
+    check_datasets(args)
     settings = bench.settings_for(
         args.quick, dataset=args.dataset, rounds=args.rounds, warmup=args.warmup, epochs=args.epochs,
         train_subset=args.train_subset, workers=args.workers, device=args.device,
