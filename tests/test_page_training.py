@@ -293,3 +293,35 @@ def test_a_stopped_run_is_resumed_from_the_page_once_and_completes(lab_home):
     assert [r.id for r in runs.RunStore(lab_home).list()] == [run.id]  # the same run, not a new one
     assert any("completed" in b for b in status_badges(at))
     assert chart_with(at, "true", "predicted", "count")["count"].sum() == 1000
+
+
+def test_the_comparison_follows_new_runs_until_the_user_chooses_their_own(two_runs, lab_home):
+    slow, fast = two_runs
+    at = open_page(PAGE)
+    assert at.multiselect(key="compare_runs").value == [fast, slow]
+    store = runs.RunStore(lab_home)
+    newer = store.create(TrainConfig(**TINY), "started later")  # e.g. from the sidebar
+    store.mark(newer.id, "stopped")
+    at.run()
+    assert at.multiselect(key="compare_runs").value == [newer.id, fast, slow]
+    at.multiselect(key="compare_runs").set_value([slow]).run()  # the user's own choice stays
+    newest = store.create(TrainConfig(**TINY), "one more")
+    store.mark(newest.id, "stopped")
+    at.run()
+    assert at.multiselect(key="compare_runs").value == [slow]
+
+
+def test_the_run_picker_and_the_comparison_stay_as_left_after_visiting_another_page(two_runs, lab_home):
+    slow, fast = two_runs
+    at = open_page(PAGE)
+    at.selectbox(key="selected_run").set_value(slow).run()
+    at.multiselect(key="compare_runs").set_value([slow]).run()
+    at.radio(key="compare_x").set_value("wall_time").run()
+    at.slider(key="compare_smoothing").set_value(0.6).run()
+    at.switch_page("pages/views/shapes.py").run()
+    at.switch_page(PAGE).run()
+    assert not at.exception and not at.warning
+    assert at.selectbox(key="selected_run").value == slow
+    assert at.multiselect(key="compare_runs").value == [slow]
+    assert (at.radio(key="compare_x").value, at.slider(key="compare_smoothing").value) == ("wall_time", 0.6)
+    assert any(m.value.startswith("**slow lr**") for m in at.markdown)

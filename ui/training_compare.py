@@ -12,10 +12,13 @@ import streamlit as st
 
 from lenet_core import run_views, runs
 from lenet_core.charts import compare_runs_chart
+from ui import training_live
 
 COMPARE = "compare_runs"  # widget keys: the Playwright journey looks for their labels
 SMOOTHING = "compare_smoothing"
 X_AXIS = "compare_x"
+COMPARE_AUTO = "compare_runs_auto"  # the newest runs chosen for the user, until they choose
+NEWEST = 3
 X_TITLES = {"epoch": "epoch", "step": "step", "wall_time": "wall time"}
 REFRESH_EVERY_S = 2.0
 
@@ -48,20 +51,36 @@ def runs_table(all_runs: list[runs.Run]) -> None:
     )
 
 
+def compare_selection(ids: list[str], chosen: list[str] | None,
+                      auto: list[str] | None) -> tuple[list[str], list[str] | None]:
+    """The runs to overlay, and the automatic choice to remember: the newest three while the user
+    has not changed the choice (so a run started meanwhile joins in, as the first view promised),
+    then theirs, less any run deleted since.
+
+    ``chosen`` is the widget's value, ``auto`` what this returned as automatic last time (None
+    once the user has made a choice of their own).
+    """
+    if chosen is None or chosen == auto:
+        newest = ids[:NEWEST]
+        return newest, newest
+    return [i for i in chosen if i in ids], None
+
+
 def compare(all_runs: list[runs.Run], home: Path | None) -> None:
     """Pick runs, smoothing and x axis; draw their curves overlaid, one colour per run."""
     ids = [r.id for r in all_runs]
     labels = run_views.run_labels(all_runs)
-    if COMPARE not in st.session_state:  # first view: the three newest runs
-        st.session_state[COMPARE] = ids[:3]
-    st.session_state[COMPARE] = [i for i in st.session_state[COMPARE] if i in ids]  # deleted ones go
+    st.session_state[COMPARE], st.session_state[COMPARE_AUTO] = compare_selection(
+        ids, st.session_state.get(COMPARE), st.session_state.get(COMPARE_AUTO))
     st.multiselect("Runs to compare", ids, key=COMPARE, format_func=labels.get,
                    placeholder="Choose runs to overlay")
     left, right = st.columns([2, 3])
-    left.slider("Smoothing", 0.0, 0.99, 0.0, 0.01, key=SMOOTHING,
+    st.session_state.setdefault(SMOOTHING, 0.0)  # no value= below: a kept value is put back by key
+    left.slider("Smoothing", 0.0, 0.99, step=0.01, key=SMOOTHING,
                 help="Exponential moving average, as TensorBoard's slider: 0 shows the raw values; "
                      "the raw line stays faintly behind the smoothed one.")
     right.radio("X axis", list(X_TITLES), key=X_AXIS, format_func=X_TITLES.get, horizontal=True)
+    training_live.remember_choices(COMPARE, SMOOTHING, X_AXIS)
     chosen = st.session_state[COMPARE]
     if not chosen:
         st.caption("Choose one or more runs above to overlay their curves.")

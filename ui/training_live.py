@@ -18,12 +18,28 @@ from lenet_core.errors import LabError
 SELECTED = "selected_run"  # the widget key of the run picker (the launcher sets it too)
 CONFIRM_DELETE = "confirm_delete"  # the run id awaiting a second click on Delete
 RESUME_NOTICE = "resume_notice"  # (kind, text) about the Resume click just made
+CHOICES = "training_choices"  # the picker's and comparison's values, kept across page visits
 LIVE_EVERY_S = 1.0
 BADGES = {  # status -> (colour, icon)
     "queued": ("gray", ":material/schedule:"), "running": ("blue", ":material/directions_run:"),
     "completed": ("green", ":material/check_circle:"), "stopped": ("orange", ":material/stop_circle:"),
     "failed": ("red", ":material/error:"), "diverged": ("red", ":material/trending_up:"),
 }
+
+
+def restore_choices() -> None:
+    """Put back the run picker and the comparison's settings as the user left them on another
+    visit to this page. Streamlit drops a widget's value once a page without that widget has
+    run, so :func:`remember_choices` copies the values to a plain session key."""
+    for key, value in st.session_state.get(CHOICES, {}).items():
+        if key not in st.session_state:
+            st.session_state[key] = value
+
+
+def remember_choices(*keys: str) -> None:
+    """Copy these widgets' current values (after they are drawn: a fragment's rerun too)."""
+    saved = st.session_state.setdefault(CHOICES, {})
+    saved.update({key: st.session_state[key] for key in keys if key in st.session_state})
 
 
 def pick_run(all_runs: list[runs.Run]) -> runs.Run | None:
@@ -39,6 +55,7 @@ def pick_run(all_runs: list[runs.Run]) -> runs.Run | None:
     by_id = {r.id: r for r in all_runs}
     chosen = st.selectbox("Run", ids, key=SELECTED,
                           format_func=lambda i: f"{labels[i]} · {i}")
+    remember_choices(SELECTED)
     return by_id[chosen]
 
 

@@ -32,6 +32,7 @@ if not all_runs:
             "a one-epoch run on MNIST 5k takes a few seconds.", icon=":material/model_training:")
     st.stop()
 
+training_live.restore_choices()  # the picker and the comparison as the user left them
 run = training_live.pick_run(all_runs)
 training_live.live_panel(run.id, home)
 if not run.active:  # downloads and delete once it has ended (the live panel has Stop)
