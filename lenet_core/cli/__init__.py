@@ -24,8 +24,19 @@ COMMANDS = [
 ]
 
 
+class LabParser(argparse.ArgumentParser):
+    """argparse with the project's rule for usage mistakes too: one ``error: ...`` line, exit 2.
+
+    argparse's own error prints the whole usage block (eleven lines for ``train``) above the
+    message; the line here names the mistake and where the full usage is. Subparsers inherit it.
+    """
+
+    def error(self, message: str):
+        self.exit(2, f"error: {message} (see `{self.prog} --help`)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = LabParser(
         prog="python -m lenet_core",
         description="LeNet Lab: shape tables, datasets, training runs and predictions for LeNet.",
     )

@@ -1,0 +1,34 @@
+"""``python -m lenet_core``: mistakes a user makes on the command line, and Ctrl-C during ``train``.
+
+Real subprocesses (or ``lenet_core.cli.main``) against a temporary home; tiny runs on mnist-5k.
+"""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from lenet_core.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def lenet(home: Path, *args: str, **kwargs) -> subprocess.CompletedProcess:
+    env = {**os.environ, "LENET_LAB_HOME": str(home), "OMP_NUM_THREADS": "1"}
+    return subprocess.run([sys.executable, "-m", "lenet_core", *args], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=180, **kwargs)
+
+
+# ---- usage mistakes -------------------------------------------------------------------------
+
+@pytest.mark.parametrize("argv", [["train", "--preset", "bogus"], ["runs", "show"], ["nonsense"]])
+def test_a_usage_mistake_is_one_error_line_with_exit_2(lab_home, argv, capsys):
+    """argparse printed its whole usage block (eleven lines for train) above the message."""
+    with pytest.raises(SystemExit) as exited:
+        main(argv)
+    out = capsys.readouterr()
+    assert exited.value.code == 2 and out.out == ""
+    lines = out.err.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and "--help`" in lines[0], out.err
