@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from lenet_core import runs
 from lenet_core.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -32,3 +33,13 @@ def test_a_usage_mistake_is_one_error_line_with_exit_2(lab_home, argv, capsys):
     assert exited.value.code == 2 and out.out == ""
     lines = out.err.splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: ") and "--help`" in lines[0], out.err
+
+
+def test_a_number_flag_that_is_not_a_number_says_what_is_allowed(lab_home, capsys):
+    """Was argparse's "invalid float value: 'abc'", without the allowed range the form shows."""
+    assert main(["train", "--lr", "abc", "--epochs", "1.5", "--seed", "x"]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        "error: --epochs: '1.5' is not a whole number (allowed: 1 to 1,000)",
+        "error: --lr: 'abc' is not a number (allowed: > 0 and ≤ 1e7)",
+        "error: --seed: 'x' is not a whole number (allowed: 0 to 2,147,483,647)"]
+    assert runs.RunStore(lab_home).list() == []

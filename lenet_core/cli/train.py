@@ -41,12 +41,14 @@ def add_parser(sub) -> None:
                    "batch 256, 10 epochs, Xavier) or best (the most accurate recipe we found)")
     p.add_argument("--dataset", choices=list(DATASETS), help="dataset (default: fashion-mnist)")
     p.add_argument("--arch", choices=list(ARCHITECTURES), help="architecture (default: lenet-classic)")
-    p.add_argument("--epochs", type=int, help="passes over the training split (default: 10)")
-    p.add_argument("--batch-size", type=int, help="examples a step (default: 256)")
-    p.add_argument("--lr", type=float, help="learning rate (default: 0.9)")
+    # Numbers are taken as text and checked by config.validate, like the Training page's fields:
+    # "--lr abc" then says what is allowed ("'abc' is not a number (allowed: > 0 and ≤ 1e7)").
+    p.add_argument("--epochs", help="passes over the training split (default: 10)")
+    p.add_argument("--batch-size", help="examples a step (default: 256)")
+    p.add_argument("--lr", help="learning rate (default: 0.9)")
     p.add_argument("--optimizer", choices=OPTIMIZERS, help="sgd (default), sgd-momentum (Nesterov "
                    "0.9) or adam")
-    p.add_argument("--weight-decay", type=float, help="L2 weight decay (default: 0)")
+    p.add_argument("--weight-decay", help="L2 weight decay (default: 0)")
     p.add_argument("--schedule", choices=SCHEDULES, help="learning-rate schedule: constant "
                    "(default) or cosine (to 0 over the run)")
     p.add_argument("--init", choices=INITS, help="weight init: xavier (the tutorial's, default) or "
@@ -54,13 +56,13 @@ def add_parser(sub) -> None:
     p.add_argument("--normalise", action=argparse.BooleanOptionalAction, default=None,
                    help="standardise pixels with the dataset's mean/std (--no-normalise: only "
                    "scale to [0, 1], as the tutorial does; the default)")
-    p.add_argument("--label-smoothing", type=float, help="cross-entropy label smoothing (default: 0)")
+    p.add_argument("--label-smoothing", help="cross-entropy label smoothing (default: 0)")
     p.add_argument("--augment", action="store_true", default=None,
                    help="random shifts (±2 px) and rotations (±10°) of each batch (meant for digits)")
     p.add_argument("--precision", choices=PRECISIONS, help="fp32 (default) or bf16 autocast")
     p.add_argument("--device", help="auto (default), cpu, cuda, cuda:N or mps")
-    p.add_argument("--seed", type=int, help="random seed (default: 0); runs on the CPU repeat exactly")
-    p.add_argument("--train-subset", type=int, metavar="N",
+    p.add_argument("--seed", help="random seed (default: 0); runs on the CPU repeat exactly")
+    p.add_argument("--train-subset", metavar="N",
                    help="train on N examples of a fixed shuffle (tests and quick looks; default: all)")
     p.add_argument("--name", help="a name for the run (default: '<arch> · <dataset>')")
     p.add_argument("--json", action="store_true",
