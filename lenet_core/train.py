@@ -445,6 +445,9 @@ def train(config: TrainConfig, recorder: Recorder | None = None, *,
                 pending = 0
                 epoch_loss = float(loss_sum) / state.count
                 if not math.isfinite(epoch_loss) or epoch_loss > diverged_loss:
+                    # The batch it diverged on, so the page's "batch i/n" agrees with the message.
+                    recorder.progress(_progress(config, state, batches, session_batches, session_start,
+                                                wall(), pending))
                     outcome = Outcome("diverged", summary(), epochs_done=state.epoch, error=(
                         f"loss became {epoch_loss:.4g} at epoch {state.epoch + 1}, step {state.step}"
                         f" (guessing scores {math.log(len(info.classes)):.2f}): the learning rate "

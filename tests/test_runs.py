@@ -132,6 +132,8 @@ def test_a_diverging_run_is_recorded_as_diverged(lab_home):
     assert outcome.status == "diverged"
     run = store.get(run_id)
     assert run.status == "diverged" and "learning rate" in run.error and run.finished
+    # The progress the page shows ("batch i/n") is the step the message names.
+    assert f"step {run.progress['step']}" in run.error and run.progress["batch"] == run.progress["step"]
 
 
 def test_a_missing_dataset_fails_the_run_with_its_message(lab_home, monkeypatch):
