@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import torch
 
 from lenet_core import runs
 from lenet_core.cli import main
@@ -42,4 +43,15 @@ def test_a_number_flag_that_is_not_a_number_says_what_is_allowed(lab_home, capsy
         "error: --epochs: '1.5' is not a whole number (allowed: 1 to 1,000)",
         "error: --lr: 'abc' is not a number (allowed: > 0 and ≤ 1e7)",
         "error: --seed: 'x' is not a whole number (allowed: 0 to 2,147,483,647)"]
+    assert runs.RunStore(lab_home).list() == []
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without a CUDA GPU")
+def test_an_absent_device_or_dataset_is_refused_before_a_run_is_recorded(lab_home, capsys):
+    """Each was recorded as a failed run first, cluttering the Training page's list."""
+    assert main(["train", "--dataset", "mnist-5k", "--device", "cuda:7", "--train-subset", "16"]) == 2
+    assert capsys.readouterr().err.startswith("error: --device: device 'cuda:7' was asked for but no")
+    assert main(["train", "--dataset", "mnist", "--train-subset", "16"]) == 2  # nothing in lab_home
+    err = capsys.readouterr().err
+    assert err.startswith("error: --dataset: MNIST is ") and "--download mnist" in err
     assert runs.RunStore(lab_home).list() == []

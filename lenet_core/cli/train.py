@@ -17,10 +17,10 @@ from lenet_core.config import (
     PRESETS,
     SCHEDULES,
     TrainConfig,
-    validate,
 )
 from lenet_core.data import DATASETS
 from lenet_core.models import ARCHITECTURES
+from lenet_core.run_views import check_launch
 from lenet_core.train import Outcome, Progress, Recorder
 
 # Exit status of a foreground run: completed 0, stopped 130 (as an interrupted program),
@@ -75,11 +75,16 @@ def add_parser(sub) -> None:
 
 
 def config_from_args(args) -> tuple[TrainConfig | None, dict[str, str]]:
-    """The preset's values, then each flag given; every bad value is named (field: message)."""
+    """The preset's values, then each flag given; every bad value is named (field: message).
+
+    Checked as the Training page checks its form (:func:`run_views.check_launch`), the dataset's
+    presence and the device's included, so a run that cannot start is refused before it is
+    recorded rather than left in the store as a failed run.
+    """
     raw = dict(PRESETS[args.preset]) if args.preset else {}
     # Each TrainConfig field has a flag of the same name; a flag left out keeps the preset's value.
     raw.update({field: getattr(args, field) for field in FIELDS if getattr(args, field) is not None})
-    return validate(raw)
+    return check_launch(raw)
 
 
 def run(args) -> int:
