@@ -55,3 +55,11 @@ def test_an_absent_device_or_dataset_is_refused_before_a_run_is_recorded(lab_hom
     err = capsys.readouterr().err
     assert err.startswith("error: --dataset: MNIST is ") and "--download mnist" in err
     assert runs.RunStore(lab_home).list() == []
+
+
+def test_resume_refuses_settings_it_would_ignore(lab_home, capsys):
+    """`train --resume ID --epochs 5` continued with the old epoch count and said nothing."""
+    assert main(["train", "--resume", "20261128-143012-3fa9", "--epochs", "5", "--lr", "0.1"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: --resume continues run 20261128-143012-3fa9 with the settings it "
+                          "started with, so --epochs, --lr cannot apply")

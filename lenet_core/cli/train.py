@@ -19,6 +19,7 @@ from lenet_core.config import (
     TrainConfig,
 )
 from lenet_core.data import DATASETS
+from lenet_core.errors import LabError
 from lenet_core.models import ARCHITECTURES
 from lenet_core.run_views import check_launch
 from lenet_core.train import Outcome, Progress, Recorder
@@ -87,12 +88,29 @@ def config_from_args(args) -> tuple[TrainConfig | None, dict[str, str]]:
     return check_launch(raw)
 
 
+def settings_given(args) -> list[str]:
+    """The flags that describe a new run (settings, --preset, --name) that were given."""
+    given = [f"--{field.replace('_', '-')}" for field in FIELDS if getattr(args, field) is not None]
+    return given + [flag for flag, value in (("--preset", args.preset), ("--name", args.name))
+                    if value is not None]
+
+
+def refuse_settings_on_resume(args) -> None:
+    """A resumed run keeps the settings it was started with: a flag that would be ignored is an error."""
+    given = settings_given(args)
+    if given:
+        raise LabError(f"--resume continues run {args.resume} with the settings it started with, so "
+                       f"{', '.join(given)} cannot apply: leave {'it' if len(given) == 1 else 'them'} "
+                       "out, or start a new run with them")
+
+
 def run(args) -> int:
     if args.run_id:  # detached worker: its output goes to runs/<id>/worker.log
         outcome = runs.execute(args.run_id, resume=args.resume is not None)
         return 0 if outcome is None else EXIT[outcome.status]
     store = runs.RunStore()
     if args.resume:
+        refuse_settings_on_resume(args)
         run_id = args.resume
         runs.prepare_resume(store, run_id)
         resume = True
