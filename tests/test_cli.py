@@ -4,8 +4,10 @@ Real subprocesses (or ``lenet_core.cli.main``) against a temporary home; tiny ru
 """
 
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -63,3 +65,48 @@ def test_resume_refuses_settings_it_would_ignore(lab_home, capsys):
     err = capsys.readouterr().err
     assert err.startswith("error: --resume continues run 20261128-143012-3fa9 with the settings it "
                           "started with, so --epochs, --lr cannot apply")
+
+
+# ---- Ctrl-C during a foreground train ---------------------------------------------------------
+
+def interrupt_when_training(home: Path, argv: list[str]) -> tuple[subprocess.Popen, str, str]:
+    """Start ``train`` and send SIGINT (Ctrl-C) once it has recorded a training metric, so the
+    stop comes mid-epoch; returns the process, its stderr and the run id."""
+    env = {**os.environ, "LENET_LAB_HOME": str(home), "OMP_NUM_THREADS": "1"}
+    proc = subprocess.Popen([sys.executable, "-m", "lenet_core", "train", *argv], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    first = proc.stderr.readline()  # "run <id>: 4,000 examples, ..." once it has loaded the data
+    run_id = first.split()[1].rstrip(":")
+    store, deadline = runs.RunStore(home), time.monotonic() + 120
+    while store.metrics([run_id]).empty and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    _, rest = proc.communicate(timeout=120)
+    return proc, first + rest, run_id
+
+
+@pytest.fixture(scope="module")
+def interrupted(tmp_path_factory):
+    """A foreground run on mnist-5k (500 batches an epoch), Ctrl-C'd in its first epoch."""
+    home = tmp_path_factory.mktemp("lab")
+    proc, err, run_id = interrupt_when_training(
+        home, ["--dataset", "mnist-5k", "--epochs", "2", "--batch-size", "8", "--name", "ctrl-c"])
+    return home, proc, err, run_id
+
+
+def test_ctrl_c_stops_with_a_checkpoint_exit_130_and_says_how_to_resume(interrupted):
+    home, proc, err, run_id = interrupted
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err
+    assert runs.RunStore(home).get(run_id).status == "stopped"
+    assert (runs.run_dir(run_id, home) / "last.pt").is_file()
+    assert f"checkpoint saved: continue with `python -m lenet_core train --resume {run_id}`" in err
+
+
+def test_a_resumed_run_says_where_it_picks_up(interrupted):
+    """It said "from epoch 0" for a run stopped in its first epoch."""
+    home, _, _, run_id = interrupted
+    proc, err, _ = interrupt_when_training(home, ["--resume", run_id])
+    first = err.splitlines()[0]
+    assert ", resuming at epoch 1, batch " in first and "from epoch 0" not in first, err
+    assert proc.returncode == 130 and runs.RunStore(home).get(run_id).status == "stopped"

@@ -156,7 +156,24 @@ def final_line(run: runs.Run) -> str:
             f"train acc {_num(s.get('train_acc'), '.3f')}, test acc {_num(s.get('test_acc'), '.3f')}; "
             f"{_num(s.get('examples_per_sec'), ',.0f')} examples/sec on {s.get('device')}, "
             f"{_num(s.get('seconds'), '.1f')} s")
-    return line + (f"\n{run.error}" if run.error else "")
+    return line + (f"\n{run.error}" if run.error else "") + resume_hint(run)
+
+
+def resume_hint(run: runs.Run) -> str:
+    """How to continue a stopped run: Ctrl-C's own output is the only place a user looks for it."""
+    if run.status != "stopped" or not runs.checkpoint_paths(run.id):
+        return ""
+    return f"\ncheckpoint saved: continue with `python -m lenet_core train --resume {run.id}`"
+
+
+def resume_words(epochs_done: int, batches_done: int) -> str:
+    """Where a resumed run picks up, counted as the progress bar counts (epoch and batch 1-based).
+
+    The engine reports what was done (2 epochs, 0 batches); "from epoch 0" read as nonsense.
+    """
+    if not epochs_done and not batches_done:
+        return ""
+    return f", resuming at epoch {epochs_done + 1}, batch {batches_done + 1}"
 
 
 def _clock(seconds: float | None) -> str:
@@ -178,7 +195,7 @@ class ConsoleProgress(Recorder):
         self.shown = 0.0
 
     def start(self, info):
-        where = f" from epoch {info['start_epoch']}" if info["start_epoch"] or info["start_batch"] else ""
+        where = resume_words(info["start_epoch"], info["start_batch"])
         print(f"run {self.run_id}: {info['examples']:,} examples, {info['batches']} batches an epoch, "
               f"{info['params']:,} parameters on {info['device']}{where}", file=self.stream)
 
