@@ -110,3 +110,12 @@ def test_a_resumed_run_says_where_it_picks_up(interrupted):
     first = err.splitlines()[0]
     assert ", resuming at epoch 1, batch " in first and "from epoch 0" not in first, err
     assert proc.returncode == 130 and runs.RunStore(home).get(run_id).status == "stopped"
+
+
+def test_runs_show_writes_a_dash_for_figures_not_measured_yet(interrupted):
+    """A run stopped before its first test read "test acc  (best ...)" with a gap."""
+    home, _, _, run_id = interrupted
+    done = lenet(home, "runs", "show", run_id)
+    assert done.returncode == 0, done.stderr
+    summary = next(line for line in done.stdout.splitlines() if line.startswith("summary"))
+    assert "test acc — (" in summary and " , " not in summary and "acc  (" not in summary, summary

@@ -45,8 +45,20 @@ def add_parser(sub) -> None:
     v.set_defaults(func=export)
 
 
-def _fmt(value, spec: str) -> str:
-    return "" if value is None else format(value, spec)
+def _fmt(value, spec: str, missing: str = "") -> str:
+    return missing if value is None else format(value, spec)
+
+
+def summary_line(s: dict) -> str:
+    """A run's figures in one line; a figure not measured yet (a run stopped in its first epoch)
+    reads "—", not an empty gap ("loss , train acc , test acc  (best 0.000)")."""
+    def num(key: str, spec: str) -> str:
+        return _fmt(s.get(key), spec, "—")
+
+    return (f"summary    loss {num('train_loss', '.3f')}, train acc {num('train_acc', '.3f')}, "
+            f"test acc {num('test_acc', '.3f')} (best {num('best_test_acc', '.3f')}), "
+            f"{num('examples_per_sec', ',.0f')} examples/sec, {num('seconds', '.1f')} s, "
+            f"{num('params', ',')} parameters")
 
 
 def list_runs(args) -> int:
@@ -84,11 +96,7 @@ def show(args) -> int:
               f"{p.get('batches')}, ETA {_fmt(p.get('eta_s'), '.0f')} s")
     s = run.summary
     if s:
-        print(f"summary    loss {_fmt(s.get('train_loss'), '.3f')}, train acc "
-              f"{_fmt(s.get('train_acc'), '.3f')}, test acc {_fmt(s.get('test_acc'), '.3f')} "
-              f"(best {_fmt(s.get('best_test_acc'), '.3f')}), "
-              f"{_fmt(s.get('examples_per_sec'), ',.0f')} examples/sec, "
-              f"{_fmt(s.get('seconds'), '.1f')} s, {s.get('params')} parameters")
+        print(summary_line(s))
         if s.get("per_class_acc"):
             classes = s.get("classes") or range(len(s["per_class_acc"]))
             print("per class  " + ", ".join(f"{c} {_fmt(a, '.3f')}"
