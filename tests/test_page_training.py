@@ -274,6 +274,8 @@ def test_a_run_whose_process_vanished_is_shown_failed_with_the_reason(lab_home):
     assert any("This run failed.** The training process" in e.value and "vanished" in e.value
                and "It cannot be resumed: it saved no checkpoint" in e.value for e in at.error)
     assert at.button(key=f"resume_{run.id}").disabled  # nothing to continue from
+    assert any(i.value.startswith("No test evaluation: this run failed before the end of its first epoch")
+               for i in at.info)
 
 
 def test_a_stopped_run_is_resumed_from_the_page_once_and_completes(lab_home):

@@ -187,7 +187,7 @@ def result(run: runs.Run, home: Path) -> None:
     """Confusion matrix, per-class accuracy and the misclassified gallery of a finished run."""
     summary = run.summary
     if not summary.get("confusion"):
-        st.info("No test evaluation yet: a run is evaluated at the end of each epoch.")
+        st.info(_no_evaluation_note(run))
         return
     classes = summary.get("classes") or [str(i) for i in range(len(summary["confusion"]))]
     st.subheader("Result on the test set")
@@ -209,6 +209,18 @@ def result(run: runs.Run, home: Path) -> None:
     captions = [f"{row.true} → {row.predicted} ({row.confidence:.0%})" for row in mistakes.table.itertuples()]
     st.image([images.upscale(image, 3) for image in mistakes.images], caption=captions, width=84)
     st.caption("Each caption reads true class → predicted class (the model's confidence).")
+
+
+def _no_evaluation_note(run: runs.Run) -> str:
+    """Why an ended run has no confusion matrix: it never finished an epoch ("yet" would promise
+    one that a failed or diverged run will never get)."""
+    if run.summary.get("epochs"):  # resumed, then ended before the next epoch's end
+        note = (f"No test evaluation in this run's last session: it {run.status} before the end "
+                "of an epoch, where the test set is evaluated.")
+    else:
+        note = (f"No test evaluation: this run {run.status} before the end of its first epoch, "
+                "where the test set is evaluated.")
+    return note + (" Resume it to get one." if run.status in runs.RESUMABLE else "")
 
 
 def actions(run: runs.Run, home: Path) -> None:
