@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from idx_writer import write_dataset
 
 from lenet_core import runs
 from lenet_core.cli import main
@@ -57,6 +58,17 @@ def test_an_absent_device_or_dataset_is_refused_before_a_run_is_recorded(lab_hom
     err = capsys.readouterr().err
     assert err.startswith("error: --dataset: MNIST is ") and "--download mnist" in err
     assert runs.RunStore(lab_home).list() == []
+
+
+def test_a_dataset_refused_for_a_damaged_file_names_the_file(lab_home, capsys):
+    folder = lab_home / "data" / "MNIST" / "raw"
+    write_dataset(folder, gz=True)
+    cut = folder / "train-images-idx3-ubyte.gz"
+    cut.write_bytes(cut.read_bytes()[:-50])  # a download cut short
+    assert main(["train", "--dataset", "mnist", "--train-subset", "16"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: --dataset: MNIST is ") and f"(skipped: {cut}: truncated" in err
+    assert len(err.splitlines()) == 1 and runs.RunStore(lab_home).list() == []
 
 
 def test_resume_refuses_settings_it_would_ignore(lab_home, capsys):

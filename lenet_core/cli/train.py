@@ -8,7 +8,7 @@ import signal
 import sys
 import time
 
-from lenet_core import runs
+from lenet_core import data, runs
 from lenet_core.config import (
     FIELDS,
     INITS,
@@ -85,7 +85,17 @@ def config_from_args(args) -> tuple[TrainConfig | None, dict[str, str]]:
     raw = dict(PRESETS[args.preset]) if args.preset else {}
     # Each TrainConfig field has a flag of the same name; a flag left out keeps the preset's value.
     raw.update({field: getattr(args, field) for field in FIELDS if getattr(args, field) is not None})
-    return check_launch(raw)
+    config, errors = check_launch(raw)
+    if "dataset" in errors:
+        errors["dataset"] += skipped_files(raw.get("dataset") or TrainConfig.dataset)
+    return config, errors
+
+
+def skipped_files(dataset: str) -> str:
+    """The damaged files found on the way (check_launch gives the remedy only): which file is
+    wrong is what a user with a truncated download needs to read."""
+    problems = data.dataset_availability(dataset).problems if dataset in DATASETS else ()
+    return f" (skipped: {'; '.join(problems)})" if problems else ""
 
 
 def settings_given(args) -> list[str]:
