@@ -1,10 +1,13 @@
 """Journey: fill the sidebar for a short mnist-5k run, start it, watch the live chart grow while it
-runs, see it complete, leave the page and come back: the run and its curves are still there.
+runs, see it complete, leave the page and come back: the run and its curves are still there. A stopped
+run resumed from its button is followed to completed.
 
 This module has its own server and home folder: it saves runs."""
 
 import re
 import time
+
+from lenet_core import runs
 
 from .support import MEASUREMENTS, expect, go_to, open_app, wait_for_run
 
@@ -99,3 +102,20 @@ def test_short_run_live_completed_and_still_there(page, fresh_app_server):
     expect(page.get_by_test_id("stMain")).to_contain_text(settings["Run name"])
     expect(status_badge(page)).to_have_text(re.compile(r"completed$"))
     expect(curve_points(page)).to_have_count(final)
+
+
+def test_a_stopped_run_resumes_from_its_button_and_the_panel_follows_it(page, fresh_app_server):
+    """The Resume button sits in the live panel's fragment, which had no timer while the run was
+    stopped: the page must start watching again by itself (AppTest reruns everything, so only a
+    browser shows this)."""
+    from test_run_views import stopped_run
+
+    run = stopped_run(fresh_app_server.home, "e2e-resume", epochs=2)
+    open_app(page, fresh_app_server, "training")
+    expect(page.get_by_test_id("stMain")).to_contain_text("e2e-resume")
+    expect(status_badge(page)).to_have_text(re.compile(r"stopped$"))
+    page.get_by_test_id("stMain").get_by_role("button", name="Resume").click()
+    expect(page.get_by_test_id("stMain")).to_contain_text("Resumed “e2e-resume”")
+    expect(status_badge(page)).to_have_text(re.compile(r"completed$"), timeout=RUN_TIMEOUT_MS)
+    expect(page.get_by_role("heading", name="Result on the test set")).to_be_visible()
+    assert [r.id for r in runs.RunStore(fresh_app_server.home).list() if r.name == "e2e-resume"] == [run.id]
