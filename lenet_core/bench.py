@@ -550,7 +550,7 @@ def run_bench(settings: BenchSettings, log: Callable[[str], None] = lambda _: No
     samples = Samples()
     try:
         log(f"bench: {name}, {settings.rounds} rounds of {settings.epochs} epoch(s), "
-            f"{describe_device(device).summary}, load average {load_before}")
+            f"{describe_device(device).summary}, load average {_fmt(load_before, '.1f')}")
         tutorial = TutorialLoop(name, home, work / "torchvision", settings, device)
         floor = Floor(name, home, settings, device)
         variants: dict[str, Callable[[int], dict[str, Any]]] = {

@@ -178,6 +178,8 @@ def load_image(source: str | Path | bytes, name: str | None = None) -> np.ndarra
         if len(data) > MAX_FILE_BYTES:
             raise LabError(f"{name}: {len(data) / 2**20:.1f} MiB is too large: images up to "
                            f"{MAX_FILE_BYTES // 2**20} MiB are accepted")
+    if not data:
+        raise LabError(f"{name}: not an image: the file is empty (0 bytes); use a PNG or JPEG file")
     try:
         with Image.open(io.BytesIO(data)) as img:
             w, h = img.size

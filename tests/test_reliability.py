@@ -182,7 +182,7 @@ def test_a_damaged_checkpoint_is_refused_in_words(tmp_path, damage):
 # ---- bad input ---------------------------------------------------------------------------------
 
 def test_an_empty_upload_is_not_an_image():
-    with pytest.raises(LabError, match="not an image"):
+    with pytest.raises(LabError, match=r"empty.png: not an image: the file is empty \(0 bytes\)"):
         load_image(b"", "empty.png")
 
 
