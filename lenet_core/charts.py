@@ -35,10 +35,10 @@ def shapes_chart(rows: pd.DataFrame) -> alt.Chart:
     )
     values = base.mark_bar().encode(
         x=alt.X("elements:Q", title="output values per image", scale=alt.Scale(type="sqrt")),
-    ).properties(title="Activation size (output values)", width=320, height=alt.Step(22))
+    ).properties(title="Activation size (output values)", width=290, height=alt.Step(22))
     params = base.mark_bar().encode(
         x=alt.X("params:Q", title="parameters", scale=alt.Scale(type="sqrt")),
-    ).properties(title="Parameters", width=320, height=alt.Step(22))
+    ).properties(title="Parameters", width=290, height=alt.Step(22))
     return alt.hconcat(values, params.encode(y=alt.Y("label:N", sort=order, axis=None)))
 
 

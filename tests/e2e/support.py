@@ -164,6 +164,22 @@ def assert_no_exception(page: Page) -> None:
     expect(page.locator("body")).not_to_contain_text("Traceback")
 
 
+# Images decoded and charts drawn: Streamlit shows grey placeholders until both are done.
+DRAWN = """() => [...document.images].every(img => img.complete)
+  && document.querySelectorAll('[data-testid="stSkeleton"]').length === 0
+  && [...document.querySelectorAll('[data-testid="stVegaLiteChart"]')]
+       .every(chart => chart.querySelector('canvas, svg'))"""
+
+
+def wait_drawn(page: Page, timeout: float = 10_000) -> None:
+    """Wait until every image on the page is decoded and every chart drawn (best effort for a
+    screenshot: a page still drawing after ``timeout`` is shot as it is)."""
+    try:
+        page.wait_for_function(DRAWN, timeout=timeout)
+    except Exception:  # Playwright's TimeoutError: the picture is still worth saving
+        pass
+
+
 def save_page(page: Page, stem: Path) -> list[Path]:
     """Screenshot (the whole page, not just the window) and HTML of ``page``, as ``stem``.png/.html.
 
@@ -175,9 +191,14 @@ def save_page(page: Page, stem: Path) -> list[Path]:
     html.write_text(page.content())
     shot = stem.with_suffix(".png")
     size = page.viewport_size
-    height = page.evaluate("() => document.querySelector('[data-testid=stMain]')?.scrollHeight || 0")
-    if size and height > size["height"]:
+    wait_drawn(page)
+    for _ in range(3):  # a taller window draws more lazily shown content, which can grow the page
+        height = page.evaluate("() => document.querySelector('[data-testid=stMain]')?.scrollHeight || 0")
+        current = page.viewport_size
+        if not size or not current or height <= current["height"]:
+            break
         page.set_viewport_size({"width": size["width"], "height": min(int(height), 12_000)})
+        wait_drawn(page)
     try:
         page.screenshot(path=shot, full_page=True)
     finally:
