@@ -114,7 +114,7 @@ def test_a_stopped_run_resumes_from_its_button_and_the_panel_follows_it(page, fr
     open_app(page, fresh_app_server, "training")
     expect(page.get_by_test_id("stMain")).to_contain_text("e2e-resume")
     expect(status_badge(page)).to_have_text(re.compile(r"stopped$"))
-    page.get_by_test_id("stMain").get_by_role("button", name="Resume").click()
+    page.get_by_test_id("stMain").get_by_role("button", name="Resume", exact=True).click()
     expect(page.get_by_test_id("stMain")).to_contain_text("Resumed “e2e-resume”")
     expect(status_badge(page)).to_have_text(re.compile(r"completed$"), timeout=RUN_TIMEOUT_MS)
     expect(page.get_by_role("heading", name="Result on the test set")).to_be_visible()
