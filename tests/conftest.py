@@ -27,6 +27,14 @@ def one_thread(monkeypatch):
 
 ROOT = __import__("pathlib").Path(__file__).resolve().parents[1]
 
+# A LeNet that learns the offline digits (4,000 training, 1,000 test images) in one pass of
+# 63 batches: a few seconds a run.
+ONE_PASS_DIGITS = dict(dataset="mnist-5k", arch="lenet-modern", init="default", optimizer="adam",
+                       lr=0.01, batch_size=64, epochs=1)
+# What every finished run's summary holds.
+SUMMARY_KEYS = {"train_loss", "train_acc", "test_loss", "test_acc", "best_test_acc",
+                "examples_per_sec", "seconds", "device", "per_class_acc", "confusion", "params"}
+
 
 def open_page(path: str, timeout: float = 60):
     """Run the real entrypoint (navigation included), then switch to ``path`` and run it."""

@@ -10,7 +10,7 @@ import time
 
 import pytest
 import torch
-from conftest import ROOT, cli, wait_for
+from conftest import ONE_PASS_DIGITS, ROOT, SUMMARY_KEYS, cli, wait_for
 
 from lenet_core import runs
 from lenet_core.checkpoints import CheckpointMeta, load_model, read_checkpoint
@@ -18,11 +18,7 @@ from lenet_core.cli import main
 from lenet_core.config import TrainConfig
 from lenet_core.errors import LabError
 
-# Small, fast runs on the offline digits: 63 batches an epoch, a few seconds each.
-QUICK = dict(dataset="mnist-5k", arch="lenet-modern", init="default", optimizer="adam", lr=0.01,
-             batch_size=64, epochs=1)
-SUMMARY_KEYS = {"train_loss", "train_acc", "test_loss", "test_acc", "best_test_acc",
-                "examples_per_sec", "seconds", "device", "per_class_acc", "confusion", "params"}
+QUICK = ONE_PASS_DIGITS
 
 
 pytestmark = pytest.mark.usefixtures("one_thread")  # tests/conftest.py

@@ -5,6 +5,7 @@ import threading
 
 import pytest
 import torch
+from conftest import ONE_PASS_DIGITS, SUMMARY_KEYS
 
 from lenet_core import data
 from lenet_core.checkpoints import load_model, read_checkpoint
@@ -20,11 +21,7 @@ from lenet_core.train import (
     train,
 )
 
-# A LeNet that learns digits in one pass; 4,000 training and 1,000 test images.
-TINY = dict(dataset="mnist-5k", arch="lenet-modern", init="default", optimizer="adam", lr=0.01,
-            batch_size=64, epochs=1)
-SUMMARY_KEYS = {"train_loss", "train_acc", "test_loss", "test_acc", "best_test_acc",
-                "examples_per_sec", "seconds", "device", "per_class_acc", "confusion", "params"}
+TINY = ONE_PASS_DIGITS
 
 
 pytestmark = pytest.mark.usefixtures("one_thread")  # tests/conftest.py
