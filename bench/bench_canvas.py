@@ -30,8 +30,9 @@ from PIL import Image, ImageDraw  # noqa: E402
 from lenet_core import visuals  # noqa: E402
 from lenet_core.activations import forward_all, saliency, torch_threads  # noqa: E402
 from lenet_core.checkpoints import load_model, pretrained_path  # noqa: E402
+from lenet_core.inputs import standardise  # noqa: E402
 from lenet_core.models import build_model, get_architecture  # noqa: E402
-from lenet_core.preprocess import mnist_style, to_model_input  # noqa: E402
+from lenet_core.preprocess import mnist_style  # noqa: E402
 
 BUDGET_MS = 3.0
 PAGE = "preprocess + forward_all"  # as the page runs it: one thread (activations.torch_threads)
@@ -70,13 +71,13 @@ def pictures(model, outputs) -> None:
 def measure(model, arch_name: str, rgba: np.ndarray, repeats: int) -> dict[str, float]:
     arch = get_architecture(arch_name)
     prepared = mnist_style(rgba)
-    x = to_model_input(prepared.image, arch, MEAN, STD)
+    x = standardise(prepared.image, MEAN, STD, arch)
     outputs, probabilities = forward_all(model, x)
     target = int(probabilities.argmax())
 
     def per_stroke():
         p = mnist_style(rgba)
-        forward_all(model, to_model_input(p.image, arch, MEAN, STD))
+        forward_all(model, standardise(p.image, MEAN, STD, arch))
 
     def one_thread(fn):
         def run():

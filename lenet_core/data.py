@@ -623,13 +623,3 @@ def _move_in(source: Path, target: Path) -> None:
         if dest.exists():
             dest.rename(dest.with_name(f"{dest.name}.replaced-{stamp}"))
         os.replace(file, dest)
-
-
-# ---- on the device --------------------------------------------------------------------------
-
-def normalise(images: torch.Tensor, info: DatasetInfo | str) -> torch.Tensor:
-    """uint8 N×28×28 (on any device) -> float N×1×28×28 with the dataset's mean and std."""
-    if isinstance(info, str):
-        info = get_dataset(info)
-    x = images.to(torch.float32).div_(255.0).unsqueeze(1)
-    return x.sub_(info.mean).div_(info.std)

@@ -17,6 +17,7 @@ from torch import nn
 
 from lenet_core.checkpoints import CheckpointMeta
 from lenet_core.errors import LabError
+from lenet_core.inputs import model_input
 from lenet_core.models import Architecture
 from lenet_core.train import evaluate
 
@@ -47,11 +48,11 @@ def predict(model: nn.Module, meta: CheckpointMeta, images: torch.Tensor, labels
             ) -> Predictions:
     """Classify a whole split with the training engine's own evaluation pass.
 
-    The inputs are normalised as the model was trained (its checkpoint's dataset), whichever
-    dataset the images come from, and padded for its architecture.
+    The inputs are standardised as the model was trained (its checkpoint's mean and std, which
+    are 0 and 1 for a run that did not standardise pixels), whichever dataset the images come
+    from, and padded for its architecture.
     """
-    result = evaluate(model, images, labels, dataset=meta.dataset, arch=meta.arch,
-                      num_classes=len(meta.classes))
+    result = evaluate(model, images, labels, meta=meta)
     return Predictions(result.predictions.numpy().astype(np.int64),
                        result.confidences.numpy().astype(np.float32),
                        np.asarray(labels, dtype=np.int64))
@@ -176,14 +177,15 @@ def channel_stats(values: torch.Tensor | np.ndarray, threshold: float = 0.0) -> 
 # ---- one sample across a run's epochs -----------------------------------------------------
 
 @torch.inference_mode()
-def epoch_trace(models: list[tuple[int, nn.Module]], x: torch.Tensor, label: int) -> pd.DataFrame:
-    """How one input fared at each saved epoch: the guess, its probability, and the probability
-    of the true class. ``x`` is the model input (every checkpoint of a run shares architecture
-    and normalisation)."""
+def epoch_trace(checkpoints: list[tuple[int, nn.Module, CheckpointMeta]], pixels, label: int
+                ) -> pd.DataFrame:
+    """How one image fared at each saved epoch: the guess, its probability, and the probability
+    of the true class. ``pixels`` is the 28×28 image (0–255 or 0–1); each checkpoint gets it
+    as its own metadata says (:func:`lenet_core.inputs.model_input`)."""
     rows = []
-    for epoch, model in models:
+    for epoch, model, meta in checkpoints:
         device = next(model.parameters()).device
-        p = torch.softmax(model(x.to(device)), dim=1)[0].cpu()
+        p = torch.softmax(model(model_input(pixels, meta).to(device)), dim=1)[0].cpu()
         rows.append({"epoch": epoch, "guess": int(p.argmax()), "confidence": float(p.max()),
                      "p_label": float(p[label])})
     return pd.DataFrame(rows, columns=["epoch", "guess", "confidence", "p_label"])

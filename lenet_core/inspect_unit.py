@@ -164,7 +164,7 @@ def check_unit(arch: Architecture, layer: str, unit: tuple[int, ...]) -> tuple[i
 
 # ---- the unit ---------------------------------------------------------------------------------
 
-def model_input(arch: Architecture, x: torch.Tensor) -> torch.Tensor:
+def first_layer_input(arch: Architecture, x: torch.Tensor) -> torch.Tensor:
     """One input as the first layer takes it: 1×1×S×S, a 28×28 image padded for lenet5."""
     x = x.detach().to("cpu", torch.float32)
     while x.dim() < 4:
@@ -193,7 +193,7 @@ def inspect_unit(model: nn.Sequential, arch: Architecture, x: torch.Tensor,
     module = getattr(model, spec.name)
     source = INPUT if index == 0 else arch.layers[index - 1].name
     if source == INPUT:
-        before = _one(model_input(arch, x))
+        before = _one(first_layer_input(arch, x))
     else:
         if source not in outputs:
             raise LabError(f"no output for {source}: pass every layer's output (forward_all)")

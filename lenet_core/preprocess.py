@@ -6,7 +6,7 @@ the black-and-white strokes into grey levels; then it was placed in a 28×28 fie
 centre of mass falls on the field's centre. In the MNIST files that centre is pixel (14, 14):
 the mean centre of mass of the mnist-5k training digits is (13.99, 14.00). :func:`mnist_style`
 repeats those steps for any RGBA, RGB or grey array (the canvas, an upload, a file);
-:func:`to_model_input` then applies the model's normalisation and padding.
+:func:`lenet_core.inputs.model_input` then applies the model's normalisation and padding.
 """
 
 from __future__ import annotations
@@ -16,11 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import torch
 from PIL import Image, UnidentifiedImageError
 
 from lenet_core.errors import LabError
-from lenet_core.models import Architecture, get_architecture, pad_to_input
 
 SIZE = 28  # the field
 BOX = 20  # the longest side of the digit's bounding box inside the field
@@ -141,19 +139,6 @@ def _place_centred(digit: np.ndarray) -> np.ndarray:
     field = np.zeros((SIZE, SIZE), dtype=np.float32)
     field[top:top + h, left:left + w] = digit
     return field
-
-
-def to_model_input(image: np.ndarray, arch: Architecture | str, mean: float, std: float
-                   ) -> torch.Tensor:
-    """A 28×28 image in [0, 1] -> the 1×1×H×W tensor the model takes.
-
-    Normalised with the training data's mean and std, then zero-padded to the architecture's
-    input side (32×32 for lenet5), in the same order as the training engine does.
-    """
-    if isinstance(arch, str):
-        arch = get_architecture(arch)
-    x = torch.as_tensor(np.asarray(image, dtype=np.float32)).reshape(1, 1, SIZE, SIZE)
-    return pad_to_input((x - mean) / std, arch)
 
 
 # ---- image files and uploads -----------------------------------------------------------------

@@ -275,9 +275,7 @@ def misclassified(run_id: str, home: Path | None = None, limit: int = 24) -> Mis
         raise LabError(f"run {run_id} has no checkpoint to evaluate")
     model, meta = load_model(path)
     images, labels = data.load_split(meta.dataset, "test", home)
-    # The checkpoint's metadata, not the dataset's name: it holds the mean/std the model was
-    # trained with (0/1 when the run did not standardise pixels) and its architecture.
-    result = evaluate(model, images, labels, dataset=meta)
+    result = evaluate(model, images, labels, meta=meta)
     predicted, confidence = result.predictions.numpy(), result.confidences.numpy()
     wrong = np.flatnonzero(predicted != labels.numpy())
     order = wrong[np.argsort(-confidence[wrong], kind="stable")][:limit]

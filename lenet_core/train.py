@@ -30,7 +30,8 @@ from lenet_core.checkpoints import CheckpointMeta, read_checkpoint, save_checkpo
 from lenet_core.config import MOMENTUM, TrainConfig
 from lenet_core.device import describe_device, resolve_device
 from lenet_core.errors import LabError
-from lenet_core.models import Architecture, build_model, count_params, get_architecture, pad_to_input
+from lenet_core.inputs import model_input, standardise
+from lenet_core.models import Architecture, build_model, count_params, get_architecture
 
 POINTS_PER_EPOCH = 5  # train loss/accuracy read 5 times an epoch, the last at its end (d2l's plot)
 EVAL_BATCH = 512  # 128-512 is fastest for evaluation on the CPU (docs/training.md)
@@ -134,44 +135,30 @@ def input_scaling(info: data.DatasetInfo, normalise: bool) -> data.DatasetInfo:
     return info if normalise else replace(info, mean=0.0, std=1.0)
 
 
-def scaling_of(source) -> data.DatasetInfo | None:
-    """A dataset name, a DatasetInfo, or a CheckpointMeta (its dataset with its recorded mean/std)."""
-    if source is None or isinstance(source, data.DatasetInfo):
-        return source
-    if isinstance(source, str):
-        return data.get_dataset(source)
-    return replace(data.get_dataset(source.dataset), mean=source.mean, std=source.std)
-
-
 def prepare_images(images: torch.Tensor, info: data.DatasetInfo, arch: Architecture,
                    device: torch.device) -> torch.Tensor:
     """uint8 N×28×28 -> normalised, padded float N×1×H×W on ``device`` (converted there)."""
-    x = pad_to_input(data.normalise(images.to(device), info), arch)
+    x = standardise(images.to(device), info.mean, info.std, arch)
     return x.contiguous(memory_format=torch.channels_last)
 
 
 @torch.inference_mode()
 def evaluate(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, *,
-             dataset: data.DatasetInfo | CheckpointMeta | str | None = None,
-             arch: Architecture | str | None = None,
-             device: torch.device | str | None = None, batch_size: int = EVAL_BATCH,
-             num_classes: int | None = None, bf16: bool = False) -> EvalResult:
+             meta: CheckpointMeta | None = None, device: torch.device | str | None = None,
+             batch_size: int = EVAL_BATCH, num_classes: int | None = None,
+             bf16: bool = False) -> EvalResult:
     """Loss, accuracy, per-class accuracy, confusion matrix and per-sample predictions.
 
-    ``images`` are either uint8 N×28×28 straight from :func:`data.load_split`, or float tensors
-    already prepared for the model. For uint8 images pass the checkpoint's metadata as
-    ``dataset=meta``: it gives the mean/std the model was trained with and its architecture (for
-    lenet5's padding). The model is put in eval mode and given back in the mode it came in.
+    ``images`` are either float tensors already prepared for the model (the engine's), or uint8
+    N×28×28 straight from :func:`data.load_split` with the checkpoint's ``meta``: its mean/std
+    and architecture turn them into the model's input (:func:`lenet_core.inputs.model_input`).
+    The model is put in eval mode and given back in the mode it came in.
     """
     device = torch.device(device) if device is not None else next(model.parameters()).device
-    info = scaling_of(dataset)
-    if arch is None and isinstance(dataset, CheckpointMeta):
-        arch = dataset.arch
-    arch = get_architecture(arch) if isinstance(arch, str) else arch
-    if images.dtype == torch.uint8 and info is None:
-        raise LabError("evaluate: uint8 images need the dataset (its normalisation)")
+    if images.dtype == torch.uint8 and meta is None:
+        raise LabError("evaluate: uint8 images need the checkpoint's metadata (its normalisation)")
     if num_classes is None:
-        num_classes = len(info.classes) if info is not None else int(labels.max()) + 1
+        num_classes = len(meta.classes) if meta is not None else int(labels.max()) + 1
     was_training = model.training
     model.eval()
     loss_sum = torch.zeros((), device=device)
@@ -181,9 +168,7 @@ def evaluate(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, *,
     for start in range(0, len(images), batch_size):
         x = images[start:start + batch_size].to(device)
         if x.dtype == torch.uint8:
-            x = data.normalise(x, info)
-            if arch is not None:
-                x = pad_to_input(x, arch)
+            x = model_input(x, meta)
         y = labels_dev[start:start + batch_size]
         with autocast:
             logits = model(x)

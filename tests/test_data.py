@@ -362,11 +362,3 @@ def test_gallery_takes_the_first_samples_of_each_class(lab_home):
     groups = data.gallery("mnist", "test", per_class=2, home=lab_home)
     assert [name for name, _ in groups] == list("0123456789")
     np.testing.assert_array_equal(groups[4][1], written["test"][0][[4, 14]])
-
-
-def test_normalise_uses_the_datasets_mean_and_std():
-    images = torch.tensor([[[0] * 28] * 28, [[255] * 28] * 28], dtype=torch.uint8)
-    x = data.normalise(images, "mnist")
-    assert x.dtype == torch.float32 and x.shape == (2, 1, 28, 28)
-    assert x[0, 0, 0, 0].item() == pytest.approx(-0.1307 / 0.3081, rel=1e-5)
-    assert x[1, 0, 0, 0].item() == pytest.approx((1 - 0.1307) / 0.3081, rel=1e-5)

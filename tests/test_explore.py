@@ -9,8 +9,8 @@ from lenet_core.activations import forward_all
 from lenet_core.checkpoints import load_model, pretrained_path
 from lenet_core.data import get_dataset, load_split
 from lenet_core.errors import LabError
+from lenet_core.inputs import model_input
 from lenet_core.models import ARCHITECTURES, build_model
-from lenet_core.preprocess import to_model_input
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +31,7 @@ def test_predictions_match_one_by_one_forward_passes(bundled, mnist_test):
     assert len(preds.predicted) == len(labels) == 1000
     assert 0.9 < preds.accuracy <= 1.0  # the bundled digit model reads these digits well
     for index in (0, 517, 999):  # the same input the Draw page builds, one image at a time
-        x = to_model_input(images[index].numpy() / 255.0, arch, meta.mean, meta.std)
+        x = model_input(images[index], meta)
         _, probabilities = forward_all(model, x)
         assert preds.predicted[index] == int(probabilities.argmax())
         assert preds.confidence[index] == pytest.approx(float(probabilities.max()), abs=1e-5)
@@ -118,7 +118,7 @@ def test_predictions_use_the_models_normalisation_on_another_dataset(bundled):
     images, labels = load_split("fashion-mnist", "test")
     preds = explore.predict(model, meta, images[:50], labels[:50])
     for index in (0, 49):  # a digit model on clothes: normalised as its digits were
-        x = to_model_input(images[index].numpy() / 255.0, arch, meta.mean, meta.std)
+        x = model_input(images[index], meta)
         _, probabilities = forward_all(model, x)
         assert preds.predicted[index] == int(probabilities.argmax())
 
@@ -126,11 +126,44 @@ def test_predictions_use_the_models_normalisation_on_another_dataset(bundled):
 def test_epoch_trace_follows_each_checkpoint(bundled, mnist_test):
     model, meta, arch = bundled
     images, labels = mnist_test
-    x = to_model_input(images[3].numpy() / 255.0, arch, meta.mean, meta.std)
+    x = model_input(images[3], meta)
     untrained = build_model(arch).eval()
-    trace = explore.epoch_trace([(1, untrained), (8, model)], x, int(labels[3]))
+    trace = explore.epoch_trace([(1, untrained, meta), (8, model, meta)], images[3], int(labels[3]))
     assert list(trace["epoch"]) == [1, 8]
     _, probabilities = forward_all(model, x)
     assert trace.loc[1, "guess"] == int(probabilities.argmax())
     assert trace.loc[1, "p_label"] == pytest.approx(float(probabilities[int(labels[3])]), abs=1e-6)
     assert trace.loc[1, "p_label"] > trace.loc[0, "p_label"]  # the trained model is surer of the truth
+
+
+@pytest.fixture(scope="module")
+def two_runs(tmp_path_factory):
+    """A run trained on raw [0, 1] pixels (the form's default) and one on standardised pixels:
+    lenet5 (padded input), one epoch of the offline digits each, through the real engine."""
+    from lenet_core.config import TrainConfig
+    from lenet_core.train import train
+
+    trained = {}
+    for normalise in (False, True):
+        folder = tmp_path_factory.mktemp(f"normalise-{normalise}")
+        config = TrainConfig(dataset="mnist-5k", arch="lenet5", epochs=1, batch_size=64, lr=0.1,
+                             optimizer="sgd-momentum", normalise=normalise, device="cpu")
+        outcome = train(config, checkpoint_dir=folder)
+        trained[normalise] = (outcome.summary, *load_model(folder / "final.pt"))
+    return trained
+
+
+@pytest.mark.parametrize("normalise", [False, True])
+def test_misclassified_pool_agrees_with_the_runs_own_confusion_matrix(two_runs, mnist_test, normalise):
+    summary, model, meta = two_runs[normalise]
+    assert (meta.mean, meta.std) == ((0.1307, 0.3081) if normalise else (0.0, 1.0))
+    images, labels = mnist_test
+    preds = explore.predict(model, meta, images, labels)
+    confusion = np.asarray(summary["confusion"])
+    wrong_in_training = int(confusion.sum() - np.trace(confusion))
+    assert 0 < int(preds.wrong.sum()) == wrong_in_training
+    assert preds.accuracy == pytest.approx(summary["test_acc"], abs=1e-9)
+    pooled = explore.pool(labels.numpy(), "misclassified", predictions=preds)
+    for index in pooled:  # each one really is wrong, one image at a time as the page shows it
+        _, probabilities = forward_all(model, model_input(images[index], meta))
+        assert int(probabilities.argmax()) != int(labels[index])

@@ -8,8 +8,7 @@ from conftest import open_page
 from lenet_core import data
 from lenet_core.activations import forward_all
 from lenet_core.checkpoints import load_model, pretrained_path
-from lenet_core.models import get_architecture
-from lenet_core.preprocess import to_model_input
+from lenet_core.inputs import model_input
 
 PAGE = "pages/views/explorer.py"
 
@@ -32,9 +31,8 @@ def shown_index(at):
 
 def bundled_outputs(index, split="test"):
     model, meta = load_model(pretrained_path())
-    arch = get_architecture(meta.arch)
     pixels, _, _ = data.sample("mnist-5k", split, index)
-    outputs, _ = forward_all(model, to_model_input(pixels / 255.0, arch, meta.mean, meta.std))
+    outputs, _ = forward_all(model, model_input(pixels, meta))
     return outputs
 
 
@@ -205,7 +203,7 @@ def test_epoch_slider_over_a_real_run_and_a_run_without_checkpoints(lab_home):
     epoch1 = dict(checkpoint_paths(run.id, lab_home))[1]
     model, meta = load_model(epoch1)
     pixels, _, _ = data.sample("mnist-5k", "test", 0)
-    x = to_model_input(pixels / 255.0, get_architecture(meta.arch), meta.mean, meta.std)
+    x = model_input(pixels, meta)
     outputs, _ = forward_all(model, x)
     assert at.metric[0].label == "conv1 map 1, row 14, column 14"
     assert float(at.metric[0].value.replace("−", "-")) == pytest.approx(float(outputs["conv1"][0, 14, 14]),
@@ -216,3 +214,29 @@ def test_epoch_slider_over_a_real_run_and_a_run_without_checkpoints(lab_home):
     at.selectbox(key="explore_model").set_value(f"run:{waiting.id}").run()
     assert not at.exception
     assert any("has no checkpoint yet" in e.value for e in at.error)
+
+
+def test_misclassified_count_is_the_training_pages_for_a_run_on_raw_pixels(lab_home):
+    """A run trained without standardised pixels (the form's default): the Explorer's wrong count
+    is the one the Training page shows, and the pool holds only wrong answers."""
+    from lenet_core.config import TrainConfig
+    from lenet_core.runs import RunStore, execute
+
+    store = RunStore(lab_home)
+    config = TrainConfig(dataset="mnist-5k", arch="lenet5", epochs=1, batch_size=64, lr=0.1,
+                         optimizer="sgd-momentum", normalise=False, device="cpu")
+    run = store.create(config, name="raw-pixels")
+    execute(run.id, home=lab_home)
+    training = open_page("pages/views/training.py")
+    line = next(m.value for m in training.markdown if m.value.startswith("**Misclassified test images**"))
+    wrong_on_training_page = int(re.search(r"— ([\d,]+) of", line)[1].replace(",", ""))
+
+    at = open_page(PAGE)
+    at.selectbox(key="explore_model").set_value(f"run:{run.id}").run()
+    at.segmented_control(key="explore_pool").set_value("misclassified").run()
+    assert not at.exception
+    caption = next(c.value for c in at.caption if "wrong)" in c.value)
+    assert int(re.search(r"\(([\d,]+) wrong\)", caption)[1].replace(",", "")) == wrong_on_training_page
+    for _ in range(3):  # every sample the pool steps to is a wrong answer
+        assert sample_line(at)["verdict"] == "wrong"
+        at.button(key="explore_next").click().run()

@@ -14,7 +14,8 @@ from lenet_core.activations import forward_all
 from lenet_core.checkpoints import load_model, pretrained_path, save_checkpoint
 from lenet_core.config import TrainConfig
 from lenet_core.data import read_split
-from lenet_core.preprocess import mnist_style, to_model_input
+from lenet_core.inputs import model_input
+from lenet_core.preprocess import mnist_style
 from lenet_core.runs import RunStore
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -78,7 +79,7 @@ def test_json_gives_the_top_three_with_probabilities_for_each_file(files, json_r
 def test_the_cli_prepares_files_exactly_as_the_page_does(files, json_rows):
     model, meta = load_model(pretrained_path("digits"))
     path = files["digits"][3][0]
-    x = to_model_input(mnist_style(np.asarray(Image.open(path))).image, meta.arch, meta.mean, meta.std)
+    x = model_input(mnist_style(np.asarray(Image.open(path))).image, meta)
     _, probabilities = forward_all(model, x)
     best = json_rows[str(path)]["top"][0]
     assert best["probability"] == pytest.approx(probabilities.max().item(), abs=1e-5)

@@ -11,8 +11,9 @@ from PIL import Image, ImageDraw
 
 from lenet_core.data import read_split
 from lenet_core.errors import LabError
+from lenet_core.inputs import standardise
 from lenet_core.models import get_architecture
-from lenet_core.preprocess import centre_of_mass, load_image, mnist_style, to_model_input
+from lenet_core.preprocess import centre_of_mass, load_image, mnist_style
 
 
 def canvas(strokes, size=280, ink=(255, 255, 255, 255), background=(0, 0, 0, 255), width=20):
@@ -151,10 +152,10 @@ def test_bad_arrays_are_refused_in_words():
 
 def test_model_input_is_normalised_and_padded_for_lenet5():
     image = mnist_style(canvas(SEVEN)).image
-    x = to_model_input(image, "lenet-classic", 0.1307, 0.3081)
+    x = standardise(image, 0.1307, 0.3081, "lenet-classic")
     assert x.shape == (1, 1, 28, 28)
     assert torch.allclose(x[0, 0], (torch.from_numpy(image) - 0.1307) / 0.3081)
-    padded = to_model_input(image, get_architecture("lenet5"), 0.1307, 0.3081)
+    padded = standardise(image, 0.1307, 0.3081, get_architecture("lenet5"))
     assert padded.shape == (1, 1, 32, 32)
     assert torch.equal(padded[0, 0, 2:30, 2:30], x[0, 0]) and padded[0, 0, 0].abs().max() == 0
 

@@ -8,9 +8,10 @@ import torch
 from conftest import ONE_PASS_DIGITS, SUMMARY_KEYS
 
 from lenet_core import data
-from lenet_core.checkpoints import load_model, read_checkpoint
+from lenet_core.checkpoints import CheckpointMeta, load_model, read_checkpoint
 from lenet_core.config import TrainConfig
 from lenet_core.errors import LabError
+from lenet_core.inputs import standardise
 from lenet_core.models import build_model
 from lenet_core.train import (
     Recorder,
@@ -96,7 +97,7 @@ def test_short_run_beats_chance_and_reports_like_the_tutorial(tmp_path, lab_home
     assert (meta.arch, meta.dataset, meta.epoch, meta.run_id) == ("lenet-modern", "mnist-5k", 2, "t")
     assert meta.metrics["test_acc"] == summary["test_acc"]
     images, labels = data.load_split("mnist-5k", "test")
-    again = evaluate(model, images, labels, dataset=meta)  # its mean/std and architecture
+    again = evaluate(model, images, labels, meta=meta)  # its mean/std and architecture
     assert again.accuracy == pytest.approx(summary["test_acc"], abs=1e-9)
 
 
@@ -170,8 +171,10 @@ def test_evaluate_matches_a_plain_forward_pass():
     torch.manual_seed(0)
     model = build_model("lenet5").eval()
     images, labels = data.load_split("mnist-5k", "test")
-    result = evaluate(model, images, labels, dataset="mnist-5k", arch="lenet5", batch_size=300)
-    x = torch.nn.functional.pad(data.normalise(images, "mnist-5k"), (2, 2, 2, 2))
+    info = data.get_dataset("mnist-5k")
+    meta = CheckpointMeta("lenet5", "mnist-5k", list(info.classes), info.mean, info.std)
+    result = evaluate(model, images, labels, meta=meta, batch_size=300)
+    x = torch.nn.functional.pad((images[:, None].float() / 255 - info.mean) / info.std, (2, 2, 2, 2))
     with torch.no_grad():
         logits = model(x)
     expected = logits.argmax(1)
@@ -188,7 +191,7 @@ def test_evaluate_matches_a_plain_forward_pass():
     assert not model.training
 
 
-def test_evaluate_needs_the_dataset_for_raw_pixels():
+def test_evaluate_needs_the_checkpoint_metadata_for_raw_pixels():
     with pytest.raises(LabError, match="normalisation"):
         evaluate(build_model("lenet-classic"), torch.zeros(2, 28, 28, dtype=torch.uint8),
                  torch.zeros(2, dtype=torch.int64))
@@ -197,7 +200,7 @@ def test_evaluate_needs_the_dataset_for_raw_pixels():
 def test_augmentation_moves_digits_and_keeps_the_background():
     images, _ = data.load_split("mnist-5k", "train")
     info = data.get_dataset("mnist-5k")
-    x = data.normalise(images[:16], info)
+    x = standardise(images[:16], info.mean, info.std, "lenet-classic")
     background = (0 - info.mean) / info.std
     moved = augment_batch(x, torch.Generator().manual_seed(1), background)
     assert moved.shape == x.shape

@@ -8,7 +8,7 @@ the Layer Explorer.
 - ``arch``: its :class:`~lenet_core.models.Architecture` (or name), for each layer's kind, or
   ``None`` to go by the module types alone.
 - ``x``: the model's input for one image, 1×C×H×W or C×H×W, already normalised and padded
-  (:func:`lenet_core.preprocess.to_model_input`, or a dataset sample normalised the same way).
+  (:func:`lenet_core.inputs.model_input` of the checkpoint's metadata).
 - ``key_prefix``: makes the widget keys unique when a page shows the widget more than once.
 - ``classes``: class names, to label the last layer and the softmax (default 0…N−1).
 - ``outputs``/``probabilities``: pass :func:`lenet_core.activations.forward_all`'s result when

@@ -15,6 +15,7 @@ from pathlib import Path
 import streamlit as st
 from torch import nn
 
+from lenet_core.checkpoints import CheckpointMeta
 from lenet_core.paths import lab_home
 from lenet_core.runs import checkpoint_paths
 from ui.models import ModelOption, PickedModel, load_option
@@ -58,8 +59,10 @@ def pick_epoch(picked: PickedModel, key: str, container=None) -> PickedModel:
     return load_option(dict(options)[epoch])
 
 
-def epoch_models(option: ModelOption) -> list[tuple[int, nn.Module]]:
-    """Every epoch checkpoint of a run, loaded (through the shared cache): ``[(epoch, model)]``."""
+def epoch_models(option: ModelOption) -> list[tuple[int, nn.Module, CheckpointMeta]]:
+    """Every epoch checkpoint of a run, loaded (through the shared cache):
+    ``[(epoch, model, meta)]``."""
     if run_id_of(option) is None:
         return []
-    return [(epoch, load_option(o).model) for epoch, o in epoch_options(option)]
+    loaded = [(epoch, load_option(o)) for epoch, o in epoch_options(option)]
+    return [(epoch, picked.model, picked.meta) for epoch, picked in loaded]

@@ -14,8 +14,9 @@ from lenet_core import runs
 from lenet_core.activations import format_probability, forward_all, top_k, torch_threads
 from lenet_core.checkpoints import load_model, pretrained_path
 from lenet_core.errors import LabError
+from lenet_core.inputs import model_input
 from lenet_core.paths import db_path, lab_home
-from lenet_core.preprocess import load_image, mnist_style, to_model_input
+from lenet_core.preprocess import load_image, mnist_style
 
 TOP = 3
 
@@ -78,7 +79,7 @@ def predict_file(model, meta, path: str) -> dict:
     prepared = mnist_style(load_image(path))
     if prepared.blank:
         return {"file": path, "top": [], "note": prepared.note}
-    x = to_model_input(prepared.image, meta.arch, meta.mean, meta.std)
+    x = model_input(prepared.image, meta)
     _, probabilities = forward_all(model, x)
     top = [{"label": g.label, "name": g.name, "probability": round(g.probability, 6)}
            for g in top_k(probabilities, meta.classes, TOP)]

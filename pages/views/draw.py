@@ -11,7 +11,8 @@ import streamlit as st
 from lenet_core import visuals
 from lenet_core.activations import format_probability, forward_all, saliency, top_k, torch_threads
 from lenet_core.errors import LabError
-from lenet_core.preprocess import MAX_FILE_BYTES, load_image, mnist_style, to_model_input
+from lenet_core.inputs import model_input
+from lenet_core.preprocess import MAX_FILE_BYTES, load_image, mnist_style
 from ui.activations import render_layers
 from ui.models import pick_model
 from ui.unit_inspector import unit_inspector_expander
@@ -108,7 +109,7 @@ if prepared is None or prepared.blank:
     show_empty_state(seen_col, source, prepared)
     st.stop()
 
-x = to_model_input(prepared.image, picked.arch, picked.meta.mean, picked.meta.std)
+x = model_input(prepared.image, picked.meta)
 with torch_threads(1):  # one image: a single thread is fastest, and robust on a busy machine
     outputs, probabilities = forward_all(picked.model, x)
 guesses = top_k(probabilities, picked.meta.classes, k=2)

@@ -10,7 +10,7 @@ import streamlit as st
 from lenet_core import data, explore, visuals
 from lenet_core.activations import format_probability, forward_all, top_k
 from lenet_core.errors import LabError
-from lenet_core.preprocess import to_model_input
+from lenet_core.inputs import model_input
 from lenet_core.shapes import layer_label
 from ui.activations import render_layers
 from ui.epoch_picker import epoch_models, pick_epoch
@@ -46,7 +46,7 @@ def show_sample(index: int, caption: str, prefix: str):
         st.error(str(exc), icon=":material/error:")
         return None
     image = pixels / 255.0
-    x = to_model_input(image, picked.arch, picked.meta.mean, picked.meta.std)
+    x = model_input(pixels, picked.meta)
     outputs, probabilities = forward_all(picked.model, x)
     first = top_k(probabilities, picked.meta.classes, k=1)[0]
     right = picked.meta.classes[first.label] == class_name
@@ -56,18 +56,18 @@ def show_sample(index: int, caption: str, prefix: str):
                    f"{format_probability(first.probability)} confident "
                    + (":green[right]" if right else ":red[wrong]"))
     words.altair_chart(visuals.probability_chart(probabilities, picked.meta.classes), width="stretch")
-    show_epoch_trace(x, label)
+    show_epoch_trace(pixels, label)
     render_layers(picked.model, picked.arch, x, prefix, classes=picked.meta.classes,
                   outputs=outputs, probabilities=probabilities)
     return x, image, outputs
 
 
-def show_epoch_trace(x, label: int) -> None:
+def show_epoch_trace(pixels, label: int) -> None:
     """For a run: this sample's guess at every saved epoch, the epoch on the slider marked."""
-    models = epoch_models(run_pick.option)
-    if len(models) < 2:
+    checkpoints = epoch_models(run_pick.option)
+    if len(checkpoints) < 2:
         return
-    trace = explore.epoch_trace(models, x, label)
+    trace = explore.epoch_trace(checkpoints, pixels, label)
     trace["guess"] = [picked.meta.classes[g] for g in trace["guess"]]
     trace["shown"] = ["◀" if e == picked.meta.epoch else "" for e in trace["epoch"]]
     with st.expander("This sample at each saved epoch", icon=":material/timeline:"):

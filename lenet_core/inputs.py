@@ -1,0 +1,40 @@
+"""Pixels -> the tensor a model takes: the one place that scales, standardises and pads images.
+
+A model is fed its images exactly as it was trained: pixels scaled to [0, 1], standardised with
+the mean and std its run used (0 and 1 when the run did not standardise pixels, the tutorial's
+``ToTensor()``), then zero-padded to its architecture's input side (32 for lenet5). A checkpoint
+records the pair and the architecture, so :func:`model_input` needs nothing but its metadata;
+the training engine calls :func:`standardise` with the run's own pair.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from lenet_core.models import Architecture, get_architecture, pad_to_input
+
+
+def standardise(pixels, mean: float, std: float, arch: Architecture | str) -> torch.Tensor:
+    """Images -> float N×1×S×S, standardised and padded for ``arch``.
+
+    ``pixels``: uint8 (0–255) or float (0–1); one image (H×W) or a stack (N×H×W or N×1×H×W);
+    a tensor (kept on its device) or a NumPy array.
+    """
+    if isinstance(arch, str):
+        arch = get_architecture(arch)
+    x = pixels if isinstance(pixels, torch.Tensor) else torch.as_tensor(np.asarray(pixels))
+    x = x.to(torch.float32).div(255.0) if x.dtype == torch.uint8 else x.to(torch.float32)
+    if x.dim() == 2:
+        x = x[None]
+    if x.dim() == 3:
+        x = x[:, None]
+    return pad_to_input((x - mean) / std, arch)
+
+
+def model_input(pixels, meta) -> torch.Tensor:
+    """Images as the model of a checkpoint takes them (``meta``: its :class:`CheckpointMeta`,
+    or anything with ``mean``, ``std`` and ``arch``). Every place that runs a saved model on
+    pixels (Draw, upload, ``predict``, the Explorer, the epoch trace, the misclassified gallery)
+    builds its input here."""
+    return standardise(pixels, meta.mean, meta.std, meta.arch)
