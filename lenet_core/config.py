@@ -199,7 +199,24 @@ def validate(raw: dict[str, Any]) -> tuple[TrainConfig | None, dict[str, str]]:
             values[key] = checked
     if errors:
         return None, errors
+    errors = _batch_norm_errors(TrainConfig(**values))
+    if errors:
+        return None, errors
     return TrainConfig(**values), {}
+
+
+def _batch_norm_errors(config: TrainConfig) -> dict[str, str]:
+    """Batch norm needs two examples a batch: a batch size of 1, or a subset of 1 example, cannot
+    train such a network. (A trailing batch of one is merged into the batch before it.)"""
+    arch = ARCHITECTURES[config.arch]
+    if not arch.batch_norm:
+        return {}
+    why = f"{arch.name} uses batch normalisation, which needs at least 2 examples a batch"
+    if config.batch_size == 1:
+        return {"batch_size": f"1 is too small: {why}; choose 2 or more (or another architecture)"}
+    if config.train_subset == 1:
+        return {"train_subset": f"1 example is too few: {why}; choose 2 or more, or 0 for all"}
+    return {}
 
 
 def format_errors(errors: dict[str, str]) -> str:

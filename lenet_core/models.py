@@ -69,6 +69,12 @@ class Architecture:
     def layer_names(self) -> list[str]:
         return [spec.name for spec in self.layers]
 
+    @property
+    def batch_norm(self) -> bool:
+        """Whether it normalises by batch statistics while training: a batch of one example
+        has no spread to normalise by (PyTorch: "Expected more than 1 value per channel")."""
+        return any(spec.module.startswith("BatchNorm") for spec in self.layers)
+
 
 def _conv(name, cin, cout, k, pad=0):
     return LayerSpec(name, "Conv2d", {"in_channels": cin, "out_channels": cout,

@@ -247,6 +247,22 @@ def synchronize(device: torch.device) -> None:
         torch.mps.synchronize()
 
 
+def batch_count(examples: int, batch_size: int, merge_single: bool) -> int:
+    """Batches an epoch. With ``merge_single`` (a batch-norm network, which cannot train on one
+    example) a trailing batch of one is merged into the batch before it: 3,999 a batch over
+    4,000 examples is one batch of 4,000, not 3,999 and 1."""
+    batches = math.ceil(examples / batch_size)
+    if merge_single and batches > 1 and examples % batch_size == 1:
+        batches -= 1
+    return batches
+
+
+def batch_slice(index: int, batches: int, batch_size: int, examples: int) -> slice:
+    """Positions in the epoch's shuffle of batch ``index``; the last one runs to the end."""
+    end = examples if index == batches - 1 else (index + 1) * batch_size
+    return slice(index * batch_size, end)
+
+
 def reporting_points(batches: int) -> set[int]:
     """Batch counts after which train loss/accuracy are read: 5 an epoch, the last at its end."""
     return {max(1, round(k * batches / POINTS_PER_EPOCH)) for k in range(1, POINTS_PER_EPOCH + 1)}
@@ -327,7 +343,7 @@ def train(config: TrainConfig, recorder: Recorder | None = None, *,
         state = LoopState.from_extra(payload["extra"], optimizer, generator)
 
     n = len(ys)
-    batches = math.ceil(n / config.batch_size)
+    batches = batch_count(n, config.batch_size, merge_single=arch.batch_norm)
     total_steps = batches * config.epochs
     points = reporting_points(batches)
     diverged_loss = DIVERGED_FACTOR * math.log(len(info.classes))
@@ -402,7 +418,7 @@ def train(config: TrainConfig, recorder: Recorder | None = None, *,
                 outcome = Outcome("stopped", summary(), epochs_done=state.epoch)
                 recorder.finish(outcome)
                 return outcome
-            index = perm[state.batch * config.batch_size:(state.batch + 1) * config.batch_size]
+            index = perm[batch_slice(state.batch, batches, config.batch_size, n)]
             x, y = xs[index], ys[index]
             if config.augment:
                 x = augment_batch(x, generator, background)

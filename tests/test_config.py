@@ -94,3 +94,26 @@ def test_cli_prints_one_line_per_bad_flag_and_exits_2(lab_home):
     from lenet_core.runs import RunStore
 
     assert RunStore(lab_home).list() == []  # nothing was queued
+
+
+def test_a_batch_norm_network_refuses_batches_of_one_under_the_field():
+    config, errors = validate({"arch": "lenet-modern", "batch_size": 1})
+    assert config is None and list(errors) == ["batch_size"]
+    assert "lenet-modern uses batch normalisation" in errors["batch_size"]
+    assert "choose 2 or more" in errors["batch_size"]
+    config, errors = validate({"arch": "lenet-modern", "train_subset": 1})
+    assert config is None and list(errors) == ["train_subset"]
+    assert validate({"arch": "lenet-classic", "batch_size": 1})[1] == {}  # no batch norm: fine
+
+
+def test_train_refuses_batch_size_1_for_lenet_modern_in_one_line(lab_home):
+    proc = subprocess.run([sys.executable, "-m", "lenet_core", "train", "--arch", "lenet-modern",
+                           "--dataset", "mnist-5k", "--batch-size", "1"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert proc.stderr.strip().splitlines() == [
+        "error: --batch-size: 1 is too small: lenet-modern uses batch normalisation, which needs at "
+        "least 2 examples a batch; choose 2 or more (or another architecture)"]
+    from lenet_core.runs import RunStore
+
+    assert RunStore(lab_home).list() == []

@@ -327,3 +327,12 @@ def test_the_run_picker_and_the_comparison_stay_as_left_after_visiting_another_p
     assert at.multiselect(key="compare_runs").value == [slow]
     assert (at.radio(key="compare_x").value, at.slider(key="compare_smoothing").value) == ("wall_time", 0.6)
     assert any(m.value.startswith("**slow lr**") for m in at.markdown)
+
+
+def test_a_batch_of_one_for_batch_norm_is_refused_under_the_batch_size_field(lab_home):
+    at = open_page(PAGE)
+    fill(at, dataset="mnist-5k", arch="lenet-modern", batch_size=1)
+    start(at)
+    assert not at.exception
+    assert any("lenet-modern uses batch normalisation" in e for e in sidebar_errors(at))
+    assert runs.RunStore(lab_home).list() == []

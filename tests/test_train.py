@@ -17,6 +17,8 @@ from lenet_core.train import (
     Recorder,
     augment_batch,
     evaluate,
+    batch_count,
+    batch_slice,
     lr_at,
     reporting_points,
     train,
@@ -241,3 +243,25 @@ def test_the_live_rate_counts_only_examples_whose_time_was_measured(tmp_path, la
     for start in sorted(points)[:-1]:
         between = {rates[b] for b in range(start, start + 4)}  # a point and the batches after it
         assert len(between) == 1 and between.pop() > 0
+
+
+# ---- batch norm and a batch of one ----------------------------------------------------------
+
+def test_a_trailing_batch_of_one_is_merged_for_batch_norm_and_kept_otherwise():
+    assert batch_count(4000, 3999, merge_single=True) == 1  # one batch of 4,000
+    assert batch_count(4000, 3999, merge_single=False) == 2  # 3,999 and 1
+    assert batch_count(65, 64, merge_single=True) == 1
+    assert batch_count(129, 64, merge_single=True) == 2  # 64 and 65
+    assert batch_slice(1, 2, 64, 129) == slice(64, 129)
+    assert batch_count(128, 64, merge_single=True) == 2  # nothing to merge
+    assert batch_count(1, 64, merge_single=True) == 1
+
+
+def test_lenet_modern_trains_when_the_last_batch_would_hold_one_example(lab_home):
+    """PyTorch's batch norm refuses a batch of one ("Expected more than 1 value per channel"): it
+    failed mid-run with a traceback at batch size 3,999 on the 4,000 offline digits."""
+    rec = Capture()
+    config = TrainConfig(**{**TINY, "batch_size": 64, "train_subset": 129})  # 64, 64 and 1
+    outcome = train(config, rec)
+    assert outcome.status == "completed"
+    assert rec.info["batches"] == 2 and rec.info["examples"] == 129
