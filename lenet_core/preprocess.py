@@ -144,7 +144,7 @@ def _place_centred(digit: np.ndarray) -> np.ndarray:
 # ---- image files and uploads -----------------------------------------------------------------
 
 def load_image(source: str | Path | bytes, name: str | None = None) -> np.ndarray:
-    """A PNG/JPEG (or any image PIL reads) as an RGBA uint8 array, with clear size limits.
+    """A PNG or JPEG as an RGBA uint8 array, with clear size limits (checked on the header first).
 
     ``source`` is a path or the file's bytes (an upload); ``name`` is how messages refer to it.
     """
@@ -165,14 +165,52 @@ def load_image(source: str | Path | bytes, name: str | None = None) -> np.ndarra
                            f"{MAX_FILE_BYTES // 2**20} MiB are accepted")
     if not data:
         raise LabError(f"{name}: not an image: the file is empty (0 bytes); use a PNG or JPEG file")
+    size = header_size(data)
+    if size is None:
+        raise LabError(f"{name}: not an image this program can read: use a PNG or JPEG file")
+    w, h = size
+    if w * h > MAX_PIXELS:  # from the header alone: a decompression bomb is never opened
+        raise LabError(f"{name}: {w:,}×{h:,} pixels is too large: images up to 4,096×4,096 "
+                       "are accepted")
     try:
-        with Image.open(io.BytesIO(data)) as img:
-            w, h = img.size
-            if w * h > MAX_PIXELS:  # checked before decoding: a decompression bomb never expands
-                raise LabError(f"{name}: {w}×{h} pixels is too large: images up to 4096×4096 "
-                               "are accepted")
+        with Image.open(io.BytesIO(data), formats=("PNG", "JPEG")) as img:
             return np.asarray(img.convert("RGBA"))
     except (UnidentifiedImageError, Image.DecompressionBombError):
         raise LabError(f"{name}: not an image this program can read: use a PNG or JPEG file") from None
     except (OSError, SyntaxError, ValueError) as exc:
         raise LabError(f"{name}: a damaged or truncated image ({exc}): use a PNG or JPEG file") from None
+
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+# JPEG start-of-frame markers (they carry the size): C0-CF but C4 (Huffman), C8, CC (arithmetic).
+JPEG_FRAMES = set(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
+
+
+def header_size(data: bytes) -> tuple[int, int] | None:
+    """(width, height) from a PNG's or a JPEG's header, without decoding (None: neither, or a
+    header too damaged to read). PIL itself would warn about, or refuse, a huge image only after
+    reading it as a possible decompression bomb; this lets the limit be ours and said in words."""
+    if data.startswith(PNG_SIGNATURE):
+        if len(data) < 24 or data[12:16] != b"IHDR":
+            return None
+        return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+    if not data.startswith(b"\xff\xd8"):
+        return None
+    i = 2
+    while i + 4 <= len(data):
+        if data[i] != 0xFF:
+            return None
+        marker = data[i + 1]
+        if marker == 0xFF:  # fill byte
+            i += 1
+            continue
+        if marker in (0x01, *range(0xD0, 0xD8)):  # markers without a length
+            i += 2
+            continue
+        length = int.from_bytes(data[i + 2:i + 4], "big")
+        if marker in JPEG_FRAMES:
+            if i + 9 > len(data):
+                return None
+            return int.from_bytes(data[i + 7:i + 9], "big"), int.from_bytes(data[i + 5:i + 7], "big")
+        i += 2 + length
+    return None

@@ -168,3 +168,23 @@ def test_a_run_named_by_default_is_listed_without_repeating_its_name(lab_home):
     at = open_page("pages/views/draw.py")
     picker = at.selectbox(key="draw_model")
     assert picker.format_func(f"run:{run_id}") == f"Run lenet5 · mnist-5k · test accuracy 60.8% · {run_id}"
+
+
+def test_a_huge_upload_is_refused_by_its_header_and_pil_never_warns(lab_home):
+    import io
+    import warnings
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("1", (10_000, 10_000)).save(buffer, format="PNG")
+    at = open_page("pages/views/draw.py")
+    at.session_state["draw_source"] = "Upload"
+    at.run()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        at.file_uploader[0].set_value(("huge.png", buffer.getvalue(), "image/png")).run()
+    assert not at.exception
+    assert [e.value for e in at.error] == ["huge.png: 10,000×10,000 pixels is too large: images up "
+                                          "to 4,096×4,096 are accepted"]
+    assert not [w for w in caught if "DecompressionBomb" in type(w.message).__name__]

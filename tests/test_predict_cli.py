@@ -148,3 +148,15 @@ def test_a_completed_run_whose_model_file_is_gone_says_so(files, lab_home):
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert f"run {run.id} completed but its final model" in result.stderr and "is missing" in result.stderr
     assert "use a completed run" not in result.stderr  # it is one: that advice was nonsense here
+
+
+def test_a_10000_by_10000_png_is_refused_by_its_header_without_pils_warning(tmp_path, lab_home):
+    big = tmp_path / "big.png"
+    Image.new("1", (10_000, 10_000)).save(big)  # 12 kB on disk, 100 megapixels
+    result = predict(big, home=lab_home)
+    assert result.returncode == 2
+    assert "DecompressionBomb" not in result.stderr and "Traceback" not in result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert errors == [f"error: {big}: 10,000×10,000 pixels is too large: images up to 4,096×4,096 "
+                      "are accepted"]
+    assert "Warning" not in result.stderr

@@ -4,6 +4,9 @@ The references are MNIST's own files: the mnist-5k digits' bounding boxes are 20
 longest side and their centres of mass sit at (14, 14).
 """
 
+import io
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -179,3 +182,23 @@ def test_huge_images_are_refused_before_decoding(tmp_path):
         load_image(tmp_path / "huge.png")
     with pytest.raises(LabError, match="too large"):
         load_image(b"\x00" * (11 * 2**20), "big.png")
+
+
+def test_the_size_is_read_from_png_and_jpeg_headers(tmp_path):
+    from lenet_core.preprocess import header_size
+
+    for fmt, mode, size in (("PNG", "L", (37, 21)), ("JPEG", "RGB", (640, 480)), ("PNG", "RGBA", (1, 1))):
+        buffer = io.BytesIO()
+        Image.new(mode, size).save(buffer, format=fmt)
+        assert header_size(buffer.getvalue()) == size
+    assert header_size(b"GIF89a...") is None and header_size(b"\x89PNG\r\n\x1a\n") is None
+
+
+def test_a_decompression_bomb_is_refused_before_pil_opens_it():
+    buffer = io.BytesIO()
+    Image.new("1", (10_000, 10_000)).save(buffer, format="PNG")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with pytest.raises(LabError, match="10,000×10,000 pixels is too large"):
+            load_image(buffer.getvalue(), "bomb.png")
+    assert caught == []  # PIL's DecompressionBombWarning never fired

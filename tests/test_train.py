@@ -16,9 +16,9 @@ from lenet_core.models import build_model
 from lenet_core.train import (
     Recorder,
     augment_batch,
-    evaluate,
     batch_count,
     batch_slice,
+    evaluate,
     lr_at,
     reporting_points,
     train,
