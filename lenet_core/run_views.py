@@ -152,15 +152,21 @@ def latest_test_acc(metrics: pd.DataFrame) -> tuple[float | None, float | None]:
 
 
 def duration(run: runs.Run, now: float | None = None) -> float | None:
-    """Wall-clock seconds the run has trained: the engine's own count when it finished, else
-    since it started."""
+    """Wall-clock seconds the run has trained, data loading included: the engine's own count
+    once it has ended; while it runs, the last count written plus the time since it was written
+    (so the figure climbs each second and never goes back); a queued run's previous sessions."""
+    now = time.time() if now is None else now
+    p = run.progress
+    if not run.active and run.summary.get("seconds") is not None:
+        return float(run.summary["seconds"])
+    if p.get("elapsed_s") is not None:
+        ticking = run.status == "running" and p.get("at") is not None
+        return float(p["elapsed_s"]) + (max(0.0, now - float(p["at"])) if ticking else 0.0)
     if run.summary.get("seconds") is not None:
         return float(run.summary["seconds"])
-    if run.progress.get("elapsed_s") is not None:
-        return float(run.progress["elapsed_s"])
-    if run.started is None:
+    if run.started is None or run.status == "queued":
         return None
-    return (run.finished or now or time.time()) - run.started
+    return (run.finished or now) - run.started
 
 
 @dataclass(frozen=True)

@@ -353,9 +353,9 @@ class RunStore:
     def set_pid(self, run_id: str, pid: int) -> None:
         self._write([("UPDATE runs SET pid = ? WHERE id = ? AND status = 'queued'", (pid, run_id))])
 
-    def claim(self, run_id: str, pid: int) -> bool:
-        """queued -> running for process ``pid``; False if the run is no longer queued."""
-        now = time.time()
+    def claim(self, run_id: str, pid: int, now: float | None = None) -> bool:
+        """queued -> running for process ``pid`` (at ``now``); False if it is no longer queued."""
+        now = time.time() if now is None else now
         return self._write([("UPDATE runs SET status = 'running', pid = ?, "
                              "started = COALESCE(started, ?), heartbeat = ?, error = NULL, "
                              "finished = NULL WHERE id = ? AND status = 'queued'",
@@ -403,7 +403,8 @@ class StoreRecorder(Recorder):
         self.started.set()
         self.latest = {"epoch": info["start_epoch"] + 1, "epochs": info["epochs"],
                        "batch": info["start_batch"], "batches": info["batches"],
-                       "examples_per_sec": None, "eta_s": None}
+                       "examples_per_sec": None, "eta_s": None,
+                       "elapsed_s": info["elapsed_s"], "at": time.time()}
         self.store.report(self.run_id, progress=self.latest, device=info["device"])
         self.last_write = time.monotonic()
 
@@ -452,19 +453,20 @@ def _checkpoint_epoch(path: Path) -> int:
         return 0
 
 
-def resume_point(run_id: str, home: Path | None = None) -> tuple[Path, int]:
-    """The checkpoint a resume starts from and its step: the further on of ``last.pt`` (written
-    on stop) and the newest epoch checkpoint. A file that cannot be read safely is an error."""
+def resume_point(run_id: str, home: Path | None = None) -> tuple[Path, int, float]:
+    """The checkpoint a resume starts from, its step and the run's elapsed seconds there: the
+    further on of ``last.pt`` (written on stop) and the newest epoch checkpoint. A file that cannot
+    be read safely is an error."""
     found = [p for _, p in checkpoint_paths(run_id, home) if p.name != "final.pt"]
     epoch_files = [p for p in found if p.name.startswith("epoch-")]
     candidates = [p for p in found if p.name == "last.pt"] + epoch_files[-1:]
-    best: tuple[Path, int] | None = None
+    best: tuple[Path, int, float] | None = None
     for path in candidates:
         resume = read_checkpoint(path).get("extra", {}).get("resume")
         if resume is None:
             raise LabError(f"{path}: holds no training state to resume from")
         if best is None or int(resume["step"]) > best[1]:
-            best = (path, int(resume["step"]))
+            best = (path, int(resume["step"]), float(resume.get("elapsed", 0.0)))
     if best is None:
         raise LabError(f"run {run_id} has no checkpoint to resume from")
     return best
@@ -495,7 +497,7 @@ def prepare_resume(store: RunStore, run_id: str) -> Path:
     run = store.get(run_id)
     if run.status not in RESUMABLE:
         raise LabError(f"run {run_id} is {run.status}: only a stopped or failed run can be resumed")
-    path, _ = resume_point(run_id, store.home)
+    path, _, _ = resume_point(run_id, store.home)
     if not store.mark(run_id, "queued", expect=RESUMABLE):
         raise LabError(f"run {run_id} changed while preparing to resume it; try again")
     return path
@@ -580,18 +582,21 @@ def execute(run_id: str, *, home: Path | None = None, recorder: Recorder | None 
     stop = threading.Event()
     with stop_on_signals(stop, signals):
         run = store.get(run_id)
-        if not store.claim(run_id, os.getpid()):
+        claimed = time.time()  # this session's clock starts here, for the page and the engine
+        if not store.claim(run_id, os.getpid(), claimed):
             return None
         started = threading.Event()
         threading.Thread(target=_beat_until, args=(store, run_id, started), daemon=True).start()
         try:
-            resume_from = None
+            resume_from, elapsed = None, 0.0
             if resume:
-                resume_from, step = resume_point(run_id, store.home)
+                resume_from, step, elapsed = resume_point(run_id, store.home)
                 store.trim_metrics(run_id, step)  # points recorded after that checkpoint
+            # Elapsed time while the engine sets up: it counts on from here, never back.
+            store.report(run_id, progress={**run.progress, "elapsed_s": elapsed, "at": claimed})
             return train(run.config, Recorders(StoreRecorder(store, run_id, started), recorder),
                          checkpoint_dir=run_dir(run_id, store.home), run_id=run_id,
-                         home=store.home, stop=stop, resume_from=resume_from)
+                         home=store.home, stop=stop, resume_from=resume_from, started_at=claimed)
         except BaseException as exc:
             message = str(exc) if isinstance(exc, LabError) else _one_line(exc)
             store.mark(run_id, "failed", expect=("running",), error=message)

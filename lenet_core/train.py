@@ -58,6 +58,7 @@ class Progress:
     elapsed_s: float
     train_loss: float | None  # as of the last reporting point
     train_acc: float | None
+    at: float  # Unix time when elapsed_s was read: a reader adds the time since
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -303,13 +304,18 @@ class LoopState:
 
 def train(config: TrainConfig, recorder: Recorder | None = None, *,
           checkpoint_dir: Path | None = None, run_id: str | None = None, home: Path | None = None,
-          stop: threading.Event | None = None, resume_from: Path | None = None) -> Outcome:
+          stop: threading.Event | None = None, resume_from: Path | None = None,
+          started_at: float | None = None) -> Outcome:
     """Train ``config`` to completion, a stop request, or a non-finite loss.
+
+    Elapsed time counts from ``started_at`` (Unix time; default: now), data loading included: the
+    run store's worker passes the moment it claimed the run, so the page's clock never goes back.
 
     Checkpoints go to ``checkpoint_dir`` (``epoch-001.pt`` ... ``final.pt``; ``last.pt`` when
     stopped mid-run, holding what :func:`train` needs to continue with ``resume_from``).
     Problems with the request (an absent dataset or device) raise :class:`LabError`.
     """
+    started_at = time.time() if started_at is None else started_at
     recorder = recorder or Recorder()
     stop = stop or threading.Event()
     use_all_cores()
@@ -382,15 +388,15 @@ def train(config: TrainConfig, recorder: Recorder | None = None, *,
         )
         return out
 
-    session_start = time.perf_counter()
+    session_start = time.perf_counter()  # the loop's start, for the time a batch takes (ETA)
     elapsed_before = state.elapsed  # wall-clock seconds of the sessions before a resume
 
     def wall() -> float:
-        return elapsed_before + time.perf_counter() - session_start
+        return elapsed_before + time.time() - started_at
 
     recorder.start({"device": described.summary, "device_kind": described.kind, "params": params,
                     "batches": batches, "epochs": config.epochs, "examples": n,
-                    "start_epoch": state.epoch, "start_batch": state.batch})
+                    "start_epoch": state.epoch, "start_batch": state.batch, "elapsed_s": wall()})
     model.train()
     loss_sum = torch.tensor(state.loss_sum, device=device)
     correct = torch.tensor(state.correct, device=device)
@@ -500,4 +506,4 @@ def _progress(config: TrainConfig, state: LoopState, batches: int, session_batch
     return Progress(epoch=state.epoch + 1, epochs=config.epochs, batch=state.batch, batches=batches,
                     step=state.step, examples_per_sec=rate, eta_s=remaining * per_batch,
                     elapsed_s=wall_s, train_loss=state.last.get("train_loss"),
-                    train_acc=state.last.get("train_acc"))
+                    train_acc=state.last.get("train_acc"), at=time.time())

@@ -187,3 +187,42 @@ def test_a_queued_run_shows_no_eta_or_speed_left_from_its_previous_session(lab_h
     assert queued.status == "queued" and queued.progress.get("eta_s")  # the old session's
     view = run_views.progress_view(queued)
     assert view.eta_s is None and view.examples_per_sec is None
+
+
+def test_elapsed_time_climbs_and_never_goes_back_as_a_run_starts_and_trains(lab_home, one_thread):
+    """It showed 3 s while the trainer loaded its data (time since the claim), then 2 s once the
+    engine's first progress arrived (its clock started after loading)."""
+    import time
+
+    store = runs.RunStore(lab_home)
+    run_id = runs.launch(TrainConfig(**{**TINY, "epochs": 3, "train_subset": 2000}), "clock", lab_home)
+    seen = []  # (status, elapsed shown)
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline:
+        run = store.get(run_id)
+        shown = run_views.duration(run, time.time())
+        if shown is not None:
+            seen.append((run.status, "at" in run.progress and "batch" in run.progress, shown))
+        if not run.active:
+            break
+        time.sleep(0.02)
+    assert seen[-1][0] == "completed", seen[-1]
+    statuses = {(status, training) for status, training, _ in seen}
+    assert ("running", False) in statuses or ("running", True) in statuses
+    values = [shown for _, _, shown in seen]
+    drops = [(a, b) for a, b in zip(values, values[1:]) if b < a - 0.01]
+    assert not drops, f"elapsed went back: {drops[:3]}"
+    assert values[-1] == store.get(run_id).summary["seconds"]
+
+
+def test_elapsed_of_a_starting_run_counts_from_its_claim_and_a_queued_one_shows_its_past(lab_home):
+    store = runs.RunStore(lab_home)
+    run = store.create(TrainConfig(**TINY), "clock")
+    assert store.claim(run.id, os.getpid(), now=1000.0)
+    store.report(run.id, progress={"elapsed_s": 0.0, "at": 1000.0})
+    starting = store.get(run.id)
+    assert run_views.duration(starting, now=1003.0) == pytest.approx(3.0)
+    store.report(run.id, progress={"elapsed_s": 3.2, "at": 1003.2, "batch": 1, "batches": 3})
+    assert run_views.duration(store.get(run.id), now=1004.0) == pytest.approx(4.0)
+    store.mark(run.id, "queued")  # queued again to resume: its past sessions, standing still
+    assert run_views.duration(store.get(run.id), now=2000.0) == pytest.approx(3.2)
