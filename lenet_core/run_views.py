@@ -243,6 +243,70 @@ def runs_table(all_runs: list[runs.Run], now: float | None = None) -> pd.DataFra
     return pd.DataFrame(rows, columns=columns)
 
 
+# ---- a run stuck at chance --------------------------------------------------------------
+
+# After this share of a run's steps its loss should have left the plateau of guessing (ln 10 for
+# ten classes): the tutorial's sigmoid net sits there through its first epoch of ten, not longer.
+PLATEAU_SHARE = 0.3
+PLATEAU_LOSS = 0.9  # of ln(classes): a loss still above this has learnt next to nothing
+ONE_CLASS_SHARE = 0.9  # of the test predictions in one column of the confusion matrix
+# Steps the tutorial's sigmoid net takes to leave the plateau: about 400 (its second epoch).
+PLATEAU_STEPS = 400
+# lr per example of the tutorial's recipe (SGD lr 0.9, batch 256): several times more saturates
+# sigmoid and tanh units, and the network answers one class for everything.
+TUTORIAL_STEP = 0.9 / 256
+
+
+def stuck_note(run: runs.Run, metrics: pd.DataFrame) -> str | None:
+    """Why a run learns nothing, in the way divergence is explained (what happened, which setting
+    to change), or None. Two signs: every test image predicted as one class, or a train loss
+    still near the loss of guessing after :data:`PLATEAU_SHARE` of the run's steps."""
+    classes = run.summary.get("classes") or [str(i) for i in range(10)]
+    guessing = math.log(len(classes))
+    what = None
+    confusion = run.summary.get("confusion")
+    if confusion and not run.active:
+        columns = np.asarray(confusion).sum(axis=0)
+        if columns.sum() and columns.max() >= ONE_CLASS_SHARE * columns.sum():
+            share = columns.max() / columns.sum()
+            what = (f"it predicts “{classes[int(columns.argmax())]}” for "
+                    f"{'every' if share == 1 else f'{share:.0%} of the'} test image"
+                    f"{'' if share == 1 else 's'}, so its test accuracy is chance")
+    loss = metrics.loc[metrics["name"] == "train_loss"]
+    total = run.config.epochs * (run.progress.get("batches") or 0)
+    if what is None and total and not loss.empty:
+        last = loss.iloc[-1]
+        if last["step"] >= PLATEAU_SHARE * total and last["value"] > PLATEAU_LOSS * guessing:
+            what = (f"its train loss is still {last['value']:.2f} after {last['step'] / total:.0%} "
+                    f"of its steps, near the {guessing:.2f} of guessing: it has learnt next to nothing")
+    if what is None:
+        return None
+    verb = "is stuck" if run.active else "ended"
+    return f"This run {verb} at chance: {what}. {plateau_advice(run.config, total)}"
+
+
+def plateau_advice(config: TrainConfig, steps: int) -> str:
+    """The setting to change, from the config's own numbers (``steps``: the run's in all)."""
+    if steps and steps < PLATEAU_STEPS:
+        return (f"It trains for {steps:,} steps in all, and a sigmoid LeNet needs about "
+                f"{PLATEAU_STEPS} to leave the plateau: train for more epochs, on more examples, "
+                "or with smaller batches.")
+    step = config.lr / config.batch_size
+    if config.optimizer != "adam" and step > 4 * TUTORIAL_STEP:
+        smaller = config.lr * config.batch_size / 256
+        return (f"Learning rate {config.lr:g} on batches of {config.batch_size} takes steps "
+                f"{step / TUTORIAL_STEP:.0f}× the tutorial's (lr 0.9, batch 256), which saturate the "
+                f"units: lower the learning rate (to about {smaller:.2g}) or raise the batch size "
+                "(to 256).")
+    if config.optimizer == "adam" and config.lr > 0.01:
+        return f"Adam's learning rate {config.lr:g} is high: try 0.001."
+    if step < TUTORIAL_STEP / 10:
+        return (f"Learning rate {config.lr:g} is small for batches of {config.batch_size}: raise it, "
+                "or train for more epochs.")
+    return ("Try a smaller learning rate, standardised pixels, or lenet-modern, whose batch norm "
+            "leaves the plateau at once.")
+
+
 # ---- after a run ---------------------------------------------------------------------------
 
 def best_checkpoint(run_id: str, home: Path | None = None) -> Path | None:

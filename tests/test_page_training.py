@@ -336,3 +336,17 @@ def test_a_batch_of_one_for_batch_norm_is_refused_under_the_batch_size_field(lab
     assert not at.exception
     assert any("lenet-modern uses batch normalisation" in e for e in sidebar_errors(at))
     assert runs.RunStore(lab_home).list() == []
+
+
+def test_a_run_that_ended_at_chance_is_explained_on_the_page_and_by_the_cli(lab_home):
+    proc = subprocess.run([sys.executable, "-m", "lenet_core", "train", "--dataset", "mnist-5k",
+                           "--arch", "lenet-classic", "--lr", "0.9", "--batch-size", "8", "--epochs", "3"],
+                          capture_output=True, text=True, timeout=300,
+                          env={**__import__("os").environ, "LENET_LAB_HOME": str(lab_home)})
+    assert proc.returncode == 0, proc.stderr
+    assert "This run ended at chance: it predicts “" in proc.stderr
+    assert "lower the learning rate (to about 0.028) or raise the batch size (to 256)" in proc.stderr
+    at = open_page(PAGE)
+    assert not at.exception
+    notes = [w.value for w in at.warning if "ended at chance" in w.value]
+    assert len(notes) == 1 and "Learning rate 0.9 on batches of 8" in notes[0]

@@ -7,7 +7,7 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import wait_for
+from conftest import ONE_PASS_DIGITS, wait_for
 
 from lenet_core import data, run_views, runs
 from lenet_core.config import TrainConfig
@@ -226,3 +226,54 @@ def test_elapsed_of_a_starting_run_counts_from_its_claim_and_a_queued_one_shows_
     assert run_views.duration(store.get(run.id), now=1004.0) == pytest.approx(4.0)
     store.mark(run.id, "queued")  # queued again to resume: its past sessions, standing still
     assert run_views.duration(store.get(run.id), now=2000.0) == pytest.approx(3.2)
+
+
+# ---- a run stuck at chance -------------------------------------------------------------------
+
+CHANCE = dict(dataset="mnist-5k", arch="lenet-classic", optimizer="sgd", lr=0.9, batch_size=8, epochs=3)
+
+
+@pytest.fixture(scope="module")
+def chance_run(tmp_path_factory):
+    """The recipe that ended at 10.0% with every prediction in one column, run for real."""
+    home = tmp_path_factory.mktemp("chance")
+    store = runs.RunStore(home)
+    run = store.create(TrainConfig(**CHANCE), "at-chance")
+    runs.execute(run.id, home=home, signals=())
+    return home, store.get(run.id)
+
+
+def test_a_run_that_ends_at_chance_says_so_and_which_setting_to_change(chance_run):
+    home, run = chance_run
+    assert run.status == "completed" and run.summary["test_acc"] == pytest.approx(0.1)
+    note = run_views.stuck_note(run, runs.RunStore(home).metrics(run.id))
+    assert note.startswith("This run ended at chance: it predicts “")
+    assert "for every test image" in note
+    assert "Learning rate 0.9 on batches of 8 takes steps 32× the tutorial's" in note
+    assert "lower the learning rate (to about 0.028) or raise the batch size (to 256)" in note
+
+
+def test_a_run_still_on_the_plateau_is_flagged_while_it_runs_and_a_healthy_one_is_not(lab_home):
+    store = runs.RunStore(lab_home)
+    run = store.create(TrainConfig(**{**CHANCE, "epochs": 2, "batch_size": 64}), "plateau")
+    store.claim(run.id, os.getpid())
+    store.report(run.id, progress={"epoch": 1, "epochs": 2, "batch": 500, "batches": 500},
+                 metrics=[(100, 0.2, "train_loss", 2.31, 1.0), (500, 1.0, "train_loss", 2.30, 5.0)])
+    live = store.get(run.id)
+    note = run_views.stuck_note(live, store.metrics(run.id))
+    assert note.startswith("This run is stuck at chance: its train loss is still 2.30 after 50% of its steps")
+    store.report(run.id, metrics=[(600, 1.2, "train_loss", 1.1, 6.0)])  # it left the plateau
+    assert run_views.stuck_note(store.get(run.id), store.metrics(run.id)) is None
+
+
+def test_a_run_that_learns_gets_no_plateau_note(lab_home):
+    store = runs.RunStore(lab_home)
+    run = store.create(TrainConfig(**ONE_PASS_DIGITS), "learns")
+    runs.execute(run.id, home=lab_home, signals=())
+    run = store.get(run.id)
+    assert run.summary["test_acc"] > 0.8
+    assert run_views.stuck_note(run, store.metrics(run.id)) is None
+
+
+def test_a_sigmoid_run_too_short_to_leave_the_plateau_is_told_to_train_longer():
+    assert "needs about 400" in run_views.plateau_advice(TrainConfig(), steps=4)

@@ -85,7 +85,7 @@ def live_panel(run_id: str, home: Path | None) -> None:
         # The spec is built once per run length and only the rows change: cheap enough to redraw
         # every second without slowing the training run that shares the cores.
         chart = None if metrics.empty else training_curves_spec(metrics, epochs=run.config.epochs)
-        _status_line(run, home)
+        _status_line(run, home, metrics)
         _progress(run, metrics)
         if chart is None:  # an empty frame would show a lone 0.000000 axis
             st.caption("The curves appear at the first reporting point (a fifth of an epoch)." if run.active
@@ -97,7 +97,7 @@ def live_panel(run_id: str, home: Path | None) -> None:
     panel()
 
 
-def _status_line(run: runs.Run, home: Path | None) -> None:
+def _status_line(run: runs.Run, home: Path | None, metrics) -> None:
     left, middle, right = st.columns([1, 4, 1], vertical_alignment="center")
     with left:
         badge(run.status)
@@ -121,6 +121,8 @@ def _status_line(run: runs.Run, home: Path | None) -> None:
     elif run.status == "stopped":
         st.warning(f"Stopped by request. {_sentence(run.error)}".strip() + _resume_hint(run, blocker),
                    icon=BADGES["stopped"][1])
+    if run.status in ("running", "completed", "stopped") and (note := run_views.stuck_note(run, metrics)):
+        st.warning(note, icon=":material/trending_flat:")
     if notice := st.session_state.pop(RESUME_NOTICE, None):
         getattr(st, notice[0])(notice[1])
 

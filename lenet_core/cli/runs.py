@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 
-from lenet_core import runs
+from lenet_core import run_views, runs
 from lenet_core.export import to_csv, write_csv
 
 
@@ -97,6 +97,8 @@ def show(args) -> int:
     s = run.summary
     if s:
         print(summary_line(s))
+    if note := run_views.stuck_note(run, runs.RunStore().metrics(run.id)):
+        print(f"note       {note}")
         if s.get("per_class_acc"):
             classes = s.get("classes") or range(len(s["per_class_acc"]))
             print("per class  " + ", ".join(f"{c} {_fmt(a, '.3f')}"

@@ -21,7 +21,7 @@ from lenet_core.config import (
 from lenet_core.data import DATASETS
 from lenet_core.errors import LabError
 from lenet_core.models import ARCHITECTURES
-from lenet_core.run_views import check_launch
+from lenet_core.run_views import check_launch, stuck_note
 from lenet_core.train import Outcome, Progress, Recorder
 
 # Exit status of a foreground run: completed 0, stopped 130 (as an interrupted program),
@@ -140,6 +140,8 @@ def run(args) -> int:
         return EXIT["stopped"]
     run = store.get(run_id)
     print(final_line(run), file=sys.stderr)
+    if note := stuck_note(run, store.metrics(run_id)):
+        print(note, file=sys.stderr)
     if args.json:
         print(json.dumps(result_json(run)))
     return EXIT[outcome.status]
