@@ -188,3 +188,15 @@ def test_a_huge_upload_is_refused_by_its_header_and_pil_never_warns(lab_home):
     assert [e.value for e in at.error] == ["huge.png: 10,000×10,000 pixels is too large: images up "
                                           "to 4,096×4,096 are accepted"]
     assert not [w for w in caught if "DecompressionBomb" in type(w.message).__name__]
+
+
+def test_upload_mode_never_asks_to_draw_in_the_black_box(lab_home):
+    at = open_page("pages/views/draw.py")
+    at.session_state["draw_source"] = "Upload"
+    at.run()
+    assert not any("Draw a digit" in box.value for box in at.info)
+    assert any(box.value.startswith("Upload a PNG or JPEG of one digit") for box in at.info)
+    at.file_uploader[0].set_value(("notes.png", b"these are my notes", "image/png")).run()
+    assert not at.exception
+    assert len(at.error) == 1 and "not an image" in at.error[0].value
+    assert not at.info  # the error alone: no request to draw (or upload) beside it

@@ -49,7 +49,9 @@ def drawing():
 
 
 def upload():
-    """An uploaded PNG/JPEG as RGBA, or None (a bad file shows why)."""
+    """An uploaded PNG/JPEG as RGBA, or None: nothing uploaded yet, or a bad file (which shows
+    why, and sets ``draw_upload_failed`` so the page adds nothing beside the error)."""
+    st.session_state["draw_upload_failed"] = False
     file = st.file_uploader("A PNG or JPEG of one digit", type=["png", "jpg", "jpeg"], key="draw_upload",
                             max_upload_size=MAX_FILE_BYTES // 2**20,
                             help="Dark ink on a light background is detected and inverted.")
@@ -59,6 +61,7 @@ def upload():
         rgba = load_image(file.getvalue(), file.name)
     except LabError as exc:
         st.error(str(exc), icon=":material/error:")
+        st.session_state["draw_upload_failed"] = True
         return None
     st.image(rgba, caption=f"{file.name} · {rgba.shape[1]}×{rgba.shape[0]}", width=200)
     return rgba
@@ -80,6 +83,11 @@ def show_empty_state(where, source: str, prepared) -> None:
         why = prepared.note.removeprefix("blank: ")  # the warning's first words say it already
         where.warning(f"No digit found in this picture: {why}. Upload a picture whose "
                       "digit stands out from its background.", icon=":material/image_not_supported:")
+        return
+    if source == "Upload":
+        if not st.session_state.get("draw_upload_failed"):  # an error under the uploader says it all
+            where.info("Upload a PNG or JPEG of one digit: the first and second guess and every "
+                       "layer's output appear here.", icon=":material/upload:")
         return
     where.info("Draw a digit in the black box (or upload a picture of one): the first and second "
                "guess and every layer's output appear here.", icon=":material/draw:")
