@@ -50,4 +50,27 @@ def test_bad_input_size_shows_an_error_not_a_traceback(lab_home):
     assert not at.exception
     assert len(at.error) == 1 and "conv2" in at.error[0].value
     at.text_input(key="shapes_input_lenet-classic").set_value("abc").run()
-    assert not at.exception and "CxHxW" in at.error[0].value
+    assert not at.exception and at.error[0].value.startswith("**abc is not an input size.**")
+    assert "does not fit" not in at.error[0].value and "cannot take" not in at.error[0].value
+
+
+def test_an_input_that_stops_fitting_shows_the_layers_before_the_break(lab_home):
+    at = open_page("pages/views/shapes.py")
+    at.text_input(key="shapes_input_lenet-classic").set_value("1x100x100").run()
+    assert not at.exception
+    assert at.error[0].value.startswith("**lenet-classic cannot take a 1×100×100 input: it stops "
+                                        "at layer 8, fc1.**")
+    assert "gets 8,464" in at.error[0].value
+    frame = at.dataframe[0].value
+    shown = frame.data if hasattr(frame, "data") else frame  # a Styler marks the broken row
+    assert list(shown["name"]) == ["conv1", "sigmoid1", "pool1", "conv2", "sigmoid2", "pool2",
+                                   "flatten", "fc1"]
+    assert list(shown["output_shape"])[-2:] == ["1×8,464", "✗ does not fit"]
+
+
+def test_height_by_width_is_read_as_one_channel_and_said_so(lab_home):
+    at = open_page("pages/views/shapes.py")
+    at.text_input(key="shapes_input_lenet-classic").set_value("1x28").run()
+    assert not at.exception
+    assert any(c.value == "Read as 1×1×28: one channel of 1×28 (height × width)." for c in at.caption)
+    assert "stops at layer 3, pool1" in at.error[0].value

@@ -53,7 +53,7 @@ def test_labels_name_the_layer_and_its_shape():
     ("1x8x8", r"conv2 \(Conv2d\): its 5×5 kernel does not fit its 4×4 input"),
     ("3x28x28", r"conv1 \(Conv2d\) expects 1 input channel but gets 3"),
     ("0x28x28", r"zero dimension"),
-    ("abc", r"not of the form CxHxW"),
+    ("abc", r"'abc' is not a size: write C×H×W \(1x28x28\), or H×W for one channel"),
     ("1x32x32", r"fc1 \(Linear\) expects 400 input features but gets 576"),
 ])
 def test_inputs_the_network_cannot_take_are_explained_in_one_line(size, message):
@@ -64,6 +64,10 @@ def test_inputs_the_network_cannot_take_are_explained_in_one_line(size, message)
 
 def test_parse_accepts_height_by_width_and_unicode_times():
     assert shapes.parse_input_size("28x28") == (1, 28, 28)
+    assert shapes.parse_input_size("1x28") == (1, 1, 28)  # H×W: one row of 28, not a refusal
+    assert shapes.parse_input_size("28") == (1, 28, 28)
+    assert shapes.how_read("1x28") == "read as 1×1×28: one channel of 1×28 (height × width)"
+    assert shapes.how_read("1x28x28") is None
     assert shapes.parse_input_size("1×32×32") == (1, 32, 32)
 
 
@@ -115,3 +119,21 @@ def test_cli_whose_reader_has_gone_stops_quietly(tmp_path):
         errors = stderr.read()
     assert result.returncode == 1
     assert errors == ""  # no traceback, no "Exception ignored"
+
+
+def test_an_input_that_stops_fitting_keeps_the_layers_before_it_and_names_the_break():
+    table = shapes.trace_shapes("lenet-classic", "1x100x100")
+    assert [row.name for row in table.rows] == ["conv1", "sigmoid1", "pool1", "conv2", "sigmoid2",
+                                               "pool2", "flatten"]
+    assert table.rows[-1].output_shape == [1, 8464] and table.rows[-1].label == "flatten · 8,464"
+    assert (table.broken.index, table.broken.name) == (8, "fc1")
+    assert "expects 400 input features but gets 8,464" in table.broken.message
+    assert shapes.trace_shapes("lenet-classic", "1x28x28").fits
+
+
+def test_cli_prints_the_layers_that_fit_and_marks_the_break(tmp_path):
+    result = _cli("shapes", "--arch", "lenet-classic", "--input", "1x8x8")
+    lines = result.stdout.splitlines()
+    assert lines[0] == "lenet-classic, input 1×8×8"
+    assert lines[-2].split() == ["4", "conv2", "Conv2d", "✗", "does", "not", "fit"]
+    assert [line.split()[1] for line in lines[3:-2]] == ["conv1", "sigmoid1", "pool1"]

@@ -1,6 +1,7 @@
 """``shapes``: the layer-by-layer shape table of an architecture."""
 
 from lenet_core import shapes
+from lenet_core.errors import LabError
 from lenet_core.models import ARCHITECTURES
 
 
@@ -19,6 +20,12 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
-    table = shapes.shape_table(args.arch, args.input)
+    """The table; for an input that does not fit, the layers it reaches with the break marked
+    (text table only), then why on one ``error:`` line and exit status 2."""
+    table = shapes.trace_shapes(args.arch, args.input)
+    if table.broken is not None:
+        if args.format == "table":
+            print(shapes.render(table, args.format), flush=True)
+        raise LabError(table.broken.message)
     print(shapes.render(table, args.format))
     return 0

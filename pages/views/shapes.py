@@ -8,6 +8,57 @@ from lenet_core.charts import shapes_chart
 from lenet_core.errors import LabError
 from lenet_core.models import ARCHITECTURES
 
+BROKEN_STYLE = "background-color: #fde2e1; color: #9b1c1c; font-weight: 600"
+
+
+def rows_frame(table: shapes.ShapeTable) -> pd.DataFrame:
+    """The rows to show: each layer the input reaches, then the total, or the layer it breaks at."""
+    records = pd.DataFrame(shapes.to_records(table),
+                           columns=["index", "name", "layer", "output_shape", "params", "macs"])
+    display = records[["index", "name", "layer", "output_shape", "params", "macs"]].copy()
+    display["index"] = display["index"].astype(str)
+    if table.broken is None:
+        last = {"index": "", "name": "total", "layer": "", "output_shape": "",
+                "params": table.total_params, "macs": table.total_macs}
+    else:
+        b = table.broken
+        last = {"index": str(b.index), "name": b.name, "layer": b.layer,
+                "output_shape": "✗ does not fit", "params": None, "macs": None}
+    return pd.concat([display, pd.DataFrame([last])], ignore_index=True)
+
+
+def show_table(table: shapes.ShapeTable) -> None:
+    frame = rows_frame(table)
+    shown = frame
+    if table.broken is not None:  # the row it breaks at, in red
+        shown = frame.style.apply(
+            lambda row: [BROKEN_STYLE if row.name == len(frame) - 1 else ""] * len(row), axis=1)
+    st.dataframe(
+        shown, hide_index=True, width="stretch", height=35 * (len(frame) + 1) + 3,
+        column_config={
+            "index": st.column_config.TextColumn("#", width="small"),
+            "name": "name", "layer": "layer", "output_shape": "output shape",
+            "params": st.column_config.NumberColumn("parameters", format="localized"),
+            "macs": st.column_config.NumberColumn("multiply-adds", format="localized"),
+        },
+    )
+
+
+def flatten_note(table: shapes.ShapeTable) -> None:
+    flatten = next((i for i, row in enumerate(table.rows) if row.layer == "Flatten"), None)
+    if flatten is None or flatten == 0:
+        return
+    before = table.rows[flatten - 1]
+    c, h, w = before.output_shape[1:]
+    first = shapes.format_shape(table.input_shape[1:])
+    st.info(
+        f"**How {first} becomes {c * h * w:,} features:** the convolutions and pooling layers trade "
+        f"space for channels until `{before.name}` holds {c:,} maps of {h:,}×{w:,}; "
+        f"`flatten` lays them out as one vector of {c:,} × {h:,} × {w:,} = **{c * h * w:,}** numbers "
+        f"for the dense layers.", icon=":material/lightbulb:",
+    )
+
+
 st.title("Layer shapes")
 st.caption("Each layer's output for one input image: its shape, its parameters and the "
            "multiply-adds it costs. Batch size 1, as the tutorial printed it.")
@@ -20,49 +71,37 @@ arch_name = left.selectbox(
 arch = ARCHITECTURES[arch_name]
 size_text = right.text_input(
     "Input size (C×H×W)", value=shapes.format_shape(arch.input_shape).replace("×", "x"),
-    key=f"shapes_input_{arch_name}", help="Channels × height × width, e.g. 1x28x28.",
+    key=f"shapes_input_{arch_name}", help="Channels × height × width, e.g. 1x28x28; or height × "
+    "width (28x28) for one channel.",
 )
 st.caption(arch.description)
 
 try:
-    table = shapes.shape_table(arch, size_text)
-except LabError as exc:
-    st.error(f"**This input does not fit {arch_name}.** {exc}", icon=":material/error:")
+    table = shapes.trace_shapes(arch, size_text)
+except LabError as exc:  # not a size at all: nothing to run through the network
+    st.error(f"**{size_text.strip() or 'An empty box'} is not an input size.** {exc}",
+             icon=":material/error:")
     st.stop()
+if note := shapes.how_read(size_text):
+    right.caption(note[0].upper() + note[1:] + ".")
+
+size = shapes.format_shape(table.input_shape)
+if table.broken is not None:
+    b = table.broken
+    st.error(f"**{arch_name} cannot take a {size} input: it stops at layer {b.index}, "
+             f"{b.name}.** {b.message}", icon=":material/error:")
+    st.caption(f"The {len(table.rows)} layer{'s' * (len(table.rows) != 1)} before it, and where it "
+               "stops:")
+    show_table(table)
+    st.stop()
+
+c1, c2, c3 = st.columns(3)
+c1.metric("Layers", f"{len(table.rows):,}")
+c2.metric("Parameters", f"{table.total_params:,}")
+c3.metric("Multiply-adds per image", f"{table.total_macs:,}")
+show_table(table)
+flatten_note(table)
 
 records = pd.DataFrame(shapes.to_records(table))
 records["kind"] = [spec.kind for spec in arch.layers]
-
-c1, c2, c3 = st.columns(3)
-c1.metric("Layers", len(table.rows))
-c2.metric("Parameters", f"{table.total_params:,}")
-c3.metric("Multiply-adds per image", f"{table.total_macs:,}")
-
-display = records[["index", "name", "layer", "output_shape", "params", "macs"]].copy()
-display["index"] = display["index"].astype(str)
-total = pd.DataFrame([{"index": "", "name": "total", "layer": "", "output_shape": "",
-                       "params": table.total_params, "macs": table.total_macs}])
-rows_shown = pd.concat([display, total], ignore_index=True)
-st.dataframe(
-    rows_shown, hide_index=True, width="stretch", height=35 * (len(rows_shown) + 1) + 3,
-    column_config={
-        "index": st.column_config.TextColumn("#", width="small"),
-        "name": "name", "layer": "layer", "output_shape": "output shape",
-        "params": st.column_config.NumberColumn("parameters", format="localized"),
-        "macs": st.column_config.NumberColumn("multiply-adds", format="localized"),
-    },
-)
-
-flatten = next((i for i, row in enumerate(table.rows) if row.layer == "Flatten"), None)
-if flatten is not None and flatten > 0:
-    before = table.rows[flatten - 1]
-    c, h, w = before.output_shape[1:]
-    first = shapes.format_shape(table.input_shape[1:])
-    st.info(
-        f"**How {first} becomes {c * h * w} features:** the convolutions and pooling layers trade "
-        f"space for channels until `{before.name}` holds {c} maps of {h}×{w}; "
-        f"`flatten` lays them out as one vector of {c} × {h} × {w} = **{c * h * w}** numbers "
-        f"for the dense layers.", icon=":material/lightbulb:",
-    )
-
 st.altair_chart(shapes_chart(records), width="content")
