@@ -32,6 +32,7 @@ _ANCHORS = {
 }
 GAP_COLOUR = (255, 255, 255)
 LABEL_COLOUR = (90, 90, 90)
+FRAME_COLOUR = (150, 150, 150)  # around each filter: a white-at-zero weight must not melt into the gap
 
 
 @cache
@@ -120,11 +121,14 @@ def _font(size: int) -> ImageFont.ImageFont | ImageFont.FreeTypeFont:
 
 
 def grid(cells: np.ndarray, scale: ColourScale, cols: int | None = None, zoom: int | None = None,
-         gap: int = 3, labels: list[str] | None = None, label_height: int = 13) -> np.ndarray:
+         gap: int = 3, labels: list[str] | None = None, label_height: int = 13,
+         framed: bool = False) -> np.ndarray:
     """N×H×W values -> one RGB image of N coloured cells in rows of ``cols``.
 
     Each cell is enlarged ``zoom`` times (default :func:`cell_zoom`) by repeating pixels; a row
     whose cells have ``labels`` (non-empty) gets a band above it with each label over its cell.
+    ``framed`` draws a one-pixel grey frame just outside each cell (in the gap, which must be at
+    least 2), so cells whose edge values are white stay apart.
     """
     cells = np.asarray(cells, dtype=np.float32)
     n, h, w = cells.shape
@@ -134,14 +138,17 @@ def grid(cells: np.ndarray, scale: ColourScale, cols: int | None = None, zoom: i
     ch, cw = h * zoom, w * zoom
     labels = list(labels or [])
     band = [label_height if any(labels[r * cols:(r + 1) * cols]) else 0 for r in range(rows)]
-    tops = np.cumsum([0] + [band[r] + ch + gap for r in range(rows)])  # each row's first pixel
-    out = np.empty((int(tops[-1]) - gap, cols * (cw + gap) - gap, 3), np.uint8)
+    m = 1 if framed else 0  # a margin for the outer frames
+    tops = np.cumsum([m] + [band[r] + ch + gap for r in range(rows)])  # each row's first pixel
+    out = np.empty((int(tops[-1]) - gap + m, cols * (cw + gap) - gap + 2 * m, 3), np.uint8)
     out[:] = GAP_COLOUR
     coloured = scale.colour(cells).repeat(zoom, axis=1).repeat(zoom, axis=2)
     texts = []
     for i in range(n):
         r, c = divmod(i, cols)
-        y, x = int(tops[r]) + band[r], c * (cw + gap)
+        y, x = int(tops[r]) + band[r], m + c * (cw + gap)
+        if framed:
+            out[y - 1:y + ch + 1, x - 1:x + cw + 1] = FRAME_COLOUR
         out[y:y + ch, x:x + cw] = coloured[i]
         if i < len(labels) and labels[i]:
             texts.append((x + 1, int(tops[r]), labels[i]))
@@ -203,7 +210,8 @@ def filter_grid(weights: torch.Tensor | np.ndarray) -> tuple[np.ndarray, ColourS
     scale = signed_scale(w, "weights")
     cells = w.transpose(1, 0, 2, 3).reshape(in_ch * out_ch, kh, kw)
     labels = [f"{o + 1}" if i == 0 else "" for i in range(in_ch) for o in range(out_ch)]
-    return grid(cells, scale, cols=out_ch, zoom=cell_zoom(kh, 40), gap=2, labels=labels), scale
+    image = grid(cells, scale, cols=out_ch, zoom=cell_zoom(kh, 40), gap=6, labels=labels, framed=True)
+    return image, scale
 
 
 # ---- one image, enlarged ----------------------------------------------------------------------
@@ -262,25 +270,41 @@ def _number(v: float) -> str:
     return f"{v:.3g}".replace("-", "−")
 
 
+# A bar longer than this share of the axis carries its value inside it, in white; a shorter one
+# to its right, so that a guess of 0.05% (no visible bar) still reads as a number.
+INSIDE_LABEL = 0.8
+
+
 def probability_chart(probabilities: torch.Tensor | np.ndarray, classes: list[str] | tuple[str, ...]
-                      ) -> alt.Chart:
-    """Horizontal bars of all class probabilities, first guess and second guess highlighted."""
+                      ) -> alt.LayerChart:
+    """Horizontal bars of all class probabilities, first guess and second guess highlighted, each
+    bar labelled with its value (``<0.1%`` when too small to see)."""
+    from lenet_core.activations import format_probability
+
     p = np.asarray(probabilities, dtype=np.float64).ravel()
     order = np.argsort(-p)
     rank = np.empty_like(order)
     rank[order] = np.arange(len(p))
     role = np.where(rank == 0, "first guess", np.where(rank == 1, "second guess", "other"))
-    frame = pd.DataFrame({"class": [str(c) for c in classes], "probability": p, "role": role})
-    return alt.Chart(frame).mark_bar().encode(
+    frame = pd.DataFrame({"class": [str(c) for c in classes], "probability": p, "role": role,
+                          "label": [format_probability(v) for v in p]})
+    bars = alt.Chart().mark_bar().encode(
+        color=alt.Color("role:N", title=None,
+                        scale=alt.Scale(domain=["first guess", "second guess", "other"],
+                                        range=["#d62728", "#ff9896", "#c7c7c7"]),
+                        legend=None),  # narrow column: the page says what the colours mean
+        tooltip=[alt.Tooltip("class:N"), alt.Tooltip("probability:Q", format=".2%")],
+    )
+    outside = alt.Chart().mark_text(align="left", dx=4, fontSize=11, color="#444").encode(
+        text="label:N").transform_filter(f"datum.probability <= {INSIDE_LABEL}")
+    inside = alt.Chart().mark_text(align="right", dx=-4, fontSize=11, color="white",
+                                   fontWeight="bold").encode(
+        text="label:N").transform_filter(f"datum.probability > {INSIDE_LABEL}")
+    return alt.layer(bars, outside, inside, data=frame).encode(
         y=alt.Y("class:N", sort=[str(c) for c in classes], title=None,
                 axis=alt.Axis(labelOverlap=False, labelFontSize=13)),
         # Ticks set by hand: in a narrow column Vega-Lite chose 0%, 40%, 80%, and a bar of a sure
         # guess ran past the last label with no 100% to read it against.
         x=alt.X("probability:Q", scale=alt.Scale(domain=[0, 1]),
                 axis=alt.Axis(format="%", values=[0, 0.25, 0.5, 0.75, 1]), title="probability"),
-        color=alt.Color("role:N", title=None,
-                        scale=alt.Scale(domain=["first guess", "second guess", "other"],
-                                        range=["#d62728", "#ff9896", "#c7c7c7"]),
-                        legend=None),  # narrow column: the page says what the colours mean
-        tooltip=[alt.Tooltip("class:N"), alt.Tooltip("probability:Q", format=".2%")],
     ).properties(height=alt.Step(22), width="container")

@@ -83,8 +83,22 @@ def test_filter_grid_rows_are_input_channels_columns_filters():
     image, scale = visuals.filter_grid(model.conv2.weight.detach())
     assert scale.vmin == -scale.vmax == -model.conv2.weight.abs().max().item()
     zoom = visuals.cell_zoom(5, 40)
-    assert image.shape[1] == 16 * 5 * zoom + 15 * 2  # 16 filters across
-    assert image.shape[0] == 13 + 6 * 5 * zoom + 5 * 2  # 6 input channels down, numbers on top only
+    assert image.shape[1] == 16 * 5 * zoom + 15 * 6 + 2  # 16 filters across, framed
+    assert image.shape[0] == 13 + 6 * 5 * zoom + 5 * 6 + 2  # 6 input channels down, numbers on top only
+
+
+def test_each_filter_is_framed_and_set_apart_even_where_its_weights_are_white():
+    weights = np.zeros((2, 1, 5, 5), np.float32)  # all zero: white on the diverging scale
+    weights[0, 0, 0, 0] = 1.0
+    image, _ = visuals.filter_grid(weights)
+    zoom = visuals.cell_zoom(5, 40)
+    top = 13 + 1  # the numbers' band, then the frame
+    first_right, second_left = 1 + 5 * zoom, 1 + 5 * zoom + 6
+    row = image[top + 20]
+    assert tuple(row[first_right]) == visuals.FRAME_COLOUR  # just outside filter 1
+    assert tuple(row[second_left - 1]) == visuals.FRAME_COLOUR  # just outside filter 2
+    assert all(tuple(px) == visuals.GAP_COLOUR for px in row[first_right + 1:second_left - 1])
+    assert tuple(row[first_right - 1]) == (247, 247, 247)  # a white-ish zero weight, inside
 
 
 def test_pixel_view_draws_a_border_around_every_pixel():
@@ -122,6 +136,19 @@ def test_probability_chart_highlights_first_and_second_guess():
     assert roles["2"] == "first guess" and roles["4"] == "second guess"
     assert sum(r == "other" for r in roles.values()) == 8
     assert spec["encoding"]["x"]["scale"]["domain"] == [0, 1]
+
+
+def test_every_probability_bar_carries_its_value_even_when_too_small_to_see():
+    p = np.array([0.9994, 0.0004, 0.0002] + [0.0] * 7)
+    spec = visuals.probability_chart(p, [str(i) for i in range(10)]).to_dict()
+    rows = spec["datasets"][next(iter(spec["datasets"]))]
+    labels = {row["class"]: row["label"] for row in rows}
+    assert labels["0"] == ">99.9%" and labels["1"] == "<0.1%" and labels["2"] == "<0.1%"
+    texts = [layer for layer in spec["layer"] if layer["mark"]["type"] == "text"]
+    assert [t["encoding"]["text"]["field"] for t in texts] == ["label", "label"]
+    # the long bar's value inside it, every other one beside its bar: every class gets one
+    filters = [t["transform"][0]["filter"] for t in texts]
+    assert filters == ["datum.probability <= 0.8", "datum.probability > 0.8"]
 
 
 def test_probability_axis_always_labels_zero_and_one_hundred_percent():
