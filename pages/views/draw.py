@@ -23,13 +23,11 @@ CELL = 8  # the 28×28 views: 224 pixels, so that three columns fit beside a sid
 STROKE = 26
 
 
-def canvas_key() -> str:
-    # Clearing gives the canvas a new key: the component then starts empty.
-    return f"draw_canvas_{st.session_state.get('draw_clears', 0)}"
-
-
-def clear_canvas() -> None:
-    st.session_state["draw_clears"] = st.session_state.get("draw_clears", 0) + 1
+# One key for the life of the page: the canvas is never replaced, so no stroke is ever drawn on
+# a canvas on its way out. Clearing is the canvas's own bin (its toolbar), done in the browser at
+# once: a page button had to rerun with a new key, and strokes drawn while the new canvas
+# mounted (a quick next digit) were lost.
+CANVAS_KEY = "draw_canvas"
 
 
 def drawing():
@@ -39,12 +37,12 @@ def drawing():
     result = st_canvas(
         stroke_width=st.session_state.get("draw_stroke", STROKE), stroke_color="#FFFFFF",
         background_color="#000000", width=CANVAS_SIDE, height=CANVAS_SIDE, drawing_mode="freedraw",
-        update_streamlit=True, return_image_data=True, key=canvas_key(),
+        update_streamlit=True, return_image_data=True, key=CANVAS_KEY,
     )
-    width, clear = st.columns([3, 2], vertical_alignment="bottom")
-    width.slider("Stroke width", 6, 40, STROKE, key="draw_stroke",
-                 help="MNIST's strokes are 2–3 of its 28 pixels wide: 20–30 on this canvas.")
-    clear.button("Clear", icon=":material/delete:", on_click=clear_canvas, width="stretch")
+    st.caption("Clear, undo and redo: the bin and arrows above the canvas's top-right corner "
+               "when you point at it.")
+    st.slider("Stroke width", 6, 40, STROKE, key="draw_stroke",
+              help="MNIST's strokes are 2–3 of its 28 pixels wide: 20–30 on this canvas.")
     return result.image_data
 
 
