@@ -74,3 +74,19 @@ def test_height_by_width_is_read_as_one_channel_and_said_so(lab_home):
     assert not at.exception
     assert any(c.value == "Read as 1×1×28: one channel of 1×28 (height × width)." for c in at.caption)
     assert "stops at layer 3, pool1" in at.error[0].value
+
+
+def test_every_page_address_has_a_deep_link_entry_that_runs_the_app():
+    """Streamlit's first session looks a deep link up among pages/*.py (ui/shell.py): each page's
+    address has its entry there, and nothing else is, so no stray page can be listed or run."""
+    from pathlib import Path
+
+    from ui.nav import PAGES
+
+    root = Path(__file__).resolve().parents[1]
+    addresses = {Path(p.path).stem for p in PAGES[1:]}  # the home page is app.py itself
+    entries = {path.stem: path.read_text() for path in (root / "pages").glob("*.py")}
+    assert set(entries) == addresses
+    for text in entries.values():
+        assert "from ui.shell import run_app\n\nrun_app()\n" in text
+    assert (root / "app.py").read_text().endswith("from ui.shell import run_app\n\nrun_app()\n")

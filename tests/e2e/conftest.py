@@ -17,6 +17,7 @@ import pytest
 from .support import (
     ARTIFACTS,
     CHROMIUM,
+    LAUNCHERS,
     CHROMIUM_ARGS,
     MEASUREMENTS,
     STEP_TIMEOUT_MS,
@@ -58,27 +59,35 @@ def browser():
         chromium.close()
 
 
-def _serve(tmp_path_factory):
+def _serve(tmp_path_factory, launcher: str = "start.sh"):
     folder = tmp_path_factory.mktemp("e2e-app")
     home = folder / "lab"
     home.mkdir()
-    server = start_app(home, folder / "streamlit.log")
+    server = start_app(home, folder / "streamlit.log", launcher)
     yield server
     server.stop()
 
 
 @pytest.fixture(scope="session")
 def app_server(browser, tmp_path_factory):
-    """``streamlit run app.py`` with an empty home folder, shared by the journeys that change
-    nothing on disk (each test still gets its own browser session)."""
+    """The dashboard as the README's start command runs it (``bash scripts/start.sh``), with an
+    empty home folder, shared by the journeys that change nothing on disk (each test still gets
+    its own browser session)."""
     yield from _serve(tmp_path_factory)
 
 
 @pytest.fixture(scope="module")
 def fresh_app_server(browser, tmp_path_factory):
-    """A server and home folder of this module's own: for journeys that save something (a run),
-    or that need a server nothing has visited yet."""
+    """A server (started by ``scripts/start.sh``) and home folder of this module's own: for
+    journeys that save something (a run), or that need a server nothing has visited yet."""
     yield from _serve(tmp_path_factory)
+
+
+@pytest.fixture(scope="module", params=list(LAUNCHERS))
+def fresh_server_each_way(browser, tmp_path_factory, request):
+    """A server nothing has visited yet, once as the README starts it and once with plain
+    ``streamlit run app.py``."""
+    yield from _serve(tmp_path_factory, request.param)
 
 
 @pytest.fixture
@@ -105,7 +114,8 @@ def pytest_runtest_makereport(item, call):
             report.sections.append(("e2e artefacts", "\n".join(map(str, saved))))
         except Exception as exc:  # a crashed page must not hide the test's own failure
             report.sections.append(("e2e artefacts", f"could not save them: {exc}"))
-        for server in (item.funcargs.get("app_server"), item.funcargs.get("fresh_app_server")):
+        servers = ("app_server", "fresh_app_server", "fresh_server_each_way")
+        for server in (item.funcargs.get(name) for name in servers):
             if report.failed and server is not None:
                 report.sections.append(("streamlit log (last lines)", server.log_tail()))
     return report

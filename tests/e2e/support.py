@@ -58,7 +58,7 @@ def free_port() -> int:
 
 @dataclass
 class AppServer:
-    """A running dashboard (``streamlit run app.py`` via ``ui.serve``): its address, home folder and log."""
+    """A running dashboard: its address, home folder and log."""
 
     process: subprocess.Popen
     url: str
@@ -83,19 +83,30 @@ class AppServer:
             self.process.wait(timeout=10)
 
 
-def start_app(home: Path, log: Path) -> AppServer:
-    """Start the dashboard on a free port with ``LENET_LAB_HOME=home``; return once it is healthy."""
+# Options for a server under test (after the README's defaults in .streamlit/config.toml).
+# Nothing edits the code during a test; watching the tree (.venv included) only costs.
+TEST_OPTIONS = ["--server.headless", "true", "--server.address", "127.0.0.1",
+                "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
+# The two ways a person starts the dashboard: the README's start command, and what every
+# Streamlit user types.
+LAUNCHERS = {
+    "start.sh": lambda port: ["bash", "scripts/start.sh", *TEST_OPTIONS],
+    "streamlit run": lambda port: [str(Path(sys.executable).parent / "streamlit"), "run", "app.py",
+                                   "--server.port", str(port), *TEST_OPTIONS],
+}
+
+
+def start_app(home: Path, log: Path, launcher: str = "start.sh") -> AppServer:
+    """Start the dashboard on a free port with ``LENET_LAB_HOME=home``; return once it is healthy.
+
+    ``launcher``: ``start.sh`` (the README's start command: install check, then ``streamlit run
+    app.py``) or ``streamlit run`` (plain ``streamlit run app.py``).
+    """
     port = free_port()
-    env = dict(os.environ, LENET_LAB_HOME=str(home))
-    # ui.serve is `streamlit run app.py` as scripts/start.sh runs it (see its docstring).
-    command = [sys.executable, "-m", "ui.serve", "--server.headless", "true",
-               "--server.port", str(port), "--server.address", "127.0.0.1",
-               "--browser.gatherUsageStats", "false",
-               # Nothing edits the code during a test; watching the tree (.venv included) only costs.
-               "--server.fileWatcherType", "none"]
+    env = dict(os.environ, LENET_LAB_HOME=str(home), LENET_LAB_PORT=str(port))
     with log.open("w") as out:
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
-                                   start_new_session=True)
+        process = subprocess.Popen(LAUNCHERS[launcher](port), cwd=ROOT, env=env, stdout=out,
+                                   stderr=subprocess.STDOUT, start_new_session=True)
     server = AppServer(process, f"http://127.0.0.1:{port}", home, log)
     try:
         wait_healthy(server)
