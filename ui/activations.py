@@ -13,6 +13,9 @@ the Layer Explorer.
 - ``classes``: class names, to label the last layer and the softmax (default 0…N−1).
 - ``outputs``/``probabilities``: pass :func:`lenet_core.activations.forward_all`'s result when
   the page already has it, so the network runs once.
+- ``narrow``: the widget sits in half a page (two samples side by side): each layer's legend and
+  its *Enlarge a map* go under its maps instead of beside them, and pictures are at most
+  :data:`NARROW_WIDTH` pixels wide.
 
 Shows, for each layer, its label ("conv1 · 6@28×28"), a grid of feature maps (3-D outputs) or a
 strip of units (1-D outputs) with a colour legend and the layer's colour rule, a popover to
@@ -31,6 +34,7 @@ from lenet_core.activations import forward_all
 from lenet_core.models import Architecture, get_architecture
 from lenet_core.shapes import layer_label
 
+NARROW_WIDTH = 400  # half of the main column at 1280 px, less the card's padding
 KIND_WORDS = {"conv": "convolution", "pool": "pooling", "dense": "dense (fully connected)",
               "activation": "activation", "norm": "batch normalisation", "flatten": "flatten"}
 
@@ -45,7 +49,7 @@ def _kinds(model: nn.Sequential, arch: Architecture | str | None) -> dict[str, s
 def render_layers(model: nn.Sequential, arch: Architecture | str | None, x: torch.Tensor, key_prefix: str,
                   classes: list[str] | tuple[str, ...] | None = None,
                   outputs: dict[str, torch.Tensor] | None = None,
-                  probabilities: torch.Tensor | None = None) -> None:
+                  probabilities: torch.Tensor | None = None, narrow: bool = False) -> None:
     if outputs is None or probabilities is None:
         outputs, probabilities = forward_all(model, x)
     classes = list(classes) if classes is not None else [str(i) for i in range(len(probabilities))]
@@ -55,33 +59,42 @@ def render_layers(model: nn.Sequential, arch: Architecture | str | None, x: torc
 
     x1 = x[0] if x.dim() == 4 else x
     _layer_row("input", x1, visuals.signed_scale(x1, "normalised input"), "what the first layer receives",
-               key_prefix)
+               key_prefix, narrow=narrow)
     last = list(outputs)[-1]
     for name, values in outputs.items():
         _layer_row(name, values, scales[name], f"{kinds[name]} · {type(modules[name]).__name__}",
-                   key_prefix, labels=classes if name == last else None)
+                   key_prefix, labels=classes if name == last else None, narrow=narrow)
     _layer_row("softmax", probabilities, visuals.fixed_scale(0.0, 1.0, "probability"),
                "probabilities: the last layer's outputs, exponentiated and scaled to sum to 1",
-               key_prefix, labels=classes)
-    render_filters(model)
+               key_prefix, labels=classes, narrow=narrow)
+    render_filters(model, narrow=narrow)
 
 
 def _layer_row(name: str, values: torch.Tensor, scale: visuals.ColourScale, detail: str, key_prefix: str,
-               labels: list[str] | None = None) -> None:
+               labels: list[str] | None = None, narrow: bool = False) -> None:
     values = values.detach().cpu().numpy() if isinstance(values, torch.Tensor) else np.asarray(values)
     with st.container(border=True):
-        head, legend = st.columns([3, 1], vertical_alignment="top")
+        if narrow:  # one column: label, maps, then legend and Enlarge under them
+            head = legend = st.container()
+        else:
+            head, legend = st.columns([3, 1], vertical_alignment="top")
         head.markdown(f"**{layer_label(name, [1, *values.shape])}** &nbsp; "
                       f"<span style='color:#777;font-size:0.85rem'>{detail}</span>",
                       unsafe_allow_html=True)
         if values.ndim == 3:
             image = visuals.feature_maps(values, scale)
         else:
-            image = visuals.dense_strip(values, scale, labels=labels)
-        head.image(image, width=image.shape[1])
+            image = visuals.dense_strip(values, scale, labels=labels, width=NARROW_WIDTH if narrow else 720)
+        head.image(image, width=_width(image, narrow))
         legend.html(visuals.legend_html(scale))
         if values.ndim == 3:
             _enlarge_popover(legend, name, values, scale, key_prefix)
+
+
+def _width(image: np.ndarray, narrow: bool) -> int:
+    """A picture's width on screen: its own, or in a narrow column at most NARROW_WIDTH (shrunk
+    by the browser, never enlarged: enlarging would blur the squares)."""
+    return min(image.shape[1], NARROW_WIDTH) if narrow else image.shape[1]
 
 
 def _enlarge_popover(where, name: str, maps: np.ndarray, scale: visuals.ColourScale, key_prefix: str) -> None:
@@ -100,7 +113,7 @@ def _enlarge_popover(where, name: str, maps: np.ndarray, scale: visuals.ColourSc
                  caption=f"{name} map {index + 1}: min {one.min():.3g}, max {one.max():.3g}")
 
 
-def render_filters(model: nn.Sequential) -> None:
+def render_filters(model: nn.Sequential, narrow: bool = False) -> None:
     """Each convolution's learned weights: one column per filter, one row per input channel."""
     convs = [(name, m) for name, m in model.named_children() if isinstance(m, nn.Conv2d)]
     if not convs:
@@ -114,7 +127,7 @@ def render_filters(model: nn.Sequential) -> None:
         image, scale = visuals.filter_grid(weights)
         out_ch, in_ch, k, _ = weights.shape
         with st.container(border=True):
-            head, legend = st.columns([3, 1])
+            head, legend = (st.container(),) * 2 if narrow else st.columns([3, 1])
             head.markdown(f"**{name} weights · {out_ch} filters of {in_ch}×{k}×{k}**")
-            head.image(image, width=image.shape[1])
+            head.image(image, width=_width(image, narrow))
             legend.html(visuals.legend_html(scale))

@@ -37,9 +37,10 @@ def load(dataset: str, split: str):
         st.stop()
 
 
-def show_sample(index: int, caption: str, prefix: str):
+def show_sample(index: int, caption: str, prefix: str, narrow: bool = False):
     """The input, its label, the model's guess, and every layer's output; returns what the unit
-    inspector needs, or None (with an error shown) when the index is out of range."""
+    inspector needs, or None (with an error shown) when the index is out of range. ``narrow``:
+    half the page (two samples side by side), so the picture goes above the words."""
     try:
         pixels, label, class_name = data.sample(dataset, split, index)
     except LabError as exc:
@@ -50,7 +51,10 @@ def show_sample(index: int, caption: str, prefix: str):
     outputs, probabilities = forward_all(picked.model, x)
     first = top_k(probabilities, picked.meta.classes, k=1)[0]
     right = picked.meta.classes[first.label] == class_name
-    picture, words = st.columns([1, 2], vertical_alignment="top")
+    if narrow:
+        picture = words = st.container()
+    else:
+        picture, words = st.columns([1, 2], vertical_alignment="top")
     picture.image(visuals.pixel_view(image, cell=6), width=168, caption=f"{caption} · #{index:,}")
     words.markdown(f"**Label:** {class_name}  \n**Prediction:** {first.name} · "
                    f"{format_probability(first.probability)} confident "
@@ -58,7 +62,7 @@ def show_sample(index: int, caption: str, prefix: str):
     words.altair_chart(visuals.probability_chart(probabilities, picked.meta.classes), width="stretch")
     show_epoch_trace(pixels, label)
     render_layers(picked.model, picked.arch, x, prefix, classes=picked.meta.classes,
-                  outputs=outputs, probabilities=probabilities)
+                  outputs=outputs, probabilities=probabilities, narrow=narrow)
     return x, image, outputs
 
 
@@ -126,9 +130,9 @@ if compare:
     second = st.number_input("Second sample index", min_value=0, step=1, key=f"{KEY}_second")
     left, right = st.columns(2, gap="medium")
     with left:
-        first_shown = show_sample(index, "sample A", f"{KEY}_a")
+        first_shown = show_sample(index, "sample A", f"{KEY}_a", narrow=True)
     with right:
-        second_shown = show_sample(int(second), "sample B", f"{KEY}_b")
+        second_shown = show_sample(int(second), "sample B", f"{KEY}_b", narrow=True)
     shown = {"sample A": first_shown, "sample B": second_shown}
     which = st.segmented_control("Inspect a unit of", list(shown), default="sample A",
                                  key=f"{KEY}_which", required=True)

@@ -17,8 +17,8 @@ import pytest
 from .support import (
     ARTIFACTS,
     CHROMIUM,
-    LAUNCHERS,
     CHROMIUM_ARGS,
+    LAUNCHERS,
     MEASUREMENTS,
     STEP_TIMEOUT_MS,
     expect,
