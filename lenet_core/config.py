@@ -1,8 +1,13 @@
 """TrainConfig: one validated, frozen description of a training run, and the named presets.
 
-The sidebar form and the CLI flags both build a plain dict and hand it to :func:`validate`, which
-returns either a config or one message per field ("lr: 0 is out of range: must be > 0 and ≤ 1e7"),
-so a form can show each message next to its field. The config is stored with its run as JSON.
+Each field is declared once, with its :class:`Setting`: the title and help a person reads, and
+the :class:`Rule` its values obey (choices, a whole number in a range, a number in a range, yes or
+no, a device name). From those declarations derive the validation below, the ``train`` command's
+flags with their defaults in ``--help`` (:mod:`lenet_core.cli.train`), and the Training page's
+form (``ui/training_form.py``). The sidebar form and the CLI hand a plain dict to
+:func:`validate`, which returns either a config or one message per field ("lr: 0 is out of range:
+must be > 0 and ≤ 1e7"), so a form can show each message next to its field. The config is
+stored with its run as JSON.
 """
 
 from __future__ import annotations
@@ -10,44 +15,172 @@ from __future__ import annotations
 import json
 import math
 import re
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from lenet_core.data import DATASETS
 from lenet_core.errors import LabError
 from lenet_core.models import ARCHITECTURES
 
-OPTIMIZERS = ("sgd", "sgd-momentum", "adam")
-SCHEDULES = ("constant", "cosine")
-INITS = ("xavier", "default")
-PRECISIONS = ("fp32", "bf16")
 MOMENTUM = 0.9  # the momentum of "sgd-momentum" (Nesterov): the usual value, not worth a field
 DEVICE_PATTERN = re.compile(r"^(auto|cpu|mps|cuda|cuda:\d+)$")
+
+
+def _g(x: float) -> str:
+    """1e+07 -> 1e7: numbers in messages as a person writes them."""
+    return f"{x:g}".replace("e+0", "e").replace("e+", "e").replace("e-0", "e-")
+
+
+# ---- rules: what a setting's values may be -------------------------------------------------
+
+@dataclass(frozen=True)
+class Choice:
+    options: tuple[str, ...]
+    titles: dict[str, str] | None = None  # how a form names each option (default: the option)
+
+    def check(self, value) -> tuple[Any, str | None]:
+        if value in self.options:
+            return value, None
+        return None, f"{value!r} is not one of {', '.join(self.options)}"
+
+    def title(self, option: str) -> str:
+        return (self.titles or {}).get(option, option)
+
+
+@dataclass(frozen=True)
+class Whole:
+    low: int
+    high: int
+
+    def allowed(self) -> str:
+        return f"{self.low:,} to {self.high:,}"
+
+    def check(self, value) -> tuple[Any, str | None]:
+        if isinstance(value, str):
+            text = value.strip()
+            if not text:
+                return None, f"empty: enter a whole number from {self.allowed()}"
+            try:
+                value = int(text)
+            except ValueError:
+                return None, f"{value!r} is not a whole number (allowed: {self.allowed()})"
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        if isinstance(value, bool) or not isinstance(value, int):
+            return None, f"{value!r} is not a whole number (allowed: {self.allowed()})"
+        if not self.low <= value <= self.high:
+            return None, f"{value:,} is out of range: allowed {self.allowed()}"
+        return value, None
+
+
+@dataclass(frozen=True)
+class Number:
+    low: float
+    high: float
+    low_open: bool = False  # the low end itself is not allowed (a learning rate of 0)
+
+    def allowed(self) -> str:
+        return f"{'>' if self.low_open else '≥'} {_g(self.low)} and ≤ {_g(self.high)}"
+
+    def check(self, value) -> tuple[Any, str | None]:
+        written = None
+        if isinstance(value, str):
+            written = value.strip()
+            if not written:
+                return None, f"empty: enter a number {self.allowed()}"
+            try:
+                value = float(written)
+            except ValueError:
+                return None, f"{value!r} is not a number (allowed: {self.allowed()})"
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return None, f"{value!r} is not a number (allowed: {self.allowed()})"
+        value = float(value)
+        too_low = value <= self.low if self.low_open else value < self.low
+        if not math.isfinite(value) or too_low or value > self.high:
+            shown = written if written is not None else _g(value)  # "1e309", as typed, not "inf"
+            return None, f"{shown} is out of range: must be {self.allowed()}"
+        return value, None
+
+
+@dataclass(frozen=True)
+class YesNo:
+    def check(self, value) -> tuple[Any, str | None]:
+        if isinstance(value, bool):
+            return value, None
+        if isinstance(value, str) and value.lower() in ("true", "false", "on", "off", "yes", "no"):
+            return value.lower() in ("true", "on", "yes"), None
+        return None, f"{value!r} is not true or false"
+
+
+@dataclass(frozen=True)
+class DeviceName:
+    def check(self, value) -> tuple[Any, str | None]:
+        if isinstance(value, str) and DEVICE_PATTERN.match(value):
+            return value, None
+        return None, f"{value!r} is not one of auto, cpu, cuda, cuda:N, mps"
+
+
+Rule = Choice | Whole | Number | YesNo | DeviceName
+
+
+@dataclass(frozen=True)
+class Setting:
+    """A TrainConfig field as a person meets it: in the form, in ``--help``, in messages."""
+
+    title: str  # the form's label ("Learning rate")
+    help: str  # one sentence, for the form's tooltip and the CLI's --help
+    rule: Rule
+    more: bool = False  # under the form's "More settings"
+
+
+def _setting(default, title: str, help: str, rule: Rule, more: bool = False):
+    return field(default=default, metadata={"setting": Setting(title, help, rule, more)})
+
+
+OPTIMIZER_TITLES = {"sgd": "SGD", "sgd-momentum": f"SGD + Nesterov momentum {MOMENTUM}", "adam": "Adam"}
 
 
 @dataclass(frozen=True)
 class TrainConfig:
     """A training run. The defaults are the source tutorial's recipe (the ``tutorial`` preset)."""
 
-    dataset: str = "fashion-mnist"
-    arch: str = "lenet-classic"
-    epochs: int = 10
-    batch_size: int = 256
-    lr: float = 0.9
-    optimizer: str = "sgd"
-    weight_decay: float = 0.0
-    schedule: str = "constant"  # cosine: per step from lr down to 0 over the whole run
-    init: str = "xavier"  # the tutorial's Xavier-uniform, or PyTorch's default
-    # Standardise pixels with the dataset's mean/std; False: only scale to [0, 1] as the
-    # tutorial's ToTensor() does (its sigmoid net then sits longer on the first plateau).
-    normalise: bool = False
-    label_smoothing: float = 0.0
-    augment: bool = False  # random shifts (±2 px) and rotations (±10°) of each batch, on the device
-    seed: int = 0
-    device: str = "auto"
-    precision: str = "fp32"  # bf16: autocast the forward pass (fast on recent GPUs)
-    # Test/benchmark knob: train on the first N examples of a fixed shuffle (0: the whole split).
-    train_subset: int = 0
+    dataset: str = _setting("fashion-mnist", "Dataset", "The images to train and test on.",
+                            Choice(tuple(DATASETS)))
+    arch: str = _setting("lenet-classic", "Architecture", "The network, as a list of layers.",
+                         Choice(tuple(ARCHITECTURES)))
+    epochs: int = _setting(10, "Epochs", "Whole passes over the training split.", Whole(1, 1000))
+    batch_size: int = _setting(256, "Batch size", "Examples a step (2 or more for batch norm).",
+                               Whole(1, 65_536))
+    lr: float = _setting(0.9, "Learning rate", "e.g. 0.9 (the tutorial's SGD) or 1e-3 (Adam).",
+                         Number(0.0, 1e7, low_open=True))
+    seed: int = _setting(0, "Seed", "Same seed, same config: the same run on the CPU.",
+                         Whole(0, 2**31 - 1))
+    optimizer: str = _setting("sgd", "Optimizer", "sgd, sgd-momentum (Nesterov 0.9) or adam.",
+                              Choice(("sgd", "sgd-momentum", "adam"), OPTIMIZER_TITLES))
+    device: str = _setting("auto", "Device", "auto (the best one here), cpu, cuda, cuda:N or mps.",
+                           DeviceName())
+    weight_decay: float = _setting(0.0, "Weight decay", "L2 penalty, e.g. 5e-4; 0 for none.",
+                                   Number(0.0, 1.0), more=True)
+    schedule: str = _setting("constant", "Learning-rate schedule",
+                             "constant, or cosine: per step from the learning rate down to 0.",
+                             Choice(("constant", "cosine")), more=True)
+    init: str = _setting("xavier", "Weight init", "xavier (the tutorial's Xavier-uniform) or "
+                         "default (PyTorch's).", Choice(("xavier", "default")), more=True)
+    # Off: pixels only scaled to [0, 1], as the tutorial's ToTensor() does (its sigmoid net then
+    # sits longer on the first plateau).
+    normalise: bool = _setting(False, "Standardise pixels (mean and std)",
+                               "Standardise pixels with the dataset's mean and std; off: only "
+                               "scale them to [0, 1], as the tutorial does.", YesNo(), more=True)
+    label_smoothing: float = _setting(0.0, "Label smoothing", "Cross-entropy label smoothing, 0 to 0.5.",
+                                      Number(0.0, 0.5), more=True)
+    augment: bool = _setting(False, "Augment (random shifts and rotations)",
+                             "Random shifts (±2 px) and rotations (±10°) of each batch, on the "
+                             "device (meant for digits).", YesNo(), more=True)
+    precision: str = _setting("fp32", "Precision", "fp32, or bf16: autocast the forward pass "
+                              "(fast on recent GPUs).", Choice(("fp32", "bf16")), more=True)
+    train_subset: int = _setting(0, "Train subset (0 = whole split)",
+                                 "Train on the first N examples of a fixed shuffle (quick trials); "
+                                 "0: all of them.", Whole(0, 10_000_000), more=True)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -74,125 +207,54 @@ class TrainConfig:
         return cls.from_dict(raw)
 
 
-FIELDS = tuple(f.name for f in fields(TrainConfig))
+SETTINGS: dict[str, Setting] = {f.name: f.metadata["setting"] for f in fields(TrainConfig)}
+FIELDS = tuple(SETTINGS)
+DEFAULTS: dict[str, Any] = TrainConfig().to_dict()
 
+# Each preset states only what differs from the defaults, which are the tutorial's recipe.
 PRESETS: dict[str, dict[str, Any]] = {
     # d2l's LeNet chapter: lenet-classic on Fashion-MNIST, SGD lr 0.9, batch 256, 10 epochs,
     # Xavier init, pixels in [0, 1]. It printed loss 0.469, train acc 0.823, test acc 0.779.
-    "tutorial": dict(dataset="fashion-mnist", arch="lenet-classic", epochs=10, batch_size=256,
-                     lr=0.9, optimizer="sgd", weight_decay=0.0, schedule="constant",
-                     init="xavier", normalise=False, label_smoothing=0.0, augment=False),
+    "tutorial": {},
     # Same data and 10 epochs; a LeNet-sized net (lenet-modern, < 100k parameters) trained the
     # way small CNNs train well today. Measured figures: docs/training.md.
-    "best": dict(dataset="fashion-mnist", arch="lenet-modern", epochs=10, batch_size=128,
-                 lr=0.1, optimizer="sgd-momentum", weight_decay=5e-4, schedule="cosine",
-                 init="default", normalise=True, label_smoothing=0.0, augment=False),
+    "best": dict(arch="lenet-modern", batch_size=128, lr=0.1, optimizer="sgd-momentum",
+                 weight_decay=5e-4, schedule="cosine", init="default", normalise=True),
 }
+
+
+def preset_values(name: str) -> dict[str, Any]:
+    """Every field's value in a preset: the defaults with its differences on top."""
+    if name not in PRESETS:
+        raise LabError(f"unknown preset {name!r}: choose one of {', '.join(PRESETS)}")
+    return {**DEFAULTS, **PRESETS[name]}
 
 
 def preset(name: str, **overrides: Any) -> TrainConfig:
     """A preset's config with ``overrides`` on top; unknown presets and bad values are LabErrors."""
-    if name not in PRESETS:
-        raise LabError(f"unknown preset {name!r}: choose one of {', '.join(PRESETS)}")
-    return TrainConfig.from_dict({**PRESETS[name], **overrides})
+    return TrainConfig.from_dict({**preset_values(name), **overrides})
 
 
 # ---- validation ----------------------------------------------------------------------------
 
-def _choice(value, allowed) -> tuple[Any, str | None]:
-    if value in allowed:
-        return value, None
-    return None, f"{value!r} is not one of {', '.join(allowed)}"
-
-
-def _int(value, low: int, high: int) -> tuple[Any, str | None]:
-    if isinstance(value, str):
-        try:
-            value = int(value.strip())
-        except ValueError:
-            return None, f"{value!r} is not a whole number (allowed: {low:,} to {high:,})"
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if isinstance(value, bool) or not isinstance(value, int):
-        return None, f"{value!r} is not a whole number (allowed: {low:,} to {high:,})"
-    if not low <= value <= high:
-        return None, f"{value:,} is out of range: allowed {low:,} to {high:,}"
-    return value, None
-
-
-def _g(x: float) -> str:
-    """1e+07 -> 1e7: numbers in messages as a person writes them."""
-    return f"{x:g}".replace("e+0", "e").replace("e+", "e").replace("e-0", "e-")
-
-
-def _float(value, low: float, high: float, low_open: bool = False) -> tuple[Any, str | None]:
-    rule = f"{'>' if low_open else '≥'} {_g(low)} and ≤ {_g(high)}"
-    if isinstance(value, str):
-        try:
-            value = float(value.strip())
-        except ValueError:
-            return None, f"{value!r} is not a number (allowed: {rule})"
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None, f"{value!r} is not a number (allowed: {rule})"
-    value = float(value)
-    too_low = value <= low if low_open else value < low
-    if not math.isfinite(value) or too_low or value > high:
-        return None, f"{_g(value)} is out of range: must be {rule}"
-    return value, None
-
-
-def _bool(value) -> tuple[Any, str | None]:
-    if isinstance(value, bool):
-        return value, None
-    if isinstance(value, str) and value.lower() in ("true", "false", "on", "off", "yes", "no"):
-        return value.lower() in ("true", "on", "yes"), None
-    return None, f"{value!r} is not true or false"
-
-
-def _device(value) -> tuple[Any, str | None]:
-    if isinstance(value, str) and DEVICE_PATTERN.match(value):
-        return value, None
-    return None, f"{value!r} is not one of auto, cpu, cuda, cuda:N, mps"
-
-
-CHECKS = {
-    "dataset": lambda v: _choice(v, tuple(DATASETS)),
-    "arch": lambda v: _choice(v, tuple(ARCHITECTURES)),
-    "epochs": lambda v: _int(v, 1, 1000),
-    "batch_size": lambda v: _int(v, 1, 65_536),
-    "lr": lambda v: _float(v, 0.0, 1e7, low_open=True),
-    "optimizer": lambda v: _choice(v, OPTIMIZERS),
-    "weight_decay": lambda v: _float(v, 0.0, 1.0),
-    "schedule": lambda v: _choice(v, SCHEDULES),
-    "init": lambda v: _choice(v, INITS),
-    "label_smoothing": lambda v: _float(v, 0.0, 0.5),
-    "normalise": _bool,
-    "augment": _bool,
-    "seed": lambda v: _int(v, 0, 2**31 - 1),
-    "device": _device,
-    "precision": lambda v: _choice(v, PRECISIONS),
-    "train_subset": lambda v: _int(v, 0, 10_000_000),
-}
-assert set(CHECKS) == set(FIELDS), "every TrainConfig field has exactly one check"
-
-
 def validate(raw: dict[str, Any]) -> tuple[TrainConfig | None, dict[str, str]]:
     """``(config, {})`` when every value is allowed, else ``(None, {field: message})``.
 
-    Missing fields take their defaults; ``None`` counts as missing (a form's empty box).
-    Numbers may come as strings (``"0.1"``). Whether a device is *present* is checked when the
-    run starts (:func:`lenet_core.device.resolve_device`), so a stored config stays loadable
-    on another machine.
+    Missing fields take their defaults; ``None`` counts as missing (a flag not given). A form's
+    empty text box is ``""`` and is refused ("empty: enter a number ..."): a default would change
+    what was asked for without saying so. Numbers may come as strings (``"0.1"``). Whether a device
+    is *present* is checked when the run starts (:func:`lenet_core.device.resolve_device`), so a
+    stored config stays loadable on another machine.
     """
     values: dict[str, Any] = {}
     errors: dict[str, str] = {}
     for key, value in raw.items():
-        if key not in CHECKS:
+        if key not in SETTINGS:
             errors[key] = f"unknown setting (known: {', '.join(FIELDS)})"
             continue
         if value is None:
             continue
-        checked, message = CHECKS[key](value)
+        checked, message = SETTINGS[key].rule.check(value)
         if message:
             errors[key] = message
         else:

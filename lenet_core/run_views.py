@@ -71,8 +71,12 @@ def find_duplicate(existing: list[runs.Run], config: TrainConfig, name: str | No
 def launch_once(raw: dict, name: str | None = None,
                 reports: dict[str, data.Availability] | None = None, home: Path | None = None,
                 within_s: float = DUPLICATE_WINDOW_S) -> LaunchOutcome:
-    """Check a form's values and launch the run, unless the same one was launched just now."""
+    """Check a form's values and its run name, and launch the run, unless the same one was
+    launched just now."""
     config, errors = check_launch(raw, reports)
+    if name is not None and (problem := runs.name_problem(name)):
+        config, errors = None, {**errors, "name": problem}
+    name = (name or "").strip() or None
     if config is None:
         return LaunchOutcome(None, False, "not started: " + "; ".join(errors.values()), errors)
     with _launch_lock:
@@ -288,9 +292,9 @@ def stuck_note(run: runs.Run, metrics: pd.DataFrame) -> str | None:
 def plateau_advice(config: TrainConfig, steps: int) -> str:
     """The setting to change, from the config's own numbers (``steps``: the run's in all)."""
     if steps and steps < PLATEAU_STEPS:
-        return (f"It trains for {steps:,} steps in all, and a sigmoid LeNet needs about "
-                f"{PLATEAU_STEPS} to leave the plateau: train for more epochs, on more examples, "
-                "or with smaller batches.")
+        return (f"It trains for {steps:,} steps in all, too few to leave the plateau (the "
+                f"tutorial's net needs about {PLATEAU_STEPS}): train for more epochs, on more "
+                "examples, or with smaller batches.")
     step = config.lr / config.batch_size
     if config.optimizer != "adam" and step > 4 * TUTORIAL_STEP:
         smaller = config.lr * config.batch_size / 256

@@ -89,6 +89,19 @@ def validate_run_id(run_id: str) -> str:
     return run_id
 
 
+NAME_LIMIT = 80  # characters: a name shows in the run picker, the legend and `runs list`
+
+
+def name_problem(name: str) -> str | None:
+    """Why ``name`` cannot name a run (too long, or a line break or other control character that
+    would break a table line), or None. An empty name means the default one."""
+    if len(name.strip()) > NAME_LIMIT:
+        return f"{len(name.strip())} characters is too long: at most {NAME_LIMIT}"
+    if any(ord(c) < 32 or ord(c) == 127 for c in name):
+        return "it holds a line break or another control character: use one line of text"
+    return None
+
+
 def new_run_id() -> str:
     return f"{datetime.now().strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(2)}"
 
@@ -256,6 +269,8 @@ class RunStore:
 
     def create(self, config: TrainConfig, name: str | None = None) -> Run:
         """A new queued run holding ``config``."""
+        if name is not None and (problem := name_problem(name)):
+            raise LabError(f"run name: {problem}")
         name = (name or "").strip() or f"{config.arch} · {config.dataset}"
         for _ in range(RETRIES):
             run_id = new_run_id()

@@ -117,3 +117,25 @@ def test_train_refuses_batch_size_1_for_lenet_modern_in_one_line(lab_home):
     from lenet_core.runs import RunStore
 
     assert RunStore(lab_home).list() == []
+
+
+def test_presets_state_only_what_differs_from_the_defaults():
+    from lenet_core.config import DEFAULTS
+
+    assert PRESETS["tutorial"] == {}  # the defaults are the tutorial's recipe
+    for name, diff in PRESETS.items():
+        assert all(DEFAULTS[field] != value for field, value in diff.items()), name
+
+
+def test_the_cli_flags_and_their_defaults_come_from_the_declarations(capsys):
+    from lenet_core.cli import main
+    from lenet_core.config import DEFAULTS, SETTINGS
+
+    with pytest.raises(SystemExit):
+        main(["train", "--help"])
+    text = "".join(capsys.readouterr().out.split())  # argparse wraps lines, even inside words
+    for field, setting in SETTINGS.items():
+        assert f"--{field.replace('_', '-')}" in text
+        shown = {True: "on", False: "off"}.get(DEFAULTS[field], DEFAULTS[field]) \
+            if isinstance(DEFAULTS[field], bool) else DEFAULTS[field]
+        assert "".join(f"{setting.help} (default: {shown})".split()) in text, field

@@ -49,8 +49,9 @@ def fill(at, **values) -> None:
     for field, value in values.items():
         widget = next(w for kind in ("selectbox", "number_input", "text_input", "checkbox")
                       for w in at.sidebar.get(kind) if w.key == f"form_{field}")
-        typed = field in ("lr", "weight_decay") and not isinstance(value, str)  # text boxes
-        widget.set_value(f"{value:g}" if typed else value)
+        typed = widget.type == "text_input" and not isinstance(value, str)  # numbers are text boxes
+        widget.set_value(f"{value:g}" if isinstance(value, float) and typed else
+                         str(value) if typed else value)
 
 
 def start(at):
@@ -129,7 +130,7 @@ def test_the_form_keeps_its_values_when_the_user_visits_another_page_and_comes_b
     at.switch_page(PAGE).run()
     after = form_values(at)
     assert (after["form_epochs"], after["form_name"], after["form_lr"], after["form_arch"]) == \
-        (3, "kept", "0.1x", "lenet-modern")
+        ("3", "kept", "0.1x", "lenet-modern")
     assert after == before
 
 # ---- a real run from the page ------------------------------------------------------------------
@@ -322,7 +323,8 @@ def test_the_run_picker_and_the_comparison_stay_as_left_after_visiting_another_p
     at.slider(key="compare_smoothing").set_value(0.6).run()
     at.switch_page("pages/views/shapes.py").run()
     at.switch_page(PAGE).run()
-    assert not at.exception and not at.warning
+    assert not at.exception
+    assert not [w for w in at.warning if "at chance" not in w.value]  # no widget-state warning
     assert at.selectbox(key="selected_run").value == slow
     assert at.multiselect(key="compare_runs").value == [slow]
     assert (at.radio(key="compare_x").value, at.slider(key="compare_smoothing").value) == ("wall_time", 0.6)

@@ -277,3 +277,4 @@ def test_a_run_that_learns_gets_no_plateau_note(lab_home):
 
 def test_a_sigmoid_run_too_short_to_leave_the_plateau_is_told_to_train_longer():
     assert "needs about 400" in run_views.plateau_advice(TrainConfig(), steps=4)
+    assert "too few to leave the plateau" in run_views.plateau_advice(TrainConfig(), steps=4)

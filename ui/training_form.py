@@ -1,9 +1,12 @@
-"""The Training page's sidebar launcher: every TrainConfig field, two presets, Start.
+"""The Training page's sidebar launcher: one widget per TrainConfig field, two presets, Start.
 
-Each field's widget has the key ``form_<field>``. Start validates in a callback (before the page
-redraws), so each message can be drawn under its own field; the launch itself happens once per
-click, and :func:`lenet_core.run_views.launch_once` refuses a second identical launch within a
-few seconds (a double click, a second tab), so no run is ever started twice.
+Every widget comes from its field's declaration (:data:`lenet_core.config.SETTINGS`): a choice is
+a selectbox, yes/no a checkbox, and a number a text box (a browser's number box turned "1e309",
+"" and "1.5" into 0, 0 and 1 and started runs nobody asked for; a text box hands over what was
+typed, and validation says what is wrong with it). Each widget's key is ``form_<field>``. Start
+validates in a callback (before the page redraws), so each message can be drawn under its own
+field; the launch itself happens once per click, and :func:`lenet_core.run_views.launch_once`
+refuses a second identical launch within a few seconds (a double click, a second tab).
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from __future__ import annotations
 import streamlit as st
 
 from lenet_core import data, run_views
-from lenet_core.config import FIELDS, INITS, OPTIMIZERS, PRECISIONS, PRESETS, SCHEDULES, TrainConfig
+from lenet_core.config import DEFAULTS, FIELDS, PRESETS, SETTINGS, Choice, YesNo, preset_values
 from lenet_core.device import describe_device, device_choices
 from lenet_core.errors import LabError
 from lenet_core.models import ARCHITECTURES
@@ -21,16 +24,27 @@ NOTICE = "form_notice"  # (kind, text) to show under the Start button
 SAVED = "form_saved"  # the form's values, kept while the user is on other pages
 SELECTED = "selected_run"  # the run the live view shows; set to a run just launched
 PRESET_TITLES = {"tutorial": "Tutorial recipe", "best": "Best recipe"}
-OPTIMIZER_TITLES = {"sgd": "SGD", "sgd-momentum": "SGD + Nesterov momentum 0.9", "adam": "Adam"}
-TEXT_FIELDS = ("lr", "weight_decay")  # typed as text: 0.9, 1e-3 and 5e-4 all read naturally
+PRESET_HELP = {
+    "tutorial": "The tutorial's recipe: lenet-classic (sigmoid, average pooling) on Fashion-MNIST, "
+                "SGD lr 0.9, batch 256, 10 epochs, Xavier init.",
+    "best": "A LeNet-sized modern recipe: lenet-modern (ReLU, max pooling, batch norm), SGD with "
+            "momentum, cosine schedule, weight decay, 10 epochs.",
+}
 
 
 def key(field: str) -> str:
     return f"form_{field}"
 
 
+def is_text(field: str) -> bool:
+    """Numbers are typed as text: 0.9, 1e-3 and 5e-4 all read naturally, and nothing is rounded."""
+    return not isinstance(SETTINGS[field].rule, (Choice, YesNo)) and field != "device"
+
+
 def _as_widget_value(field: str, value):
-    return f"{value:g}" if field in TEXT_FIELDS else value
+    if not is_text(field):
+        return value
+    return f"{value:g}" if isinstance(value, float) else str(value)
 
 
 def _apply(values: dict) -> None:
@@ -55,7 +69,7 @@ def _init_defaults(reports: dict[str, data.Availability]) -> None:
     if SAVED in st.session_state:
         st.session_state.update(st.session_state[SAVED])
         return
-    defaults = TrainConfig().to_dict()
+    defaults = dict(DEFAULTS)
     if reports[defaults["dataset"]].state != data.AVAILABLE:
         usable = [name for name, r in reports.items() if r.state == data.AVAILABLE]
         defaults["dataset"] = usable[0] if usable else defaults["dataset"]
@@ -64,7 +78,7 @@ def _init_defaults(reports: dict[str, data.Availability]) -> None:
 
 
 def _apply_preset(name: str, reports: dict[str, data.Availability]) -> None:
-    values = dict(PRESETS[name])
+    values = preset_values(name)
     _apply(values)
     if reports[values["dataset"]].state != data.AVAILABLE:
         st.session_state[NOTICE] = ("warning", f"The {PRESET_TITLES[name].lower()} trains on "
@@ -94,8 +108,7 @@ def _device_label(choice: str) -> str:
 def _start(reports: dict[str, data.Availability]) -> None:
     """Start's callback: validate, check the dataset and device are here, launch once."""
     raw = {field: st.session_state.get(key(field)) for field in FIELDS}
-    raw = {f: (v.strip() or None) if isinstance(v, str) else v for f, v in raw.items()}
-    name = (st.session_state.get(key("name")) or "").strip() or None
+    name = st.session_state.get(key("name")) or ""
     outcome = run_views.launch_once(raw, name, reports)
     st.session_state[ERRORS] = outcome.errors
     if outcome.errors:
@@ -117,17 +130,17 @@ def launcher() -> None:
     _init_defaults(reports)
     sidebar = st.sidebar
     sidebar.header("New run")
-    left, right = sidebar.columns(2)
-    left.button(PRESET_TITLES["tutorial"], on_click=_apply_preset, args=("tutorial", reports),
-                width="stretch", help="The tutorial's recipe: lenet-classic (sigmoid, average pooling) on "
-                "Fashion-MNIST, SGD lr 0.9, batch 256, 10 epochs, Xavier init.")
-    right.button(PRESET_TITLES["best"], on_click=_apply_preset, args=("best", reports),
-                 width="stretch", help="A LeNet-sized modern recipe: lenet-modern (ReLU, max pooling, "
-                 "batch norm), SGD with momentum, cosine schedule, weight decay, 10 epochs.")
+    for column, name in zip(sidebar.columns(len(PRESETS)), PRESETS):
+        column.button(PRESET_TITLES[name], on_click=_apply_preset, args=(name, reports),
+                      width="stretch", help=PRESET_HELP[name])
     with sidebar:  # outside the form: choosing a dataset tells at once whether it is here
         _dataset_field(reports)
     with sidebar.form("launch", border=False):
-        _fields()
+        _fields(main=True)
+        st.text_input("Run name", key=key("name"), placeholder="optional, e.g. tutorial-baseline")
+        _field_error("name")
+        with st.expander("More settings"):
+            _fields(main=False)
         st.form_submit_button("Start training", type="primary", width="stretch",
                               icon=":material/play_arrow:", on_click=_start, args=(reports,))
     notice = st.session_state.pop(NOTICE, None)  # said once: it is about the click just made
@@ -136,8 +149,8 @@ def launcher() -> None:
 
 
 def _dataset_field(reports: dict[str, data.Availability]) -> None:
-    st.selectbox("Dataset", list(reports), key=key("dataset"),
-                 format_func=lambda name: _dataset_label(reports[name]))
+    st.selectbox(SETTINGS["dataset"].title, list(reports), key=key("dataset"),
+                 format_func=lambda name: _dataset_label(reports[name]), help=SETTINGS["dataset"].help)
     report = reports[st.session_state[key("dataset")]]
     if report.state != data.AVAILABLE:
         st.warning(f"**{report.title} is {report.state}** and cannot be trained on yet: "
@@ -145,50 +158,39 @@ def _dataset_field(reports: dict[str, data.Availability]) -> None:
     _field_error("dataset")
 
 
-def _fields() -> None:
-    st.selectbox("Architecture", list(ARCHITECTURES), key=key("arch"),
-                 format_func=lambda name: f"{name} — {ARCHITECTURES[name].title}")
-    _field_error("arch")
-    left, right = st.columns(2)
-    with left:
-        st.number_input("Epochs", step=1, key=key("epochs"), help="Whole passes over the training set.")
-        _field_error("epochs")
-    with right:
-        st.number_input("Batch size", step=32, key=key("batch_size"))
-        _field_error("batch_size")
-    left, right = st.columns(2)
-    with left:
-        st.text_input("Learning rate", key=key("lr"), help="e.g. 0.9 (the tutorial's SGD) or 1e-3 (Adam).")
-        _field_error("lr")
-    with right:
-        st.number_input("Seed", step=1, key=key("seed"), help="Same seed, same config: same run.")
-        _field_error("seed")
-    st.selectbox("Optimizer", OPTIMIZERS, key=key("optimizer"), format_func=OPTIMIZER_TITLES.get)
-    _field_error("optimizer")
-    st.selectbox("Device", device_choices(), key=key("device"), format_func=_device_label)
-    _field_error("device")
-    st.text_input("Run name", key=key("name"), placeholder="optional, e.g. tutorial-baseline")
-    with st.expander("More settings"):
-        _more_fields()
+def layout(main: bool) -> list[tuple[str, ...]]:
+    """The form's rows: every field of the section once, in declaration order, two numbers that
+    follow each other sharing a row (Epochs | Batch size, Learning rate | Seed)."""
+    section = [f for f, s in SETTINGS.items() if s.more != main and f != "dataset"]
+    rows: list[tuple[str, ...]] = []
+    for field in section:
+        if main and rows and len(rows[-1]) == 1 and is_text(rows[-1][0]) and is_text(field):
+            rows[-1] = (rows[-1][0], field)
+        else:
+            rows.append((field,))
+    return rows
 
 
-def _more_fields() -> None:
-    st.text_input("Weight decay", key=key("weight_decay"), help="L2 penalty, e.g. 5e-4; 0 for none.")
-    _field_error("weight_decay")
-    st.selectbox("Learning-rate schedule", SCHEDULES, key=key("schedule"),
-                 help="cosine: from the learning rate down to 0 over the whole run.")
-    _field_error("schedule")
-    st.selectbox("Weight init", INITS, key=key("init"),
-                 help="xavier: the tutorial's Xavier-uniform; default: PyTorch's.")
-    _field_error("init")
-    st.checkbox("Standardise pixels (mean and std)", key=key("normalise"),
-                help="Off: pixels only scaled to [0, 1], as the tutorial's ToTensor() does.")
-    st.number_input("Label smoothing", step=0.05, format="%.2f", key=key("label_smoothing"))
-    _field_error("label_smoothing")
-    st.checkbox("Augment (random shifts and rotations)", key=key("augment"))
-    st.selectbox("Precision", PRECISIONS, key=key("precision"),
-                 help="bf16 autocasts the forward pass: faster on recent GPUs.")
-    _field_error("precision")
-    st.number_input("Train subset (0 = whole split)", step=1000, key=key("train_subset"),
-                    help="Train on the first N examples of a fixed shuffle: for quick trials.")
-    _field_error("train_subset")
+def _fields(main: bool) -> None:
+    for row in layout(main):
+        for column, field in zip(st.columns(len(row)) if len(row) > 1 else [st.container()], row):
+            with column:
+                _widget(field)
+                _field_error(field)
+
+
+def _widget(field: str) -> None:
+    setting = SETTINGS[field]
+    if field == "device":  # the devices present here, each described
+        st.selectbox(setting.title, device_choices(), key=key(field), format_func=_device_label,
+                     help=setting.help)
+    elif field == "arch":
+        st.selectbox(setting.title, list(ARCHITECTURES), key=key(field), help=setting.help,
+                     format_func=lambda name: f"{name} — {ARCHITECTURES[name].title}")
+    elif isinstance(setting.rule, Choice):
+        st.selectbox(setting.title, setting.rule.options, key=key(field), help=setting.help,
+                     format_func=setting.rule.title)
+    elif isinstance(setting.rule, YesNo):
+        st.checkbox(setting.title, key=key(field), help=setting.help)
+    else:
+        st.text_input(setting.title, key=key(field), help=setting.help)

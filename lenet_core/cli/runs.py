@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
+import argparse
 import json
+import math
 import sys
 
 from lenet_core import run_views, runs
 from lenet_core.export import to_csv, write_csv
+
+
+def seconds(text: str) -> float:
+    """A time to wait: a finite number of seconds, 0 or more (argparse reports the message)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"{text} is out of range: 0 or more seconds, and finite")
+    return value
 
 
 def add_parser(sub) -> None:
@@ -25,7 +38,7 @@ def add_parser(sub) -> None:
 
     v = verbs.add_parser("stop", help="stop a run between batches (it saves a checkpoint)")
     v.add_argument("id")
-    v.add_argument("--wait", type=float, default=30.0, metavar="S",
+    v.add_argument("--wait", type=seconds, default=30.0, metavar="S",
                    help="seconds to wait for it to end (default: 30; 0: do not wait)")
     v.add_argument("--json", action="store_true", help="the run afterwards, as JSON")
     v.set_defaults(func=stop)

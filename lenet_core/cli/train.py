@@ -9,24 +9,36 @@ import sys
 import time
 
 from lenet_core import data, runs
-from lenet_core.config import (
-    FIELDS,
-    INITS,
-    OPTIMIZERS,
-    PRECISIONS,
-    PRESETS,
-    SCHEDULES,
-    TrainConfig,
-)
+from lenet_core.config import DEFAULTS, FIELDS, PRESETS, SETTINGS, Choice, TrainConfig, YesNo, preset_values
 from lenet_core.data import DATASETS
 from lenet_core.errors import LabError
-from lenet_core.models import ARCHITECTURES
 from lenet_core.run_views import check_launch, stuck_note
 from lenet_core.train import Outcome, Progress, Recorder
 
 # Exit status of a foreground run: completed 0, stopped 130 (as an interrupted program),
 # diverged or failed 1; an invalid request 2 (printed as `error: ...`).
 EXIT = {"completed": 0, "stopped": 130, "diverged": 1, "failed": 1}
+
+
+def flag(field: str) -> str:
+    return f"--{field.replace('_', '-')}"
+
+
+def add_setting_flags(p: argparse.ArgumentParser) -> None:
+    """One flag per TrainConfig field, from its declaration: a choice lists its options, yes/no is
+    --x / --no-x, and a number is taken as text and checked by config.validate like the Training
+    page's fields ("--lr abc": "'abc' is not a number (allowed: > 0 and ≤ 1e7)")."""
+    for field, setting in SETTINGS.items():
+        default = DEFAULTS[field]
+        shown = {True: "on", False: "off"}.get(default, default) if isinstance(default, bool) else default
+        kwargs: dict = {"help": f"{setting.help} (default: {shown})"}
+        if isinstance(setting.rule, Choice):
+            kwargs["choices"] = setting.rule.options
+        elif isinstance(setting.rule, YesNo):
+            kwargs.update(action=argparse.BooleanOptionalAction, default=None)
+        else:
+            kwargs["metavar"] = field.upper() if field != "train_subset" else "N"
+        p.add_argument(flag(field), dest=field, **kwargs)
 
 
 def add_parser(sub) -> None:
@@ -38,33 +50,9 @@ def add_parser(sub) -> None:
         "130 stopped, 1 diverged/failed, 2 invalid settings.",
     )
     p.add_argument("--preset", choices=list(PRESETS),
-                   help="start from a recipe: tutorial (the d2l recipe: lenet-classic, SGD lr 0.9, "
-                   "batch 256, 10 epochs, Xavier) or best (the most accurate recipe we found)")
-    p.add_argument("--dataset", choices=list(DATASETS), help="dataset (default: fashion-mnist)")
-    p.add_argument("--arch", choices=list(ARCHITECTURES), help="architecture (default: lenet-classic)")
-    # Numbers are taken as text and checked by config.validate, like the Training page's fields:
-    # "--lr abc" then says what is allowed ("'abc' is not a number (allowed: > 0 and ≤ 1e7)").
-    p.add_argument("--epochs", help="passes over the training split (default: 10)")
-    p.add_argument("--batch-size", help="examples a step (default: 256)")
-    p.add_argument("--lr", help="learning rate (default: 0.9)")
-    p.add_argument("--optimizer", choices=OPTIMIZERS, help="sgd (default), sgd-momentum (Nesterov "
-                   "0.9) or adam")
-    p.add_argument("--weight-decay", help="L2 weight decay (default: 0)")
-    p.add_argument("--schedule", choices=SCHEDULES, help="learning-rate schedule: constant "
-                   "(default) or cosine (to 0 over the run)")
-    p.add_argument("--init", choices=INITS, help="weight init: xavier (the tutorial's, default) or "
-                   "default (PyTorch's)")
-    p.add_argument("--normalise", action=argparse.BooleanOptionalAction, default=None,
-                   help="standardise pixels with the dataset's mean/std (--no-normalise: only "
-                   "scale to [0, 1], as the tutorial does; the default)")
-    p.add_argument("--label-smoothing", help="cross-entropy label smoothing (default: 0)")
-    p.add_argument("--augment", action="store_true", default=None,
-                   help="random shifts (±2 px) and rotations (±10°) of each batch (meant for digits)")
-    p.add_argument("--precision", choices=PRECISIONS, help="fp32 (default) or bf16 autocast")
-    p.add_argument("--device", help="auto (default), cpu, cuda, cuda:N or mps")
-    p.add_argument("--seed", help="random seed (default: 0); runs on the CPU repeat exactly")
-    p.add_argument("--train-subset", metavar="N",
-                   help="train on N examples of a fixed shuffle (tests and quick looks; default: all)")
+                   help="start from a recipe: tutorial (the d2l recipe: the defaults below) or best "
+                   "(the most accurate LeNet-sized recipe we found)")
+    add_setting_flags(p)
     p.add_argument("--name", help="a name for the run (default: '<arch> · <dataset>')")
     p.add_argument("--json", action="store_true",
                    help="print one JSON object as the last line: run_id, status, epochs, "
@@ -82,7 +70,7 @@ def config_from_args(args) -> tuple[TrainConfig | None, dict[str, str]]:
     presence and the device's included, so a run that cannot start is refused before it is
     recorded rather than left in the store as a failed run.
     """
-    raw = dict(PRESETS[args.preset]) if args.preset else {}
+    raw = preset_values(args.preset) if args.preset else {}
     # Each TrainConfig field has a flag of the same name; a flag left out keeps the preset's value.
     raw.update({field: getattr(args, field) for field in FIELDS if getattr(args, field) is not None})
     config, errors = check_launch(raw)
@@ -100,7 +88,7 @@ def skipped_files(dataset: str) -> str:
 
 def settings_given(args) -> list[str]:
     """The flags that describe a new run (settings, --preset, --name) that were given."""
-    given = [f"--{field.replace('_', '-')}" for field in FIELDS if getattr(args, field) is not None]
+    given = [flag(field) for field in FIELDS if getattr(args, field) is not None]
     return given + [flag for flag, value in (("--preset", args.preset), ("--name", args.name))
                     if value is not None]
 
@@ -119,16 +107,18 @@ def run(args) -> int:
         outcome = runs.execute(args.run_id, resume=args.resume is not None)
         return 0 if outcome is None else EXIT[outcome.status]
     store = runs.RunStore()
-    if args.resume:
+    if args.resume is not None:  # "--resume ''" is a mistake, not "no resume"
         refuse_settings_on_resume(args)
-        run_id = args.resume
+        run_id = runs.validate_run_id(args.resume)
         runs.prepare_resume(store, run_id)
         resume = True
     else:
         config, errors = config_from_args(args)
+        if args.name is not None and (problem := runs.name_problem(args.name)):
+            errors["name"] = problem
         if errors:  # one line per bad flag, with its value and what is allowed
             for field, message in errors.items():
-                print(f"error: --{field.replace('_', '-')}: {message}", file=sys.stderr)
+                print(f"error: {flag(field)}: {message}", file=sys.stderr)
             return 2
         run_id = store.create(config, args.name).id
         resume = False
