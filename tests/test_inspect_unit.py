@@ -10,8 +10,9 @@ from torch import nn
 
 from lenet_core.activations import forward_all
 from lenet_core.checkpoints import load_model, pretrained_path
-from lenet_core.data import load_split, normalise
+from lenet_core.data import get_dataset, load_split
 from lenet_core.errors import LabError
+from lenet_core.inputs import standardise
 from lenet_core.inspect_unit import Box, inspect_unit, output_shapes, partial_sums, receptive_field
 from lenet_core.models import ARCHITECTURES, build_model, pad_to_input
 
@@ -31,7 +32,8 @@ def _trained_looking(arch_name: str) -> nn.Sequential:
 
 def _digit(arch) -> torch.Tensor:
     images, _ = load_split("mnist-5k", "test")
-    return pad_to_input(normalise(images[:1], "mnist-5k"), arch)
+    info = get_dataset("mnist-5k")
+    return standardise(images[:1], info.mean, info.std, arch)
 
 
 def _setup(arch_name: str):
@@ -135,7 +137,8 @@ def test_a_28x28_input_is_padded_for_lenet5():
     arch = ARCHITECTURES["lenet5"]
     model = _trained_looking("lenet5")
     images, _ = load_split("mnist-5k", "test")
-    small = normalise(images[:1], "mnist-5k")  # 1×1×28×28, not yet padded
+    info = get_dataset("mnist-5k")
+    small = standardise(images[:1], info.mean, info.std, "lenet-classic")  # 1×1×28×28, not yet padded
     outputs, _ = forward_all(model, pad_to_input(small, arch))
     report = inspect_unit(model, arch, small, outputs, "conv1", (1, 3, 3))
     assert report.value == pytest.approx(float(outputs["conv1"][1, 3, 3]), abs=1e-5)

@@ -8,8 +8,8 @@ import torch
 
 from lenet_core.checkpoints import PRETRAINED_DIR, load_model, pretrained_path
 from lenet_core.config import TrainConfig
-from lenet_core.data import load_split, normalise
-from lenet_core.models import get_architecture, pad_to_input
+from lenet_core.data import load_split
+from lenet_core.inputs import model_input
 
 README = PRETRAINED_DIR / "README.md"
 
@@ -24,7 +24,7 @@ def test_the_bundled_model_is_small_and_loads_weights_only():
 
 def accuracy(model, meta) -> float:
     images, labels = load_split("mnist-5k", "test")
-    x = pad_to_input(normalise(images, meta.dataset), get_architecture(meta.arch))
+    x = model_input(images, meta)
     with torch.inference_mode():
         predictions = model(x).argmax(dim=1)
     return (predictions == labels).float().mean().item()
