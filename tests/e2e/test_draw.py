@@ -163,16 +163,19 @@ def inked_share(pixels: np.ndarray, points) -> float:
 
 def shown_preview(page) -> np.ndarray | None:
     """"What the network sees", read back from the page (28×28 in [0, 1]), or None before it is drawn."""
-    picture = page.get_by_test_id("stImage").locator("img").first
-    if not picture.count():
+    side = 28 * 8  # the page draws each pixel as an 8×8 square with a border line
+    sources = page.get_by_test_id("stImage").locator("img").evaluate_all(
+        f"imgs => imgs.filter(i => i.naturalWidth === {side} && i.naturalHeight === {side})"
+        ".map(i => i.getAttribute('src'))")
+    if not sources:
         return None
-    src = picture.get_attribute("src") or ""
+    src = sources[0] or ""  # the first 224×224 picture is "what the network sees"
     if "/media/" not in src:
         return None
     reply = page.request.get(src if src.startswith("http") else page.url.split("/draw")[0] + src)
     if not reply.ok:
         return None  # replaced by a newer picture meanwhile
-    cell = 8  # the page draws each pixel as an 8×8 square with a border line
+    cell = 8
     grey = np.asarray(Image.open(io.BytesIO(reply.body())).convert("L"))
     return grey[cell // 2::cell, cell // 2::cell] / 255
 
@@ -189,8 +192,13 @@ def test_multi_stroke_digits_keep_every_stroke_and_the_guess_is_the_final_drawin
             stroke(page, points, box)
             if strokes_done < len(digit) and lift:
                 page.wait_for_timeout(lift)
-        pixels = canvas_pixels(page)
-        shares = [inked_share(pixels, points) for points in digit]
+        # Fabric paints a finished stroke on its next animation frame: poll, do not sample once.
+        for _ in range(50):
+            pixels = canvas_pixels(page)
+            shares = [inked_share(pixels, points) for points in digit]
+            if min(shares) == 1.0:
+                break
+            page.wait_for_timeout(100)
         assert min(shares) == 1.0, f"round {round_} (pen lift {lift} ms): a stroke is missing {shares}"
         want = mnist_style(pixels).image
         deadline_ms, waited = 20_000, 0
