@@ -275,7 +275,8 @@ def stuck_note(run: runs.Run, metrics: pd.DataFrame) -> str | None:
             share = columns.max() / columns.sum()
             what = (f"it predicts “{classes[int(columns.argmax())]}” for "
                     f"{'every' if share == 1 else f'{share:.0%} of the'} test image"
-                    f"{'' if share == 1 else 's'}, so its test accuracy is chance")
+                    f"{'' if share == 1 else 's'}, and its test accuracy "
+                    f"({np.trace(np.asarray(confusion)) / columns.sum():.1%}) is what guessing scores")
     loss = metrics.loc[metrics["name"] == "train_loss"]
     total = run.config.epochs * (run.progress.get("batches") or 0)
     if what is None and total and not loss.empty:

@@ -32,9 +32,10 @@ def show_table(table: shapes.ShapeTable) -> None:
     shown = frame
     if table.broken is not None:  # the row it breaks at, in red
         shown = frame.style.apply(
-            lambda row: [BROKEN_STYLE if row.name == len(frame) - 1 else ""] * len(row), axis=1)
+            lambda row: [BROKEN_STYLE if row.name == len(frame) - 1 else ""] * len(row), axis=1
+        )
     st.dataframe(
-        shown, hide_index=True, width="stretch", height=35 * (len(frame) + 1) + 3,
+        shown, hide_index=True, width="stretch", height=35 * (len(frame) + 1) + 3, placeholder="—",
         column_config={
             "index": st.column_config.TextColumn("#", width="small"),
             "name": "name", "layer": "layer", "output_shape": "output shape",
