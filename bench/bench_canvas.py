@@ -28,11 +28,11 @@ import torch  # noqa: E402
 from PIL import Image, ImageDraw  # noqa: E402
 
 from lenet_core import visuals  # noqa: E402
-from lenet_core.activations import forward_all, saliency, torch_threads  # noqa: E402
-from lenet_core.checkpoints import load_model, pretrained_path  # noqa: E402
-from lenet_core.inputs import standardise  # noqa: E402
-from lenet_core.models import build_model, get_architecture  # noqa: E402
-from lenet_core.preprocess import mnist_style  # noqa: E402
+from lenet_core.inspect.activations import forward_all, saliency, torch_threads  # noqa: E402
+from lenet_core.inspect.preprocess import mnist_style  # noqa: E402
+from lenet_core.model.architectures import build_model, get_architecture  # noqa: E402
+from lenet_core.model.checkpoints import load_model, pretrained_path  # noqa: E402
+from lenet_core.model.inputs import standardise  # noqa: E402
 
 BUDGET_MS = 3.0
 PAGE = "preprocess + forward_all"  # as the page runs it: one thread (activations.torch_threads)

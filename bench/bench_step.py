@@ -27,8 +27,9 @@ import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
 from lenet_core import data  # noqa: E402
-from lenet_core.models import build_model, get_architecture  # noqa: E402
-from lenet_core.train import prepare_images, use_all_cores  # noqa: E402
+from lenet_core.model.architectures import build_model, get_architecture  # noqa: E402
+from lenet_core.training.engine import use_all_cores  # noqa: E402
+from lenet_core.training.evaluation import prepare_images  # noqa: E402
 
 BATCH = 256
 BURST = 10  # steps per timed burst

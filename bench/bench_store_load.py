@@ -26,8 +26,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from lenet_core import charts, run_views, runs  # noqa: E402
-from lenet_core.config import TrainConfig  # noqa: E402
+from lenet_core import run_views, runs  # noqa: E402
+from lenet_core.present import charts  # noqa: E402
+from lenet_core.training.config import TrainConfig  # noqa: E402
 
 EPOCH_NAMES = ("test_loss", "test_acc", "examples_per_sec")
 STEP_NAMES = ("train_loss", "train_acc", "lr")

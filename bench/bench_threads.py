@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 FLOOR = """
 import sys, time, torch, torch.nn.functional as F
-from lenet_core.models import build_model
+from lenet_core.model.architectures import build_model
 steps = int(sys.argv[1])
 torch.manual_seed(0)
 model = build_model("lenet-classic", init="xavier").to(memory_format=torch.channels_last)

@@ -7,7 +7,7 @@ A  the tutorial's loop (d2l's ``train_ch6`` step): a torchvision dataset with ``
    ``DataLoader(shuffle=True, num_workers=4)``, ``.to(device)`` per batch, ``float(...)`` of the
    loss and the correct count after every step. Its plot is left out (that would only slow it).
 B  our engine as the Training page runs it: a run in a real run store (SQLite), trained by
-   :func:`lenet_core.train.train` with the store's writer, checkpoints and all.
+   :func:`lenet_core.training.engine.train` with the store's writer, checkpoints and all.
 C  the compute floor: the engine's model (same layout) doing forward, backward and step on one
    batch prepared beforehand, repeated as many times as an epoch has batches: no data, no records.
 
@@ -43,20 +43,12 @@ import torch.nn.functional as F
 from torch import nn
 
 from lenet_core import data, paths, runs
-from lenet_core.config import TrainConfig, preset
-from lenet_core.device import describe_device, resolve_device
-from lenet_core.models import build_model, get_architecture
-from lenet_core.train import (
-    SUBSET_SEED,
-    Recorder,
-    Recorders,
-    input_scaling,
-    make_optimizer,
-    prepare_images,
-    synchronize,
-    train,
-    use_all_cores,
-)
+from lenet_core.model.architectures import build_model, get_architecture
+from lenet_core.training.config import TrainConfig, preset
+from lenet_core.training.device import describe_device, resolve_device
+from lenet_core.training.engine import SUBSET_SEED, make_optimizer, synchronize, train, use_all_cores
+from lenet_core.training.evaluation import input_scaling, prepare_images
+from lenet_core.training.records import Recorder, Recorders
 
 ROOT = Path(__file__).resolve().parents[1]
 ARCH = "lenet-classic"
@@ -402,7 +394,8 @@ def live_reader(home: Path, interval: float = 1.0) -> None:
     the number of ticks and their median ms."""
     import pandas as pd
 
-    from lenet_core import charts, run_views
+    from lenet_core import run_views
+    from lenet_core.present import charts
 
     store = runs.RunStore(home)
     stop = threading.Event()

@@ -18,11 +18,11 @@ import numpy as np
 import pandas as pd
 
 from lenet_core import data, runs
-from lenet_core.checkpoints import load_model
-from lenet_core.config import TrainConfig, validate
-from lenet_core.device import resolve_device
 from lenet_core.errors import LabError
-from lenet_core.train import evaluate
+from lenet_core.model.checkpoints import load_model
+from lenet_core.training.config import TrainConfig, validate
+from lenet_core.training.device import resolve_device
+from lenet_core.training.evaluation import evaluate
 
 # A second launch of the same config and name this soon after the first is a double click, a
 # resubmitted form or a second tab, not a wish for two runs: it selects the first instead.

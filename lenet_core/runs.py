@@ -35,10 +35,11 @@ from typing import Any
 import pandas as pd
 
 from lenet_core import paths
-from lenet_core.checkpoints import read_checkpoint
-from lenet_core.config import FIELDS, TrainConfig
 from lenet_core.errors import LabError
-from lenet_core.train import Outcome, Progress, Recorder, Recorders, train
+from lenet_core.model.checkpoints import read_checkpoint
+from lenet_core.training.config import FIELDS, TrainConfig
+from lenet_core.training.engine import train
+from lenet_core.training.records import Outcome, Progress, Recorder, Recorders
 
 STATUSES = ("queued", "running", "completed", "stopped", "failed", "diverged")
 ACTIVE = ("queued", "running")

@@ -6,7 +6,7 @@ import pytest
 import torch
 from torch import nn
 
-from lenet_core.activations import (
+from lenet_core.inspect.activations import (
     format_probability,
     forward_all,
     gradient_saliency,
@@ -15,8 +15,8 @@ from lenet_core.activations import (
     top_k,
     torch_threads,
 )
-from lenet_core.models import ARCHITECTURES, build_model
-from lenet_core.shapes import shape_table
+from lenet_core.model.architectures import ARCHITECTURES, build_model
+from lenet_core.model.shapes import shape_table
 
 
 @pytest.mark.parametrize("arch", list(ARCHITECTURES))

@@ -2,9 +2,9 @@
 
 import pandas as pd
 
-from lenet_core import shapes
-from lenet_core.charts import shapes_chart
-from lenet_core.models import get_architecture
+from lenet_core.model import shapes
+from lenet_core.model.architectures import get_architecture
+from lenet_core.present.charts import shapes_chart
 
 
 def test_shapes_chart_has_a_bar_per_layer_in_order():

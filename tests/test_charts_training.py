@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lenet_core.charts import (
+from lenet_core.present.charts import (
     compare_runs_chart,
     confusion_chart,
     ema_smooth,

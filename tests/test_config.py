@@ -6,9 +6,9 @@ import sys
 import pytest
 from conftest import ROOT
 
-from lenet_core.config import FIELDS, PRESETS, TrainConfig, format_errors, preset, validate
 from lenet_core.errors import LabError
-from lenet_core.models import build_model, count_params
+from lenet_core.model.architectures import build_model, count_params
+from lenet_core.training.config import FIELDS, PRESETS, TrainConfig, format_errors, preset, validate
 
 
 def test_defaults_are_the_tutorials_recipe():
@@ -120,7 +120,7 @@ def test_train_refuses_batch_size_1_for_lenet_modern_in_one_line(lab_home):
 
 
 def test_presets_state_only_what_differs_from_the_defaults():
-    from lenet_core.config import DEFAULTS
+    from lenet_core.training.config import DEFAULTS
 
     assert PRESETS["tutorial"] == {}  # the defaults are the tutorial's recipe
     for name, diff in PRESETS.items():
@@ -129,7 +129,7 @@ def test_presets_state_only_what_differs_from_the_defaults():
 
 def test_the_cli_flags_and_their_defaults_come_from_the_declarations(capsys):
     from lenet_core.cli import main
-    from lenet_core.config import DEFAULTS, SETTINGS
+    from lenet_core.training.config import DEFAULTS, SETTINGS
 
     with pytest.raises(SystemExit):
         main(["train", "--help"])

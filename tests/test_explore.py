@@ -4,13 +4,14 @@ import numpy as np
 import pytest
 import torch
 
-from lenet_core import data, explore
-from lenet_core.activations import forward_all
-from lenet_core.checkpoints import load_model, pretrained_path
+from lenet_core import data
 from lenet_core.data import get_dataset, load_split
 from lenet_core.errors import LabError
-from lenet_core.inputs import model_input
-from lenet_core.models import ARCHITECTURES, build_model
+from lenet_core.inspect import explore
+from lenet_core.inspect.activations import forward_all
+from lenet_core.model.architectures import ARCHITECTURES, build_model
+from lenet_core.model.checkpoints import load_model, pretrained_path
+from lenet_core.model.inputs import model_input
 
 
 @pytest.fixture(scope="module")
@@ -140,8 +141,8 @@ def test_epoch_trace_follows_each_checkpoint(bundled, mnist_test):
 def two_runs(tmp_path_factory):
     """A run trained on raw [0, 1] pixels (the form's default) and one on standardised pixels:
     lenet5 (padded input), one epoch of the offline digits each, through the real engine."""
-    from lenet_core.config import TrainConfig
-    from lenet_core.train import train
+    from lenet_core.training.config import TrainConfig
+    from lenet_core.training.engine import train
 
     trained = {}
     for normalise in (False, True):

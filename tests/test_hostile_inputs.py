@@ -7,8 +7,8 @@ import pytest
 from conftest import cli, open_page
 
 from lenet_core import runs
-from lenet_core.config import SETTINGS, Choice, TrainConfig, YesNo
 from lenet_core.errors import LabError
+from lenet_core.training.config import SETTINGS, Choice, TrainConfig, YesNo
 
 HOSTILE = ["0", "-1", "1e309", "nan", "", "x" * 60, "ü名字７", "../etc/passwd", "inf", " "]
 NUMBER_FLAGS = [f for f, s in SETTINGS.items() if not isinstance(s.rule, (Choice, YesNo)) and f != "device"]

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 import torch
 
-from lenet_core.checkpoints import CheckpointMeta
-from lenet_core.inputs import model_input, standardise
+from lenet_core.model.checkpoints import CheckpointMeta
+from lenet_core.model.inputs import model_input, standardise
 
 
 def test_uint8_and_float_pixels_give_the_same_standardised_input():

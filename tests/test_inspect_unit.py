@@ -8,13 +8,13 @@ import pytest
 import torch
 from torch import nn
 
-from lenet_core.activations import forward_all
-from lenet_core.checkpoints import load_model, pretrained_path
 from lenet_core.data import get_dataset, load_split
 from lenet_core.errors import LabError
-from lenet_core.inputs import standardise
-from lenet_core.inspect_unit import Box, inspect_unit, output_shapes, partial_sums, receptive_field
-from lenet_core.models import ARCHITECTURES, build_model, pad_to_input
+from lenet_core.inspect.activations import forward_all
+from lenet_core.inspect.unit import Box, inspect_unit, output_shapes, partial_sums, receptive_field
+from lenet_core.model.architectures import ARCHITECTURES, build_model, pad_to_input
+from lenet_core.model.checkpoints import load_model, pretrained_path
+from lenet_core.model.inputs import standardise
 
 
 def _trained_looking(arch_name: str) -> nn.Sequential:

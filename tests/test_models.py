@@ -5,7 +5,13 @@ import torch
 from torch import nn
 
 from lenet_core.errors import LabError
-from lenet_core.models import ARCHITECTURES, build_model, count_params, get_architecture, pad_to_input
+from lenet_core.model.architectures import (
+    ARCHITECTURES,
+    build_model,
+    count_params,
+    get_architecture,
+    pad_to_input,
+)
 
 # Parameter counts per layer, worked out by hand from the layer sizes (weights + biases).
 EXPECTED_PARAMS = {

@@ -10,8 +10,8 @@ import io
 from conftest import open_page
 from PIL import Image, ImageDraw
 
-from lenet_core.checkpoints import load_model, pretrained_path
-from lenet_core.shapes import layer_label, shape_table
+from lenet_core.model.checkpoints import load_model, pretrained_path
+from lenet_core.model.shapes import layer_label, shape_table
 
 CANVAS_KEY = "draw_canvas"  # the page's canvas: one key for the life of the page
 
@@ -119,11 +119,11 @@ def test_the_bundled_model_is_the_default_and_shows_its_accuracy(lab_home):
 
 def completed_run(home, dataset, arch, test_acc, status="completed"):
     """A real run in a real store, with a real final checkpoint (fresh weights: speed, not skill)."""
-    from lenet_core.checkpoints import CheckpointMeta, save_checkpoint
-    from lenet_core.config import TrainConfig
     from lenet_core.data import get_dataset
-    from lenet_core.models import build_model
+    from lenet_core.model.architectures import build_model
+    from lenet_core.model.checkpoints import CheckpointMeta, save_checkpoint
     from lenet_core.runs import RunStore
+    from lenet_core.training.config import TrainConfig
 
     store = RunStore(home)
     run = store.create(TrainConfig.from_dict({"dataset": dataset, "arch": arch, "epochs": 1}))

@@ -6,9 +6,9 @@ import pytest
 from conftest import open_page
 
 from lenet_core import data
-from lenet_core.activations import forward_all
-from lenet_core.checkpoints import load_model, pretrained_path
-from lenet_core.inputs import model_input
+from lenet_core.inspect.activations import forward_all
+from lenet_core.model.checkpoints import load_model, pretrained_path
+from lenet_core.model.inputs import model_input
 
 PAGE = "pages/views/explorer.py"
 
@@ -182,8 +182,8 @@ def test_the_draw_page_inspects_a_unit_of_the_drawing(lab_home):
 
 
 def test_epoch_slider_over_a_real_run_and_a_run_without_checkpoints(lab_home):
-    from lenet_core.config import TrainConfig
     from lenet_core.runs import RunStore, checkpoint_paths, execute
+    from lenet_core.training.config import TrainConfig
 
     store = RunStore(lab_home)
     tiny = TrainConfig(dataset="mnist-5k", arch="lenet-classic", epochs=2, device="cpu", train_subset=512)
@@ -219,8 +219,8 @@ def test_epoch_slider_over_a_real_run_and_a_run_without_checkpoints(lab_home):
 def test_misclassified_count_is_the_training_pages_for_a_run_on_raw_pixels(lab_home):
     """A run trained without standardised pixels (the form's default): the Explorer's wrong count
     is the one the Training page shows, and the pool holds only wrong answers."""
-    from lenet_core.config import TrainConfig
     from lenet_core.runs import RunStore, execute
+    from lenet_core.training.config import TrainConfig
 
     store = RunStore(lab_home)
     config = TrainConfig(dataset="mnist-5k", arch="lenet5", epochs=1, batch_size=64, lr=0.1,

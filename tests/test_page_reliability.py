@@ -15,7 +15,7 @@ from conftest import open_page
 from test_page_training import fill, sidebar_errors, start
 
 from lenet_core import runs
-from lenet_core.config import TrainConfig
+from lenet_core.training.config import TrainConfig
 
 TINY = dict(dataset="mnist-5k", arch="lenet-modern", epochs=1, batch_size=100, lr=0.1,
             optimizer="sgd-momentum", init="default", train_subset=400)  # 4 batches

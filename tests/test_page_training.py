@@ -15,7 +15,7 @@ from conftest import open_page
 from test_run_views import stopped_run
 
 from lenet_core import runs
-from lenet_core.config import TrainConfig
+from lenet_core.training.config import TrainConfig
 
 PAGE = "pages/views/training.py"
 TINY = dict(dataset="mnist-5k", arch="lenet-modern", epochs=1, batch_size=100, lr=0.1,

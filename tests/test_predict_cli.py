@@ -10,13 +10,13 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from lenet_core.activations import forward_all
-from lenet_core.checkpoints import load_model, pretrained_path, save_checkpoint
-from lenet_core.config import TrainConfig
 from lenet_core.data import read_split
-from lenet_core.inputs import model_input
-from lenet_core.preprocess import mnist_style
+from lenet_core.inspect.activations import forward_all
+from lenet_core.inspect.preprocess import mnist_style
+from lenet_core.model.checkpoints import load_model, pretrained_path, save_checkpoint
+from lenet_core.model.inputs import model_input
 from lenet_core.runs import RunStore
+from lenet_core.training.config import TrainConfig
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -6,10 +6,10 @@ import shlex
 
 import torch
 
-from lenet_core.checkpoints import PRETRAINED_DIR, load_model, pretrained_path
-from lenet_core.config import TrainConfig
 from lenet_core.data import load_split
-from lenet_core.inputs import model_input
+from lenet_core.model.checkpoints import PRETRAINED_DIR, load_model, pretrained_path
+from lenet_core.model.inputs import model_input
+from lenet_core.training.config import TrainConfig
 
 README = PRETRAINED_DIR / "README.md"
 

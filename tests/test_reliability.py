@@ -23,12 +23,12 @@ import pytest
 from conftest import ROOT, cli, wait_for
 
 from lenet_core import runs
-from lenet_core.checkpoints import read_checkpoint
 from lenet_core.cli import main
-from lenet_core.config import TrainConfig
 from lenet_core.errors import LabError
 from lenet_core.export import escape_cell, to_csv, write_csv
-from lenet_core.preprocess import load_image
+from lenet_core.inspect.preprocess import load_image
+from lenet_core.model.checkpoints import read_checkpoint
+from lenet_core.training.config import TrainConfig
 
 TINY = dict(dataset="mnist-5k", arch="lenet5", init="default", optimizer="adam", lr=0.01,
             batch_size=64, epochs=1, train_subset=256)  # 4 batches
@@ -42,7 +42,7 @@ def test_runs_outlive_a_crashed_server_three_at_once_on_two_cores(lab_home, monk
     restarted mid-run: each detached trainer carries on, and each keeps to its own rows."""
     monkeypatch.setenv("OMP_NUM_THREADS", "1")
     launcher = ("import os, signal, sys\nfrom lenet_core import runs\n"
-                "from lenet_core.config import TrainConfig\n"
+                "from lenet_core.training.config import TrainConfig\n"
                 f"run_id = runs.launch(TrainConfig(**{TINY!r}, seed=int(sys.argv[1])), name=sys.argv[1])\n"
                 "print(run_id, flush=True)\nos.kill(os.getpid(), signal.SIGKILL)\n")
     ids = []
@@ -169,7 +169,7 @@ def test_a_busy_store_waits_for_the_other_writer_and_loses_no_rows(lab_home):
 
 @pytest.mark.parametrize("damage", ["truncated", "garbage", "empty"])
 def test_a_damaged_checkpoint_is_refused_in_words(tmp_path, damage):
-    from lenet_core.checkpoints import pretrained_path
+    from lenet_core.model.checkpoints import pretrained_path
     good = pretrained_path().read_bytes()
     path = tmp_path / "final.pt"
     path.write_bytes({"truncated": good[: len(good) // 2], "garbage": b"\x00not a zip" * 100,

@@ -10,8 +10,8 @@ import pytest
 from conftest import ONE_PASS_DIGITS, wait_for
 
 from lenet_core import data, run_views, runs
-from lenet_core.config import TrainConfig
-from lenet_core.train import Recorder
+from lenet_core.training.config import TrainConfig
+from lenet_core.training.records import Recorder
 
 TINY = dict(dataset="mnist-5k", arch="lenet-modern", epochs=1, batch_size=100, lr=0.1,
             optimizer="sgd-momentum", init="default", train_subset=300)

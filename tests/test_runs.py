@@ -13,10 +13,10 @@ import torch
 from conftest import ONE_PASS_DIGITS, ROOT, SUMMARY_KEYS, cli, wait_for
 
 from lenet_core import runs
-from lenet_core.checkpoints import CheckpointMeta, load_model, read_checkpoint
 from lenet_core.cli import main
-from lenet_core.config import TrainConfig
 from lenet_core.errors import LabError
+from lenet_core.model.checkpoints import CheckpointMeta, load_model, read_checkpoint
+from lenet_core.training.config import TrainConfig
 
 QUICK = ONE_PASS_DIGITS
 

@@ -8,8 +8,8 @@ import sys
 
 import pytest
 
-from lenet_core import shapes
 from lenet_core.errors import LabError
+from lenet_core.model import shapes
 
 # The d2l tutorial printed this for lenet-classic and a 1×1×28×28 input.
 TUTORIAL_TABLE = [

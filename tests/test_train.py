@@ -8,21 +8,14 @@ import torch
 from conftest import ONE_PASS_DIGITS, SUMMARY_KEYS
 
 from lenet_core import data
-from lenet_core.checkpoints import CheckpointMeta, load_model, read_checkpoint
-from lenet_core.config import TrainConfig
 from lenet_core.errors import LabError
-from lenet_core.inputs import standardise
-from lenet_core.models import build_model
-from lenet_core.train import (
-    Recorder,
-    augment_batch,
-    batch_count,
-    batch_slice,
-    evaluate,
-    lr_at,
-    reporting_points,
-    train,
-)
+from lenet_core.model.architectures import build_model
+from lenet_core.model.checkpoints import CheckpointMeta, load_model, read_checkpoint
+from lenet_core.model.inputs import standardise
+from lenet_core.training.config import TrainConfig
+from lenet_core.training.engine import augment_batch, batch_count, batch_slice, lr_at, reporting_points, train
+from lenet_core.training.evaluation import evaluate
+from lenet_core.training.records import Recorder
 
 TINY = ONE_PASS_DIGITS
 

@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from lenet_core import unit_views, visuals
-from lenet_core.inspect_unit import Box
+from lenet_core.inspect.unit import Box
+from lenet_core.present import unit_views, visuals
 
 
 def test_outline_frames_exactly_the_box():

@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 import torch
 
-from lenet_core import visuals
-from lenet_core.activations import forward_all
-from lenet_core.models import build_model
+from lenet_core.inspect.activations import forward_all
+from lenet_core.model.architectures import build_model
+from lenet_core.present import visuals
 
 
 def outputs_of(arch):

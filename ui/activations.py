@@ -4,14 +4,14 @@ the Layer Explorer.
     render_layers(model, arch, x, key_prefix, classes=None, outputs=None, probabilities=None)
 
 - ``model``: an ``nn.Sequential`` in eval mode whose children are named after the layer specs
-  (as :func:`lenet_core.checkpoints.load_model` returns it).
-- ``arch``: its :class:`~lenet_core.models.Architecture` (or name), for each layer's kind, or
+  (as :func:`lenet_core.model.checkpoints.load_model` returns it).
+- ``arch``: its :class:`~lenet_core.model.architectures.Architecture` (or name), for each layer's kind, or
   ``None`` to go by the module types alone.
 - ``x``: the model's input for one image, 1×C×H×W or C×H×W, already normalised and padded
-  (:func:`lenet_core.inputs.model_input` of the checkpoint's metadata).
+  (:func:`lenet_core.model.inputs.model_input` of the checkpoint's metadata).
 - ``key_prefix``: makes the widget keys unique when a page shows the widget more than once.
 - ``classes``: class names, to label the last layer and the softmax (default 0…N−1).
-- ``outputs``/``probabilities``: pass :func:`lenet_core.activations.forward_all`'s result when
+- ``outputs``/``probabilities``: pass :func:`lenet_core.inspect.activations.forward_all`'s result when
   the page already has it, so the network runs once.
 - ``narrow``: the widget sits in half a page (two samples side by side): each layer's legend and
   its *Enlarge a map* go under its maps instead of beside them, and pictures are at most
@@ -29,10 +29,10 @@ import streamlit as st
 import torch
 from torch import nn
 
-from lenet_core import visuals
-from lenet_core.activations import forward_all
-from lenet_core.models import Architecture, get_architecture
-from lenet_core.shapes import layer_label
+from lenet_core.inspect.activations import forward_all
+from lenet_core.model.architectures import Architecture, get_architecture
+from lenet_core.model.shapes import layer_label
+from lenet_core.present import visuals
 
 NARROW_WIDTH = 400  # half of the main column at 1280 px, less the card's padding
 KIND_WORDS = {"conv": "convolution", "pool": "pooling", "dense": "dense (fully connected)",

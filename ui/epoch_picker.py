@@ -15,7 +15,7 @@ from pathlib import Path
 import streamlit as st
 from torch import nn
 
-from lenet_core.checkpoints import CheckpointMeta
+from lenet_core.model.checkpoints import CheckpointMeta
 from lenet_core.paths import lab_home
 from lenet_core.runs import checkpoint_paths
 from ui.models import ModelOption, PickedModel, load_option

@@ -20,10 +20,10 @@ import torch
 from torch import nn
 
 from lenet_core import run_views
-from lenet_core.checkpoints import CheckpointMeta, load_model, pretrained_path, read_checkpoint
 from lenet_core.data import DATASETS
 from lenet_core.errors import LabError
-from lenet_core.models import Architecture, get_architecture
+from lenet_core.model.architectures import Architecture, get_architecture
+from lenet_core.model.checkpoints import CheckpointMeta, load_model, pretrained_path, read_checkpoint
 from lenet_core.paths import db_path, lab_home
 from lenet_core.runs import Run, RunStore, checkpoint_paths, run_dir
 
@@ -155,7 +155,7 @@ def pick_model(key: str, digits_only: bool = True, container=None, any_status: b
     where = container or st
     options = model_options(digits_only=digits_only, any_status=any_status)
     if not options:
-        where.error("No model is available: the bundled model file lenet_core/pretrained/digits.pt "
+        where.error("No model is available: the bundled model file lenet_core/model/pretrained/digits.pt "
                     "is missing and no training run has completed. Train one with "
                     "`python -m lenet_core train --dataset mnist-5k`.", icon=":material/error:")
         st.stop()

@@ -13,9 +13,9 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from lenet_core import explore
 from lenet_core.data import AVAILABLE, DATASETS, SPLITS, dataset_availability, get_dataset
 from lenet_core.errors import LabError
+from lenet_core.inspect import explore
 
 
 def pick_source(key: str, default_dataset: str) -> tuple[str, str]:

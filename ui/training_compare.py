@@ -11,7 +11,7 @@ from pathlib import Path
 import streamlit as st
 
 from lenet_core import run_views, runs
-from lenet_core.charts import compare_runs_chart
+from lenet_core.present.charts import compare_runs_chart
 from ui import training_live
 
 COMPARE = "compare_runs"  # widget keys: the Playwright journey looks for their labels

@@ -1,6 +1,6 @@
 """The Training page's sidebar launcher: one widget per TrainConfig field, two presets, Start.
 
-Every widget comes from its field's declaration (:data:`lenet_core.config.SETTINGS`): a choice is
+Every widget comes from its field's declaration (:data:`lenet_core.training.config.SETTINGS`): a choice is
 a selectbox, yes/no a checkbox, and a number a text box (a browser's number box turned "1e309",
 "" and "1.5" into 0, 0 and 1 and started runs nobody asked for; a text box hands over what was
 typed, and validation says what is wrong with it). Each widget's key is ``form_<field>``. Start
@@ -14,10 +14,10 @@ from __future__ import annotations
 import streamlit as st
 
 from lenet_core import data, run_views
-from lenet_core.config import DEFAULTS, FIELDS, PRESETS, SETTINGS, Choice, YesNo, preset_values
-from lenet_core.device import describe_device, device_choices
 from lenet_core.errors import LabError
-from lenet_core.models import ARCHITECTURES
+from lenet_core.model.architectures import ARCHITECTURES
+from lenet_core.training.config import DEFAULTS, FIELDS, PRESETS, SETTINGS, Choice, YesNo, preset_values
+from lenet_core.training.device import describe_device, device_choices
 
 ERRORS = "form_errors"  # {field: message} from the last Start
 NOTICE = "form_notice"  # (kind, text) to show under the Start button

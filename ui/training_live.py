@@ -11,9 +11,10 @@ from pathlib import Path
 
 import streamlit as st
 
-from lenet_core import export, images, run_views, runs
-from lenet_core.charts import confusion_chart, per_class_chart, training_curves_spec
+from lenet_core import export, run_views, runs
 from lenet_core.errors import LabError
+from lenet_core.present import images
+from lenet_core.present.charts import confusion_chart, per_class_chart, training_curves_spec
 
 SELECTED = "selected_run"  # the widget key of the run picker (the launcher sets it too)
 CONFIRM_DELETE = "confirm_delete"  # the run id awaiting a second click on Delete

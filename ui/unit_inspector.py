@@ -6,7 +6,7 @@
 - ``model``/``arch``: the network in eval mode and its Architecture.
 - ``x``: the model's input (1×1×S×S, normalised and padded), ``image``: the 28×28 picture in
   [0, 1] it was made from (the receptive field is drawn on it).
-- ``outputs``: :func:`lenet_core.activations.forward_all`'s dict, when the page has it already.
+- ``outputs``: :func:`lenet_core.inspect.activations.forward_all`'s dict, when the page has it already.
 
 Pick a layer, a map and a position with the inputs, or click a square of the large map; the
 widget shows the unit's receptive field on the input, what it reads, its weights, the weighted
@@ -21,12 +21,12 @@ import streamlit as st
 import torch
 from torch import nn
 
-from lenet_core import unit_views, visuals
-from lenet_core.activations import forward_all
 from lenet_core.errors import LabError
-from lenet_core.inspect_unit import INPUT, UnitReport, format_number, inspect_unit, partial_sums
-from lenet_core.models import Architecture
-from lenet_core.shapes import layer_label
+from lenet_core.inspect.activations import forward_all
+from lenet_core.inspect.unit import INPUT, UnitReport, format_number, inspect_unit, partial_sums
+from lenet_core.model.architectures import Architecture
+from lenet_core.model.shapes import layer_label
+from lenet_core.present import unit_views, visuals
 
 CELL = 10  # screen pixels per input pixel in the receptive-field picture
 VALUE_DECIMALS = 4  # the unit's value and the forward pass's, as the page shows them

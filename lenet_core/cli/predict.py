@@ -1,6 +1,6 @@
 """``predict``: classify image files with the bundled digit model or a finished run.
 
-Each file is prepared exactly as the Draw page prepares a drawing (:mod:`lenet_core.preprocess`):
+Each file is prepared exactly as the Draw page prepares a drawing (:mod:`lenet_core.inspect.preprocess`):
 ink, bounding box, 20-pixel box, centre of mass, the model's normalisation.
 """
 
@@ -11,12 +11,12 @@ import sys
 from pathlib import Path
 
 from lenet_core import runs
-from lenet_core.activations import format_probability, forward_all, top_k, torch_threads
-from lenet_core.checkpoints import load_model, pretrained_path
 from lenet_core.errors import LabError
-from lenet_core.inputs import model_input
+from lenet_core.inspect.activations import format_probability, forward_all, top_k, torch_threads
+from lenet_core.inspect.preprocess import load_image, mnist_style
+from lenet_core.model.checkpoints import load_model, pretrained_path
+from lenet_core.model.inputs import model_input
 from lenet_core.paths import db_path, lab_home
-from lenet_core.preprocess import load_image, mnist_style
 
 TOP = 3
 

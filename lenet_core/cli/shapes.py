@@ -1,8 +1,8 @@
 """``shapes``: the layer-by-layer shape table of an architecture."""
 
-from lenet_core import shapes
 from lenet_core.errors import LabError
-from lenet_core.models import ARCHITECTURES
+from lenet_core.model import shapes
+from lenet_core.model.architectures import ARCHITECTURES
 
 
 def add_parser(sub) -> None:

@@ -9,11 +9,20 @@ import sys
 import time
 
 from lenet_core import data, runs
-from lenet_core.config import DEFAULTS, FIELDS, PRESETS, SETTINGS, Choice, TrainConfig, YesNo, preset_values
 from lenet_core.data import DATASETS
 from lenet_core.errors import LabError
 from lenet_core.run_views import check_launch, stuck_note
-from lenet_core.train import Outcome, Progress, Recorder
+from lenet_core.training.config import (
+    DEFAULTS,
+    FIELDS,
+    PRESETS,
+    SETTINGS,
+    Choice,
+    TrainConfig,
+    YesNo,
+    preset_values,
+)
+from lenet_core.training.records import Outcome, Progress, Recorder
 
 # Exit status of a foreground run: completed 0, stopped 130 (as an interrupted program),
 # diverged or failed 1; an invalid request 2 (printed as `error: ...`).

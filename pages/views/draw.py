@@ -3,16 +3,16 @@ gets, its first and second guess, which strokes drove the guess, and every layer
 
 The page's input is one RGBA array, from the canvas or from an upload (:func:`drawing` /
 :func:`upload`); a test hands it a drawing through ``st.session_state["draw_canvas_0"]``.
-All the maths lives in lenet_core.preprocess / activations / visuals.
+All the maths lives in lenet_core.inspect.preprocess / activations / visuals.
 """
 
 import streamlit as st
 
-from lenet_core import visuals
-from lenet_core.activations import format_probability, forward_all, saliency, top_k, torch_threads
 from lenet_core.errors import LabError
-from lenet_core.inputs import model_input
-from lenet_core.preprocess import MAX_FILE_BYTES, load_image, mnist_style
+from lenet_core.inspect.activations import format_probability, forward_all, saliency, top_k, torch_threads
+from lenet_core.inspect.preprocess import MAX_FILE_BYTES, load_image, mnist_style
+from lenet_core.model.inputs import model_input
+from lenet_core.present import visuals
 from ui.activations import render_layers
 from ui.models import pick_model
 from ui.unit_inspector import unit_inspector_expander

@@ -7,11 +7,13 @@ ui.activations (shared with the Draw page), the unit inspector in ui.unit_inspec
 
 import streamlit as st
 
-from lenet_core import data, explore, visuals
-from lenet_core.activations import format_probability, forward_all, top_k
+from lenet_core import data
 from lenet_core.errors import LabError
-from lenet_core.inputs import model_input
-from lenet_core.shapes import layer_label
+from lenet_core.inspect import explore
+from lenet_core.inspect.activations import format_probability, forward_all, top_k
+from lenet_core.model.inputs import model_input
+from lenet_core.model.shapes import layer_label
+from lenet_core.present import visuals
 from ui.activations import render_layers
 from ui.epoch_picker import epoch_models, pick_epoch
 from ui.models import pick_model

@@ -5,9 +5,10 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from lenet_core import data, images, paths
-from lenet_core.device import describe_device
+from lenet_core import data, paths
 from lenet_core.errors import LabError
+from lenet_core.present import images
+from lenet_core.training.device import describe_device
 from ui.nav import PAGES
 
 GALLERY_WIDTH = 76  # px per class picture: ten fit side by side beside the sidebar at 1280 px

@@ -3,10 +3,10 @@
 import pandas as pd
 import streamlit as st
 
-from lenet_core import shapes
-from lenet_core.charts import shapes_chart
 from lenet_core.errors import LabError
-from lenet_core.models import ARCHITECTURES
+from lenet_core.model import shapes
+from lenet_core.model.architectures import ARCHITECTURES
+from lenet_core.present.charts import shapes_chart
 
 BROKEN_STYLE = "background-color: #fde2e1; color: #9b1c1c; font-weight: 600"
 

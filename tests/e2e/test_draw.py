@@ -16,10 +16,10 @@ import re
 import numpy as np
 from PIL import Image
 
-from lenet_core.activations import forward_all, top_k
-from lenet_core.checkpoints import load_model, pretrained_path
-from lenet_core.inputs import model_input
-from lenet_core.preprocess import mnist_style
+from lenet_core.inspect.activations import forward_all, top_k
+from lenet_core.inspect.preprocess import mnist_style
+from lenet_core.model.checkpoints import load_model, pretrained_path
+from lenet_core.model.inputs import model_input
 
 from .support import MEASUREMENTS, assert_no_exception, expect, go_to, open_app, wait_for_run
 

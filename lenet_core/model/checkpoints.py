@@ -21,7 +21,7 @@ import torch
 from torch import nn
 
 from lenet_core.errors import LabError
-from lenet_core.models import build_model, get_architecture
+from lenet_core.model.architectures import build_model, get_architecture
 
 FORMAT = 1
 PRETRAINED_DIR = Path(__file__).resolve().parent / "pretrained"

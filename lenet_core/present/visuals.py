@@ -279,7 +279,7 @@ def probability_chart(probabilities: torch.Tensor | np.ndarray, classes: list[st
                       ) -> alt.LayerChart:
     """Horizontal bars of all class probabilities, first guess and second guess highlighted, each
     bar labelled with its value (``<0.1%`` when too small to see)."""
-    from lenet_core.activations import format_probability
+    from lenet_core.inspect.activations import format_probability
 
     p = np.asarray(probabilities, dtype=np.float64).ravel()
     order = np.argsort(-p)

@@ -2,7 +2,7 @@
 pixels drove a guess.
 
 Everything here works for any ``nn.Sequential`` whose children are named (as
-:func:`lenet_core.models.build_model` names them after the layer specs) and any one-image input
+:func:`lenet_core.model.architectures.build_model` names them after the layer specs) and any one-image input
 tensor, so the Draw page and the Layer Explorer share it.
 """
 

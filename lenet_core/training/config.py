@@ -20,7 +20,7 @@ from typing import Any
 
 from lenet_core.data import DATASETS
 from lenet_core.errors import LabError
-from lenet_core.models import ARCHITECTURES
+from lenet_core.model.architectures import ARCHITECTURES
 
 MOMENTUM = 0.9  # the momentum of "sgd-momentum" (Nesterov): the usual value, not worth a field
 DEVICE_PATTERN = re.compile(r"^(auto|cpu|mps|cuda|cuda:\d+)$")
@@ -243,7 +243,7 @@ def validate(raw: dict[str, Any]) -> tuple[TrainConfig | None, dict[str, str]]:
     Missing fields take their defaults; ``None`` counts as missing (a flag not given). A form's
     empty text box is ``""`` and is refused ("empty: enter a number ..."): a default would change
     what was asked for without saying so. Numbers may come as strings (``"0.1"``). Whether a device
-    is *present* is checked when the run starts (:func:`lenet_core.device.resolve_device`), so a
+    is *present* is checked when the run starts (:func:`lenet_core.training.device.resolve_device`), so a
     stored config stays loadable on another machine.
     """
     values: dict[str, Any] = {}

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from lenet_core.models import Architecture, get_architecture, pad_to_input
+from lenet_core.model.architectures import Architecture, get_architecture, pad_to_input
 
 
 def standardise(pixels, mean: float, std: float, arch: Architecture | str) -> torch.Tensor:

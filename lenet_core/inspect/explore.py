@@ -15,11 +15,11 @@ import pandas as pd
 import torch
 from torch import nn
 
-from lenet_core.checkpoints import CheckpointMeta
 from lenet_core.errors import LabError
-from lenet_core.inputs import model_input
-from lenet_core.models import Architecture
-from lenet_core.train import evaluate
+from lenet_core.model.architectures import Architecture
+from lenet_core.model.checkpoints import CheckpointMeta
+from lenet_core.model.inputs import model_input
+from lenet_core.training.evaluation import evaluate
 
 POOLS = ("all", "class", "misclassified")
 POOL_TITLES = {"all": "All samples", "class": "One class", "misclassified": "Misclassified only"}
@@ -181,7 +181,7 @@ def epoch_trace(checkpoints: list[tuple[int, nn.Module, CheckpointMeta]], pixels
                 ) -> pd.DataFrame:
     """How one image fared at each saved epoch: the guess, its probability, and the probability
     of the true class. ``pixels`` is the 28×28 image (0–255 or 0–1); each checkpoint gets it
-    as its own metadata says (:func:`lenet_core.inputs.model_input`)."""
+    as its own metadata says (:func:`lenet_core.model.inputs.model_input`)."""
     rows = []
     for epoch, model, meta in checkpoints:
         device = next(model.parameters()).device

@@ -18,7 +18,7 @@ import torch
 from torch import nn
 
 from lenet_core.errors import LabError
-from lenet_core.models import Architecture, LayerSpec, get_architecture
+from lenet_core.model.architectures import Architecture, LayerSpec, get_architecture
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """Pictures for the unit inspector: a layer's output as a clickable chart, the receptive field
 outlined on the input, and a unit's patch, weights and products. Pure functions on NumPy arrays,
-built on :mod:`lenet_core.visuals` so colours follow the same rule as every layer view.
+built on :mod:`lenet_core.present.visuals` so colours follow the same rule as every layer view.
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from lenet_core import visuals
-from lenet_core.inspect_unit import Box, UnitReport
+from lenet_core.inspect.unit import Box, UnitReport
+from lenet_core.present import visuals
 
 FIELD_COLOUR = (255, 176, 0)  # amber: visible on black, white, and both ends of every colour map
 SELECTION = "unit"  # the chart's selection parameter: a click reports {"unit": [flat index]}

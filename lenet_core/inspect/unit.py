@@ -18,8 +18,8 @@ import torch
 from torch import nn
 
 from lenet_core.errors import LabError
-from lenet_core.models import Architecture, LayerSpec, pad_to_input
-from lenet_core.shapes import shape_table
+from lenet_core.model.architectures import Architecture, LayerSpec, pad_to_input
+from lenet_core.model.shapes import shape_table
 
 INPUT = "input"  # the name of the model's input where a layer name is expected
 

@@ -20,7 +20,7 @@ def shapes_chart(rows: pd.DataFrame) -> alt.Chart:
     """How the tensor shrinks: activation values per layer beside parameters per layer.
 
     ``rows`` has one row per layer with ``index``, ``label``, ``layer``, ``kind``, ``elements``
-    and ``params`` (as :func:`lenet_core.shapes.to_records` gives, plus the layer kind).
+    and ``params`` (as :func:`lenet_core.model.shapes.to_records` gives, plus the layer kind).
     """
     order = list(rows.sort_values("index")["label"])
     base = alt.Chart(rows).encode(

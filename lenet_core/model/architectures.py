@@ -1,7 +1,7 @@
 """LeNet architectures as data.
 
 Each architecture is one list of :class:`LayerSpec`. From that list derive the ``nn.Sequential``
-(:func:`build_model`), the shape table (:mod:`lenet_core.shapes`), the human labels of the
+(:func:`build_model`), the shape table (:mod:`lenet_core.model.shapes`), the human labels of the
 activation views ("conv1 · 6@28×28") and the checkpoint's metadata. No shape is typed twice.
 """
 

@@ -6,7 +6,7 @@ the black-and-white strokes into grey levels; then it was placed in a 28×28 fie
 centre of mass falls on the field's centre. In the MNIST files that centre is pixel (14, 14):
 the mean centre of mass of the mnist-5k training digits is (13.99, 14.00). :func:`mnist_style`
 repeats those steps for any RGBA, RGB or grey array (the canvas, an upload, a file);
-:func:`lenet_core.inputs.model_input` then applies the model's normalisation and padding.
+:func:`lenet_core.model.inputs.model_input` then applies the model's normalisation and padding.
 """
 
 from __future__ import annotations

@@ -16,181 +16,30 @@ import os
 import threading
 import time
 from contextlib import nullcontext
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from lenet_core import data
-from lenet_core.checkpoints import CheckpointMeta, read_checkpoint, save_checkpoint
-from lenet_core.config import MOMENTUM, TrainConfig
-from lenet_core.device import describe_device, resolve_device
 from lenet_core.errors import LabError
-from lenet_core.inputs import model_input, standardise
-from lenet_core.models import Architecture, build_model, count_params, get_architecture
+from lenet_core.model.architectures import build_model, count_params, get_architecture
+from lenet_core.model.checkpoints import CheckpointMeta, read_checkpoint, save_checkpoint
+from lenet_core.training.config import MOMENTUM, TrainConfig
+from lenet_core.training.device import describe_device, resolve_device
+from lenet_core.training.evaluation import EvalResult, evaluate, input_scaling, prepare_images
+from lenet_core.training.records import Outcome, Progress, Recorder
 
 POINTS_PER_EPOCH = 5  # train loss/accuracy read 5 times an epoch, the last at its end (d2l's plot)
-EVAL_BATCH = 512  # 128-512 is fastest for evaluation on the CPU (docs/training.md)
 SUBSET_SEED = 0  # train_subset takes the first N of this fixed shuffle, the same for every run
 # A run has diverged when its loss is NaN/inf, or above 100× the loss of guessing (100·ln 10 ≈ 230
 # for 10 classes): sigmoid and tanh nets saturate at a huge lr and their loss stays finite but
 # never comes back (lr 1e6 gives ~1e7).
 DIVERGED_FACTOR = 100
 
-
-# ---- what the engine reports ---------------------------------------------------------------
-
-@dataclass
-class Progress:
-    """Where a run is, after every batch. Built without reading the device (no sync)."""
-
-    epoch: int  # the epoch in progress, 1-based
-    epochs: int
-    batch: int  # batches done in this epoch
-    batches: int
-    step: int  # batches done in the whole run
-    examples_per_sec: float  # over the training steps so far in this epoch (the tutorial's way)
-    eta_s: float | None
-    elapsed_s: float
-    train_loss: float | None  # as of the last reporting point
-    train_acc: float | None
-    at: float  # Unix time when elapsed_s was read: a reader adds the time since
-
-    def to_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
-
-
-@dataclass
-class Outcome:
-    status: str  # completed, stopped, diverged
-    summary: dict[str, Any]
-    error: str | None = None
-    epochs_done: int = 0
-
-
-class Recorder:
-    """What the engine tells the world; every method is a no-op here, override what you need."""
-
-    def start(self, info: dict[str, Any]) -> None:
-        """Once, before the first batch: device, params, batches per epoch, epochs, start point."""
-
-    def progress(self, progress: Progress) -> None:
-        """After every batch: keep it cheap (throttle writes)."""
-
-    def metrics(self, step: int, epoch: float, values: dict[str, float], wall_time: float) -> None:
-        """At each reporting point and each epoch's end: named values at a fractional epoch."""
-
-    def checkpoint(self, epoch: int, path: Path) -> None:
-        """After a checkpoint file was written."""
-
-    def finish(self, outcome: Outcome) -> None:
-        """Once, when the loop ends (completed, stopped or diverged)."""
-
-
-class Recorders(Recorder):
-    """Several recorders as one, called in order."""
-
-    def __init__(self, *recorders: Recorder):
-        self.recorders = [r for r in recorders if r is not None]
-
-    def start(self, info):
-        for r in self.recorders:
-            r.start(info)
-
-    def progress(self, progress):
-        for r in self.recorders:
-            r.progress(progress)
-
-    def metrics(self, step, epoch, values, wall_time):
-        for r in self.recorders:
-            r.metrics(step, epoch, values, wall_time)
-
-    def checkpoint(self, epoch, path):
-        for r in self.recorders:
-            r.checkpoint(epoch, path)
-
-    def finish(self, outcome):
-        for r in self.recorders:
-            r.finish(outcome)
-
-
-# ---- evaluation ----------------------------------------------------------------------------
-
-@dataclass
-class EvalResult:
-    loss: float
-    accuracy: float
-    per_class_acc: list[float]
-    confusion: np.ndarray  # rows: true class, columns: predicted class
-    predictions: torch.Tensor  # int64, one per sample (CPU)
-    confidences: torch.Tensor  # softmax probability of the predicted class (CPU)
-
-
-def input_scaling(info: data.DatasetInfo, normalise: bool) -> data.DatasetInfo:
-    """The dataset with the mean/std its inputs are scaled by: its own, or 0/1 (pixels in [0, 1],
-    the tutorial's ToTensor()). Checkpoints record the pair, so inference repeats it."""
-    return info if normalise else replace(info, mean=0.0, std=1.0)
-
-
-def prepare_images(images: torch.Tensor, info: data.DatasetInfo, arch: Architecture,
-                   device: torch.device) -> torch.Tensor:
-    """uint8 N×28×28 -> normalised, padded float N×1×H×W on ``device`` (converted there)."""
-    x = standardise(images.to(device), info.mean, info.std, arch)
-    return x.contiguous(memory_format=torch.channels_last)
-
-
-@torch.inference_mode()
-def evaluate(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, *,
-             meta: CheckpointMeta | None = None, device: torch.device | str | None = None,
-             batch_size: int = EVAL_BATCH, num_classes: int | None = None,
-             bf16: bool = False) -> EvalResult:
-    """Loss, accuracy, per-class accuracy, confusion matrix and per-sample predictions.
-
-    ``images`` are either float tensors already prepared for the model (the engine's), or uint8
-    N×28×28 straight from :func:`data.load_split` with the checkpoint's ``meta``: its mean/std
-    and architecture turn them into the model's input (:func:`lenet_core.inputs.model_input`).
-    The model is put in eval mode and given back in the mode it came in.
-    """
-    device = torch.device(device) if device is not None else next(model.parameters()).device
-    if images.dtype == torch.uint8 and meta is None:
-        raise LabError("evaluate: uint8 images need the checkpoint's metadata (its normalisation)")
-    if num_classes is None:
-        num_classes = len(meta.classes) if meta is not None else int(labels.max()) + 1
-    was_training = model.training
-    model.eval()
-    loss_sum = torch.zeros((), device=device)
-    preds, confs = [], []
-    labels_dev = labels.to(device)
-    autocast = torch.autocast(device.type, dtype=torch.bfloat16) if bf16 else nullcontext()
-    for start in range(0, len(images), batch_size):
-        x = images[start:start + batch_size].to(device)
-        if x.dtype == torch.uint8:
-            x = model_input(x, meta)
-        y = labels_dev[start:start + batch_size]
-        with autocast:
-            logits = model(x)
-        logits = logits.float()
-        loss_sum += F.cross_entropy(logits, y, reduction="sum")
-        prob, pred = logits.softmax(1).max(1)
-        preds.append(pred)
-        confs.append(prob)
-    model.train(was_training)
-    predictions = torch.cat(preds) if preds else torch.zeros(0, dtype=torch.int64, device=device)
-    confidences = torch.cat(confs) if confs else torch.zeros(0, device=device)
-    confusion = torch.bincount(labels_dev * num_classes + predictions,
-                               minlength=num_classes * num_classes).reshape(num_classes, num_classes)
-    confusion = confusion.cpu().numpy()
-    totals = confusion.sum(1)
-    per_class = [float(confusion[c, c] / totals[c]) if totals[c] else float("nan")
-                 for c in range(num_classes)]
-    n = max(len(labels), 1)
-    return EvalResult(loss=float(loss_sum) / n, accuracy=float(np.trace(confusion)) / n,
-                      per_class_acc=per_class, confusion=confusion,
-                      predictions=predictions.cpu(), confidences=confidences.float().cpu())
 
 
 # ---- pieces of the loop --------------------------------------------------------------------
