@@ -17,6 +17,7 @@ import torch
 from idx_writer import IMAGES_MAGIC, LABELS_MAGIC, make_split, write_dataset, write_idx
 
 from lenet_core import data
+from lenet_core.data import sources
 from lenet_core.errors import LabError
 
 DEBIAN_FASHION = Path("/var/lib/dpkg/info/dataset-fashion-mnist.list")
@@ -269,7 +270,7 @@ def test_without_torchvision_a_missing_dataset_is_unavailable(lab_home, monkeypa
     monkeypatch.setitem(sys.modules, "torchvision", None)  # as if it were not installed
     report = data.dataset_availability("mnist", lab_home)
     assert report.state == "unavailable" and "pip install torchvision" in report.remedy
-    fashion = data._idx_remedy("fashion-mnist", lab_home)[1]
+    fashion = sources.idx_remedy("fashion-mnist", lab_home)[1]
     assert fashion.startswith("offline on Debian: `sudo apt-get install dataset-fashion-mnist`")
 
 
@@ -298,8 +299,8 @@ def test_offline_download_fails_with_a_remedy_and_leaves_no_trace(lab_home, no_n
 def test_mnist5k_split_is_deterministic_stratified_and_disjoint(lab_home):
     table = np.loadtxt(data.mnist5k_path(), delimiter=",", dtype=np.uint8)
     labels = table[:, 784]
-    split = data.mnist5k_split_indices(labels)
-    again = data.mnist5k_split_indices(labels)
+    split = sources.mnist5k_split_indices(labels)
+    again = sources.mnist5k_split_indices(labels)
     assert all(np.array_equal(split[s], again[s]) for s in ("train", "test"))
     train, test = split["train"], split["test"]
     assert (len(train), len(test)) == (4000, 1000)

