@@ -47,7 +47,7 @@ fi
 reqs=(-r requirements.txt)
 [ "$dev" = 1 ] && reqs+=(-r requirements-dev.txt)
 stamp=".venv/.setup-stamp-$dev"
-want=$(cat requirements.txt $([ "$dev" = 1 ] && echo requirements-dev.txt) | sha256sum | cut -c1-16)
+want=$(cat requirements.txt $([ "$dev" = 1 ] && echo requirements-dev.txt) pyproject.toml | sha256sum | cut -c1-16)
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
   say "Python packages already installed (.venv)"
 else
@@ -56,5 +56,11 @@ else
     | grep -v "is ignored: it is neither a file nor a directory" || true
   .venv/bin/python -c 'import torch, torchvision, streamlit, altair, pandas' \
     || { say "the Python packages did not install; see the messages above"; exit 1; }
+  # The project itself, editable: lenet_core imports from anywhere and `lenet-lab` is on the venv's
+  # PATH. Its dependencies came from the requirements above; setuptools is already in the venv.
+  .venv/bin/python -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e . \
+    2>&1 | grep -v "is ignored: it is neither a file nor a directory" || true
+  .venv/bin/python -c 'import lenet_core.cli' \
+    || { say "LeNet Lab itself did not install into .venv; see the messages above"; exit 1; }
   echo "$want" > "$stamp"
 fi

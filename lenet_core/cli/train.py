@@ -6,7 +6,8 @@ import argparse
 import json
 import signal
 import sys
-import time
+
+from tqdm import tqdm
 
 from lenet_core import data, runs
 from lenet_core.data import DATASETS
@@ -187,53 +188,50 @@ def resume_words(epochs_done: int, batches_done: int) -> str:
     return f", resuming at epoch {epochs_done + 1}, batch {batches_done + 1}"
 
 
-def _clock(seconds: float | None) -> str:
-    if seconds is None:
-        return "--:--"
-    minutes, secs = divmod(int(seconds), 60)
-    return f"{minutes}:{secs:02d}" if minutes < 60 else f"{minutes // 60}:{minutes % 60:02d}:{secs:02d}"
-
-
 class ConsoleProgress(Recorder):
-    """A one-line progress bar on stderr (a line per epoch when stderr is not a terminal)."""
-
-    WIDTH = 20
+    """tqdm's progress bar on stderr, one per epoch, with the loss, accuracy and speed; where
+    stderr is not a terminal (a log file), one line per epoch instead of a bar redrawn in place."""
 
     def __init__(self, run_id: str, stream=None):
         self.run_id = run_id
         self.stream = stream or sys.stderr
         self.tty = self.stream.isatty()
-        self.shown = 0.0
+        self.bar: tqdm | None = None
 
     def start(self, info):
         where = resume_words(info["start_epoch"], info["start_batch"])
         print(f"run {self.run_id}: {info['examples']:,} examples, {info['batches']} batches an epoch, "
               f"{info['params']:,} parameters on {info['device']}{where}", file=self.stream)
 
-    def line(self, p: Progress) -> str:
-        done = int(self.WIDTH * p.batch / max(p.batches, 1))
-        loss = _num(p.train_loss, ".3f")
-        acc = _num(p.train_acc, ".3f")
-        return (f"epoch {p.epoch}/{p.epochs} [{'#' * done}{'.' * (self.WIDTH - done)}] "
-                f"batch {p.batch}/{p.batches} loss {loss} acc {acc} "
-                f"{p.examples_per_sec:,.0f} ex/s ETA {_clock(p.eta_s)}")
+    def _bar(self, p: Progress) -> tqdm:
+        if self.bar is None:
+            self.bar = tqdm(total=p.batches, initial=p.batch - 1 if p.batch else 0,
+                            desc=f"epoch {p.epoch}/{p.epochs}", unit="batch", file=self.stream,
+                            leave=False, dynamic_ncols=True, mininterval=0.1)
+        return self.bar
 
     def progress(self, p: Progress):
-        now = time.monotonic()
-        if self.tty and (now - self.shown > 0.1 or p.batch == p.batches):
-            self.stream.write("\r" + self.line(p) + "\x1b[K")
-            self.stream.flush()
-            self.shown = now
-        elif not self.tty and p.batch == p.batches:
-            print(self.line(p), file=self.stream, flush=True)
+        if self.tty:
+            bar = self._bar(p)
+            bar.set_postfix_str(f"loss {_num(p.train_loss, '.3f')} acc {_num(p.train_acc, '.3f')} "
+                                f"{p.examples_per_sec:,.0f} ex/s", refresh=False)
+            bar.update(p.batch - bar.n)
+        elif p.batch == p.batches:
+            print(f"epoch {p.epoch}/{p.epochs}: batch {p.batch}/{p.batches} loss "
+                  f"{_num(p.train_loss, '.3f')} acc {_num(p.train_acc, '.3f')} "
+                  f"{p.examples_per_sec:,.0f} ex/s", file=self.stream, flush=True)
+
+    def _close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
 
     def metrics(self, step, epoch, values, wall_time):
         if "test_acc" in values:
-            text = (f"epoch {epoch:.0f}: test loss {values['test_loss']:.3f}, test acc "
-                    f"{values['test_acc']:.3f}, {values['examples_per_sec']:,.0f} examples/sec")
-            print(("\r\x1b[K" if self.tty else "") + text, file=self.stream, flush=True)
+            self._close()
+            print(f"epoch {epoch:.0f}: test loss {values['test_loss']:.3f}, test acc "
+                  f"{values['test_acc']:.3f}, {values['examples_per_sec']:,.0f} examples/sec",
+                  file=self.stream, flush=True)
 
     def finish(self, outcome: Outcome):
-        if self.tty:
-            self.stream.write("\r\x1b[K")
-            self.stream.flush()
+        self._close()
