@@ -1,5 +1,5 @@
 """LeNet Lab: the Streamlit entrypoint. Run with ``streamlit run app.py``."""
 
-from ui.shell import run_app
+from pages.ui.shell import run_app
 
 run_app()

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from idx_writer import write_dataset
+from helpers import write_dataset
 
 from lenet_core import runs
 from lenet_core.cli import main

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from idx_writer import write_dataset
+from helpers import write_dataset
 
 from lenet_core.cli import main
 

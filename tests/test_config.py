@@ -4,7 +4,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import ROOT
+from helpers import ROOT
 
 from lenet_core.errors import LabError
 from lenet_core.model.architectures import build_model, count_params

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from idx_writer import IMAGES_MAGIC, LABELS_MAGIC, make_split, write_dataset, write_idx
+from helpers import IMAGES_MAGIC, LABELS_MAGIC, make_split, write_dataset, write_idx
 
 from lenet_core import data
 from lenet_core.data import sources

@@ -4,7 +4,7 @@ form: a message under the field), or accepted as what it says; never a traceback
 silently put in its place."""
 
 import pytest
-from conftest import cli, open_page
+from helpers import cli, open_page
 
 from lenet_core import runs
 from lenet_core.errors import LabError

@@ -4,45 +4,17 @@ The drawing is injected as the component's own state (a PNG data URL, as the bro
 so the page's real decoding, preprocessing, model and pictures all run.
 """
 
-import base64
 import io
 
-from conftest import open_page
-from PIL import Image, ImageDraw
+from helpers import ONE, SEVEN, draw, drawing_png, first_guess, open_page
+from PIL import Image
 
 from lenet_core.model.checkpoints import load_model, pretrained_path
 from lenet_core.model.shapes import layer_label, shape_table
 
-CANVAS_KEY = "draw_canvas"  # the page's canvas: one key for the life of the page
-
-
-def drawing_png(strokes, ink="white", background="black", size=280, width=20) -> bytes:
-    image = Image.new("RGB", (size, size), background)
-    draw = ImageDraw.Draw(image)
-    for stroke in strokes:
-        draw.line(stroke, fill=ink, width=width, joint="curve")
-    buffer = io.BytesIO()
-    image.save(buffer, "PNG")
-    return buffer.getvalue()
-
-
-SEVEN = [[(60, 50), (220, 50), (110, 250)]]
-ONE = [[(140, 30), (145, 250)]]
-
-
-def draw(at, strokes):
-    url = "data:image/png;base64," + base64.b64encode(drawing_png(strokes)).decode()
-    at.session_state[CANVAS_KEY] = {"drawing": {"raw": {"objects": [{"type": "path"}]}, "data": url},
-                                    "backgroundFit": None}
-    return at.run()
-
 
 def texts(at):
     return [m.value for m in at.markdown]
-
-
-def first_guess(at):
-    return next((t for t in texts(at) if t.startswith("### First guess:")), None)
 
 
 def test_blank_canvas_shows_a_hint_and_no_prediction(lab_home):
@@ -172,10 +144,8 @@ def test_a_run_named_by_default_is_listed_without_repeating_its_name(lab_home):
 
 
 def test_a_huge_upload_is_refused_by_its_header_and_pil_never_warns(lab_home):
-    import io
     import warnings
 
-    from PIL import Image
 
     buffer = io.BytesIO()
     Image.new("1", (10_000, 10_000)).save(buffer, format="PNG")

@@ -3,7 +3,7 @@
 import re
 
 import pytest
-from conftest import open_page
+from helpers import open_page
 
 from lenet_core import data
 from lenet_core.inspect.activations import forward_all
@@ -168,7 +168,7 @@ def test_an_unavailable_dataset_is_explained(lab_home):
 
 
 def test_the_draw_page_inspects_a_unit_of_the_drawing(lab_home):
-    from test_page_draw import SEVEN, draw
+    from helpers import SEVEN, draw
 
     at = draw(open_page("pages/views/draw.py"), SEVEN)
     assert not at.exception and not at.metric  # closed: nothing built yet

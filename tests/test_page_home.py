@@ -2,8 +2,7 @@
 
 import sys
 
-from conftest import open_page
-from idx_writer import write_dataset
+from helpers import open_page, write_dataset
 
 
 def datasets_table(at):

@@ -11,8 +11,7 @@ import shutil
 
 import pytest
 import torch
-from conftest import open_page
-from test_page_training import fill, sidebar_errors, start
+from helpers import fill, open_page, sidebar_errors, start
 
 from lenet_core import runs
 from lenet_core.training.config import TrainConfig

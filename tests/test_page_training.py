@@ -4,59 +4,25 @@ comparison and deletion with confirmation."""
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 import time
 
-import pyarrow as pa
 import pytest
-from conftest import open_page
-from test_run_views import stopped_run
+from helpers import TRAINING_PAGE as PAGE
+from helpers import charts, fill, open_page, sidebar_errors, start, stopped_run
 
 from lenet_core import runs
 from lenet_core.training.config import TrainConfig
 
-PAGE = "pages/views/training.py"
 TINY = dict(dataset="mnist-5k", arch="lenet-modern", epochs=1, batch_size=100, lr=0.1,
             optimizer="sgd-momentum", init="default", train_subset=400)  # 4 batches
-
-
-def charts(at) -> list[tuple[dict, list]]:
-    """Each Altair chart on the page: its spec and its data sets as DataFrames."""
-    out = []
-    for chart in at.get("vega_lite_chart"):
-        blobs = [d.data.data for d in chart.proto.datasets]  # Altair charts: named data sets
-        if chart.proto.data.data:  # the live curves: rows passed beside a cached spec
-            blobs.insert(0, chart.proto.data.data)
-        frames = [pa.ipc.open_stream(blob).read_pandas() for blob in blobs]
-        out.append((json.loads(chart.proto.spec), frames))
-    return out
 
 
 def chart_with(at, *columns: str):
     found = [frames[0] for _, frames in charts(at) if frames and set(columns) <= set(frames[0].columns)]
     assert found, f"no chart with columns {columns}"
     return found[0]
-
-
-def sidebar_errors(at) -> list[str]:
-    return [e.value for e in at.sidebar.error]
-
-
-def fill(at, **values) -> None:
-    """Set launcher fields by TrainConfig field name (widget key ``form_<field>``)."""
-    for field, value in values.items():
-        widget = next(w for kind in ("selectbox", "number_input", "text_input", "checkbox")
-                      for w in at.sidebar.get(kind) if w.key == f"form_{field}")
-        typed = widget.type == "text_input" and not isinstance(value, str)  # numbers are text boxes
-        widget.set_value(f"{value:g}" if isinstance(value, float) and typed else
-                         str(value) if typed else value)
-
-
-def start(at):
-    next(b for b in at.sidebar.button if b.label == "Start training").click().run()
-    return at
 
 
 def status_badges(at) -> list[str]:
@@ -239,7 +205,7 @@ def test_deleting_a_run_asks_first_and_then_removes_it(two_runs, lab_home):
 # ---- stopping, and runs that end badly ------------------------------------------------------------
 
 def test_stop_button_stops_a_running_run(lab_home):
-    run_id = runs.launch(TrainConfig(**{**TINY, "epochs": 50, "train_subset": 0}), "long", lab_home)
+    run_id = runs.start(TrainConfig(**{**TINY, "epochs": 50, "train_subset": 0}), "long", home=lab_home)[0].id
     at = open_page(PAGE)
     deadline = time.monotonic() + 120
     while runs.RunStore(lab_home).get(run_id).status != "running" and time.monotonic() < deadline:

@@ -1,6 +1,6 @@
 """AppTest: the entrypoint, the home page and the Layer Shapes page run for real."""
 
-from conftest import open_page
+from helpers import open_page
 
 
 def test_entrypoint_runs_the_home_page(lab_home):
@@ -77,16 +77,16 @@ def test_height_by_width_is_read_as_one_channel_and_said_so(lab_home):
 
 
 def test_every_page_address_has_a_deep_link_entry_that_runs_the_app():
-    """Streamlit's first session looks a deep link up among pages/*.py (ui/shell.py): each page's
+    """Streamlit's first session looks a deep link up among pages/*.py (pages/ui/shell.py): each page's
     address has its entry there, and nothing else is, so no stray page can be listed or run."""
     from pathlib import Path
 
-    from ui.nav import PAGES
+    from pages.ui.nav import PAGES
 
     root = Path(__file__).resolve().parents[1]
     addresses = {Path(p.path).stem for p in PAGES[1:]}  # the home page is app.py itself
     entries = {path.stem: path.read_text() for path in (root / "pages").glob("*.py")}
     assert set(entries) == addresses
     for text in entries.values():
-        assert "from ui.shell import run_app\n\nrun_app()\n" in text
-    assert (root / "app.py").read_text().endswith("from ui.shell import run_app\n\nrun_app()\n")
+        assert "from pages.ui.shell import run_app\n\nrun_app()\n" in text
+    assert (root / "app.py").read_text().endswith("from pages.ui.shell import run_app\n\nrun_app()\n")

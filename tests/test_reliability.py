@@ -20,14 +20,14 @@ import tomllib
 
 import pandas as pd
 import pytest
-from conftest import ROOT, cli, wait_for
+from helpers import ROOT, cli, wait_for
 
 from lenet_core import runs
 from lenet_core.cli import main
 from lenet_core.errors import LabError
-from lenet_core.export import escape_cell, to_csv, write_csv
 from lenet_core.inspect.preprocess import load_image
 from lenet_core.model.checkpoints import read_checkpoint
+from lenet_core.runs.export import escape_cell, to_csv, write_csv
 from lenet_core.training.config import TrainConfig
 
 TINY = dict(dataset="mnist-5k", arch="lenet5", init="default", optimizer="adam", lr=0.01,
@@ -43,7 +43,8 @@ def test_runs_outlive_a_crashed_server_three_at_once_on_two_cores(lab_home, monk
     monkeypatch.setenv("OMP_NUM_THREADS", "1")
     launcher = ("import os, signal, sys\nfrom lenet_core import runs\n"
                 "from lenet_core.training.config import TrainConfig\n"
-                f"run_id = runs.launch(TrainConfig(**{TINY!r}, seed=int(sys.argv[1])), name=sys.argv[1])\n"
+                f"run, _ = runs.start(TrainConfig(**{TINY!r}, seed=int(sys.argv[1])), name=sys.argv[1])\n"
+                "run_id = run.id\n"
                 "print(run_id, flush=True)\nos.kill(os.getpid(), signal.SIGKILL)\n")
     ids = []
     for seed in ("1", "2", "3"):
@@ -238,7 +239,7 @@ def test_a_csv_export_that_cannot_be_written_leaves_the_old_file_whole(tmp_path)
     target = tmp_path / "metrics.csv"
     target.write_text("an earlier export\n")
     child = ("import sys, pandas as pd\nfrom lenet_core.errors import LabError\n"
-             "from lenet_core.export import write_csv\n"
+             "from lenet_core.runs.export import write_csv\n"
              "frame = pd.DataFrame({'name': ['train_loss'] * 50_000, 'value': [0.5] * 50_000})\n"
              "try:\n    write_csv(frame, sys.argv[1])\nexcept LabError as exc:\n    print(exc)\n")
     done = subprocess.run([sys.executable, "-c", child, str(target)], capture_output=True, text=True,

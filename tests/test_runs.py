@@ -10,7 +10,7 @@ import time
 
 import pytest
 import torch
-from conftest import ONE_PASS_DIGITS, ROOT, SUMMARY_KEYS, cli, wait_for
+from helpers import ONE_PASS_DIGITS, ROOT, SUMMARY_KEYS, cli, wait_for
 
 from lenet_core import runs
 from lenet_core.cli import main
@@ -25,7 +25,7 @@ pytestmark = pytest.mark.usefixtures("one_thread")  # tests/conftest.py
 
 
 def test_a_launched_run_trains_in_its_own_process_and_is_recorded(lab_home):
-    run_id = runs.launch(TrainConfig(**QUICK), name="quick digits")
+    run_id = runs.start(TrainConfig(**QUICK), name="quick digits")[0].id
     store = runs.RunStore()
     assert store.get(run_id).status in ("queued", "running")
     run = wait_for(store, run_id, lambda r: not r.active)
@@ -59,7 +59,7 @@ def test_a_launched_run_trains_in_its_own_process_and_is_recorded(lab_home):
 
 
 def test_stop_saves_a_checkpoint_and_resume_continues_the_epoch_count(lab_home):
-    run_id = runs.launch(TrainConfig(**{**QUICK, "epochs": 2}))
+    run_id = runs.start(TrainConfig(**{**QUICK, "epochs": 2}))[0].id
     store = runs.RunStore()
     wait_for(store, run_id, lambda r: r.status == "running" and not store.metrics(run_id).empty)
     run = runs.stop(run_id, wait=60)
@@ -90,7 +90,7 @@ def test_stop_saves_a_checkpoint_and_resume_continues_the_epoch_count(lab_home):
 
 
 def test_a_killed_trainer_is_marked_failed_on_the_next_read_and_its_metrics_stay(lab_home):
-    run_id = runs.launch(TrainConfig(**{**QUICK, "epochs": 3}))
+    run_id = runs.start(TrainConfig(**{**QUICK, "epochs": 3}))[0].id
     store = runs.RunStore()
     run = wait_for(store, run_id, lambda r: r.status == "running" and not store.metrics(run_id).empty)
     os.kill(run.pid, signal.SIGKILL)
@@ -103,9 +103,9 @@ def test_a_killed_trainer_is_marked_failed_on_the_next_read_and_its_metrics_stay
 
 
 def test_two_runs_at_once_keep_to_themselves(lab_home):
-    a = runs.launch(TrainConfig(**QUICK, train_subset=1024, seed=1), name="a")
-    b = runs.launch(TrainConfig(**{**QUICK, "arch": "lenet-classic", "init": "xavier",
-                                   "train_subset": 1024, "seed": 2}), name="b")
+    a = runs.start(TrainConfig(**QUICK, train_subset=1024, seed=1), name="a")[0].id
+    b = runs.start(TrainConfig(**{**QUICK, "arch": "lenet-classic", "init": "xavier",
+                                  "train_subset": 1024, "seed": 2}), name="b")[0].id
     store = runs.RunStore()
     for run_id in (a, b):
         run = wait_for(store, run_id, lambda r: not r.active)
@@ -158,7 +158,7 @@ def test_stopping_a_queued_run_stops_it_before_it_starts(lab_home):
         runs.stop(run_id)
 
 
-def test_silent_and_never_started_runs_are_marked_failed(lab_home):
+def test_silent_and_never_started_runs_are_marked_failed_by_reap_not_by_reads(lab_home):
     store = runs.RunStore()
     silent = store.create(TrainConfig(**QUICK)).id
     never = store.create(TrainConfig(**QUICK)).id
@@ -167,6 +167,10 @@ def test_silent_and_never_started_runs_are_marked_failed(lab_home):
         conn.execute("UPDATE runs SET status='running', pid=?, heartbeat=? WHERE id=?",
                      (os.getpid(), long_ago, silent))
         conn.execute("UPDATE runs SET created=?, heartbeat=? WHERE id=?", (long_ago, long_ago, never))
+    before = {run.id: run.status for run in store.list()}
+    assert before == {silent: "running", never: "queued"}  # reading writes nothing
+    assert store.get(silent).status == "running"
+    runs.reap(store)  # what the live panel and `runs list` call
     assert store.get(silent).status == "failed" and "not reported" in store.get(silent).error
     assert store.get(never).status == "failed" and "no training process" in store.get(never).error
 

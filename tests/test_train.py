@@ -5,7 +5,7 @@ import threading
 
 import pytest
 import torch
-from conftest import ONE_PASS_DIGITS, SUMMARY_KEYS
+from helpers import ONE_PASS_DIGITS, SUMMARY_KEYS
 
 from lenet_core import data
 from lenet_core.errors import LabError

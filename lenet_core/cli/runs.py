@@ -7,8 +7,9 @@ import json
 import math
 import sys
 
-from lenet_core import run_views, runs
-from lenet_core.export import to_csv, write_csv
+from lenet_core import runs
+from lenet_core.runs import report
+from lenet_core.runs.export import to_csv, write_csv
 
 
 def seconds(text: str) -> float:
@@ -75,7 +76,7 @@ def summary_line(s: dict) -> str:
 
 
 def list_runs(args) -> int:
-    found = runs.RunStore().list()
+    found = runs.reap(runs.RunStore())  # a vanished trainer is noticed here, and marked failed
     if args.json:
         print(json.dumps([run.to_dict() for run in found]))
         return 0
@@ -93,7 +94,9 @@ def list_runs(args) -> int:
 
 
 def show(args) -> int:
-    run = runs.RunStore().get(args.id)
+    store = runs.RunStore()
+    runs.reap(store)
+    run = store.get(args.id)
     checkpoints = [{"epoch": epoch, "path": str(path)} for epoch, path in runs.checkpoint_paths(run.id)]
     if args.json:
         print(json.dumps({**run.to_dict(), "checkpoints": checkpoints}))
@@ -110,7 +113,7 @@ def show(args) -> int:
     s = run.summary
     if s:
         print(summary_line(s))
-    if note := run_views.stuck_note(run, runs.RunStore().metrics(run.id)):
+    if note := report.stuck_note(run, store.metrics(run.id)):
         print(f"note       {note}")
         if s.get("per_class_acc"):
             classes = s.get("classes") or range(len(s["per_class_acc"]))

@@ -12,7 +12,8 @@ from tqdm import tqdm
 from lenet_core import data, runs
 from lenet_core.data import DATASETS
 from lenet_core.errors import LabError
-from lenet_core.run_views import check_launch, stuck_note
+from lenet_core.runs import check_launch
+from lenet_core.runs.report import stuck_note
 from lenet_core.training.config import (
     DEFAULTS,
     FIELDS,
@@ -68,15 +69,13 @@ def add_parser(sub) -> None:
                    help="print one JSON object as the last line: run_id, status, epochs, "
                    "train_loss, train_acc, test_acc, examples_per_sec, seconds, device")
     p.add_argument("--resume", metavar="ID", help="continue a stopped run from its last checkpoint")
-    # The dashboard starts `train --run-id ID` as a detached worker for a queued run.
-    p.add_argument("--run-id", metavar="ID", help=argparse.SUPPRESS)
     p.set_defaults(func=run)
 
 
 def config_from_args(args) -> tuple[TrainConfig | None, dict[str, str]]:
     """The preset's values, then each flag given; every bad value is named (field: message).
 
-    Checked as the Training page checks its form (:func:`run_views.check_launch`), the dataset's
+    Checked as the Training page checks its form (:func:`lenet_core.runs.check_launch`), the dataset's
     presence and the device's included, so a run that cannot start is refused before it is
     recorded rather than left in the store as a failed run.
     """
@@ -113,9 +112,6 @@ def refuse_settings_on_resume(args) -> None:
 
 
 def run(args) -> int:
-    if args.run_id:  # detached worker: its output goes to runs/<id>/worker.log
-        outcome = runs.execute(args.run_id, resume=args.resume is not None)
-        return 0 if outcome is None else EXIT[outcome.status]
     store = runs.RunStore()
     if args.resume is not None:  # "--resume ''" is a mistake, not "no resume"
         refuse_settings_on_resume(args)

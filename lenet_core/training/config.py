@@ -4,7 +4,7 @@ Each field is declared once, with its :class:`Setting`: the title and help a per
 the :class:`Rule` its values obey (choices, a whole number in a range, a number in a range, yes or
 no, a device name). From those declarations derive the validation below, the ``train`` command's
 flags with their defaults in ``--help`` (:mod:`lenet_core.cli.train`), and the Training page's
-form (``ui/training_form.py``). The sidebar form and the CLI hand a plain dict to
+form (``pages/ui/training_form.py``). The sidebar form and the CLI hand a plain dict to
 :func:`validate`, which returns either a config or one message per field ("lr: 0 is out of range:
 must be > 0 and ≤ 1e7"), so a form can show each message next to its field. The config is
 stored with its run as JSON.

@@ -13,9 +13,9 @@ from lenet_core.inspect.activations import format_probability, forward_all, sali
 from lenet_core.inspect.preprocess import MAX_FILE_BYTES, load_image, mnist_style
 from lenet_core.model.inputs import model_input
 from lenet_core.present import visuals
-from ui.activations import render_layers
-from ui.models import pick_model
-from ui.unit_inspector import unit_inspector_expander
+from pages.ui.activations import render_layers
+from pages.ui.models import pick_model
+from pages.ui.unit_inspector import unit_inspector_expander
 
 CANVAS_SIDE = 280  # ten canvas pixels per MNIST pixel
 CELL = 8  # the 28×28 views: 224 pixels, so that three columns fit beside a sidebar at 1280 wide

@@ -14,11 +14,11 @@ from lenet_core.inspect.activations import format_probability, forward_all, top_
 from lenet_core.model.inputs import model_input
 from lenet_core.model.shapes import layer_label
 from lenet_core.present import visuals
-from ui.activations import render_layers
-from ui.epoch_picker import epoch_models, pick_epoch
-from ui.models import pick_model
-from ui.sample_picker import pick_pool, pick_sample, pick_source
-from ui.unit_inspector import render_unit_inspector
+from pages.ui.activations import render_layers
+from pages.ui.epoch_picker import epoch_models, pick_epoch
+from pages.ui.models import pick_model
+from pages.ui.sample_picker import pick_pool, pick_sample, pick_source
+from pages.ui.unit_inspector import render_unit_inspector
 
 KEY = "explore"
 

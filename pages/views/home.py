@@ -9,7 +9,7 @@ from lenet_core import data, paths
 from lenet_core.errors import LabError
 from lenet_core.present import images
 from lenet_core.training.device import describe_device
-from ui.nav import PAGES
+from pages.ui.nav import PAGES
 
 GALLERY_WIDTH = 76  # px per class picture: ten fit side by side beside the sidebar at 1280 px
 

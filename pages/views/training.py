@@ -8,21 +8,22 @@ import streamlit as st
 
 from lenet_core import paths, runs
 from lenet_core.errors import LabError
-from ui import training_compare, training_form, training_live
+from pages.ui import state, training_compare, training_form, training_live
 
 home = paths.lab_home()
-training_form.launcher()
+training_form.launcher(home)
 
 st.title("Training")
 st.caption("Choose the settings in the sidebar and press **Start training**. Each run trains in "
            "its own process: it goes on when you switch pages, refresh, or restart the dashboard.")
 
-for key, show in (("delete_notice", st.success), ("delete_error", st.error)):
+for key, show in ((state.DELETE_NOTICE, st.success), (state.DELETE_ERROR, st.error)):
     if message := st.session_state.pop(key, None):
         show(message)
 
 try:
-    all_runs = runs.RunStore(home).list()
+    store = state.run_store(home)
+    all_runs = runs.reap(store)  # a trainer that vanished since the last look is marked failed
 except LabError as exc:
     st.error(f"The run store could not be read. {exc}", icon=":material/error:")
     st.stop()
@@ -32,13 +33,12 @@ if not all_runs:
             "a one-epoch run on MNIST 5k takes a few seconds.", icon=":material/model_training:")
     st.stop()
 
-training_live.restore_choices()  # the picker and the comparison as the user left them
 run = training_live.pick_run(all_runs)
-training_live.live_panel(run.id, home)
+training_live.live_panel(run, store)
 if not run.active:  # downloads and delete once it has ended (the live panel has Stop)
-    training_live.result(run, home)
-    training_live.actions(run, home)
+    training_live.result(run, store)
+    training_live.actions(run, store)
 
 st.divider()
 st.subheader("All runs")
-training_compare.section(all_runs, home)
+training_compare.section(all_runs, store)

@@ -15,7 +15,7 @@ def test_first_visit_by_direct_url_runs_inside_the_app(page, fresh_server_each_w
     expect(nav.get_by_role("link", name="Layer Explorer", exact=True)).to_be_visible()
     for stray in ("app", "shapes", "views"):  # legacy pages/ mode lists file names
         expect(nav.get_by_role("link", name=stray, exact=True)).to_have_count(0)
-    # Streamlit's legacy pages/ mode answered a first deep link with this dialog (ui/shell.py).
+    # Streamlit's legacy pages/ mode answered a first deep link with this dialog (pages/ui/shell.py).
     expect(page.get_by_text("Page not found")).to_have_count(0)
     # the wide layout of the app's page config (a page run on its own is 736 px wide at most)
     assert page.get_by_test_id("stMainBlockContainer").bounding_box()["width"] > 900

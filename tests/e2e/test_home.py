@@ -2,7 +2,7 @@
 
 import re
 
-from ui.nav import PAGES
+from pages.ui.nav import PAGES
 
 from .support import assert_no_exception, expect, heading, open_app, wait_for_run
 

@@ -109,7 +109,7 @@ def test_a_stopped_run_resumes_from_its_button_and_the_panel_follows_it(page, fr
     """The Resume button sits in the live panel's fragment, which had no timer while the run was
     stopped: the page must start watching again by itself (AppTest reruns everything, so only a
     browser shows this)."""
-    from test_run_views import stopped_run
+    from helpers import stopped_run
 
     run = stopped_run(fresh_app_server.home, "e2e-resume", epochs=2)
     open_app(page, fresh_app_server, "training")

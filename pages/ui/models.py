@@ -19,13 +19,12 @@ import streamlit as st
 import torch
 from torch import nn
 
-from lenet_core import run_views
 from lenet_core.data import DATASETS
 from lenet_core.errors import LabError
 from lenet_core.model.architectures import Architecture, get_architecture
 from lenet_core.model.checkpoints import CheckpointMeta, load_model, pretrained_path, read_checkpoint
 from lenet_core.paths import db_path, lab_home
-from lenet_core.runs import Run, RunStore, checkpoint_paths, run_dir
+from lenet_core.runs import Run, RunStore, checkpoint_paths, report, run_dir
 
 BUNDLED = "bundled:digits"
 
@@ -139,11 +138,11 @@ def load_option(option: ModelOption) -> PickedModel:
 
 
 def _missing_note(key: str) -> str | None:
-    """"checkpoint missing" when the chosen run's folder was emptied by hand (see run_views)."""
+    """"checkpoint missing" when the chosen run's folder was emptied by hand (see lenet_core.runs.report)."""
     if not key.startswith("run:"):
         return None
     try:
-        return run_views.missing_checkpoint_note(RunStore().get(key.removeprefix("run:")))
+        return report.missing_checkpoint_note(RunStore().get(key.removeprefix("run:")))
     except LabError:
         return None  # deleted meanwhile: the generic message will do
 

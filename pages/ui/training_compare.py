@@ -6,40 +6,36 @@ statuses, durations and curves stay current; it reruns the page once when the la
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import streamlit as st
 
-from lenet_core import run_views, runs
+from lenet_core import runs
 from lenet_core.present.charts import compare_runs_chart
-from ui import training_live
+from lenet_core.runs import RunStore, report
+from pages.ui import state
+from pages.ui.state import COMPARE, COMPARE_AUTO, SMOOTHING, X_AXIS
 
-COMPARE = "compare_runs"  # widget keys: the Playwright journey looks for their labels
-SMOOTHING = "compare_smoothing"
-X_AXIS = "compare_x"
-COMPARE_AUTO = "compare_runs_auto"  # the newest runs chosen for the user, until they choose
 NEWEST = 3
 X_TITLES = {"epoch": "epoch", "step": "step", "wall_time": "wall time"}
 REFRESH_EVERY_S = 2.0
 
 
-def section(all_runs: list[runs.Run], home: Path | None) -> None:
+def section(all_runs: list[runs.Run], store: RunStore) -> None:
     """The runs table and the comparison, refreshed while any run is active."""
     was_active = any(r.active for r in all_runs)
 
     @st.fragment(run_every=REFRESH_EVERY_S if was_active else None)
     def body() -> None:
-        current = runs.RunStore(home).list()  # a run launched from another tab appears too
+        current = store.list()  # a run launched from another tab appears too
         if was_active and not any(r.active for r in current):
             st.rerun()  # the whole page, once: the run picker and the timers catch up
         runs_table(current)
-        compare(current, home)
+        compare(current, store)
 
     body()
 
 
 def runs_table(all_runs: list[runs.Run]) -> None:
-    table = run_views.runs_table(all_runs)
+    table = report.runs_table(all_runs)
     st.dataframe(
         table, hide_index=True, width="stretch",
         column_config={
@@ -66,10 +62,11 @@ def compare_selection(ids: list[str], chosen: list[str] | None,
     return [i for i in chosen if i in ids], None
 
 
-def compare(all_runs: list[runs.Run], home: Path | None) -> None:
+def compare(all_runs: list[runs.Run], store: RunStore) -> None:
     """Pick runs, smoothing and x axis; draw their curves overlaid, one colour per run."""
     ids = [r.id for r in all_runs]
-    labels = run_views.run_labels(all_runs)
+    labels = report.run_labels(all_runs)
+    state.restore(COMPARE, SMOOTHING, X_AXIS)  # as the user left them on an earlier visit
     st.session_state[COMPARE], st.session_state[COMPARE_AUTO] = compare_selection(
         ids, st.session_state.get(COMPARE), st.session_state.get(COMPARE_AUTO))
     st.multiselect("Runs to compare", ids, key=COMPARE, format_func=labels.get,
@@ -80,12 +77,12 @@ def compare(all_runs: list[runs.Run], home: Path | None) -> None:
                 help="Exponential moving average, as TensorBoard's slider: 0 shows the raw values; "
                      "the raw line stays faintly behind the smoothed one.")
     right.radio("X axis", list(X_TITLES), key=X_AXIS, format_func=X_TITLES.get, horizontal=True)
-    training_live.remember_choices(COMPARE, SMOOTHING, X_AXIS)
+    state.keep(COMPARE, SMOOTHING, X_AXIS)
     chosen = st.session_state[COMPARE]
     if not chosen:
         st.caption("Choose one or more runs above to overlay their curves.")
         return
-    metrics = runs.RunStore(home).metrics(chosen)
+    metrics = store.metrics(chosen)
     chart = compare_runs_chart(metrics, {i: labels[i] for i in chosen},
                                x=st.session_state[X_AXIS], smoothing=st.session_state[SMOOTHING])
     st.altair_chart(chart, width="content", key="compare_chart")

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui.nav import PAGES
+from pages.ui.nav import PAGES
 
 
 def run_app() -> None:

@@ -1,0 +1,45 @@
+"""The runs layer: training runs recorded in the run store, their trainer processes and files.
+
+Owns: the store (``store``: schema, reads, writes), a run's files (``files``), its trainer
+processes (``process``: spawn, stop signal, reaping a vanished one), starting and stopping runs
+(``launch``), the worker that trains a run (``worker``), words and numbers about runs for the
+pages and the CLI (``report``) and CSV export (``export``). May import: ``training``, ``model``,
+``data`` and the base modules; never ``inspect``, ``present`` or the CLI. Its public names are
+re-exported here, so a caller writes ``runs.RunStore(...)``, ``runs.start(...)``.
+"""
+
+from lenet_core.runs.files import best_checkpoint, checkpoint_paths, resume_point, run_dir
+from lenet_core.runs.launch import (
+    LaunchOutcome,
+    check_launch,
+    delete,
+    new_request_id,
+    prepare_resume,
+    request_id,
+    resume,
+    resume_blocker,
+    resume_once,
+    start,
+    start_from_form,
+    stop,
+)
+from lenet_core.runs.process import pid_alive, reap
+from lenet_core.runs.store import (
+    ACTIVE,
+    RESUMABLE,
+    STATUSES,
+    Run,
+    RunStore,
+    iso,
+    name_problem,
+    validate_run_id,
+)
+from lenet_core.runs.worker import StoreRecorder, execute
+
+__all__ = [
+    "ACTIVE", "RESUMABLE", "STATUSES", "LaunchOutcome", "Run", "RunStore", "StoreRecorder",
+    "best_checkpoint", "check_launch", "checkpoint_paths", "delete", "execute", "iso",
+    "name_problem", "new_request_id", "pid_alive", "prepare_resume", "reap", "request_id", "resume",
+    "resume_blocker", "resume_once", "resume_point", "run_dir", "start", "start_from_form",
+    "stop", "validate_run_id",
+]

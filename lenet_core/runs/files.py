@@ -1,0 +1,67 @@
+"""A run's files: its folder ``<home>/runs/<id>/`` and the checkpoints in it.
+
+``epoch-001.pt`` ... at each epoch's end, ``last.pt`` when the run was stopped mid-epoch (what
+a resume needs), ``final.pt`` once it completed; ``worker.log`` holds its trainer's output.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from lenet_core import paths
+from lenet_core.errors import LabError
+from lenet_core.model.checkpoints import read_checkpoint
+from lenet_core.runs.store import validate_run_id
+
+
+def run_dir(run_id: str, home: Path | None = None) -> Path:
+    return paths.runs_dir(home) / validate_run_id(run_id)
+
+
+def checkpoint_paths(run_id: str, home: Path | None = None) -> list[tuple[int, Path]]:
+    """``(epoch, path)`` for each epoch's checkpoint in order, then ``last.pt`` (written when
+    the run was stopped) and ``final.pt`` if present; ``epoch`` counts completed epochs."""
+    folder = run_dir(run_id, home)
+    found = []
+    for path in sorted(folder.glob("epoch-*.pt")):
+        number = path.stem.split("-", 1)[1]
+        if number.isdigit():
+            found.append((int(number), path))
+    for name in ("last.pt", "final.pt"):
+        path = folder / name
+        if path.is_file():
+            found.append((_checkpoint_epoch(path), path))
+    return found
+
+
+def _checkpoint_epoch(path: Path) -> int:
+    try:
+        return int(read_checkpoint(path)["meta"].get("epoch", 0))
+    except LabError:
+        return 0
+
+
+def best_checkpoint(run_id: str, home: Path | None = None) -> Path | None:
+    """The checkpoint that holds the run's result: ``final.pt``, else the newest one."""
+    found = checkpoint_paths(run_id, home)
+    finals = [p for _, p in found if p.name == "final.pt"]
+    return finals[0] if finals else (found[-1][1] if found else None)
+
+
+def resume_point(run_id: str, home: Path | None = None) -> tuple[Path, int, float]:
+    """The checkpoint a resume starts from, its step and the run's elapsed seconds there: the
+    further on of ``last.pt`` (written on stop) and the newest epoch checkpoint. A file that cannot
+    be read safely is an error."""
+    found = [p for _, p in checkpoint_paths(run_id, home) if p.name != "final.pt"]
+    epoch_files = [p for p in found if p.name.startswith("epoch-")]
+    candidates = [p for p in found if p.name == "last.pt"] + epoch_files[-1:]
+    best: tuple[Path, int, float] | None = None
+    for path in candidates:
+        resume = read_checkpoint(path).get("extra", {}).get("resume")
+        if resume is None:
+            raise LabError(f"{path}: holds no training state to resume from")
+        if best is None or int(resume["step"]) > best[1]:
+            best = (path, int(resume["step"]), float(resume.get("elapsed", 0.0)))
+    if best is None:
+        raise LabError(f"run {run_id} has no checkpoint to resume from")
+    return best

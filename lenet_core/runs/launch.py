@@ -1,0 +1,189 @@
+"""Starting, resuming, stopping and deleting runs: form -> validate -> :func:`start` -> one
+INSERT -> the worker.
+
+A double click never starts a run twice: a form's submission carries a request id (the form's
+own token, the settings and the name), stored in a UNIQUE column of the run store, so sending the
+same submission again gives the run it already made, whichever process receives it (a second
+dashboard server, the CLI). A form sending other settings is another request.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from lenet_core import data
+from lenet_core.errors import LabError
+from lenet_core.runs import process
+from lenet_core.runs.files import checkpoint_paths, resume_point, run_dir
+from lenet_core.runs.store import RESUMABLE, Run, RunStore, name_problem
+from lenet_core.training.config import TrainConfig, validate
+from lenet_core.training.device import resolve_device
+
+
+def new_request_id() -> str:
+    """A form's own token (one per browser session): part of each request id it sends."""
+    return secrets.token_hex(8)
+
+
+def request_id(form_token: str, config: TrainConfig, name: str | None) -> str:
+    """The id of one submission: the same form sending the same settings and name again (a
+    double click) is the same request."""
+    text = "\n".join([form_token, config.to_json(), (name or "").strip()])
+    return hashlib.sha256(text.encode()).hexdigest()[:24]
+
+
+def check_launch(raw: dict, reports: dict[str, data.Availability] | None = None
+                 ) -> tuple[TrainConfig | None, dict[str, str]]:
+    """Validate a form's values, then check what validation leaves to the run's start: that the
+    dataset is here and the device is present. Each problem is named under its field."""
+    config, errors = validate(raw)
+    if config is None:
+        return None, errors
+    report = (reports or {}).get(config.dataset) or data.dataset_availability(config.dataset)
+    if report.state != data.AVAILABLE:
+        errors["dataset"] = (f"{report.title} is {report.state} here, so it cannot be trained on: "
+                             f"{report.remedy}")
+    try:
+        resolve_device(config.device)
+    except LabError as exc:
+        errors["device"] = str(exc)
+    return (None, errors) if errors else (config, {})
+
+
+def start(config: TrainConfig, name: str | None = None, *, request_id: str | None = None,
+          home: Path | None = None) -> tuple[Run, bool]:
+    """Record the run (queued) and start its worker. Returns the run and whether it was started
+    now: False when ``request_id`` already made one (which is returned instead)."""
+    store = RunStore(home)
+    run, new = store.insert(config, name, request_id)
+    if not new:  # the request had been made: its run, not a second one
+        return run, False
+    process.spawn(store, run.id)
+    return store.get(run.id), True
+
+
+def resume(run_id: str, home: Path | None = None) -> str:
+    """Continue a stopped (or failed) run from its last checkpoint in a detached process."""
+    store = RunStore(home)
+    prepare_resume(store, run_id)
+    process.spawn(store, run_id, resume=True)
+    return run_id
+
+
+def prepare_resume(store: RunStore, run_id: str) -> Path:
+    """Check the run can resume, then queue it again; returns the checkpoint it starts from."""
+    run = store.get(run_id)
+    if run.status not in RESUMABLE:
+        raise LabError(f"run {run_id} is {run.status}: only a stopped or failed run can be resumed")
+    if run.note:
+        raise LabError(f"run {run_id} cannot be resumed: its {run.note}")
+    path, _, _ = resume_point(run_id, store.home)
+    if not store.mark(run_id, "queued", expect=RESUMABLE):
+        raise LabError(f"run {run_id} changed while preparing to resume it; try again")
+    return path
+
+
+def stop(run_id: str, home: Path | None = None, wait: float = 0.0) -> Run:
+    """Ask a run to stop (SIGTERM: it saves a checkpoint between batches, then ends ``stopped``).
+    A queued run is stopped at once. Waits up to ``wait`` seconds for it to end."""
+    store = RunStore(home)
+    run = store.get(run_id)
+    if run.status == "queued":
+        store.mark(run_id, "stopped", expect=("queued",))
+    elif run.status != "running":
+        raise LabError(f"run {run_id} is {run.status}: only a queued or running run can be stopped")
+    process.signal_stop(run)
+    deadline = time.monotonic() + wait
+    run = _current(store, run_id)
+    while run.active and time.monotonic() < deadline:
+        time.sleep(0.2)
+        run = _current(store, run_id)
+    return run
+
+
+def _current(store: RunStore, run_id: str) -> Run:
+    """The run now, a vanished trainer noticed (a stop is waited for: a kill -9 must not hang it)."""
+    return next(r for r in process.reap(store) if r.id == run_id)
+
+
+def delete(run_id: str, home: Path | None = None) -> None:
+    """Remove a run: its row, its metrics and its folder. A queued or running run is refused."""
+    store = RunStore(home)
+    run = store.get(run_id)
+    if run.active:
+        raise LabError(f"run {run_id} is {run.status}: stop it first "
+                       f"(python -m lenet_core runs stop {run_id})")
+    store.remove(run_id)
+    shutil.rmtree(run_dir(run_id, store.home), ignore_errors=True)
+
+
+# ---- from the Training page's form -------------------------------------------------------------
+
+@dataclass(frozen=True)
+class LaunchOutcome:
+    run_id: str | None
+    started: bool  # False: refused (errors), or this request had started its run already
+    message: str
+    errors: dict[str, str] = field(default_factory=dict)  # field -> message, for the form
+
+
+def start_from_form(raw: dict, name: str | None, form_token: str,
+                    reports: dict[str, data.Availability] | None = None,
+                    home: Path | None = None) -> LaunchOutcome:
+    """Check a form's values and its run name, then start the run once per submission
+    (:func:`request_id`)."""
+    config, errors = check_launch(raw, reports)
+    if name is not None and (problem := name_problem(name)):
+        config, errors = None, {**errors, "name": problem}
+    if config is None:
+        return LaunchOutcome(None, False, "not started: " + "; ".join(errors.values()), errors)
+    try:
+        name = (name or "").strip() or None
+        run, started = start(config, name, request_id=request_id(form_token, config, name), home=home)
+    except LabError as exc:
+        return LaunchOutcome(None, False, str(exc), {"dataset": str(exc)})
+    if not started:
+        return LaunchOutcome(run.id, False, f"“{run.name}” was started from this form with these "
+                             "settings already: showing it rather than starting it twice (change a "
+                             "setting, the seed say, to start another).")
+    return LaunchOutcome(run.id, True, f"Started “{run.name}”.")
+
+
+def resume_blocker(run: Run, home: Path | None = None) -> str | None:
+    """Why the page cannot offer to resume ``run``, or None when it can: only a stopped or failed
+    run that saved a checkpoint to continue from (one at each epoch's end, and on Stop)."""
+    if run.status not in RESUMABLE:
+        return f"a {run.status} run cannot be resumed (only a stopped or failed one)"
+    if run.note:
+        return f"its {run.note}"
+    if not any(p.name != "final.pt" for _, p in checkpoint_paths(run.id, home)):
+        return ("it saved no checkpoint to continue from (one is saved at each epoch's end and on "
+                "Stop): start it again from the sidebar")
+    return None
+
+
+def resume_once(run_id: str, home: Path | None = None) -> LaunchOutcome:
+    """Resume a stopped or failed run in a detached process, unless it is already going again (a
+    double click, a second tab: queueing it again from stopped is one atomic UPDATE, and this says
+    so in words instead of an error)."""
+    store = RunStore(home)
+    run = store.get(run_id)
+    if run.active:
+        return LaunchOutcome(run_id, False, f"“{run.name}” is already {run.status}: "
+                             "it was resumed just now.")
+    if reason := resume_blocker(run, store.home):
+        return LaunchOutcome(run_id, False, f"“{run.name}” cannot be resumed: {reason}.",
+                             {"resume": reason})
+    try:
+        resume(run_id, store.home)
+    except LabError as exc:
+        if store.get(run_id).active:  # a second click won the race to queue it
+            return LaunchOutcome(run_id, False, f"“{run.name}” is already running: it was resumed just now.")
+        return LaunchOutcome(run_id, False, f"“{run.name}” could not be resumed: {exc}",
+                             {"resume": str(exc)})
+    return LaunchOutcome(run_id, True, f"Resumed “{run.name}” from its last checkpoint.")

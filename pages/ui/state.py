@@ -1,0 +1,78 @@
+"""The pages' state: every ``st.session_state`` key they use, the one helper that keeps widget
+values across page visits, and the one run store per home.
+
+Streamlit drops a widget's value once a page without that widget has run: coming back to the
+Training page would reset its form and its choices. :func:`keep` copies the named widgets'
+values to one plain session key after they are drawn; :func:`restore` puts them back before the
+widgets are drawn again.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from lenet_core.runs import RunStore
+
+# ---- the Training page ------------------------------------------------------------------------
+FORM_ERRORS = "form_errors"  # {field: message} from the last Start
+FORM_NOTICE = "form_notice"  # (kind, text) to show under the Start button, once
+FORM_TOKEN = "form_token"  # this session's form: part of every request id it sends
+SELECTED_RUN = "selected_run"  # the run picker; set to a run just started
+CONFIRM_DELETE = "confirm_delete"  # the run id awaiting a second click on Delete
+RESUME_NOTICE = "resume_notice"  # (kind, text) about the Resume click just made
+STOP_ERROR = "stop_error"
+DELETE_NOTICE = "delete_notice"
+DELETE_ERROR = "delete_error"
+COMPARE = "compare_runs"  # the runs overlaid in the comparison
+COMPARE_AUTO = "compare_runs_auto"  # the newest runs chosen for the user, until they choose
+SMOOTHING = "compare_smoothing"
+X_AXIS = "compare_x"
+
+# ---- the Draw page ----------------------------------------------------------------------------
+DRAW_SOURCE = "draw_source"  # Draw or Upload
+DRAW_CANVAS = "draw_canvas"  # the canvas component: one key for the life of the page
+DRAW_STROKE = "draw_stroke"
+DRAW_UPLOAD = "draw_upload"
+DRAW_UPLOAD_FAILED = "draw_upload_failed"
+
+KEPT = "kept_widget_values"  # {widget key: value}, for the widgets of pages not on screen
+
+
+def form_key(field: str) -> str:
+    """The Training form's widget of a TrainConfig field (and ``name`` for the run name)."""
+    return f"form_{field}"
+
+
+def key(prefix: str, part: str) -> str:
+    """A widget of a page section that can appear more than once (``explore_index``,
+    ``explore_a_popover_conv1``): the section's prefix, then the widget's own name."""
+    return f"{prefix}_{part}"
+
+
+def restore(*keys: str) -> None:
+    """Put back kept values of widgets that Streamlit dropped while another page ran. Call it
+    before the widgets are drawn."""
+    kept = st.session_state.get(KEPT, {})
+    for widget in keys:
+        if widget not in st.session_state and widget in kept:
+            st.session_state[widget] = kept[widget]
+
+
+def keep(*keys: str) -> None:
+    """Remember these widgets' current values (call it after they are drawn: a fragment's rerun
+    too) for :func:`restore`."""
+    kept = st.session_state.setdefault(KEPT, {})
+    kept.update({widget: st.session_state[widget] for widget in keys if widget in st.session_state})
+
+
+@st.cache_resource(show_spinner=False)
+def _store(home: str) -> RunStore:
+    return RunStore(Path(home))
+
+
+def run_store(home: Path) -> RunStore:
+    """The run store of ``home``: one per home for the server process, not one per rerun.
+    (A RunStore holds no connection: each operation opens its own, from any thread.)"""
+    return _store(str(Path(home).resolve()))

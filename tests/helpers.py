@@ -1,0 +1,207 @@
+"""What the tests share: real small datasets written as idx files, tiny run recipes, real runs
+stopped or finished, pages run through AppTest, and the form and canvas helpers those use.
+
+Fixtures live in ``conftest.py``; everything a test module imports lives here (never
+``from test_x import ...``).
+"""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import io
+import json
+import os
+import signal
+import struct
+import time
+from contextlib import redirect_stdout
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# ---- tiny runs ------------------------------------------------------------------------------------
+
+# A LeNet that learns the offline digits (4,000 training, 1,000 test images) in one pass of
+# 63 batches: a few seconds a run.
+ONE_PASS_DIGITS = dict(dataset="mnist-5k", arch="lenet-modern", init="default", optimizer="adam",
+                       lr=0.01, batch_size=64, epochs=1)
+# A few batches of the same: a run that ends in about a second.
+TINY = dict(dataset="mnist-5k", arch="lenet-modern", epochs=1, batch_size=100, lr=0.1,
+            optimizer="sgd-momentum", init="default", train_subset=300)
+# What every finished run's summary holds.
+SUMMARY_KEYS = {"train_loss", "train_acc", "test_loss", "test_acc", "best_test_acc",
+                "examples_per_sec", "seconds", "device", "per_class_acc", "confusion", "params"}
+
+
+def stopped_run(home, name: str = "stopped", **settings):
+    """A real tiny run stopped early in its first epoch (the way ``runs stop`` stops one: a
+    signal, at its first reporting point): it holds last.pt and can be resumed."""
+    from lenet_core import runs
+    from lenet_core.training.config import TrainConfig
+    from lenet_core.training.records import Recorder
+
+    class StopAtFirstPoint(Recorder):
+        def metrics(self, step, epoch, values, wall_time):
+            os.kill(os.getpid(), signal.SIGUSR1)
+
+    store = runs.RunStore(home)
+    run = store.create(TrainConfig(**{**TINY, **settings}), name)
+    runs.execute(run.id, home=home, recorder=StopAtFirstPoint(), signals=(signal.SIGUSR1,))
+    return store.get(run.id)
+
+
+def finished_run(home, name: str = "tiny", **settings):
+    """A real tiny run, trained in this process by the engine's foreground path."""
+    from lenet_core import runs
+    from lenet_core.training.config import TrainConfig
+
+    store = runs.RunStore(home)
+    run = store.create(TrainConfig(**{**TINY, **settings}), name)
+    runs.execute(run.id, home=home, signals=())
+    return store.get(run.id)
+
+
+def wait_for(store, run_id: str, done, timeout: float = 240):
+    """Poll the run store until ``done(run)`` (a vanished trainer noticed on the way, as the live
+    panel notices it); on timeout, fail showing the trainer's log."""
+    from lenet_core import runs
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        run = next((r for r in runs.reap(store) if r.id == run_id), None) or store.get(run_id)
+        if done(run):
+            return run
+        time.sleep(0.1)  # a real trainer process works meanwhile
+    log = runs.run_dir(run_id, store.home) / "worker.log"
+    pytest.fail(f"run {run_id} still {store.get(run_id).status}; log:\n"
+                f"{log.read_text() if log.exists() else '(none)'}")
+
+
+def cli(*argv) -> tuple[int, str]:
+    """``python -m lenet_core ARGV`` in this process: its exit status and what it printed."""
+    from lenet_core.cli import main
+
+    out = io.StringIO()
+    with redirect_stdout(out):
+        code = main(list(argv))
+    return code, out.getvalue()
+
+
+# ---- pages through AppTest ---------------------------------------------------------------------
+
+def open_page(path: str, timeout: float = 60):
+    """Run the real entrypoint (navigation included), then switch to ``path`` and run it."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=timeout).run()
+    if path != "pages/views/home.py":
+        at.switch_page(path).run()
+    return at
+
+
+TRAINING_PAGE = "pages/views/training.py"
+DRAW_PAGE = "pages/views/draw.py"
+
+
+def sidebar_errors(at) -> list[str]:
+    return [e.value for e in at.sidebar.error]
+
+
+def fill(at, **values) -> None:
+    """Set launcher fields by TrainConfig field name (widget key ``form_<field>``)."""
+    for field, value in values.items():
+        widget = next(w for kind in ("selectbox", "number_input", "text_input", "checkbox")
+                      for w in at.sidebar.get(kind) if w.key == f"form_{field}")
+        typed = widget.type == "text_input" and not isinstance(value, str)  # numbers are text boxes
+        widget.set_value(f"{value:g}" if isinstance(value, float) and typed else
+                         str(value) if typed else value)
+
+
+def start(at):
+    next(b for b in at.sidebar.button if b.label == "Start training").click().run()
+    return at
+
+
+def charts(at) -> list[tuple[dict, list]]:
+    """Each Altair chart on the page: its spec and its data sets as DataFrames."""
+    import pyarrow as pa
+
+    out = []
+    for chart in at.get("vega_lite_chart"):
+        blobs = [d.data.data for d in chart.proto.datasets]  # Altair charts: named data sets
+        if chart.proto.data.data:  # the live curves: rows passed beside a cached spec
+            blobs.insert(0, chart.proto.data.data)
+        frames = [pa.ipc.open_stream(blob).read_pandas() for blob in blobs]
+        out.append((json.loads(chart.proto.spec), frames))
+    return out
+
+
+CANVAS_KEY = "draw_canvas"  # the Draw page's canvas: one key for the life of the page
+SEVEN = [[(60, 50), (220, 50), (110, 250)]]
+ONE = [[(140, 30), (145, 250)]]
+
+
+def drawing_png(strokes, ink="white", background="black", size=280, width=20) -> bytes:
+    image = Image.new("RGB", (size, size), background)
+    pen = ImageDraw.Draw(image)
+    for stroke in strokes:
+        pen.line(stroke, fill=ink, width=width, joint="curve")
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def draw(at, strokes):
+    """Hand the Draw page's real canvas component a drawing, as the browser sends it."""
+    url = "data:image/png;base64," + base64.b64encode(drawing_png(strokes)).decode()
+    at.session_state[CANVAS_KEY] = {"drawing": {"raw": {"objects": [{"type": "path"}]}, "data": url},
+                                    "backgroundFit": None}
+    return at.run()
+
+
+def first_guess(at):
+    return next((m.value for m in at.markdown if m.value.startswith("### First guess:")), None)
+
+
+# ---- idx files -----------------------------------------------------------------------------------
+IMAGES_MAGIC, LABELS_MAGIC = 2051, 2049
+STEMS = {"train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
+         "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")}
+
+
+def idx_bytes(array: np.ndarray, magic: int) -> bytes:
+    """Big-endian header (magic, then each dimension), then the uint8 values."""
+    header = struct.pack(f">{1 + array.ndim}I", magic, *array.shape)
+    return header + np.ascontiguousarray(array, dtype=np.uint8).tobytes()
+
+
+def write_idx(path: Path, array: np.ndarray, magic: int) -> Path:
+    raw = idx_bytes(array, magic)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(gzip.compress(raw) if path.suffix == ".gz" else raw)
+    return path
+
+
+def make_split(count: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Random pixels; labels cycle 0..9 so every class is present."""
+    rng = np.random.default_rng(seed)
+    images = rng.integers(0, 256, size=(count, 28, 28), dtype=np.uint8)
+    return images, (np.arange(count) % 10).astype(np.uint8)
+
+
+def write_dataset(folder: Path, gz: bool = True, sizes=(30, 20)) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """The four files of a dataset in ``folder`` (torchvision's ``<Name>/raw``); returns the arrays."""
+    written = {}
+    for seed, (split, count) in enumerate(zip(("train", "test"), sizes)):
+        images, labels = make_split(count, seed)
+        image_stem, label_stem = STEMS[split]
+        suffix = ".gz" if gz else ""
+        write_idx(folder / f"{image_stem}{suffix}", images, IMAGES_MAGIC)
+        write_idx(folder / f"{label_stem}{suffix}", labels, LABELS_MAGIC)
+        written[split] = (images, labels)
+    return written
