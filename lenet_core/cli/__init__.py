@@ -20,7 +20,6 @@ COMMANDS = [
     ("predict", "predict"),
     ("train", "train"),
     ("runs", "runs"),
-    ("bench", "bench"),
 ]
 
 

@@ -31,7 +31,7 @@ def torch_threads(n: int) -> Iterator[None]:
 
     One image through LeNet is too little work to share out: on a busy 2-core machine one thread
     did the per-stroke work 4.7× faster than two (the threads wait for each other), and on an
-    idle one as fast (bench/bench_canvas.py). The Draw page and the predict CLI use one.
+    idle one as fast (bench/canvas_latency.py). The Draw page and the predict CLI use one.
     """
     before = torch.get_num_threads()
     torch.set_num_threads(n)

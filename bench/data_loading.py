@@ -1,6 +1,7 @@
-"""How fast is a Fashion-MNIST split ready? Cold ``.gz`` parse vs the ``.npy`` disk cache vs memory.
+"""Question: how fast is a Fashion-MNIST split ready? Cold ``.gz`` parse vs the ``.npy`` disk cache
+vs memory.
 
-    .venv/bin/python bench/bench_data.py [--split train] [--repeats 5]
+    .venv/bin/python -m bench.data_loading [--quick] [--json] [--split train] [--repeats 5]
 
 Runs in a temporary LENET_LAB_HOME (your own cache is left alone), so the split comes from the
 system package unless you pass --home. Variants are interleaved (A B C A B C ...) and medians
@@ -10,7 +11,6 @@ split ready in under 1 s, also in a fresh process (imports included).
 
 from __future__ import annotations
 
-import argparse
 import os
 import statistics
 import subprocess
@@ -19,10 +19,8 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from lenet_core import data  # noqa: E402
+from bench.common import ROOT, Report, at_least, emit, parser, require, verdict
+from lenet_core import data
 
 NAME = "fashion-mnist"
 
@@ -64,46 +62,42 @@ def fresh_process(home: Path, split: str) -> tuple[float, float]:
     return imports, load
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--split", default="train", choices=data.SPLITS)
-    parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--home", type=Path, default=None,
-                        help="LENET_LAB_HOME to use (default: a fresh temporary folder)")
-    args = parser.parse_args()
+def main(argv: list[str] | None = None) -> int:
+    p = parser(__doc__)
+    p.add_argument("--split", default="train", choices=data.SPLITS)
+    p.add_argument("--repeats", type=at_least(1), default=None, help="default 5 (--quick 1)")
+    p.add_argument("--home", type=Path, default=None,
+                   help="LENET_LAB_HOME to use (default: a fresh temporary folder)")
+    args = p.parse_args(argv)
+    repeats = args.repeats or (1 if args.quick else 5)
     home = args.home or Path(tempfile.mkdtemp(prefix="bench-data-"))
-
-    report = data.dataset_availability(NAME, home)
-    if report.state != data.AVAILABLE:
-        print(f"{NAME} is {report.state}: {report.remedy}")
-        return 1
-    print(f"{NAME} {args.split} from {report.source} ({report.location}); home {home}")
+    require(NAME)
+    found = data.dataset_availability(NAME, home)
     data.load_split(NAME, args.split, home)  # writes the disk cache
-
     variants = {"cold .gz parse": cold_parse, "disk cache (.npy)": disk_cached,
                 "memory (same process)": in_memory}
     times: dict[str, list[float]] = {name: [] for name in variants}
     fresh: list[tuple[float, float]] = []
-    for _ in range(args.repeats):
+    for _ in range(repeats):
         for name, fn in variants.items():
             times[name].append(timed(lambda fn=fn: fn(home, args.split)))
         fresh.append(fresh_process(home, args.split))
-
-    print(f"{'variant':<34} {'median s':>9} {'min s':>8}   ({args.repeats} interleaved repeats)")
+    out = Report(f"Data loading: a {NAME} {args.split} split, ready",
+                 f"from {found.source} ({found.location}); home {home}; medians of {repeats} "
+                 "interleaved repeats")
     for name, values in times.items():
-        print(f"{name:<34} {statistics.median(values):>9.3f} {min(values):>8.3f}")
+        out.row(f"{name} (s)", f"{statistics.median(values):.3f}", f"min {min(values):.3f}")
     imports = [i for i, _ in fresh]
     loads = [load for _, load in fresh]
-    total = [i + load for i, load in fresh]
-    print(f"{'fresh process: import lenet_core':<34} {statistics.median(imports):>9.3f} {min(imports):>8.3f}")
-    print(f"{'fresh process: load_split (cache)':<34} {statistics.median(loads):>9.3f} {min(loads):>8.3f}")
-    print(f"{'fresh process: both':<34} {statistics.median(total):>9.3f} {min(total):>8.3f}")
+    out.row("fresh process: import lenet_core (s)", f"{statistics.median(imports):.3f}")
+    out.row("fresh process: load_split from the cache (s)", f"{statistics.median(loads):.3f}",
+            verdict(statistics.median(loads), 1.0, "< 1 s"))
     cold, cached = statistics.median(times["cold .gz parse"]), statistics.median(loads)
-    verdict = "under" if cached < 1 else "OVER"
-    print(f"cached split ready in {cached:.3f} s ({verdict} the 1 s target), "
-          f"{cold / cached:.0f}× faster than parsing the .gz")
+    out.figures = {"cold_s": cold, "cached_s": cached, "speedup": cold / cached,
+                   **{name: statistics.median(v) for name, v in times.items()}}
+    emit(out, args.json)
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    raise SystemExit(main())

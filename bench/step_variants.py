@@ -1,6 +1,6 @@
-"""What moves the compute floor? One training step of lenet-classic (batch 256) in several variants.
+"""Question: what moves the compute floor? One training step of lenet-classic (batch 256) in several variants.
 
-    .venv/bin/python bench/bench_step.py [--seconds 60] [--compile] [--eval]
+    .venv/bin/python -m bench.step_variants [--quick] [--json] [--seconds 60] [--compile] [--eval]
 
 Each variant trains the same model on one prepared batch (forward, backward, SGD step) in bursts
 of a few steps; the bursts are interleaved (A B C ... A B C ...) and the median burst gives
@@ -13,23 +13,18 @@ evaluation at several batch sizes, under no_grad and inference_mode.
 
 from __future__ import annotations
 
-import argparse
 import statistics
-import sys
 import time
 from collections.abc import Callable
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+import torch
+import torch.nn.functional as F
 
-import torch  # noqa: E402
-import torch.nn.functional as F  # noqa: E402
-
-from lenet_core import data  # noqa: E402
-from lenet_core.model.architectures import build_model, get_architecture  # noqa: E402
-from lenet_core.training.engine import use_all_cores  # noqa: E402
-from lenet_core.training.evaluation import prepare_images  # noqa: E402
+from bench.common import Report, emit, parser, pick_dataset, require
+from lenet_core import data
+from lenet_core.model.architectures import build_model, get_architecture
+from lenet_core.training.engine import use_all_cores
+from lenet_core.training.evaluation import prepare_images
 
 BATCH = 256
 BURST = 10  # steps per timed burst
@@ -114,7 +109,7 @@ def interleave(variants: list, seconds: float, run: Callable[[object], float]) -
     return times
 
 
-def step_variants(args, xs, ys) -> None:
+def step_variants(args, xs, ys, out: Report) -> None:
     cores = torch.get_num_threads()
     common = dict(xs=xs, ys=ys)
     variants = [
@@ -131,11 +126,12 @@ def step_variants(args, xs, ys) -> None:
                                 **common))
     times = interleave(variants, args.seconds, lambda v: v.burst())
     base = statistics.median(times[variants[0].name])
-    print(f"\n{'variant':<58} {'examples/s':>11} {'vs floor':>9} {'bursts':>7}")
     for v in variants:
         med = statistics.median(times[v.name])
-        note = f"  (compiled in {v.compile_s:.1f} s)" if v.compile_s else ""
-        print(f"{v.name:<58} {BURST * BATCH / med:>11,.0f} {base / med:>8.2f}× {len(times[v.name]):>7}{note}")
+        note = f"; compiled in {v.compile_s:.1f} s" if v.compile_s else ""
+        out.row(f"{v.name} (examples/s)", f"{BURST * BATCH / med:,.0f} ({base / med:.2f}× the floor)",
+                f"{len(times[v.name])} bursts{note}")
+        out.figures[v.name] = BURST * BATCH / med
 
 
 class EvalVariant:
@@ -151,38 +147,41 @@ class EvalVariant:
         return time.perf_counter() - start
 
 
-def eval_variants(args, test_x) -> None:
+def eval_variants(args, test_x, out: Report) -> None:
     model = build_model("lenet-classic", init="xavier").to(memory_format=torch.channels_last).eval()
     variants = [EvalVariant(f"batch {b}, {mode}", model, test_x, b, mode)
                 for b in (256, 512, 1024, 2048, len(test_x)) for mode in ("no_grad", "inference_mode")]
     times = interleave(variants, args.seconds / 2, lambda v: v.run())
-    print(f"\n{'evaluation of the test split':<40} {'median s':>9}")
     for v in variants:
-        print(f"{v.name:<40} {statistics.median(times[v.name]):>9.3f}")
+        seconds = statistics.median(times[v.name])
+        out.row(f"evaluation of the test split, {v.name} (s)", f"{seconds:.3f}")
+        out.figures[f"eval {v.name}"] = seconds
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--dataset", default=None, help="default: fashion-mnist if available, else mnist-5k")
-    parser.add_argument("--seconds", type=float, default=60, help="interleaving time (default 60 s)")
-    parser.add_argument("--compile", action="store_true", help="add a torch.compile variant")
-    parser.add_argument("--eval", action="store_true", help="also time evaluation batch sizes")
-    args = parser.parse_args()
+def main(argv: list[str] | None = None) -> int:
+    p = parser(__doc__)
+    p.add_argument("--dataset", default=None, help="default: fashion-mnist if available, else mnist-5k")
+    p.add_argument("--seconds", type=float, default=None, help="interleaving time (default 60 s; --quick 6)")
+    p.add_argument("--compile", action="store_true", help="add a torch.compile variant")
+    p.add_argument("--eval", action="store_true", help="also time evaluation batch sizes")
+    args = p.parse_args(argv)
+    args.seconds = args.seconds or (6.0 if args.quick else 60.0)
     use_all_cores()
-    from lenet_core.bench import pick_dataset
-
-    name = pick_dataset(args.dataset)
+    name = pick_dataset(args.dataset, args.quick)
+    require(name)
     info, arch = data.get_dataset(name), get_architecture("lenet-classic")
     images, labels = data.load_split(name, "train")
     xs = prepare_images(images, info, arch, torch.device("cpu"))
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {name}, batch {BATCH}, "
-          f"bursts of {BURST} steps interleaved for {args.seconds:g} s; medians")
-    step_variants(args, xs, labels)
+    out = Report("Step variants: what moves the compute floor (lenet-classic, one training step)",
+                 f"torch {torch.__version__}, {torch.get_num_threads()} threads, {name}, batch {BATCH}, "
+                 f"bursts of {BURST} steps interleaved for {args.seconds:g} s; medians")
+    step_variants(args, xs, labels, out)
     if args.eval:
         test_images, _ = data.load_split(name, "test")
-        eval_variants(args, prepare_images(test_images, info, arch, torch.device("cpu")))
+        eval_variants(args, prepare_images(test_images, info, arch, torch.device("cpu")), out)
+    emit(out, args.json)
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    raise SystemExit(main())

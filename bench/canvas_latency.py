@@ -1,6 +1,7 @@
-"""How long from a canvas drawing to a guess with every layer's output? Target: under 3 ms median.
+"""Question: how long from a canvas drawing to a guess with every layer's output? Target: under
+3 ms median.
 
-    .venv/bin/python bench/bench_canvas.py [--repeats 500] [--threads N]
+    .venv/bin/python -m bench.canvas_latency [--quick] [--json] [--repeats 500] [--threads N]
 
 The Draw page's per-stroke work, measured on a 280×280 RGBA drawing like the canvas sends:
 preprocessing (ink -> 20×20 box -> centre of mass -> normalisation) plus ``forward_all`` (every
@@ -14,25 +15,20 @@ depend on the weights).
 
 from __future__ import annotations
 
-import argparse
 import statistics
-import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+import numpy as np
+import torch
+from PIL import Image, ImageDraw
 
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-from PIL import Image, ImageDraw  # noqa: E402
-
-from lenet_core import visuals  # noqa: E402
-from lenet_core.inspect.activations import forward_all, saliency, torch_threads  # noqa: E402
-from lenet_core.inspect.preprocess import mnist_style  # noqa: E402
-from lenet_core.model.architectures import build_model, get_architecture  # noqa: E402
-from lenet_core.model.checkpoints import load_model, pretrained_path  # noqa: E402
-from lenet_core.model.inputs import standardise  # noqa: E402
+from bench.common import Report, at_least, emit, parser, verdict
+from lenet_core.inspect.activations import forward_all, saliency, torch_threads
+from lenet_core.inspect.preprocess import mnist_style
+from lenet_core.model.architectures import build_model, get_architecture
+from lenet_core.model.checkpoints import load_model, pretrained_path
+from lenet_core.model.inputs import standardise
+from lenet_core.present import visuals
 
 BUDGET_MS = 3.0
 PAGE = "preprocess + forward_all"  # as the page runs it: one thread (activations.torch_threads)
@@ -124,30 +120,33 @@ def measure(model, arch_name: str, rgba: np.ndarray, repeats: int) -> dict[str, 
     return {name: statistics.median(values) * 1e3 for name, values in times.items()}
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--repeats", type=int, default=500, help="interleaved rounds (default 500)")
-    parser.add_argument("--threads", type=int, default=None,
-                        help="torch's thread count for the comparison row (default: torch's own)")
-    args = parser.parse_args()
+def main(argv: list[str] | None = None) -> int:
+    p = parser(__doc__)
+    p.add_argument("--repeats", type=at_least(1), help="interleaved rounds (default 500; --quick 50)")
+    p.add_argument("--threads", type=at_least(1), default=None,
+                   help="torch's thread count for the comparison row (default: torch's own)")
+    args = p.parse_args(argv)
+    repeats = args.repeats or (50 if args.quick else 500)
     if args.threads:
         torch.set_num_threads(args.threads)
     rgba = drawing()
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {args.repeats} rounds, "
-          f"drawing {rgba.shape[1]}×{rgba.shape[0]} RGBA; medians in ms")
-    worst = 0.0
+    out = Report("Canvas latency: the Draw page's work per stroke",
+                 f"torch {torch.__version__}, {torch.get_num_threads()} threads, {repeats} rounds, "
+                 f"drawing {rgba.shape[1]}×{rgba.shape[0]} RGBA; medians in ms")
+    worst, figures = 0.0, {}
     for label, model, arch in models():
-        result = measure(model, arch, rgba, args.repeats)
+        result = measure(model, arch, rgba, repeats)
+        figures[label] = result
         worst = max(worst, result[PAGE])
-        print(f"\n{label}")
         for name, ms in result.items():
-            print(f"  {name:<26} {ms:7.3f}")
-        ratio = result["forward_all"] / result["bare forward"]
-        print(f"  forward_all / bare forward  {ratio:6.2f}×")
-    verdict = "within" if worst < BUDGET_MS else "OVER"
-    print(f"\nslowest {PAGE}: {worst:.3f} ms — {verdict} the {BUDGET_MS:g} ms budget")
+            out.row(f"{label}: {name} (ms)", f"{ms:.3f}",
+                    verdict(ms, BUDGET_MS, f"< {BUDGET_MS:g} ms") if name == PAGE else "")
+        overhead = result["forward_all"] / result["bare forward"]
+        out.row(f"{label}: forward_all / bare forward", f"{overhead:.2f}×")
+    out.figures = {"models": figures, "canvas_ms_worst": worst, "budget_ms": BUDGET_MS, "repeats": repeats}
+    emit(out, args.json)
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    raise SystemExit(main())

@@ -1,7 +1,7 @@
-"""The run store under load: 200 runs and 200,000 metric rows. Do the runs table and an overlay of
-five runs render in under 1 s, and do metric reads use the index?
+"""Question: does the run store stay fast under load? With 200 runs and 200,000 metric rows, do
+the runs table and an overlay of five runs render in under 1 s, and do metric reads use the index?
 
-    .venv/bin/python bench/bench_store_load.py [--runs 200] [--rows 200000] [--repeats 5]
+    .venv/bin/python -m bench.store_load [--quick] [--json] [--runs 200] [--rows 200000] [--repeats 5]
 
 Builds the store in a temporary LENET_LAB_HOME (yours is left alone): every run completed, its
 metrics in the shape the engine writes (train_loss/train_acc/lr at each reporting point, test
@@ -13,22 +13,19 @@ the metric read. The target: each step, and all three together, well under 1 s.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import sqlite3
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from lenet_core import run_views, runs  # noqa: E402
-from lenet_core.present import charts  # noqa: E402
-from lenet_core.training.config import TrainConfig  # noqa: E402
+from bench.common import Report, at_least, emit, parser, verdict
+from lenet_core import runs
+from lenet_core.present import charts
+from lenet_core.runs import report
+from lenet_core.training.config import TrainConfig
 
 EPOCH_NAMES = ("test_loss", "test_acc", "examples_per_sec")
 STEP_NAMES = ("train_loss", "train_acc", "lr")
@@ -72,46 +69,49 @@ def timed(fn, repeats: int) -> tuple[float, object]:
     return statistics.median(times), result
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=200)
-    parser.add_argument("--rows", type=int, default=200_000)
-    parser.add_argument("--repeats", type=int, default=5)
-    args = parser.parse_args()
+def main(argv: list[str] | None = None) -> int:
+    p = parser(__doc__)
+    p.add_argument("--runs", type=at_least(5), help="runs in the store (default 200; --quick 20)")
+    p.add_argument("--rows", type=at_least(100), help="metric rows in all (default 200,000; --quick 20,000)")
+    p.add_argument("--repeats", type=at_least(1), default=5)
+    args = p.parse_args(argv)
+    n_runs = args.runs or (20 if args.quick else 200)
+    n_rows = args.rows or (20_000 if args.quick else 200_000)
     with tempfile.TemporaryDirectory() as home:
         os.environ["LENET_LAB_HOME"] = home
         store = runs.RunStore(Path(home))
         began = time.perf_counter()
-        ids = fill(store, args.runs, args.rows)
-        total = store._read("SELECT COUNT(*) FROM metrics")[0][0]
+        ids = fill(store, n_runs, n_rows)
         size = os.path.getsize(store.path) / 2**20
-        print(f"store: {args.runs} runs, {total:,} metric rows, {size:.1f} MiB "
-              f"(filled in {time.perf_counter() - began:.1f} s)")
-
-        t_list, all_runs = timed(lambda: run_views.runs_table(store.list()), args.repeats)
-        print(f"runs table (RunStore.list + run_views.runs_table, {len(all_runs)} rows): "
-              f"{t_list * 1000:.0f} ms")
+        out = Report("Store load: the Training page's reads of a big run store",
+                     f"{n_runs} runs, {n_rows:,} metric rows, {size:.1f} MiB (filled in "
+                     f"{time.perf_counter() - began:.1f} s); medians of {args.repeats}")
+        t_list, table = timed(lambda: report.runs_table(store.list()), args.repeats)
         five = ids[-5:]
         t_metrics, frame = timed(lambda: store.metrics(five), args.repeats)
-        print(f"metrics for 5 runs ({len(frame):,} rows): {t_metrics * 1000:.0f} ms")
-        labels = run_views.run_labels([r for r in store.list() if r.id in five])
+        labels = report.run_labels([r for r in store.list() if r.id in five])
 
         def overlay():
             return charts.compare_runs_chart(frame, labels, x="epoch", smoothing=0.6).to_dict()
 
         t_chart, _ = timed(overlay, args.repeats)
-        print(f"overlay chart of 5 runs, built and serialised: {t_chart * 1000:.0f} ms")
-        print(f"total: {(t_list + t_metrics + t_chart) * 1000:.0f} ms (target < 1000 ms)")
-
+        total = t_list + t_metrics + t_chart
         with sqlite3.connect(store.path) as conn:
             marks = ",".join("?" * len(five))
             plan = conn.execute(f"EXPLAIN QUERY PLAN SELECT run_id, step, epoch, name, value, wall_time "
                                 f"FROM metrics WHERE run_id IN ({marks}) ORDER BY run_id, step, rowid",
                                 five).fetchall()
-        print("query plan for the metric read:")
-        for row in plan:
-            print("   ", row[-1])
+    out.row(f"runs table ({len(table)} rows) (ms)", f"{t_list * 1e3:.0f}")
+    out.row(f"metrics of 5 runs ({len(frame):,} rows) (ms)", f"{t_metrics * 1e3:.0f}")
+    out.row("overlay chart of 5 runs, built and serialised (ms)", f"{t_chart * 1e3:.0f}")
+    out.row("all three (ms)", f"{total * 1e3:.0f}", verdict(total, 1.0, "< 1,000 ms"))
+    out.row("query plan of the metric read", "; ".join(row[-1] for row in plan))
+    out.figures = {"runs": n_runs, "rows": n_rows, "runs_table_ms": t_list * 1e3,
+                   "metrics_ms": t_metrics * 1e3, "overlay_ms": t_chart * 1e3, "total_ms": total * 1e3,
+                   "uses_index": any("metrics_by_run" in row[-1] for row in plan)}
+    emit(out, args.json)
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

@@ -1,6 +1,6 @@
-"""Threads and OpenMP waiting: how the compute floor behaves when other work shares the cores.
+"""Question: threads and OpenMP waiting: how the compute floor behaves when other work shares the cores.
 
-    .venv/bin/python bench/bench_threads.py [--rounds 5] [--steps 40] [--hog 1]
+    .venv/bin/python -m bench.threads [--quick] [--json] [--rounds 5] [--steps 40] [--hog 1]
 
 torch's CPU kernels run on OpenMP (GNU libgomp here), whose threads spin while they wait for each
 other at the end of every parallel region. On a quiet machine that is the fastest choice; when
@@ -17,14 +17,12 @@ busy --duty of every second (0.1 is about what a page redrawing a chart once a s
 
 from __future__ import annotations
 
-import argparse
 import os
 import statistics
 import subprocess
 import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from bench.common import ROOT, Report, at_least, emit, fmt, load_average, parser
 
 FLOOR = """
 import sys, time, torch, torch.nn.functional as F
@@ -71,41 +69,45 @@ VARIANTS = {
 def measure(env_extra: dict[str, str], steps: int) -> float:
     env = {k: v for k, v in os.environ.items()
            if k not in ("OMP_NUM_THREADS", "OMP_WAIT_POLICY", "GOMP_SPINCOUNT")}
-    env.update(env_extra, PYTHONPATH=str(ROOT))
+    env.update(env_extra)
     out = subprocess.run([sys.executable, "-c", FLOOR, str(steps)], env=env, cwd=ROOT,
                          capture_output=True, text=True, check=True).stdout
     return float(out.split()[-1])
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--steps", type=int, default=40, help="timed steps per measurement")
-    parser.add_argument("--hog", type=int, default=0, help="busy processes running meanwhile")
-    parser.add_argument("--duty", type=float, default=1.0,
-                        help="share of each second a busy process computes (default 1: always)")
-    args = parser.parse_args()
+def main(argv: list[str] | None = None) -> int:
+    p = parser(__doc__)
+    p.add_argument("--rounds", type=at_least(1), default=None, help="default 5 (--quick 1)")
+    p.add_argument("--steps", type=at_least(1), default=None,
+                   help="timed steps per measurement (default 40; --quick 10)")
+    p.add_argument("--hog", type=at_least(0), default=0, help="busy processes running meanwhile")
+    p.add_argument("--duty", type=float, default=1.0,
+                   help="share of each second a busy process computes (default 1: always)")
+    args = p.parse_args(argv)
+    rounds, steps = args.rounds or (1 if args.quick else 5), args.steps or (10 if args.quick else 40)
     hogs = [subprocess.Popen([sys.executable, "-c", HOG, str(args.duty)]) for _ in range(args.hog)]
     try:
         rates: dict[str, list[float]] = {name: [] for name in VARIANTS}
-        for _ in range(args.rounds):
+        for _ in range(rounds):
             for name, env in VARIANTS.items():
-                rates[name].append(measure(env, args.steps))
+                rates[name].append(measure(env, steps))
     finally:
         for hog in hogs:
             hog.terminate()
             hog.wait()
-    load = os.getloadavg()[0]
-    print(f"compute floor, lenet-classic, batch 256, {args.steps} steps, {args.rounds} interleaved "
-          f"rounds, {args.hog} busy process(es) alongside (busy {args.duty:.0%} of each second); "
-          f"load average {load:.1f}")
+    out = Report("Threads: the compute floor when other work shares the cores",
+                 f"lenet-classic, batch 256, {steps} steps, {rounds} interleaved rounds, {args.hog} busy "
+                 f"process(es) alongside (busy {args.duty:.0%} of each second); load average "
+                 f"{fmt(load_average(), '.1f')}")
     base = statistics.median(rates["2 threads, spin (default)"])
-    print(f"{'variant':<40} {'examples/s':>11} {'vs default':>11}   (min – max)")
     for name, values in rates.items():
         med = statistics.median(values)
-        print(f"{name:<40} {med:>11,.0f} {med / base:>10.2f}×   ({min(values):,.0f} – {max(values):,.0f})")
+        out.row(f"{name} (examples/s)", f"{med:,.0f} ({med / base:.2f}× the default)",
+                f"min {min(values):,.0f}, max {max(values):,.0f}")
+        out.figures[name] = med
+    emit(out, args.json)
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    raise SystemExit(main())

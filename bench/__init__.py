@@ -1,0 +1,14 @@
+"""LeNet Lab's benchmarks: one script per question, each printing a table (or ``--json``).
+
+    .venv/bin/python -m bench [--quick] [--json] [--all]      every question, one after another
+    .venv/bin/python -m bench.engine_speed [--quick] [--json] ...   one of them
+
+The questions: engine_speed (the tutorial's loop vs our engine vs the compute floor, and the
+peak memory of a training process), store_overhead (what the run store's writes and a page
+reading it cost a run), canvas_latency (the Draw page's work per stroke), store_load (the
+Training page's reads of a big store); with --all also step_variants, threads and data_loading.
+Shared helpers: ``bench.common``. Nothing in ``lenet_core`` imports this package.
+"""
+
+QUESTIONS = ["engine_speed", "store_overhead", "canvas_latency", "store_load"]
+MORE = ["step_variants", "threads", "data_loading"]
