@@ -28,7 +28,7 @@ from lenet_core.inspect.preprocess import mnist_style
 from lenet_core.model.architectures import build_model, get_architecture
 from lenet_core.model.checkpoints import load_model, pretrained_path
 from lenet_core.model.inputs import standardise
-from lenet_core.present import visuals
+from lenet_core.present import colours, pictures
 
 BUDGET_MS = 3.0
 PAGE = "preprocess + forward_all"  # as the page runs it: one thread (activations.torch_threads)
@@ -53,15 +53,15 @@ def models() -> list[tuple[str, torch.nn.Sequential, str]]:
     return found
 
 
-def pictures(model, outputs) -> None:
+def layer_pictures(model, outputs) -> None:
     """The layer pictures the page draws after the guess (grids, strips, filters)."""
-    scales = visuals.layer_scales(model, outputs)
+    scales = colours.layer_scales(model, outputs)
     for name, values in outputs.items():
         v = values.numpy()
-        visuals.feature_maps(v, scales[name]) if v.ndim == 3 else visuals.dense_strip(v, scales[name])
+        pictures.feature_maps(v, scales[name]) if v.ndim == 3 else pictures.dense_strip(v, scales[name])
     for module in model.children():
         if isinstance(module, torch.nn.Conv2d):
-            visuals.filter_grid(module.weight.detach())
+            pictures.filter_grid(module.weight.detach())
 
 
 def measure(model, arch_name: str, rgba: np.ndarray, repeats: int) -> dict[str, float]:
@@ -93,7 +93,7 @@ def measure(model, arch_name: str, rgba: np.ndarray, repeats: int) -> dict[str, 
     }
     slow = {
         "occlusion saliency": one_thread(lambda: saliency(model, x, target, "occlusion", crop=arch.pad)),
-        "layer pictures": lambda: pictures(model, outputs),
+        "layer pictures": lambda: layer_pictures(model, outputs),
     }
     times: dict[str, list[float]] = {name: [] for name in [*variants, *slow]}
     for fn in [*variants.values(), *slow.values()]:  # warm up: first calls allocate

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from lenet_core.present.images import GAP_VALUE, tile, upscale
+from lenet_core.present.pictures import GAP_VALUE, tile, upscale
 
 
 def test_upscale_makes_sharp_blocks():

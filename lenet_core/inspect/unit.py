@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+import pandas as pd
 import torch
 from torch import nn
 
@@ -372,3 +373,11 @@ def partial_sums(report: UnitReport) -> np.ndarray | None:
     if report.module != "Conv2d" or report.weights is None:
         return None
     return (report.inputs * report.weights).reshape(report.inputs.shape[0], -1).sum(axis=1)
+
+
+def top_contributions(report: UnitReport, top: int = 10) -> pd.DataFrame:
+    """The inputs of a dense unit whose w·x move it most, largest magnitude first."""
+    x, w = np.asarray(report.inputs, np.float64), np.asarray(report.weights, np.float64)
+    products = x * w
+    order = np.argsort(-np.abs(products))[:top]
+    return pd.DataFrame({"input": order, "x": x[order], "w": w[order], "w·x": products[order]})

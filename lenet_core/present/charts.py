@@ -1,5 +1,7 @@
-"""Chart builders: plain DataFrames in, ``alt.Chart`` out. Pure functions, shared by every page
-that shows the same thing, and tested on their specs without Streamlit."""
+"""Charts: plain data in, ``alt.Chart`` out — every Altair chart of the lab (training curves and
+comparisons, confusion matrices, the shape chart, class probabilities, the unit inspector's
+clickable map). Pure functions, shared by every page that shows the same thing, and tested on
+their specs without Streamlit. Pictures (NumPy arrays) are :mod:`lenet_core.present.pictures`."""
 
 from __future__ import annotations
 
@@ -9,6 +11,10 @@ import json
 import altair as alt
 import numpy as np
 import pandas as pd
+import torch
+
+from lenet_core.present.colours import ColourScale
+from lenet_core.present.pictures import FIELD_COLOUR
 
 LAYER_KIND_COLOURS = alt.Scale(
     domain=["conv", "pool", "activation", "norm", "flatten", "dense"],
@@ -251,3 +257,115 @@ def per_class_chart(per_class_acc, classes) -> alt.LayerChart:
     text = base.mark_text(align="right", dx=-4, color="white").encode(
         text=alt.Text("accuracy:Q", format=".1%"))
     return alt.layer(bars, text).properties(height=alt.Step(30), title="Accuracy per class (test set)")
+
+
+# ---- the Draw page and the Explorer ---------------------------------------------------------
+
+# A bar longer than this share of the axis carries its value inside it, in white; a shorter one
+# to its right, so that a guess of 0.05% (no visible bar) still reads as a number.
+INSIDE_LABEL = 0.8
+
+
+def probability_chart(probabilities: torch.Tensor | np.ndarray, classes: list[str] | tuple[str, ...]
+                      ) -> alt.LayerChart:
+    """Horizontal bars of all class probabilities, first guess and second guess highlighted, each
+    bar labelled with its value (``<0.1%`` when too small to see)."""
+    from lenet_core.inspect.activations import format_probability
+
+    p = np.asarray(probabilities, dtype=np.float64).ravel()
+    order = np.argsort(-p)
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(p))
+    role = np.where(rank == 0, "first guess", np.where(rank == 1, "second guess", "other"))
+    frame = pd.DataFrame({"class": [str(c) for c in classes], "probability": p, "role": role,
+                          "label": [format_probability(v) for v in p]})
+    bars = alt.Chart().mark_bar().encode(
+        color=alt.Color("role:N", title=None,
+                        scale=alt.Scale(domain=["first guess", "second guess", "other"],
+                                        range=["#d62728", "#ff9896", "#c7c7c7"]),
+                        legend=None),  # narrow column: the page says what the colours mean
+        tooltip=[alt.Tooltip("class:N"), alt.Tooltip("probability:Q", format=".2%")],
+    )
+    outside = alt.Chart().mark_text(align="left", dx=4, fontSize=11, color="#444").encode(
+        text="label:N").transform_filter(f"datum.probability <= {INSIDE_LABEL}")
+    inside = alt.Chart().mark_text(align="right", dx=-4, fontSize=11, color="white",
+                                   fontWeight="bold").encode(
+        text="label:N").transform_filter(f"datum.probability > {INSIDE_LABEL}")
+    return alt.layer(bars, outside, inside, data=frame).encode(
+        y=alt.Y("class:N", sort=[str(c) for c in classes], title=None,
+                axis=alt.Axis(labelOverlap=False, labelFontSize=13)),
+        # Ticks set by hand: in a narrow column Vega-Lite chose 0%, 40%, 80%, and a bar of a sure
+        # guess ran past the last label with no 100% to read it against.
+        x=alt.X("probability:Q", scale=alt.Scale(domain=[0, 1]),
+                axis=alt.Axis(format="%", values=[0, 0.25, 0.5, 0.75, 1]), title="probability"),
+    ).properties(height=alt.Step(22), width="container")
+
+
+# ---- the unit inspector's clickable map --------------------------------------------------------
+
+SELECTION = "unit"  # the chart's selection parameter: a click reports {"unit": [flat index]}
+VECTOR_COLUMNS = 20  # units per row when a vector is laid out for clicking
+
+
+def grid_shape(values: np.ndarray) -> tuple[int, int]:
+    """(rows, columns) a layer's output is drawn as: a map is its own H×W; a vector of N units
+    wraps into rows of :data:`VECTOR_COLUMNS` (fewer if N is small)."""
+    if values.ndim == 2:
+        return values.shape
+    cols = min(len(values), VECTOR_COLUMNS)
+    return -(-len(values) // cols), cols
+
+
+
+def unit_map_chart(values: np.ndarray, scale: ColourScale, selected: int | None = None,
+                   side: int = 300) -> alt.Chart:
+    """One map (H×W) or one vector (N) as squares coloured by ``scale``; a click selects a unit.
+
+    Every square carries its flat index ``unit`` (row · W + column for a map): the selection
+    parameter :data:`SELECTION` reports that index, and ``selected`` is drawn with a thick frame.
+    """
+    values = np.asarray(values, dtype=np.float64)
+    rows, cols = grid_shape(values)
+    flat = values.ravel()
+    index = np.arange(flat.size)
+    frame = pd.DataFrame({
+        "unit": index, "row": index // cols, "col": index % cols, "value": flat,
+        "colour": [_hex(c) for c in scale.colour(flat)],
+        "chosen": index == (selected if selected is not None else -1),
+    })
+    cell = max(8, min(40, side // max(rows, cols)))
+    pick = alt.selection_point(name=SELECTION, fields=["unit"], on="click", clear=False)
+    axis = alt.Axis(ticks=False, domain=False, labelFontSize=10, grid=False)
+    tooltip = ([alt.Tooltip("row:O"), alt.Tooltip("col:O", title="column")] if values.ndim == 2
+               else [alt.Tooltip("unit:O")]) + [alt.Tooltip("value:Q", format=".4f")]
+    return alt.Chart(frame).mark_rect().encode(
+        x=alt.X("col:O", title="column" if values.ndim == 2 else None,
+                axis=axis if values.ndim == 2 else None),
+        y=alt.Y("row:O", title="row" if values.ndim == 2 else None,
+                axis=axis if values.ndim == 2 else None),
+        color=alt.Color("colour:N", scale=None, legend=None),
+        stroke=alt.condition("datum.chosen", alt.value(_hex(FIELD_COLOUR)), alt.value("transparent")),
+        strokeWidth=alt.condition("datum.chosen", alt.value(3), alt.value(0)),
+        tooltip=tooltip,
+    ).add_params(pick).properties(width=cell * cols, height=cell * rows)
+
+
+
+def _hex(rgb) -> str:
+    r, g, b = (int(v) for v in rgb)
+    return f"#{r:02x}{g:02x}{b:02x}"
+
+
+
+def clicked_unit(event) -> int | None:
+    """The flat unit index from a Streamlit chart selection event (or its session-state dict)."""
+    try:
+        points = event["selection"][SELECTION]
+    except (KeyError, TypeError):
+        return None
+    if not points:
+        return None
+    unit = points[0].get("unit") if isinstance(points[0], dict) else None
+    return int(unit) if unit is not None else None
+
+

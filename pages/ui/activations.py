@@ -32,7 +32,7 @@ from torch import nn
 from lenet_core.inspect.activations import forward_all
 from lenet_core.model.architectures import Architecture, get_architecture
 from lenet_core.model.shapes import layer_label
-from lenet_core.present import visuals
+from lenet_core.present import colours, pictures
 
 NARROW_WIDTH = 400  # half of the main column at 1280 px, less the card's padding
 KIND_WORDS = {"conv": "convolution", "pool": "pooling", "dense": "dense (fully connected)",
@@ -53,24 +53,24 @@ def render_layers(model: nn.Sequential, arch: Architecture | str | None, x: torc
     if outputs is None or probabilities is None:
         outputs, probabilities = forward_all(model, x)
     classes = list(classes) if classes is not None else [str(i) for i in range(len(probabilities))]
-    scales = visuals.layer_scales(model, outputs)
+    scales = colours.layer_scales(model, outputs)
     kinds = _kinds(model, arch)
     modules = dict(model.named_children())
 
     x1 = x[0] if x.dim() == 4 else x
-    _layer_row("input", x1, visuals.signed_scale(x1, "normalised input"), "what the first layer receives",
+    _layer_row("input", x1, colours.signed_scale(x1, "normalised input"), "what the first layer receives",
                key_prefix, narrow=narrow)
     last = list(outputs)[-1]
     for name, values in outputs.items():
         _layer_row(name, values, scales[name], f"{kinds[name]} · {type(modules[name]).__name__}",
                    key_prefix, labels=classes if name == last else None, narrow=narrow)
-    _layer_row("softmax", probabilities, visuals.fixed_scale(0.0, 1.0, "probability"),
+    _layer_row("softmax", probabilities, colours.fixed_scale(0.0, 1.0, "probability"),
                "probabilities: the last layer's outputs, exponentiated and scaled to sum to 1",
                key_prefix, labels=classes, narrow=narrow)
     render_filters(model, narrow=narrow)
 
 
-def _layer_row(name: str, values: torch.Tensor, scale: visuals.ColourScale, detail: str, key_prefix: str,
+def _layer_row(name: str, values: torch.Tensor, scale: colours.ColourScale, detail: str, key_prefix: str,
                labels: list[str] | None = None, narrow: bool = False) -> None:
     values = values.detach().cpu().numpy() if isinstance(values, torch.Tensor) else np.asarray(values)
     with st.container(border=True):
@@ -82,11 +82,11 @@ def _layer_row(name: str, values: torch.Tensor, scale: visuals.ColourScale, deta
                       f"<span style='color:#777;font-size:0.85rem'>{detail}</span>",
                       unsafe_allow_html=True)
         if values.ndim == 3:
-            image = visuals.feature_maps(values, scale)
+            image = pictures.feature_maps(values, scale)
         else:
-            image = visuals.dense_strip(values, scale, labels=labels, width=NARROW_WIDTH if narrow else 720)
+            image = pictures.dense_strip(values, scale, labels=labels, width=NARROW_WIDTH if narrow else 720)
         head.image(image, width=_width(image, narrow))
-        legend.html(visuals.legend_html(scale))
+        legend.html(colours.legend_html(scale))
         if values.ndim == 3:
             _enlarge_popover(legend, name, values, scale, key_prefix)
 
@@ -97,7 +97,7 @@ def _width(image: np.ndarray, narrow: bool) -> int:
     return min(image.shape[1], NARROW_WIDTH) if narrow else image.shape[1]
 
 
-def _enlarge_popover(where, name: str, maps: np.ndarray, scale: visuals.ColourScale, key_prefix: str) -> None:
+def _enlarge_popover(where, name: str, maps: np.ndarray, scale: colours.ColourScale, key_prefix: str) -> None:
     # on_change="rerun" makes the popover report whether it is open: the enlarged picture is
     # only made for the one a person opened, not for every layer on every stroke.
     popover = where.popover("Enlarge a map", icon=":material/zoom_in:", on_change="rerun",
@@ -109,7 +109,7 @@ def _enlarge_popover(where, name: str, maps: np.ndarray, scale: visuals.ColourSc
         index = 0 if n == 1 else st.slider("Map", 1, n, 1, key=f"{key_prefix}_enlarge_{name}") - 1
         one = maps[index]
         cell = max(4, 280 // max(one.shape))
-        st.image(visuals.pixel_view(one, scale, cell=cell), width=cell * one.shape[1],
+        st.image(pictures.pixel_view(one, scale, cell=cell), width=cell * one.shape[1],
                  caption=f"{name} map {index + 1}: min {one.min():.3g}, max {one.max():.3g}")
 
 
@@ -124,10 +124,10 @@ def render_filters(model: nn.Sequential, narrow: bool = False) -> None:
                "channels they read.")
     for name, conv in convs:
         weights = conv.weight.detach().cpu()
-        image, scale = visuals.filter_grid(weights)
+        image, scale = pictures.filter_grid(weights)
         out_ch, in_ch, k, _ = weights.shape
         with st.container(border=True):
             head, legend = (st.container(),) * 2 if narrow else st.columns([3, 1])
             head.markdown(f"**{name} weights · {out_ch} filters of {in_ch}×{k}×{k}**")
             head.image(image, width=_width(image, narrow))
-            legend.html(visuals.legend_html(scale))
+            legend.html(colours.legend_html(scale))

@@ -14,7 +14,7 @@ import streamlit as st
 from lenet_core import runs
 from lenet_core.errors import LabError
 from lenet_core.inspect import mistakes as run_mistakes
-from lenet_core.present import images
+from lenet_core.present import pictures
 from lenet_core.present.charts import confusion_chart, per_class_chart, training_curves_spec
 from lenet_core.runs import RunStore, export, report
 from pages.ui import state
@@ -199,7 +199,7 @@ def result(run: runs.Run, store: RunStore) -> None:
     st.markdown(f"**Misclassified test images** — {mistakes.total:,} of {mistakes.tested:,} wrong "
                 f"({checkpoint.name}); the {len(mistakes.table)} the model was surest about:")
     captions = [f"{row.true} → {row.predicted} ({row.confidence:.0%})" for row in mistakes.table.itertuples()]
-    st.image([images.upscale(image, 3) for image in mistakes.images], caption=captions, width=84)
+    st.image([pictures.upscale(image, 3) for image in mistakes.images], caption=captions, width=84)
     st.caption("Each caption reads true class → predicted class (the model's confidence).")
 
 

@@ -22,11 +22,12 @@ import torch
 from torch import nn
 
 from lenet_core.errors import LabError
+from lenet_core.inspect import unit as unit_inspection
 from lenet_core.inspect.activations import forward_all
 from lenet_core.inspect.unit import INPUT, UnitReport, format_number, inspect_unit, partial_sums
 from lenet_core.model.architectures import Architecture
 from lenet_core.model.shapes import layer_label
-from lenet_core.present import unit_views, visuals
+from lenet_core.present import charts, colours, pictures
 
 CELL = 10  # screen pixels per input pixel in the receptive-field picture
 VALUE_DECIMALS = 4  # the unit's value and the forward pass's, as the page shows them
@@ -41,7 +42,7 @@ def render_unit_inspector(model: nn.Sequential, arch: Architecture, x: torch.Ten
     layer = st.selectbox("Layer", names, key=f"{key}_layer",
                          format_func=lambda n: layer_label(n, [1, *outputs[n].shape]))
     values = outputs[layer].detach().cpu().numpy()
-    scale = visuals.layer_scales(model, outputs)[layer]
+    scale = colours.layer_scales(model, outputs)[layer]
     pick, chart = st.columns([1, 2], vertical_alignment="top")
     with pick:
         unit = _choose_unit(key, layer, values)
@@ -77,7 +78,7 @@ def _choose_unit(key: str, layer: str, values: np.ndarray) -> tuple[int, ...]:
 
 def _on_click(chart_key: str, key: str, layer: str, width: int | None) -> None:
     # A callback runs before the widgets are drawn again, so it may set their values.
-    unit = unit_views.clicked_unit(st.session_state.get(chart_key))
+    unit = charts.clicked_unit(st.session_state.get(chart_key))
     if unit is None:
         return
     if width is None:
@@ -87,7 +88,7 @@ def _on_click(chart_key: str, key: str, layer: str, width: int | None) -> None:
 
 
 def _clickable_map(key: str, layer: str, values: np.ndarray, unit: tuple[int, ...],
-                   scale: visuals.ColourScale) -> None:
+                   scale: colours.ColourScale) -> None:
     if values.ndim == 3:
         channel, y, x = unit
         one, flat, width = values[channel], y * values.shape[2] + x, values.shape[2]
@@ -96,10 +97,10 @@ def _clickable_map(key: str, layer: str, values: np.ndarray, unit: tuple[int, ..
         one, flat, width = values, unit[0], None
         st.markdown(f"**{layer}** · click a square to inspect that unit")
     chart_key = f"{key}_chart_{layer}"
-    st.altair_chart(unit_views.unit_map_chart(one, scale, selected=flat), key=chart_key,
+    st.altair_chart(charts.unit_map_chart(one, scale, selected=flat), key=chart_key,
                     on_select=lambda: _on_click(chart_key, key, layer, width),
-                    selection_mode=unit_views.SELECTION, width="content")
-    st.html(visuals.legend_html(scale))
+                    selection_mode=charts.SELECTION, width="content")
+    st.html(colours.legend_html(scale))
 
 
 # ---- the report ---------------------------------------------------------------------------
@@ -109,7 +110,7 @@ def _show_report(report: UnitReport, model: nn.Sequential, x: torch.Tensor, imag
     field, reads, sums = st.columns([1, 2, 1.3], gap="medium")
     with field:
         st.markdown("**Receptive field**")
-        st.image(unit_views.field_picture(image, report.image_field, CELL), width=28 * CELL)
+        st.image(pictures.field_picture(image, report.image_field, CELL), width=28 * CELL)
         st.caption(_field_caption(report))
     with reads:
         _show_inputs(report, model, x, outputs, key)
@@ -126,10 +127,10 @@ def _field_caption(report: UnitReport) -> str:
 
 
 def _source_scale(report: UnitReport, model: nn.Sequential, x: torch.Tensor,
-                  outputs: dict[str, torch.Tensor]) -> visuals.ColourScale:
+                  outputs: dict[str, torch.Tensor]) -> colours.ColourScale:
     if report.source == INPUT:
-        return visuals.signed_scale(x, "normalised input")
-    return visuals.layer_scales(model, outputs)[report.source]
+        return colours.signed_scale(x, "normalised input")
+    return colours.layer_scales(model, outputs)[report.source]
 
 
 def _show_inputs(report: UnitReport, model, x, outputs, key: str) -> None:
@@ -140,10 +141,10 @@ def _show_inputs(report: UnitReport, model, x, outputs, key: str) -> None:
         st.markdown(f"**Reads** {source}, rows {box.top}–{box.bottom}, columns {box.left}–{box.right}"
                     + (" (zeros where it reaches the padding)" if min(box.top, box.left) < 0 else ""))
         titles = {"inputs": "input window x", "weights": "filter weights w", "products": "products w·x"}
-        for name, (picture, pscale) in unit_views.window_pictures(report, scale).items():
+        for name, (picture, pscale) in pictures.window_pictures(report, scale).items():
             st.caption(titles[name])
             st.image(picture, width=picture.shape[1])
-            st.html(visuals.legend_html(pscale, width=140))
+            st.html(colours.legend_html(pscale, width=140))
         sums = _partial_sums(report)
         if sums is not None:
             st.dataframe(sums, hide_index=True, width="content")
@@ -152,13 +153,13 @@ def _show_inputs(report: UnitReport, model, x, outputs, key: str) -> None:
         st.markdown(f"**Reads** all {report.inputs.size} values of {source}")
         for title, values, vscale in (
                 ("inputs x", report.inputs, scale),
-                ("weights w", report.weights, visuals.signed_scale(report.weights, "weights")),
+                ("weights w", report.weights, colours.signed_scale(report.weights, "weights")),
                 ("products w·x", report.inputs * report.weights,
-                 visuals.signed_scale(report.inputs * report.weights, "w·x"))):
+                 colours.signed_scale(report.inputs * report.weights, "w·x"))):
             st.caption(title)
-            st.image(visuals.dense_strip(values, vscale, width=480))
+            st.image(pictures.dense_strip(values, vscale, width=480))
         st.caption("The inputs that move it most")
-        st.dataframe(unit_views.contributions(report), hide_index=True, width="content")
+        st.dataframe(unit_inspection.top_contributions(report), hide_index=True, width="content")
     else:
         st.markdown(f"**Reads** one value of {source}{_where(report)}: **{float(report.inputs):.4f}**")
 

@@ -12,7 +12,7 @@ from lenet_core.errors import LabError
 from lenet_core.inspect.activations import format_probability, forward_all, saliency, top_k, torch_threads
 from lenet_core.inspect.preprocess import MAX_FILE_BYTES, load_image, mnist_style
 from lenet_core.model.inputs import model_input
-from lenet_core.present import visuals
+from lenet_core.present import charts, pictures
 from pages.ui.activations import render_layers
 from pages.ui.models import pick_model
 from pages.ui.unit_inspector import unit_inspector_expander
@@ -70,7 +70,7 @@ def show_guesses(guesses, probabilities, classes) -> None:
     st.markdown(f"### First guess: {first.name}")
     st.progress(first.probability, text=f"{format_probability(first.probability)} confident")
     st.markdown(f"**Second guess: {second.name}** · {format_probability(second.probability)}")
-    st.altair_chart(visuals.probability_chart(probabilities, classes), width="stretch")
+    st.altair_chart(charts.probability_chart(probabilities, classes), width="stretch")
     st.caption("All ten classes: red is the first guess, pink the second.")
 
 
@@ -124,14 +124,14 @@ with guess_col:  # filled first: the guess reaches the screen before the picture
 
 with seen_col:
     st.markdown("**What the network sees** · 28×28")
-    st.image(visuals.pixel_view(prepared.image, cell=CELL), width=28 * CELL)
+    st.image(pictures.pixel_view(prepared.image, cell=CELL), width=28 * CELL)
     if prepared.inverted:
         st.caption("Dark ink on a light background was inverted to MNIST's white on black.")
     if prepared.note:
         st.warning(prepared.note[0].upper() + prepared.note[1:] + ".", icon=":material/zoom_out_map:")
     with torch_threads(1):
         heat = saliency(picked.model, x, guesses[0].label, "occlusion", crop=picked.arch.pad)
-    overlay, strength = visuals.saliency_overlay(prepared.image, heat, cell=CELL)
+    overlay, strength = pictures.saliency_overlay(prepared.image, heat, cell=CELL)
     st.markdown(f"**What drove “{guesses[0].name}”** · occlusion")
     st.image(overlay, width=28 * CELL)
     st.caption("Red strokes support the first guess, blue ones argue against it. Each 4×4 patch "

@@ -13,7 +13,7 @@ from lenet_core.inspect import explore
 from lenet_core.inspect.activations import format_probability, forward_all, top_k
 from lenet_core.model.inputs import model_input
 from lenet_core.model.shapes import layer_label
-from lenet_core.present import visuals
+from lenet_core.present import charts, pictures
 from pages.ui.activations import render_layers
 from pages.ui.epoch_picker import epoch_models, pick_epoch
 from pages.ui.models import pick_model
@@ -57,11 +57,11 @@ def show_sample(index: int, caption: str, prefix: str, narrow: bool = False):
         picture = words = st.container()
     else:
         picture, words = st.columns([1, 2], vertical_alignment="top")
-    picture.image(visuals.pixel_view(image, cell=6), width=168, caption=f"{caption} · #{index:,}")
+    picture.image(pictures.pixel_view(image, cell=6), width=168, caption=f"{caption} · #{index:,}")
     words.markdown(f"**Label:** {class_name}  \n**Prediction:** {first.name} · "
                    f"{format_probability(first.probability)} confident "
                    + (":green[right]" if right else ":red[wrong]"))
-    words.altair_chart(visuals.probability_chart(probabilities, picked.meta.classes), width="stretch")
+    words.altair_chart(charts.probability_chart(probabilities, picked.meta.classes), width="stretch")
     show_epoch_trace(pixels, label)
     render_layers(picked.model, picked.arch, x, prefix, classes=picked.meta.classes,
                   outputs=outputs, probabilities=probabilities, narrow=narrow)

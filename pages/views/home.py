@@ -7,7 +7,7 @@ import streamlit as st
 
 from lenet_core import data, paths
 from lenet_core.errors import LabError
-from lenet_core.present import images
+from lenet_core.present import pictures
 from lenet_core.training.device import describe_device
 from pages.ui.nav import PAGES
 
@@ -64,7 +64,7 @@ def class_gallery(name: str, location: str, home: str) -> tuple[list, list[str]]
     """Two test images per class, one picture per class. ``location`` is part of the cache key:
     the gallery is read again when the dataset comes from somewhere else."""
     groups = data.gallery(name, "test", per_class=2, home=Path(home))
-    return [images.tile(samples, ncols=1, scale=3) for _, samples in groups], [c for c, _ in groups]
+    return [pictures.tile(samples, ncols=1, scale=3) for _, samples in groups], [c for c, _ in groups]
 
 
 for r in reports:
@@ -72,10 +72,10 @@ for r in reports:
         continue
     st.markdown(f"**{r.title}** — the first test images of each class")
     try:
-        pictures, class_names = class_gallery(r.name, r.location, str(paths.lab_home()))
+        tiles, class_names = class_gallery(r.name, r.location, str(paths.lab_home()))
     except LabError as exc:
         st.error(f"**{r.title}** could not be read. {exc}", icon=":material/error:")
         continue
     # A set width: at their natural 84 px, ten classes need 840 px and the tenth wrapped onto a
     # row of its own in a 1280-px window.
-    st.image(pictures, caption=class_names, width=GALLERY_WIDTH)
+    st.image(tiles, caption=class_names, width=GALLERY_WIDTH)

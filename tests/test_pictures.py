@@ -6,7 +6,7 @@ import torch
 
 from lenet_core.inspect.activations import forward_all
 from lenet_core.model.architectures import build_model
-from lenet_core.present import visuals
+from lenet_core.present import charts, colours, pictures
 
 
 def outputs_of(arch):
@@ -20,7 +20,7 @@ def outputs_of(arch):
 
 def test_one_colour_rule_per_layer_from_what_the_layer_can_output():
     model, outputs = outputs_of("lenet-classic")
-    scales = visuals.layer_scales(model, outputs)
+    scales = colours.layer_scales(model, outputs)
     assert list(scales) == list(outputs)
     # Sigmoid outputs and the pooling/flatten after them: fixed 0…1, whatever the input.
     for name in ("sigmoid1", "pool1", "sigmoid2", "pool2", "flatten", "sigmoid3"):
@@ -34,55 +34,55 @@ def test_one_colour_rule_per_layer_from_what_the_layer_can_output():
 
 def test_tanh_is_fixed_and_relu_starts_at_zero():
     model, outputs = outputs_of("lenet5")
-    scales = visuals.layer_scales(model, outputs)
+    scales = colours.layer_scales(model, outputs)
     assert (scales["tanh1"].vmin, scales["tanh1"].vmax, scales["pool1"].vmin) == (-1.0, 1.0, -1.0)
     model, outputs = outputs_of("lenet-modern")
-    scales = visuals.layer_scales(model, outputs)
+    scales = colours.layer_scales(model, outputs)
     relu = scales["relu1"]
     assert relu.vmin == 0.0 and relu.vmax == pytest.approx(outputs["relu1"].max().item())
     assert scales["bn1"].cmap == "diverging"
 
 
 def test_colour_maps_ends_and_middle():
-    diverging = visuals.ColourScale(-2.0, 2.0, "diverging", "")
+    diverging = colours.ColourScale(-2.0, 2.0, "diverging", "")
     low, zero, high = diverging.colour(np.array([-5.0, 0.0, 5.0]))  # outside the range: clipped
     assert tuple(zero) == (247, 247, 247)  # white at zero
     assert low[2] > low[0] and high[0] > high[2]  # blue below, red above
-    grey = visuals.ColourScale(0, 1, "grey", "")
+    grey = colours.ColourScale(0, 1, "grey", "")
     assert tuple(grey.colour(np.array(0.0))) == (0, 0, 0) and tuple(grey.colour(np.array(1.0))) == (255,) * 3
 
 
 def test_feature_map_grid_lays_out_every_map_enlarged():
     maps = np.zeros((16, 10, 10), np.float32)
     maps[5] = 1.0  # the sixth map lit up
-    scale = visuals.ColourScale(0, 1, "grey", "")
-    image = visuals.grid(maps, scale, cols=8, zoom=8, gap=3)
+    scale = colours.ColourScale(0, 1, "grey", "")
+    image = pictures.grid(maps, scale, cols=8, zoom=8, gap=3)
     assert image.shape == (2 * 80 + 3, 8 * 80 + 7 * 3, 3) and image.dtype == np.uint8
     sixth = image[0:80, 5 * 83:5 * 83 + 80]
     assert (sixth == 255).all() and (image[0:80, 0:80] == 0).all()
-    numbered = visuals.feature_maps(maps, scale)  # default zoom 8 for 10×10 maps, numbers above
+    numbered = pictures.feature_maps(maps, scale)  # default zoom 8 for 10×10 maps, numbers above
     assert numbered.shape[0] == 2 * (80 + 13) + 3
 
 
 def test_cell_zoom_makes_lenet_maps_similar_sizes():
-    assert [visuals.cell_zoom(s) for s in (28, 14, 10, 5)] == [3, 6, 8, 17]
+    assert [pictures.cell_zoom(s) for s in (28, 14, 10, 5)] == [3, 6, 8, 17]
 
 
 def test_dense_strip_one_square_per_unit():
-    scale = visuals.ColourScale(-1, 1, "diverging", "")
-    strip = visuals.dense_strip(np.linspace(-1, 1, 120), scale)
+    scale = colours.ColourScale(-1, 1, "diverging", "")
+    strip = pictures.dense_strip(np.linspace(-1, 1, 120), scale)
     assert strip.shape == (16, 120 * 6, 3)
-    wrapped = visuals.dense_strip(np.zeros(400), scale)  # more than 128 units wrap, 50 a row
+    wrapped = pictures.dense_strip(np.zeros(400), scale)  # more than 128 units wrap, 50 a row
     assert wrapped.shape[:2] == (8 * 14, 50 * 14)
-    labelled = visuals.dense_strip(np.zeros(10), scale, labels=list("0123456789"))
+    labelled = pictures.dense_strip(np.zeros(10), scale, labels=list("0123456789"))
     assert labelled.shape == (40 + 14, 400, 3)
 
 
 def test_filter_grid_rows_are_input_channels_columns_filters():
     model = build_model("lenet-classic")
-    image, scale = visuals.filter_grid(model.conv2.weight.detach())
+    image, scale = pictures.filter_grid(model.conv2.weight.detach())
     assert scale.vmin == -scale.vmax == -model.conv2.weight.abs().max().item()
-    zoom = visuals.cell_zoom(5, 40)
+    zoom = pictures.cell_zoom(5, 40)
     assert image.shape[1] == 16 * 5 * zoom + 15 * 6 + 2  # 16 filters across, framed
     assert image.shape[0] == 13 + 6 * 5 * zoom + 5 * 6 + 2  # 6 input channels down, numbers on top only
 
@@ -90,20 +90,20 @@ def test_filter_grid_rows_are_input_channels_columns_filters():
 def test_each_filter_is_framed_and_set_apart_even_where_its_weights_are_white():
     weights = np.zeros((2, 1, 5, 5), np.float32)  # all zero: white on the diverging scale
     weights[0, 0, 0, 0] = 1.0
-    image, _ = visuals.filter_grid(weights)
-    zoom = visuals.cell_zoom(5, 40)
+    image, _ = pictures.filter_grid(weights)
+    zoom = pictures.cell_zoom(5, 40)
     top = 13 + 1  # the numbers' band, then the frame
     first_right, second_left = 1 + 5 * zoom, 1 + 5 * zoom + 6
     row = image[top + 20]
-    assert tuple(row[first_right]) == visuals.FRAME_COLOUR  # just outside filter 1
-    assert tuple(row[second_left - 1]) == visuals.FRAME_COLOUR  # just outside filter 2
-    assert all(tuple(px) == visuals.GAP_COLOUR for px in row[first_right + 1:second_left - 1])
+    assert tuple(row[first_right]) == pictures.FRAME_COLOUR  # just outside filter 1
+    assert tuple(row[second_left - 1]) == pictures.FRAME_COLOUR  # just outside filter 2
+    assert all(tuple(px) == pictures.GAP_COLOUR for px in row[first_right + 1:second_left - 1])
     assert tuple(row[first_right - 1]) == (247, 247, 247)  # a white-ish zero weight, inside
 
 
 def test_pixel_view_draws_a_border_around_every_pixel():
     image = np.ones((28, 28), np.float32)
-    view = visuals.pixel_view(image, cell=10)
+    view = pictures.pixel_view(image, cell=10)
     assert view.shape == (280, 280, 3)
     assert (view[9::10, :] == 70).all() and (view[:, 9::10] == 70).all()
     assert (view[0:9, 0:9] == 255).all()
@@ -114,7 +114,7 @@ def test_saliency_overlay_is_red_for_support_and_blue_against():
     image[5:20, 5:8] = image[5:20, 20:23] = 1
     heat = np.zeros((28, 28), np.float32)
     heat[5:20, 5:8], heat[5:20, 20:23] = 0.4, -0.2
-    overlay, strength = visuals.saliency_overlay(image, heat, cell=10)
+    overlay, strength = pictures.saliency_overlay(image, heat, cell=10)
     assert strength == pytest.approx(0.4)
     red, blue, background = overlay[100, 60], overlay[100, 210], overlay[255, 255]
     assert red[0] > 150 > red[2] and blue[2] > blue[0]
@@ -122,15 +122,15 @@ def test_saliency_overlay_is_red_for_support_and_blue_against():
 
 
 def test_legend_shows_the_range_and_the_rule():
-    html = visuals.legend_html(visuals.signed_scale(np.array([-0.5, 2.0]), "signed output"))
+    html = colours.legend_html(colours.signed_scale(np.array([-0.5, 2.0]), "signed output"))
     assert "−2" in html and ">2<" in html and ">0<" in html and "signed output" in html
-    fixed = visuals.legend_html(visuals.fixed_scale(0, 1, "sigmoid range"))
+    fixed = colours.legend_html(colours.fixed_scale(0, 1, "sigmoid range"))
     assert "same for every input" in fixed and ">0<" in fixed
 
 
 def test_probability_chart_highlights_first_and_second_guess():
     p = np.array([0.01, 0.02, 0.7, 0.01, 0.2, 0.01, 0.01, 0.02, 0.01, 0.01])
-    spec = visuals.probability_chart(p, [str(i) for i in range(10)]).to_dict()
+    spec = charts.probability_chart(p, [str(i) for i in range(10)]).to_dict()
     rows = spec["datasets"][next(iter(spec["datasets"]))]
     roles = {row["class"]: row["role"] for row in rows}
     assert roles["2"] == "first guess" and roles["4"] == "second guess"
@@ -140,7 +140,7 @@ def test_probability_chart_highlights_first_and_second_guess():
 
 def test_every_probability_bar_carries_its_value_even_when_too_small_to_see():
     p = np.array([0.9994, 0.0004, 0.0002] + [0.0] * 7)
-    spec = visuals.probability_chart(p, [str(i) for i in range(10)]).to_dict()
+    spec = charts.probability_chart(p, [str(i) for i in range(10)]).to_dict()
     rows = spec["datasets"][next(iter(spec["datasets"]))]
     labels = {row["class"]: row["label"] for row in rows}
     assert labels["0"] == ">99.9%" and labels["1"] == "<0.1%" and labels["2"] == "<0.1%"
@@ -153,6 +153,6 @@ def test_every_probability_bar_carries_its_value_even_when_too_small_to_see():
 
 def test_probability_axis_always_labels_zero_and_one_hundred_percent():
     # In the Draw page's narrow column the axis read 0%, 40%, 80%: no 100% for a sure guess.
-    spec = visuals.probability_chart(np.full(10, 0.1), [str(i) for i in range(10)]).to_dict()
+    spec = charts.probability_chart(np.full(10, 0.1), [str(i) for i in range(10)]).to_dict()
     values = spec["encoding"]["x"]["axis"]["values"]
     assert values[0] == 0 and values[-1] == 1
