@@ -1,4 +1,6 @@
-"""``python -m lenet_core``: the engine's command-line face.
+"""The CLI layer — ``python -m lenet_core`` (or ``lenet-lab``): the engine's command-line face.
+
+Owns: one module per command. May import: every layer below it.
 
 Each command lives in its own module under ``lenet_core.cli`` and exposes ``add_parser``;
 a command returns its exit status. A :class:`~lenet_core.errors.LabError` is printed on one line
