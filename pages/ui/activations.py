@@ -33,6 +33,7 @@ from lenet_core.inspect.activations import forward_all
 from lenet_core.model.architectures import Architecture, get_architecture
 from lenet_core.model.shapes import layer_label
 from lenet_core.present import colours, pictures
+from pages.ui import state
 
 NARROW_WIDTH = 400  # half of the main column at 1280 px, less the card's padding
 KIND_WORDS = {"conv": "convolution", "pool": "pooling", "dense": "dense (fully connected)",
@@ -101,12 +102,12 @@ def _enlarge_popover(where, name: str, maps: np.ndarray, scale: colours.ColourSc
     # on_change="rerun" makes the popover report whether it is open: the enlarged picture is
     # only made for the one a person opened, not for every layer on every stroke.
     popover = where.popover("Enlarge a map", icon=":material/zoom_in:", on_change="rerun",
-                            key=f"{key_prefix}_popover_{name}")
+                            key=state.key(key_prefix, f"popover_{name}"))
     if not popover.open:
         return
     with popover:
         n = maps.shape[0]
-        index = 0 if n == 1 else st.slider("Map", 1, n, 1, key=f"{key_prefix}_enlarge_{name}") - 1
+        index = 0 if n == 1 else st.slider("Map", 1, n, 1, key=state.key(key_prefix, f"enlarge_{name}")) - 1
         one = maps[index]
         cell = max(4, 280 // max(one.shape))
         st.image(pictures.pixel_view(one, scale, cell=cell), width=cell * one.shape[1],

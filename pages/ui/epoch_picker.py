@@ -18,6 +18,7 @@ from torch import nn
 from lenet_core.model.checkpoints import CheckpointMeta
 from lenet_core.paths import lab_home
 from lenet_core.runs import checkpoint_paths
+from pages.ui import state
 from pages.ui.models import ModelOption, PickedModel, load_option
 
 RUN_PREFIX = "run:"
@@ -53,7 +54,7 @@ def pick_epoch(picked: PickedModel, key: str, container=None) -> PickedModel:
     if len(epochs) == 1:
         where.caption(f"Run {run_id} saved one checkpoint, after epoch {epochs[0]}.")
         return load_option(options[0][1])
-    epoch = where.select_slider("Epoch", epochs, value=epochs[-1], key=f"{key}_epoch_{run_id}",
+    epoch = where.select_slider("Epoch", epochs, value=epochs[-1], key=state.key(key, f"epoch_{run_id}"),
                                 help="The run's checkpoint after this many epochs: slide to watch the "
                                 "feature maps form as training went on.")
     return load_option(dict(options)[epoch])

@@ -25,6 +25,7 @@ from lenet_core.model.architectures import Architecture, get_architecture
 from lenet_core.model.checkpoints import CheckpointMeta, load_model, pretrained_path, read_checkpoint
 from lenet_core.paths import db_path, lab_home
 from lenet_core.runs import Run, RunStore, checkpoint_paths, report, run_dir
+from pages.ui import state
 
 BUNDLED = "bundled:digits"
 
@@ -160,7 +161,7 @@ def pick_model(key: str, digits_only: bool = True, container=None, any_status: b
         st.stop()
     by_key = {o.key: o for o in options}
     chosen = where.selectbox("Model", list(by_key), format_func=lambda k: by_key[k].label,
-                             key=f"{key}_model",
+                             key=state.key(key, "model"),
                              help="The bundled model ships with LeNet Lab; completed training runs "
                              "on a digit dataset appear here too.")
     if not by_key[chosen].path.is_file():  # only listed with any_status

@@ -16,16 +16,18 @@ import streamlit as st
 from lenet_core.data import AVAILABLE, DATASETS, SPLITS, dataset_availability, get_dataset
 from lenet_core.errors import LabError
 from lenet_core.inspect import explore
+from pages.ui import state
 
 
 def pick_source(key: str, default_dataset: str) -> tuple[str, str]:
     """Dataset and split selectors; an unavailable dataset stops the page with its remedy."""
     left, right = st.columns([2, 1])
     names = list(DATASETS)
-    dataset = left.selectbox("Dataset", names, key=f"{key}_dataset",
+    dataset = left.selectbox("Dataset", names, key=state.key(key, "dataset"),
                              index=names.index(default_dataset) if default_dataset in names else 0,
                              format_func=lambda n: DATASETS[n].title)
-    split = right.segmented_control("Split", SPLITS, default="test", key=f"{key}_split", required=True)
+    split = right.segmented_control("Split", SPLITS, default="test", key=state.key(key, "split"),
+                                    required=True)
     found = dataset_availability(dataset)
     if found.state != AVAILABLE:
         st.error(f"**{found.title} is not available here.** {found.remedy or ''}",
@@ -35,20 +37,22 @@ def pick_source(key: str, default_dataset: str) -> tuple[str, str]:
 
 
 def _move(key: str, members: np.ndarray, delta: int) -> None:
-    state = st.session_state
+    ss = st.session_state
     try:
-        state[f"{key}_index"] = explore.step(members, int(state.get(f"{key}_index", 0)), delta)
+        index = state.key(key, "index")
+        ss[index] = explore.step(members, int(ss.get(index, 0)), delta)
     except LabError as exc:
-        state[f"{key}_notice"] = str(exc)
+        ss[state.key(key, "notice")] = str(exc)
 
 
 def _random(key: str, members: np.ndarray) -> None:
-    state = st.session_state
+    ss = st.session_state
     rng = np.random.default_rng()
     try:
-        state[f"{key}_index"] = explore.random_member(members, rng, avoid=state.get(f"{key}_index"))
+        index = state.key(key, "index")
+        ss[index] = explore.random_member(members, rng, avoid=ss.get(index))
     except LabError as exc:
-        state[f"{key}_notice"] = str(exc)
+        ss[state.key(key, "notice")] = str(exc)
 
 
 def pick_pool(key: str, dataset: str, labels: np.ndarray, predictions_for) -> tuple[np.ndarray, str]:
@@ -56,12 +60,12 @@ def pick_pool(key: str, dataset: str, labels: np.ndarray, predictions_for) -> tu
     only for the misclassified pool (it classifies the whole split)."""
     classes = get_dataset(dataset).classes
     left, right = st.columns([2, 1])
-    kind = left.segmented_control("Browse", explore.POOLS, default="all", key=f"{key}_pool", required=True,
-                                  format_func=explore.POOL_TITLES.get)
+    kind = left.segmented_control("Browse", explore.POOLS, default="all", key=state.key(key, "pool"),
+                                  required=True, format_func=explore.POOL_TITLES.get)
     label = None
     if kind != "all":
         choices = ([] if kind == "class" else [None]) + list(range(len(classes)))
-        label = right.selectbox("Class", choices, key=f"{key}_class_{kind}",
+        label = right.selectbox("Class", choices, key=state.key(key, f"class_{kind}"),
                                 format_func=lambda c: "any class" if c is None else f"{c} · {classes[c]}")
     predictions = predictions_for() if kind == "misclassified" else None
     members = explore.pool(labels, kind, label, predictions)
@@ -74,32 +78,33 @@ def _follow_pool(key: str, members: np.ndarray) -> None:
     is not in the new pool moves to the pool's next member: choosing *Misclassified only* shows a
     misclassified sample, not the right answer that was on screen. Runs before the index widget
     is drawn, so it may set its value."""
-    state = st.session_state
+    ss = st.session_state
     seen = (len(members), hash(members.tobytes()))
-    changed = state.get(f"{key}_pool_seen", seen) != seen
-    state[f"{key}_pool_seen"] = seen
-    current = int(state.get(f"{key}_index", 0))
+    changed = ss.get(state.key(key, "pool_seen"), seen) != seen
+    ss[state.key(key, "pool_seen")] = seen
+    current = int(ss.get(state.key(key, "index"), 0))
     if changed and len(members) and explore.position(members, current) is None:
-        state[f"{key}_index"] = explore.step(members, current, +1)
+        ss[state.key(key, "index")] = explore.step(members, current, +1)
 
 
 def pick_sample(key: str, members: np.ndarray, pool_text: str, count: int) -> int:
     """Index input and Previous / Random / Next; returns the chosen index (maybe out of range)."""
-    state = st.session_state
-    state.setdefault(f"{key}_index", int(members[0]) if len(members) else 0)
+    ss = st.session_state
+    ss.setdefault(state.key(key, "index"), int(members[0]) if len(members) else 0)
     _follow_pool(key, members)
     nav = st.columns([2, 1, 1, 1], vertical_alignment="bottom")
-    index = nav[0].number_input(f"Sample index (0–{count - 1:,})", min_value=0, step=1, key=f"{key}_index",
+    index = nav[0].number_input(f"Sample index (0–{count - 1:,})", min_value=0, step=1,
+                                key=state.key(key, "index"),
                                 help="The sample's place in the split. Previous and Next step through "
                                 "the chosen pool and wrap around at its ends.")
     disabled = len(members) == 0
-    nav[1].button("Previous", icon=":material/chevron_left:", key=f"{key}_prev", width="stretch",
+    nav[1].button("Previous", icon=":material/chevron_left:", key=state.key(key, "prev"), width="stretch",
                   on_click=_move, args=(key, members, -1), disabled=disabled)
-    nav[2].button("Random", icon=":material/casino:", key=f"{key}_random", width="stretch",
+    nav[2].button("Random", icon=":material/casino:", key=state.key(key, "random"), width="stretch",
                   on_click=_random, args=(key, members), disabled=disabled)
-    nav[3].button("Next", icon=":material/chevron_right:", key=f"{key}_next", width="stretch",
+    nav[3].button("Next", icon=":material/chevron_right:", key=state.key(key, "next"), width="stretch",
                   on_click=_move, args=(key, members, +1), disabled=disabled)
-    notice = state.pop(f"{key}_notice", None)
+    notice = ss.pop(state.key(key, "notice"), None)
     if notice:
         st.warning(notice, icon=":material/info:")
     place = explore.position(members, int(index))

@@ -29,6 +29,12 @@ COMPARE = "compare_runs"  # the runs overlaid in the comparison
 COMPARE_AUTO = "compare_runs_auto"  # the newest runs chosen for the user, until they choose
 SMOOTHING = "compare_smoothing"
 X_AXIS = "compare_x"
+COMPARE_CHART = "compare_chart"
+DELETE_YES = "delete_yes"
+DELETE_NO = "delete_no"
+
+# ---- the Layer Shapes page ----------------------------------------------------------------------
+SHAPES_ARCH = "shapes_arch"  # and key("shapes_input", arch): each architecture keeps its own input
 
 # ---- the Draw page ----------------------------------------------------------------------------
 DRAW_SOURCE = "draw_source"  # Draw or Upload

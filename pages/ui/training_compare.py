@@ -85,4 +85,4 @@ def compare(all_runs: list[runs.Run], store: RunStore) -> None:
     metrics = store.metrics(chosen)
     chart = compare_runs_chart(metrics, {i: labels[i] for i in chosen},
                                x=st.session_state[X_AXIS], smoothing=st.session_state[SMOOTHING])
-    st.altair_chart(chart, width="content", key="compare_chart")
+    st.altair_chart(chart, width="content", key=state.COMPARE_CHART)

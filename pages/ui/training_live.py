@@ -79,7 +79,7 @@ def live_panel(run: runs.Run, store: RunStore) -> None:
                        else "This run recorded no metrics.")
             return
         spec, rows = chart
-        st.vega_lite_chart(rows, spec, width="stretch", key=f"curves_{run_id}")
+        st.vega_lite_chart(rows, spec, width="stretch", key=state.key("curves", run_id))
 
     panel()
 
@@ -94,11 +94,11 @@ def _status_line(run: runs.Run, home: Path | None, metrics) -> None:
                     f"batch {c.batch_size} · seed {c.seed} · device **{device}**")
     blocker = None if run.active else runs.resume_blocker(run, home)
     if run.active:
-        right.button("Stop", key=f"stop_{run.id}", icon=":material/stop:", width="stretch",
+        right.button("Stop", key=state.key("stop", run.id), icon=":material/stop:", width="stretch",
                      on_click=_stop, args=(run.id, home), help="Stops between batches and saves a "
                      "checkpoint; the run is marked stopped and can be resumed.")
     elif run.status in runs.RESUMABLE:
-        right.button("Resume", key=f"resume_{run.id}", icon=":material/play_arrow:", width="stretch",
+        right.button("Resume", key=state.key("resume", run.id), icon=":material/play_arrow:", width="stretch",
                      on_click=_resume, args=(run.id, home), disabled=blocker is not None,
                      help=f"Cannot resume: {blocker}." if blocker else "Continues from the last "
                      "checkpoint in its own process, with the same settings; the curves carry on.")
@@ -223,14 +223,15 @@ def actions(run: runs.Run, store: RunStore) -> None:
     metrics = store.metrics(run.id)
     cols[0].download_button("Metrics (CSV)", export.to_csv(metrics), f"{run.id}-metrics.csv",
                             mime="text/csv", icon=":material/download:", width="stretch",
-                            disabled=metrics.empty, key=f"csv_{run.id}")
+                            disabled=metrics.empty, key=state.key("csv", run.id))
     checkpoint = runs.best_checkpoint(run.id, home)
     cols[1].download_button(f"Checkpoint ({checkpoint.name if checkpoint else 'none'})",
                             checkpoint.read_bytes() if checkpoint else b"",
                             f"{run.id}-{checkpoint.name if checkpoint else 'none'}",
                             mime="application/octet-stream", icon=":material/download:",
-                            width="stretch", disabled=checkpoint is None, key=f"pt_{run.id}")
-    if cols[2].button("Delete run", icon=":material/delete:", width="stretch", key=f"delete_{run.id}"):
+                            width="stretch", disabled=checkpoint is None, key=state.key("pt", run.id))
+    if cols[2].button("Delete run", icon=":material/delete:", width="stretch",
+                      key=state.key("delete", run.id)):
         st.session_state[state.CONFIRM_DELETE] = run.id
     if st.session_state.get(state.CONFIRM_DELETE) == run.id:
         _confirm_delete(run, home)
@@ -241,9 +242,9 @@ def _confirm_delete(run: runs.Run, home: Path) -> None:
         st.warning(f"Delete **{run.name}** ({run.id})? Its metrics and checkpoints are removed "
                    "for good.", icon=":material/warning:")
         yes, no = st.columns(2)
-        yes.button("Yes, delete", type="primary", key="delete_yes", on_click=_delete,
+        yes.button("Yes, delete", type="primary", key=state.DELETE_YES, on_click=_delete,
                    args=(run.id, home), width="stretch")
-        no.button("Cancel", key="delete_no", width="stretch",
+        no.button("Cancel", key=state.DELETE_NO, width="stretch",
                   on_click=lambda: st.session_state.pop(state.CONFIRM_DELETE, None))
 
 

@@ -28,6 +28,7 @@ from lenet_core.inspect.unit import INPUT, UnitReport, format_number, inspect_un
 from lenet_core.model.architectures import Architecture
 from lenet_core.model.shapes import layer_label
 from lenet_core.present import charts, colours, pictures
+from pages.ui import state
 
 CELL = 10  # screen pixels per input pixel in the receptive-field picture
 VALUE_DECIMALS = 4  # the unit's value and the forward pass's, as the page shows them
@@ -37,9 +38,9 @@ def render_unit_inspector(model: nn.Sequential, arch: Architecture, x: torch.Ten
                           key_prefix: str, outputs: dict[str, torch.Tensor] | None = None) -> None:
     if outputs is None:
         outputs, _ = forward_all(model, x)
-    key = f"{key_prefix}_unit"
+    key = state.key(key_prefix, "unit")
     names = list(outputs)
-    layer = st.selectbox("Layer", names, key=f"{key}_layer",
+    layer = st.selectbox("Layer", names, key=state.key(key, "layer"),
                          format_func=lambda n: layer_label(n, [1, *outputs[n].shape]))
     values = outputs[layer].detach().cpu().numpy()
     scale = colours.layer_scales(model, outputs)[layer]
@@ -65,15 +66,15 @@ def _choose_unit(key: str, layer: str, values: np.ndarray) -> tuple[int, ...]:
         c, h, w = values.shape
         # Defaults go through session state: a click sets row and column there too, and a
         # widget given both a default and a state value warns on screen.
-        st.session_state.setdefault(f"{key}_row_{layer}", h // 2)
-        st.session_state.setdefault(f"{key}_col_{layer}", w // 2)
-        channel = st.number_input(f"Map (1–{c})", 1, c, key=f"{key}_map_{layer}",
+        st.session_state.setdefault(state.key(key, f"row_{layer}"), h // 2)
+        st.session_state.setdefault(state.key(key, f"col_{layer}"), w // 2)
+        channel = st.number_input(f"Map (1–{c})", 1, c, key=state.key(key, f"map_{layer}"),
                                   help="Numbered as in the layer views above.") - 1
-        y = st.number_input(f"Row (0–{h - 1})", 0, h - 1, key=f"{key}_row_{layer}")
-        x = st.number_input(f"Column (0–{w - 1})", 0, w - 1, key=f"{key}_col_{layer}")
+        y = st.number_input(f"Row (0–{h - 1})", 0, h - 1, key=state.key(key, f"row_{layer}"))
+        x = st.number_input(f"Column (0–{w - 1})", 0, w - 1, key=state.key(key, f"col_{layer}"))
         return int(channel), int(y), int(x)
     n = values.shape[0]
-    return (int(st.number_input(f"Unit (0–{n - 1})", 0, n - 1, key=f"{key}_index_{layer}")),)
+    return (int(st.number_input(f"Unit (0–{n - 1})", 0, n - 1, key=state.key(key, f"index_{layer}"))),)
 
 
 def _on_click(chart_key: str, key: str, layer: str, width: int | None) -> None:
@@ -82,9 +83,11 @@ def _on_click(chart_key: str, key: str, layer: str, width: int | None) -> None:
     if unit is None:
         return
     if width is None:
-        st.session_state[f"{key}_index_{layer}"] = unit
+        st.session_state[state.key(key, f"index_{layer}")] = unit
     else:
-        st.session_state[f"{key}_row_{layer}"], st.session_state[f"{key}_col_{layer}"] = divmod(unit, width)
+        row, col = divmod(unit, width)
+        st.session_state[state.key(key, f"row_{layer}")] = row
+        st.session_state[state.key(key, f"col_{layer}")] = col
 
 
 def _clickable_map(key: str, layer: str, values: np.ndarray, unit: tuple[int, ...],
@@ -96,7 +99,7 @@ def _clickable_map(key: str, layer: str, values: np.ndarray, unit: tuple[int, ..
     else:
         one, flat, width = values, unit[0], None
         st.markdown(f"**{layer}** · click a square to inspect that unit")
-    chart_key = f"{key}_chart_{layer}"
+    chart_key = state.key(key, f"chart_{layer}")
     st.altair_chart(charts.unit_map_chart(one, scale, selected=flat), key=chart_key,
                     on_select=lambda: _on_click(chart_key, key, layer, width),
                     selection_mode=charts.SELECTION, width="content")
@@ -179,7 +182,7 @@ def _window_numbers(report: UnitReport, key: str) -> None:
         channel = 0
         if len(patch) > 1:
             channel = st.selectbox("Input map", range(len(patch)), format_func=lambda i: str(i + 1),
-                                   key=f"{key}_numbers_{report.layer}")
+                                   key=state.key(key, f"numbers_{report.layer}"))
         st.caption("input window x")
         st.dataframe(pd.DataFrame(patch[channel]), width="content")
         if report.weights is not None:
@@ -220,7 +223,7 @@ def unit_inspector_expander(model: nn.Sequential, arch: Architecture, x: torch.T
     """The inspector in an expander that builds its contents only while open: a page that reruns
     on every stroke (Draw) pays nothing for it until a person opens it."""
     box = st.expander("Inspect one unit", icon=":material/center_focus_strong:",
-                      key=f"{key_prefix}_unit_open", on_change="rerun")
+                      key=state.key(key_prefix, "unit_open"), on_change="rerun")
     if box.open:
         with box:
             render_unit_inspector(model, arch, x, image, key_prefix, outputs=outputs)

@@ -2,7 +2,7 @@
 gets, its first and second guess, which strokes drove the guess, and every layer's output.
 
 The page's input is one RGBA array, from the canvas or from an upload (:func:`drawing` /
-:func:`upload`); a test hands it a drawing through ``st.session_state["draw_canvas_0"]``.
+:func:`upload`); a test hands it a drawing through ``st.session_state["draw_canvas"]`` (pages/ui/state.py).
 All the maths lives in lenet_core.inspect.preprocess / activations / visuals.
 """
 
@@ -13,6 +13,7 @@ from lenet_core.inspect.activations import format_probability, forward_all, sali
 from lenet_core.inspect.preprocess import MAX_FILE_BYTES, load_image, mnist_style
 from lenet_core.model.inputs import model_input
 from lenet_core.present import charts, pictures
+from pages.ui import state
 from pages.ui.activations import render_layers
 from pages.ui.models import pick_model
 from pages.ui.unit_inspector import unit_inspector_expander
@@ -27,7 +28,7 @@ STROKE = 26
 # a canvas on its way out. Clearing is the canvas's own bin (its toolbar), done in the browser at
 # once: a page button had to rerun with a new key, and strokes drawn while the new canvas
 # mounted (a quick next digit) were lost.
-CANVAS_KEY = "draw_canvas"
+CANVAS_KEY = state.DRAW_CANVAS
 
 
 def drawing():
@@ -35,13 +36,13 @@ def drawing():
     from streamlit_drawable_canvas import st_canvas  # only importable under a Streamlit run
 
     result = st_canvas(
-        stroke_width=st.session_state.get("draw_stroke", STROKE), stroke_color="#FFFFFF",
+        stroke_width=st.session_state.get(state.DRAW_STROKE, STROKE), stroke_color="#FFFFFF",
         background_color="#000000", width=CANVAS_SIDE, height=CANVAS_SIDE, drawing_mode="freedraw",
         update_streamlit=True, return_image_data=True, key=CANVAS_KEY,
     )
     st.caption("Clear, undo and redo: the bin and arrows above the canvas's top-right corner "
                "when you point at it.")
-    st.slider("Stroke width", 6, 40, STROKE, key="draw_stroke",
+    st.slider("Stroke width", 6, 40, STROKE, key=state.DRAW_STROKE,
               help="MNIST's strokes are 2–3 of its 28 pixels wide: 20–30 on this canvas.")
     return result.image_data
 
@@ -49,8 +50,8 @@ def drawing():
 def upload():
     """An uploaded PNG/JPEG as RGBA, or None: nothing uploaded yet, or a bad file (which shows
     why, and sets ``draw_upload_failed`` so the page adds nothing beside the error)."""
-    st.session_state["draw_upload_failed"] = False
-    file = st.file_uploader("A PNG or JPEG of one digit", type=["png", "jpg", "jpeg"], key="draw_upload",
+    st.session_state[state.DRAW_UPLOAD_FAILED] = False
+    file = st.file_uploader("A PNG or JPEG of one digit", type=["png", "jpg", "jpeg"], key=state.DRAW_UPLOAD,
                             max_upload_size=MAX_FILE_BYTES // 2**20,
                             help="Dark ink on a light background is detected and inverted.")
     if file is None:
@@ -59,7 +60,7 @@ def upload():
         rgba = load_image(file.getvalue(), file.name)
     except LabError as exc:
         st.error(str(exc), icon=":material/error:")
-        st.session_state["draw_upload_failed"] = True
+        st.session_state[state.DRAW_UPLOAD_FAILED] = True
         return None
     st.image(rgba, caption=f"{file.name} · {rgba.shape[1]}×{rgba.shape[0]}", width=200)
     return rgba
@@ -83,7 +84,7 @@ def show_empty_state(where, source: str, prepared) -> None:
                       "digit stands out from its background.", icon=":material/image_not_supported:")
         return
     if source == "Upload":
-        if not st.session_state.get("draw_upload_failed"):  # an error under the uploader says it all
+        if not st.session_state.get(state.DRAW_UPLOAD_FAILED):  # an error under the uploader says it all
             where.info("Upload a PNG or JPEG of one digit: the first and second guess and every "
                        "layer's output appear here.", icon=":material/upload:")
         return
@@ -106,7 +107,7 @@ with st.container(horizontal=True, gap="medium"):
     seen_col = st.container(width=28 * CELL + 8)
     guess_col = st.container(width="stretch")
 with source_col:
-    source = st.segmented_control("Input", ["Draw", "Upload"], default="Draw", key="draw_source",
+    source = st.segmented_control("Input", ["Draw", "Upload"], default="Draw", key=state.DRAW_SOURCE,
                                   required=True, label_visibility="collapsed")
     rgba = drawing() if source == "Draw" else upload()
 

@@ -14,9 +14,10 @@ from lenet_core.inspect.activations import format_probability, forward_all, top_
 from lenet_core.model.inputs import model_input
 from lenet_core.model.shapes import layer_label
 from lenet_core.present import charts, pictures
+from pages.ui import state
 from pages.ui.activations import render_layers
 from pages.ui.epoch_picker import epoch_models, pick_epoch
-from pages.ui.models import pick_model
+from pages.ui.models import ModelOption, PickedModel, pick_model
 from pages.ui.sample_picker import pick_pool, pick_sample, pick_source
 from pages.ui.unit_inspector import render_unit_inspector
 
@@ -39,7 +40,8 @@ def load(dataset: str, split: str):
         st.stop()
 
 
-def show_sample(index: int, caption: str, prefix: str, narrow: bool = False):
+def show_sample(picked: PickedModel, run_option: ModelOption, dataset: str, split: str, index: int,
+                caption: str, prefix: str, narrow: bool = False):
     """The input, its label, the model's guess, and every layer's output; returns what the unit
     inspector needs, or None (with an error shown) when the index is out of range. ``narrow``:
     half the page (two samples side by side), so the picture goes above the words."""
@@ -62,15 +64,15 @@ def show_sample(index: int, caption: str, prefix: str, narrow: bool = False):
                    f"{format_probability(first.probability)} confident "
                    + (":green[right]" if right else ":red[wrong]"))
     words.altair_chart(charts.probability_chart(probabilities, picked.meta.classes), width="stretch")
-    show_epoch_trace(pixels, label)
+    show_epoch_trace(picked, run_option, pixels, label)
     render_layers(picked.model, picked.arch, x, prefix, classes=picked.meta.classes,
                   outputs=outputs, probabilities=probabilities, narrow=narrow)
     return x, image, outputs
 
 
-def show_epoch_trace(pixels, label: int) -> None:
+def show_epoch_trace(picked: PickedModel, run_option: ModelOption, pixels, label: int) -> None:
     """For a run: this sample's guess at every saved epoch, the epoch on the slider marked."""
-    checkpoints = epoch_models(run_pick.option)
+    checkpoints = epoch_models(run_option)
     if len(checkpoints) < 2:
         return
     trace = explore.epoch_trace(checkpoints, pixels, label)
@@ -84,9 +86,9 @@ def show_epoch_trace(pixels, label: int) -> None:
             "shown": st.column_config.TextColumn("", width="small")})
 
 
-def show_channel_stats(outputs, prefix: str) -> None:
+def show_channel_stats(picked: PickedModel, outputs, prefix: str) -> None:
     with st.expander("Per-channel statistics", icon=":material/functions:"):
-        layer = st.selectbox("Layer", list(outputs), key=f"{prefix}_stats_layer",
+        layer = st.selectbox("Layer", list(outputs), key=state.key(prefix, "stats_layer"),
                              format_func=lambda n: layer_label(n, [1, *outputs[n].shape]))
         threshold = explore.active_threshold(picked.arch, layer)
         st.dataframe(explore.channel_stats(outputs[layer], threshold), hide_index=True, width="stretch",
@@ -115,7 +117,8 @@ if mismatch:
     st.warning(mismatch[0].upper() + mismatch[1:] + ".", icon=":material/warning:")
 
 
-def predictions_for():
+def predictions_for(picked: PickedModel, dataset: str, split: str) -> explore.Predictions:
+    """The model's answer for every sample of the split (cached), its accuracy said above."""
     path = picked.option.path
     found = split_predictions(str(path), path.stat().st_mtime, dataset, split, picked.model, picked.meta)
     st.caption(f"The model gets {found.accuracy:.1%} of {dataset} {split} right "
@@ -123,29 +126,32 @@ def predictions_for():
     return found
 
 
-members, pool_text = pick_pool(KEY, dataset, labels.numpy(), predictions_for)
+members, pool_text = pick_pool(KEY, dataset, labels.numpy(), lambda: predictions_for(picked, dataset, split))
 index = pick_sample(KEY, members, pool_text, len(labels))
-compare = st.toggle("Compare with a second sample", key=f"{KEY}_compare")
+compare = st.toggle("Compare with a second sample", key=state.key(KEY, "compare"))
 
 if compare:
-    st.session_state.setdefault(f"{KEY}_second", explore.step(members, index, +1) if len(members) else 0)
-    second = st.number_input("Second sample index", min_value=0, step=1, key=f"{KEY}_second")
+    st.session_state.setdefault(state.key(KEY, "second"),
+                                explore.step(members, index, +1) if len(members) else 0)
+    second = st.number_input("Second sample index", min_value=0, step=1, key=state.key(KEY, "second"))
     left, right = st.columns(2, gap="medium")
     with left:
-        first_shown = show_sample(index, "sample A", f"{KEY}_a", narrow=True)
+        first_shown = show_sample(picked, run_pick.option, dataset, split, index, "sample A",
+                                  state.key(KEY, "a"), narrow=True)
     with right:
-        second_shown = show_sample(int(second), "sample B", f"{KEY}_b", narrow=True)
+        second_shown = show_sample(picked, run_pick.option, dataset, split, int(second), "sample B",
+                                   state.key(KEY, "b"), narrow=True)
     shown = {"sample A": first_shown, "sample B": second_shown}
     which = st.segmented_control("Inspect a unit of", list(shown), default="sample A",
-                                 key=f"{KEY}_which", required=True)
+                                 key=state.key(KEY, "which"), required=True)
     chosen = shown[which]
 else:
-    chosen = show_sample(index, "sample", KEY)
+    chosen = show_sample(picked, run_pick.option, dataset, split, index, "sample", KEY)
 
 if chosen is None:
     st.stop()
 x, image, outputs = chosen
-show_channel_stats(outputs, KEY)
+show_channel_stats(picked, outputs, KEY)
 st.subheader("Inspect one unit")
 st.caption("Pick a layer, a map and a position, or click a square of the map: the unit's receptive "
            "field, what it reads, its weights, the weighted sum and bias, its rule and its value.")

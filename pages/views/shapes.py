@@ -7,6 +7,7 @@ from lenet_core.errors import LabError
 from lenet_core.model import shapes
 from lenet_core.model.architectures import ARCHITECTURES
 from lenet_core.present.charts import shapes_chart
+from pages.ui import state
 
 BROKEN_STYLE = "background-color: #fde2e1; color: #9b1c1c; font-weight: 600"
 
@@ -66,13 +67,13 @@ st.caption("Each layer's output for one input image: its shape, its parameters a
 
 left, right = st.columns([2, 1])
 arch_name = left.selectbox(
-    "Architecture", list(ARCHITECTURES), key="shapes_arch",
+    "Architecture", list(ARCHITECTURES), key=state.SHAPES_ARCH,
     format_func=lambda name: f"{name} — {ARCHITECTURES[name].title}",
 )
 arch = ARCHITECTURES[arch_name]
 size_text = right.text_input(
     "Input size (C×H×W)", value=shapes.format_shape(arch.input_shape).replace("×", "x"),
-    key=f"shapes_input_{arch_name}", help="Channels × height × width, e.g. 1x28x28; or height × "
+    key=state.key("shapes_input", arch_name), help="Channels × height × width, e.g. 1x28x28; or height × "
     "width (28x28) for one channel.",
 )
 st.caption(arch.description)
