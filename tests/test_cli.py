@@ -106,6 +106,7 @@ def interrupted(tmp_path_factory):
     return home, proc, err, run_id
 
 
+@pytest.mark.slow
 def test_ctrl_c_stops_with_a_checkpoint_exit_130_and_says_how_to_resume(interrupted):
     home, proc, err, run_id = interrupted
     assert proc.returncode == 130, err
@@ -115,6 +116,7 @@ def test_ctrl_c_stops_with_a_checkpoint_exit_130_and_says_how_to_resume(interrup
     assert f"checkpoint saved: continue with `python -m lenet_core train --resume {run_id}`" in err
 
 
+@pytest.mark.slow
 def test_a_resumed_run_says_where_it_picks_up(interrupted):
     """It said "from epoch 0" for a run stopped in its first epoch."""
     home, _, _, run_id = interrupted
@@ -124,6 +126,7 @@ def test_a_resumed_run_says_where_it_picks_up(interrupted):
     assert proc.returncode == 130 and runs.RunStore(home).get(run_id).status == "stopped"
 
 
+@pytest.mark.slow
 def test_runs_show_writes_a_dash_for_figures_not_measured_yet(interrupted):
     """A run stopped before its first test read "test acc  (best ...)" with a gap."""
     home, _, _, run_id = interrupted

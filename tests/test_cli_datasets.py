@@ -20,6 +20,7 @@ def lenet(home: Path, *args: str) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=120)
 
 
+@pytest.mark.slow
 def test_json_report_lists_every_dataset_with_state_source_and_sizes(lab_home):
     write_dataset(lab_home / "data" / "MNIST" / "raw", gz=True)
     done = lenet(lab_home, "--json")
@@ -36,6 +37,7 @@ def test_json_report_lists_every_dataset_with_state_source_and_sizes(lab_home):
     assert (reports["mnist-5k"]["train_size"], reports["mnist-5k"]["test_size"]) == (4000, 1000)
 
 
+@pytest.mark.slow
 def test_text_report_gives_the_remedy_and_download_never_runs_for_files_present(lab_home):
     done = lenet(lab_home)
     assert done.returncode == 0, done.stderr

@@ -82,6 +82,7 @@ def test_every_preset_is_valid():
         assert validate(values)[1] == {}, name
 
 
+@pytest.mark.slow
 def test_cli_prints_one_line_per_bad_flag_and_exits_2(lab_home):
     proc = subprocess.run([sys.executable, "-m", "lenet_core", "train", "--lr", "0", "--epochs", "0",
                            "--device", "gpu"], cwd=ROOT, capture_output=True, text=True, timeout=120)
@@ -106,6 +107,7 @@ def test_a_batch_norm_network_refuses_batches_of_one_under_the_field():
     assert validate({"arch": "lenet-classic", "batch_size": 1})[1] == {}  # no batch norm: fine
 
 
+@pytest.mark.slow
 def test_train_refuses_batch_size_1_for_lenet_modern_in_one_line(lab_home):
     proc = subprocess.run([sys.executable, "-m", "lenet_core", "train", "--arch", "lenet-modern",
                            "--dataset", "mnist-5k", "--batch-size", "1"], cwd=ROOT,

@@ -283,6 +283,7 @@ def test_no_download_is_attempted_when_the_files_are_present(lab_home, no_networ
     assert sorted(p.name for p in (lab_home / "data").iterdir()) == ["MNIST", "cache"]
 
 
+@pytest.mark.slow
 def test_offline_download_fails_with_a_remedy_and_leaves_no_trace(lab_home, no_network):
     with pytest.raises(LabError, match="could not download mnist") as caught:
         data.download("mnist", lab_home)

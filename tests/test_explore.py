@@ -154,6 +154,7 @@ def two_runs(tmp_path_factory):
     return trained
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("normalise", [False, True])
 def test_misclassified_pool_agrees_with_the_runs_own_confusion_matrix(two_runs, mnist_test, normalise):
     summary, model, meta = two_runs[normalise]

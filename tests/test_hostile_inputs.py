@@ -82,6 +82,7 @@ def test_a_run_name_that_cannot_show_on_one_line_is_refused(lab_home, capsys, na
         runs.RunStore(lab_home).create(TrainConfig(), name)
 
 
+@pytest.mark.slow
 def test_a_long_unicode_name_with_dots_and_slashes_is_only_a_name(lab_home, capsys, one_thread):
     name = ("../ü名字７ " * 6)[:60]
     code, _ = run_cli(capsys, "train", "--dataset", "mnist-5k", "--arch", "lenet-modern", "--init",
@@ -98,6 +99,7 @@ def test_a_long_unicode_name_with_dots_and_slashes_is_only_a_name(lab_home, caps
 FORM_TEXT = NUMBER_FLAGS
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("value", HOSTILE)
 def test_every_number_field_of_the_form(lab_home, value):
     """Numbers are text boxes: a browser's number box turned '', '1e309' and '1.5' into 0, 0 and 1

@@ -6,6 +6,7 @@ so the page's real decoding, preprocessing, model and pictures all run.
 
 import io
 
+import pytest
 from helpers import ONE, SEVEN, draw, drawing_png, first_guess, open_page
 from PIL import Image
 
@@ -44,6 +45,7 @@ def test_a_drawn_seven_is_classified_and_every_layer_is_shown_in_order(lab_home)
     assert len(at.get("image")) >= len(expected) + 4
 
 
+@pytest.mark.slow
 def test_a_new_drawing_changes_the_guess(lab_home):
     at = draw(open_page("pages/views/draw.py"), SEVEN)
     assert first_guess(at) == "### First guess: 7"

@@ -48,6 +48,7 @@ def test_opens_on_the_bundled_model_with_the_first_test_sample(lab_home):
     assert any(t.startswith("**fc3 · 10**") for t in texts(at))
 
 
+@pytest.mark.slow
 def test_index_next_previous_and_out_of_range(lab_home):
     at = open_page(PAGE)
     at.number_input(key="explore_index").set_value(41).run()
@@ -64,6 +65,7 @@ def test_index_next_previous_and_out_of_range(lab_home):
     assert not any("not in this pool" in c.value for c in at.caption)
 
 
+@pytest.mark.slow
 def test_choosing_a_pool_moves_to_a_sample_of_it(lab_home):
     # "Misclassified only" used to keep showing the right answer on screen ("not in this pool").
     at = open_page(PAGE)
@@ -81,6 +83,7 @@ def test_choosing_a_pool_moves_to_a_sample_of_it(lab_home):
     assert any("not in this pool" in c.value for c in at.caption)
 
 
+@pytest.mark.slow
 def test_one_class_pool_steps_through_that_class_only(lab_home):
     at = open_page(PAGE)
     at.segmented_control(key="explore_pool").set_value("class").run()
@@ -93,6 +96,7 @@ def test_one_class_pool_steps_through_that_class_only(lab_home):
     assert sample_line(at)["label"] == "3"
 
 
+@pytest.mark.slow
 def test_misclassified_pool_shows_only_wrong_predictions(lab_home):
     at = open_page(PAGE)
     at.segmented_control(key="explore_pool").set_value("misclassified").run()
@@ -108,6 +112,7 @@ def test_misclassified_pool_shows_only_wrong_predictions(lab_home):
     assert len(seen) == 3
 
 
+@pytest.mark.slow
 def test_unit_choice_reproduces_the_forward_pass(lab_home):
     at = open_page(PAGE)
     at.number_input(key="explore_index").set_value(7).run()
@@ -133,6 +138,7 @@ def test_unit_choice_reproduces_the_forward_pass(lab_home):
     assert any("all 400 values of `flatten`" in t for t in texts(at))
 
 
+@pytest.mark.slow
 def test_two_samples_side_by_side(lab_home):
     at = open_page(PAGE)
     at.number_input(key="explore_index").set_value(3).run()
@@ -149,6 +155,7 @@ def test_two_samples_side_by_side(lab_home):
         float(bundled_outputs(250)["fc3"][2]), abs=1e-4)
 
 
+@pytest.mark.slow
 def test_channel_statistics_table(lab_home):
     at = open_page(PAGE)
     at.selectbox(key="explore_stats_layer").set_value("pool2").run()
@@ -167,6 +174,7 @@ def test_an_unavailable_dataset_is_explained(lab_home):
                for e in at.error)
 
 
+@pytest.mark.slow
 def test_the_draw_page_inspects_a_unit_of_the_drawing(lab_home):
     from helpers import SEVEN, draw
 
@@ -181,6 +189,7 @@ def test_the_draw_page_inspects_a_unit_of_the_drawing(lab_home):
     assert any("the same value" in s.value for s in at.success)
 
 
+@pytest.mark.slow
 def test_epoch_slider_over_a_real_run_and_a_run_without_checkpoints(lab_home):
     from lenet_core.runs import RunStore, checkpoint_paths, execute
     from lenet_core.training.config import TrainConfig
@@ -216,6 +225,7 @@ def test_epoch_slider_over_a_real_run_and_a_run_without_checkpoints(lab_home):
     assert any("has no checkpoint yet" in e.value for e in at.error)
 
 
+@pytest.mark.slow
 def test_misclassified_count_is_the_training_pages_for_a_run_on_raw_pixels(lab_home):
     """A run trained without standardised pixels (the form's default): the Explorer's wrong count
     is the one the Training page shows, and the pool holds only wrong answers."""

@@ -44,6 +44,7 @@ def model_option(at, key: str, run_id: str) -> str:
     return next(o for o in at.selectbox(key=key).options if o.endswith(run_id))
 
 
+@pytest.mark.slow
 def test_training_page_explains_a_corrupt_checkpoint_and_a_deleted_folder(damaged, lab_home):
     at = open_page("pages/views/training.py")
     assert not at.exception
@@ -63,6 +64,7 @@ def test_training_page_explains_a_corrupt_checkpoint_and_a_deleted_folder(damage
     assert any("Misclassified test images" in m.value for m in at.markdown)
 
 
+@pytest.mark.slow
 def test_explorer_says_checkpoint_missing_or_corrupt_and_other_models_still_work(damaged, lab_home):
     at = open_page("pages/views/explorer.py")
     at.selectbox(key="explore_model").set_value(model_option(at, "explore_model", damaged["deleted"])).run()
@@ -77,6 +79,7 @@ def test_explorer_says_checkpoint_missing_or_corrupt_and_other_models_still_work
     assert not at.exception and not at.error
 
 
+@pytest.mark.slow
 def test_draw_page_offers_no_run_without_a_checkpoint_and_keeps_the_bundled_model(damaged, lab_home):
     at = open_page("pages/views/draw.py")
     assert not at.exception

@@ -114,6 +114,7 @@ def wait_until_finished(at, run_id: str, home, timeout: float = 240) -> runs.Run
     pytest.fail(f"run {run_id} still {run.status} after {timeout} s")
 
 
+@pytest.mark.slow
 def test_a_tiny_run_started_from_the_page_completes_and_its_charts_get_data(lab_home):
     at = open_page(PAGE)
     fill(at, **TINY, name="tiny page run")
@@ -160,6 +161,7 @@ def two_runs(lab_home):
     return ids
 
 
+@pytest.mark.slow
 def test_selecting_runs_shows_one_and_overlays_the_chosen(two_runs, lab_home):
     slow, fast = two_runs
     at = open_page(PAGE)
@@ -182,6 +184,7 @@ def test_selecting_runs_shows_one_and_overlays_the_chosen(two_runs, lab_home):
     assert len(spec["hconcat"][0]["layer"]) == 3  # faded raw line, smoothed line, points
 
 
+@pytest.mark.slow
 def test_deleting_a_run_asks_first_and_then_removes_it(two_runs, lab_home):
     slow, fast = two_runs
     at = open_page(PAGE)
@@ -204,6 +207,7 @@ def test_deleting_a_run_asks_first_and_then_removes_it(two_runs, lab_home):
 
 # ---- stopping, and runs that end badly ------------------------------------------------------------
 
+@pytest.mark.slow
 def test_stop_button_stops_a_running_run(lab_home):
     run_id = runs.start(TrainConfig(**{**TINY, "epochs": 50, "train_subset": 0}), "long", home=lab_home)[0].id
     at = open_page(PAGE)
@@ -219,6 +223,7 @@ def test_stop_button_stops_a_running_run(lab_home):
     assert not any(b.key == f"stop_{run_id}" for b in at.button)
 
 
+@pytest.mark.slow
 def test_a_diverged_run_shows_why(lab_home):
     store = runs.RunStore(lab_home)
     run = store.create(TrainConfig(**{**TINY, "arch": "lenet-classic", "optimizer": "sgd", "lr": 1e6}))
@@ -229,6 +234,7 @@ def test_a_diverged_run_shows_why(lab_home):
     assert any("This run diverged" in e.value and "learning rate" in e.value for e in at.error)
 
 
+@pytest.mark.slow
 def test_a_run_whose_process_vanished_is_shown_failed_with_the_reason(lab_home):
     gone = subprocess.Popen([sys.executable, "-c", "pass"])
     gone.wait()  # a real pid that no longer runs
@@ -245,6 +251,7 @@ def test_a_run_whose_process_vanished_is_shown_failed_with_the_reason(lab_home):
                for i in at.info)
 
 
+@pytest.mark.slow
 def test_a_stopped_run_is_resumed_from_the_page_once_and_completes(lab_home):
     run = stopped_run(lab_home, "paused", epochs=2)
     at = open_page(PAGE)
@@ -264,6 +271,7 @@ def test_a_stopped_run_is_resumed_from_the_page_once_and_completes(lab_home):
     assert chart_with(at, "true", "predicted", "count")["count"].sum() == 1000
 
 
+@pytest.mark.slow
 def test_the_comparison_follows_new_runs_until_the_user_chooses_their_own(two_runs, lab_home):
     slow, fast = two_runs
     at = open_page(PAGE)
@@ -280,6 +288,7 @@ def test_the_comparison_follows_new_runs_until_the_user_chooses_their_own(two_ru
     assert at.multiselect(key="compare_runs").value == [slow]
 
 
+@pytest.mark.slow
 def test_the_run_picker_and_the_comparison_stay_as_left_after_visiting_another_page(two_runs, lab_home):
     slow, fast = two_runs
     at = open_page(PAGE)
@@ -306,6 +315,7 @@ def test_a_batch_of_one_for_batch_norm_is_refused_under_the_batch_size_field(lab
     assert runs.RunStore(lab_home).list() == []
 
 
+@pytest.mark.slow
 def test_a_run_that_ended_at_chance_is_explained_on_the_page_and_by_the_cli(lab_home):
     proc = subprocess.run([sys.executable, "-m", "lenet_core", "train", "--dataset", "mnist-5k",
                            "--arch", "lenet-classic", "--lr", "0.9", "--batch-size", "8", "--epochs", "3"],

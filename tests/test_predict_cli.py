@@ -63,6 +63,7 @@ def json_rows(files, tmp_path_factory):
     return {row["file"]: row for row in json.loads(result.stdout)}
 
 
+@pytest.mark.slow
 def test_json_gives_the_top_three_with_probabilities_for_each_file(files, json_rows):
     digits = files["digits"]
     assert list(json_rows)[:len(digits)] == [str(p) for p, _ in digits]
@@ -76,6 +77,7 @@ def test_json_gives_the_top_three_with_probabilities_for_each_file(files, json_r
     assert correct >= 18
 
 
+@pytest.mark.slow
 def test_the_cli_prepares_files_exactly_as_the_page_does(files, json_rows):
     model, meta = load_model(pretrained_path("digits"))
     path = files["digits"][3][0]
@@ -85,16 +87,19 @@ def test_the_cli_prepares_files_exactly_as_the_page_does(files, json_rows):
     assert best["probability"] == pytest.approx(probabilities.max().item(), abs=1e-5)
 
 
+@pytest.mark.slow
 def test_drawn_and_scanned_sevens_are_sevens(files, json_rows):
     assert json_rows[str(files["seven"])]["top"][0]["label"] == 7
     assert json_rows[str(files["scan"])]["top"][0]["label"] == 7  # dark ink on light paper, JPEG
 
 
+@pytest.mark.slow
 def test_a_blank_image_gets_no_guesses_and_a_note(files, json_rows):
     row = json_rows[str(files["blank"])]
     assert row["top"] == [] and "blank" in row["note"]
 
 
+@pytest.mark.slow
 def test_text_output_and_a_file_that_is_not_an_image(files, lab_home):
     result = predict(files["notes"], files["seven"], files["blank"], home=lab_home)
     assert result.returncode == 2  # one file failed; the others still ran
@@ -109,6 +114,7 @@ def test_text_output_and_a_file_that_is_not_an_image(files, lab_home):
 RUN_ID = "20261128-143012-3fa9"
 
 
+@pytest.mark.slow
 def test_run_option_uses_that_runs_final_model(files, lab_home):
     model, meta = load_model(pretrained_path("digits"))
     meta.run_id, meta.metrics = RUN_ID, {"test_acc": 0.5}
@@ -119,6 +125,7 @@ def test_run_option_uses_that_runs_final_model(files, lab_home):
     assert json.loads(result.stdout)[0]["top"][0]["label"] == 7
 
 
+@pytest.mark.slow
 def test_a_missing_run_or_a_bad_id_is_explained(files, lab_home):
     bad = predict(files["seven"], "--run", "../etc", home=lab_home)
     assert bad.returncode == 2 and "is not a run id" in bad.stderr
@@ -132,6 +139,7 @@ def test_a_missing_run_or_a_bad_id_is_explained(files, lab_home):
     assert f"run {queued.id} is queued and has no final model" in unfinished.stderr
 
 
+@pytest.mark.slow
 def test_a_folder_is_called_a_folder_not_a_missing_file(files, lab_home):
     folder = files["seven"].parent
     result = predict(folder, files["seven"], home=lab_home)
@@ -140,6 +148,7 @@ def test_a_folder_is_called_a_folder_not_a_missing_file(files, lab_home):
     assert result.stdout.startswith(f"{files['seven']}: 7 ")  # the other file still ran
 
 
+@pytest.mark.slow
 def test_a_completed_run_whose_model_file_is_gone_says_so(files, lab_home):
     store = RunStore(lab_home)
     run = store.create(TrainConfig.from_dict({"dataset": "mnist-5k"}))
@@ -150,6 +159,7 @@ def test_a_completed_run_whose_model_file_is_gone_says_so(files, lab_home):
     assert "use a completed run" not in result.stderr  # it is one: that advice was nonsense here
 
 
+@pytest.mark.slow
 def test_a_10000_by_10000_png_is_refused_by_its_header_without_pils_warning(tmp_path, lab_home):
     big = tmp_path / "big.png"
     Image.new("1", (10_000, 10_000)).save(big)  # 12 kB on disk, 100 megapixels

@@ -16,7 +16,6 @@ import sqlite3
 import subprocess
 import sys
 import time
-import tomllib
 
 import pandas as pd
 import pytest
@@ -37,6 +36,7 @@ CHILD_ENV = {"OMP_NUM_THREADS": "1"}  # the machine is shared: one thread a trai
 
 # ---- faults ------------------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_runs_outlive_a_crashed_server_three_at_once_on_two_cores(lab_home, monkeypatch):
     """Three runs launched by three processes that are then killed -9, as a Streamlit server
     restarted mid-run: each detached trainer carries on, and each keeps to its own rows."""
@@ -73,6 +73,7 @@ def _limit_file_size(limit: int):
     return apply
 
 
+@pytest.mark.slow
 def test_a_full_disk_fails_the_run_in_one_line_and_leaves_nothing_half_written(lab_home):
     """The trainer may write no file past 100 kB (a LeNet-5 checkpoint is ~250 kB): the run fails
     with a message saying what happened, no partial checkpoint is left, the store stays sound."""
@@ -127,6 +128,7 @@ def run_with_read_only_home(home, *argv) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=120)
 
 
+@pytest.mark.slow
 def test_a_read_only_home_is_refused_in_words_and_its_runs_are_untouched(lab_home):
     """A home folder the user cannot write: starting a run or listing runs says what is wrong and
     what to do, in one line with exit status 2; the store already there is left exactly as it was."""
@@ -143,6 +145,7 @@ def test_a_read_only_home_is_refused_in_words_and_its_runs_are_untouched(lab_hom
     assert [r.name for r in runs.RunStore(lab_home).list()] == ["before"]
 
 
+@pytest.mark.slow
 def test_a_busy_store_waits_for_the_other_writer_and_loses_no_rows(lab_home):
     """Another process holds the write lock for a second and a half: our writes wait, then land;
     both writers' rows are there."""
@@ -224,13 +227,6 @@ def test_exported_csv_cells_that_could_be_formulas_are_escaped(lab_home):
     frame = pd.DataFrame({"name": ["-2", "\tx", "ok", None], "value": [-1.0, 2.0, 3.0, 4.0]})
     assert to_csv(frame).splitlines()[1:] == ["'-2,-1.0", "'\tx,2.0", "ok,3.0", ",4.0"]
     assert escape_cell(-3) == -3
-
-
-def test_the_dashboard_listens_on_localhost_unless_told_otherwise():
-    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
-    assert config["server"]["address"] == "127.0.0.1"
-    start = (ROOT / "scripts" / "start.sh").read_text()
-    assert "server.address" not in start.replace("# ", "")  # the script does not widen it
 
 
 def test_a_csv_export_that_cannot_be_written_leaves_the_old_file_whole(tmp_path):

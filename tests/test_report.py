@@ -44,6 +44,7 @@ def test_start_from_form_refuses_bad_values_without_touching_the_store(lab_home)
     assert runs.RunStore(lab_home).list() == []
 
 
+@pytest.mark.slow
 def test_one_request_id_makes_one_run_however_often_it_is_sent(lab_home):
     """A double click or a refresh sends the form's request id again: the second send finds the
     run the first made (the store's UNIQUE column), and no second trainer starts."""
@@ -66,6 +67,7 @@ def test_run_labels_tell_apart_runs_with_the_same_name(lab_home):
     assert labels[a.id] == f"lenet-modern · mnist-5k #{a.id[-4:]}" != labels[b.id]
 
 
+@pytest.mark.slow
 def test_progress_view_of_a_queued_run_and_a_finished_one(lab_home, finished_run):
     queued = runs.RunStore(lab_home).create(TrainConfig(**{**TINY, "epochs": 4}))
     view = report.progress_view(queued)
@@ -75,6 +77,7 @@ def test_progress_view_of_a_queued_run_and_a_finished_one(lab_home, finished_run
     assert view.elapsed_s == finished_run.summary["seconds"]
 
 
+@pytest.mark.slow
 def test_runs_table_has_a_row_per_run_with_the_columns_shown(lab_home, finished_run):
     table = report.runs_table(runs.RunStore(lab_home).list())
     assert list(table.columns) == ["name", "dataset", "architecture", "status", "best test acc",
@@ -86,6 +89,7 @@ def test_runs_table_has_a_row_per_run_with_the_columns_shown(lab_home, finished_
     assert row["duration"].endswith("s") and row["examples/s"] != "—"
 
 
+@pytest.mark.slow
 def test_misclassified_lists_the_most_confident_mistakes_of_the_final_checkpoint(lab_home, finished_run):
     mistakes = run_mistakes.misclassified(finished_run.id, lab_home, limit=10)
     accuracy = finished_run.summary["test_acc"]
@@ -100,10 +104,12 @@ def test_misclassified_lists_the_most_confident_mistakes_of_the_final_checkpoint
     assert mistakes.table["true"].iloc[0] == str(int(labels[first]))
 
 
+@pytest.mark.slow
 def test_best_checkpoint_prefers_final(lab_home, finished_run):
     assert runs.best_checkpoint(finished_run.id, lab_home).name == "final.pt"
 
 
+@pytest.mark.slow
 def test_last_value_and_latest_test_acc_read_the_newest_metric(lab_home, finished_run):
     metrics = runs.RunStore(lab_home).metrics(finished_run.id)
     assert report.last_value(metrics, "examples_per_sec") > 0
@@ -114,6 +120,7 @@ def test_last_value_and_latest_test_acc_read_the_newest_metric(lab_home, finishe
 
 # ---- resuming from the page -------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_resume_once_continues_a_stopped_run_and_never_starts_it_twice(lab_home):
     run = stopped_run(lab_home, epochs=2)
     assert run.status == "stopped" and runs.resume_blocker(run, lab_home) is None
@@ -139,6 +146,7 @@ def test_a_run_that_ended_before_its_first_checkpoint_cannot_be_resumed_and_says
     assert store.get(early.id).status == "failed"  # untouched
 
 
+@pytest.mark.slow
 def test_a_run_stopped_before_its_first_evaluation_has_no_best_test_acc_rather_than_zero(lab_home):
     run = stopped_run(lab_home)
     assert run.summary["epochs"] == 0 and run.summary["best_test_acc"] is None
@@ -148,6 +156,7 @@ def test_a_run_stopped_before_its_first_evaluation_has_no_best_test_acc_rather_t
     assert report.best_test_acc(run) is None
 
 
+@pytest.mark.slow
 def test_an_ended_run_shows_one_training_speed_in_the_panel_and_the_table(lab_home):
     store = runs.RunStore(lab_home)
     run = store.create(TrainConfig(**{**TINY, "epochs": 2}), "two epochs")
@@ -159,6 +168,7 @@ def test_an_ended_run_shows_one_training_speed_in_the_panel_and_the_table(lab_ho
     assert report.runs_table([run]).iloc[0]["examples/s"] == f"{whole_run:,.0f}"
 
 
+@pytest.mark.slow
 def test_a_queued_run_shows_no_eta_or_speed_left_from_its_previous_session(lab_home):
     run = stopped_run(lab_home, epochs=2)
     store = runs.RunStore(lab_home)
@@ -169,6 +179,7 @@ def test_a_queued_run_shows_no_eta_or_speed_left_from_its_previous_session(lab_h
     assert view.eta_s is None and view.examples_per_sec is None
 
 
+@pytest.mark.slow
 def test_elapsed_time_climbs_and_never_goes_back_as_a_run_starts_and_trains(lab_home, one_thread):
     """It showed 3 s while the trainer loaded its data (time since the claim), then 2 s once the
     engine's first progress arrived (its clock started after loading)."""
@@ -224,6 +235,7 @@ def chance_run(tmp_path_factory):
     return home, store.get(run.id)
 
 
+@pytest.mark.slow
 def test_a_run_that_ends_at_chance_says_so_and_which_setting_to_change(chance_run):
     home, run = chance_run
     assert run.status == "completed" and run.summary["test_acc"] == pytest.approx(0.1)
@@ -247,6 +259,7 @@ def test_a_run_still_on_the_plateau_is_flagged_while_it_runs_and_a_healthy_one_i
     assert report.stuck_note(store.get(run.id), store.metrics(run.id)) is None
 
 
+@pytest.mark.slow
 def test_a_run_that_learns_gets_no_plateau_note(lab_home):
     store = runs.RunStore(lab_home)
     run = store.create(TrainConfig(**ONE_PASS_DIGITS), "learns")

@@ -24,6 +24,7 @@ QUICK = ONE_PASS_DIGITS
 pytestmark = pytest.mark.usefixtures("one_thread")  # tests/conftest.py
 
 
+@pytest.mark.slow
 def test_a_launched_run_trains_in_its_own_process_and_is_recorded(lab_home):
     run_id = runs.start(TrainConfig(**QUICK), name="quick digits")[0].id
     store = runs.RunStore()
@@ -58,6 +59,7 @@ def test_a_launched_run_trains_in_its_own_process_and_is_recorded(lab_home):
     assert json.loads(out)["checkpoints"][0]["epoch"] == 1
 
 
+@pytest.mark.slow
 def test_stop_saves_a_checkpoint_and_resume_continues_the_epoch_count(lab_home):
     run_id = runs.start(TrainConfig(**{**QUICK, "epochs": 2}))[0].id
     store = runs.RunStore()
@@ -89,6 +91,7 @@ def test_stop_saves_a_checkpoint_and_resume_continues_the_epoch_count(lab_home):
                                                                   "final.pt"]
 
 
+@pytest.mark.slow
 def test_a_killed_trainer_is_marked_failed_on_the_next_read_and_its_metrics_stay(lab_home):
     run_id = runs.start(TrainConfig(**{**QUICK, "epochs": 3}))[0].id
     store = runs.RunStore()
@@ -102,6 +105,7 @@ def test_a_killed_trainer_is_marked_failed_on_the_next_read_and_its_metrics_stay
     assert [r.status for r in store.list()] == ["failed"]
 
 
+@pytest.mark.slow
 def test_two_runs_at_once_keep_to_themselves(lab_home):
     a = runs.start(TrainConfig(**QUICK, train_subset=1024, seed=1), name="a")[0].id
     b = runs.start(TrainConfig(**{**QUICK, "arch": "lenet-classic", "init": "xavier",
@@ -121,6 +125,7 @@ def test_two_runs_at_once_keep_to_themselves(lab_home):
     assert {r.name for r in store.list()} == {"a", "b"}
 
 
+@pytest.mark.slow
 def test_a_diverging_run_is_recorded_as_diverged(lab_home):
     store = runs.RunStore()
     run_id = store.create(TrainConfig(**{**QUICK, "lr": 1e6, "optimizer": "sgd"})).id
@@ -132,6 +137,7 @@ def test_a_diverging_run_is_recorded_as_diverged(lab_home):
     assert f"step {run.progress['step']}" in run.error and run.progress["batch"] == run.progress["step"]
 
 
+@pytest.mark.slow
 def test_a_missing_dataset_fails_the_run_with_its_message(lab_home, monkeypatch):
     from lenet_core import data
 
@@ -175,6 +181,7 @@ def test_silent_and_never_started_runs_are_marked_failed_by_reap_not_by_reads(la
     assert store.get(never).status == "failed" and "no training process" in store.get(never).error
 
 
+@pytest.mark.slow
 def test_delete_removes_row_metrics_and_folder_but_not_an_active_run(lab_home):
     store = runs.RunStore()
     run_id = store.create(TrainConfig(**QUICK, train_subset=256)).id

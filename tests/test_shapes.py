@@ -89,6 +89,7 @@ def _cli(*args):
                           capture_output=True, text=True, timeout=120)
 
 
+@pytest.mark.slow
 def test_cli_prints_the_tutorial_table_as_json():
     result = _cli("shapes", "--arch", "lenet-classic", "--input", "1x28x28", "--format", "json")
     assert result.returncode == 0, result.stderr
@@ -97,6 +98,7 @@ def test_cli_prints_the_tutorial_table_as_json():
     assert sum(r["params"] for r in rows) == 61_706
 
 
+@pytest.mark.slow
 def test_cli_bad_input_exits_2_with_one_line_and_no_traceback():
     result = _cli("shapes", "--arch", "lenet-classic", "--input", "1x8x8")
     assert result.returncode == 2
@@ -105,6 +107,7 @@ def test_cli_bad_input_exits_2_with_one_line_and_no_traceback():
     assert "conv2" in result.stderr
 
 
+@pytest.mark.slow
 def test_cli_whose_reader_has_gone_stops_quietly(tmp_path):
     """``python -m lenet_core shapes | head -3``: the pipe closes before the table is written."""
     import os
@@ -131,6 +134,7 @@ def test_an_input_that_stops_fitting_keeps_the_layers_before_it_and_names_the_br
     assert shapes.trace_shapes("lenet-classic", "1x28x28").fits
 
 
+@pytest.mark.slow
 def test_cli_prints_the_layers_that_fit_and_marks_the_break(tmp_path):
     result = _cli("shapes", "--arch", "lenet-classic", "--input", "1x8x8")
     lines = result.stdout.splitlines()

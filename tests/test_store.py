@@ -67,6 +67,7 @@ print(run.id, new)
 """
 
 
+@pytest.mark.slow
 def test_one_request_id_is_one_run_even_from_four_processes_at_once(lab_home):
     runs.RunStore(lab_home)  # the schema, made once
     racers = [subprocess.Popen([sys.executable, "-c", RACE, str(lab_home)], stdout=subprocess.PIPE,

@@ -68,6 +68,7 @@ def test_cosine_schedule_runs_from_lr_down_to_zero():
     assert lr_at(TrainConfig(lr=0.4), 77, 100) == 0.4
 
 
+@pytest.mark.slow
 def test_short_run_beats_chance_and_reports_like_the_tutorial(tmp_path, lab_home):
     rec = Capture()
     outcome = train(TrainConfig(**{**TINY, "epochs": 2}), rec, checkpoint_dir=tmp_path, run_id="t")
@@ -96,6 +97,7 @@ def test_short_run_beats_chance_and_reports_like_the_tutorial(tmp_path, lab_home
     assert again.accuracy == pytest.approx(summary["test_acc"], abs=1e-9)
 
 
+@pytest.mark.slow
 def test_a_fixed_seed_repeats_exactly_on_the_cpu(tmp_path, lab_home):
     config = TrainConfig(**TINY, train_subset=512, augment=True)
     runs = []
@@ -112,6 +114,7 @@ def test_a_fixed_seed_repeats_exactly_on_the_cpu(tmp_path, lab_home):
     assert other.named("train_loss") != runs[0].named("train_loss")
 
 
+@pytest.mark.slow
 def test_stop_then_resume_continues_exactly_where_it_stopped(tmp_path, lab_home):
     config = TrainConfig(**{**TINY, "epochs": 2, "train_subset": 512, "optimizer": "sgd-momentum",
                             "lr": 0.05, "schedule": "cosine"})  # 8 batches an epoch
@@ -140,6 +143,7 @@ def test_stop_then_resume_continues_exactly_where_it_stopped(tmp_path, lab_home)
     assert not (tmp_path / "split" / "last.pt").exists()  # superseded by final.pt
 
 
+@pytest.mark.slow
 def test_stop_before_the_first_batch_still_leaves_a_checkpoint(tmp_path, lab_home):
     stop = threading.Event()
     stop.set()
@@ -149,6 +153,7 @@ def test_stop_before_the_first_batch_still_leaves_a_checkpoint(tmp_path, lab_hom
     assert load_model(tmp_path / "last.pt")[1].epoch == 0
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("arch", ["lenet-classic", "lenet-modern"])
 def test_a_huge_learning_rate_diverges_and_stops(arch, tmp_path, lab_home):
     rec = Capture()
@@ -214,6 +219,7 @@ def test_an_absent_gpu_is_explained(lab_home):
         train(TrainConfig(**TINY, device="cuda"))
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 def test_cuda_run_with_bf16_names_the_gpu(tmp_path, lab_home):
     rec = Capture()
@@ -225,6 +231,7 @@ def test_cuda_run_with_bf16_names_the_gpu(tmp_path, lab_home):
     assert next(model.parameters()).device.type == "cpu"
 
 
+@pytest.mark.slow
 def test_the_live_rate_counts_only_examples_whose_time_was_measured(tmp_path, lab_home):
     """The clock is read at reporting points only: between them the rate must stay put, not grow
     with every batch (which showed 22,000 examples/s on a machine that trains 5,000)."""
@@ -250,6 +257,7 @@ def test_a_trailing_batch_of_one_is_merged_for_batch_norm_and_kept_otherwise():
     assert batch_count(1, 64, merge_single=True) == 1
 
 
+@pytest.mark.slow
 def test_lenet_modern_trains_when_the_last_batch_would_hold_one_example(lab_home):
     """PyTorch's batch norm refuses a batch of one ("Expected more than 1 value per channel"): it
     failed mid-run with a traceback at batch size 3,999 on the 4,000 offline digits."""

@@ -42,6 +42,7 @@ def pytest_collection_modifyitems(config, items):
         if not _is_e2e(item):
             continue
         item.add_marker(pytest.mark.e2e)
+        item.add_marker(pytest.mark.slow)  # a browser and a server: not for the quick loop
         if reason and not in_ci():
             item.add_marker(pytest.mark.skip(reason=f"real-browser test: {reason}"))
 

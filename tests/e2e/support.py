@@ -85,8 +85,9 @@ class AppServer:
 
 # Options for a server under test (after the README's defaults in .streamlit/config.toml).
 # Nothing edits the code during a test; watching the tree (.venv included) only costs.
-TEST_OPTIONS = ["--server.headless", "true", "--server.address", "127.0.0.1",
-                "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
+# The address is left to .streamlit/config.toml (127.0.0.1), as a user's start leaves it.
+TEST_OPTIONS = ["--server.headless", "true", "--browser.gatherUsageStats", "false",
+                "--server.fileWatcherType", "none"]
 # The two ways a person starts the dashboard: the README's start command, and what every
 # Streamlit user types.
 LAUNCHERS = {
