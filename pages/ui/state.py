@@ -43,6 +43,16 @@ DRAW_STROKE = "draw_stroke"
 DRAW_UPLOAD = "draw_upload"
 DRAW_UPLOAD_FAILED = "draw_upload_failed"
 
+# ---- the 3D view (Draw page and Layer Explorer): state.key(page prefix, part) -------------------
+NET3D_VIEW = "3d_view"  # the camera preset
+NET3D_CAMERA = "3d_camera"  # bumped by Reset camera: a new chart, back at the preset
+NET3D_LAYERS = "3d_layers"  # the planes shown
+NET3D_CHART = "3d_chart"  # the chart, with the camera number: key(prefix, f"3d_chart_{n}")
+NET3D_UNIT = "3d_unit"  # (plane, unit) selected by a click, kept while the drawing changes
+NET3D_SHOW = "3d_show"  # the toggle that shows the view
+NET3D_EPOCH = "3d_epoch"  # the Explorer's checkpoint slider of the 3D view
+NET3D_COLOUR = "3d_colour"  # values, or a difference
+
 KEPT = "kept_widget_values"  # {widget key: value}, for the widgets of pages not on screen
 
 

@@ -16,6 +16,7 @@ from lenet_core.present import charts, pictures
 from pages.ui import state
 from pages.ui.activations import render_layers
 from pages.ui.models import pick_model
+from pages.ui.network_3d import render_network_3d
 from pages.ui.unit_inspector import unit_inspector_expander
 
 CANVAS_SIDE = 280  # ten canvas pixels per MNIST pixel
@@ -138,6 +139,11 @@ with seen_col:
     st.caption("Red strokes support the first guess, blue ones argue against it. Each 4×4 patch "
                "was erased in turn and the guess re-scored; full colour marks the largest change "
                f"(its log-probability moved by {strength:.2g}).")
+
+st.subheader("The network in 3D")
+if st.toggle("Show the 3D view", value=True, key=state.key("draw", state.NET3D_SHOW),
+             help="Every unit of every layer as a cube. Off: a lighter page on a slow machine."):
+    render_network_3d("draw", picked.model, picked.arch, x, outputs, probabilities, picked.meta.classes)
 
 st.subheader("Inside the network")
 st.caption("Every layer's output for this drawing, in order. Colours follow one rule per layer, "

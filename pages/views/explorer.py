@@ -18,6 +18,7 @@ from pages.ui import state
 from pages.ui.activations import render_layers
 from pages.ui.epoch_picker import epoch_models, pick_epoch
 from pages.ui.models import ModelOption, PickedModel, pick_model
+from pages.ui.network_3d import explorer_network_3d
 from pages.ui.sample_picker import pick_pool, pick_sample, pick_source
 from pages.ui.unit_inspector import render_unit_inspector
 
@@ -145,12 +146,18 @@ if compare:
     which = st.segmented_control("Inspect a unit of", list(shown), default="sample A",
                                  key=state.key(KEY, "which"), required=True)
     chosen = shown[which]
+    other = second_shown if which == "sample A" else first_shown
 else:
     chosen = show_sample(picked, run_pick.option, dataset, split, index, "sample", KEY)
+    other = None
 
 if chosen is None:
     st.stop()
 x, image, outputs = chosen
+st.subheader("The network in 3D")
+if st.toggle("Show the 3D view", key=state.key(KEY, state.NET3D_SHOW),
+             help="Every unit of every layer as a cube, for the sample chosen above."):
+    explorer_network_3d(KEY, picked, run_pick.option, x, other[0] if other else None)
 show_channel_stats(picked, outputs, KEY)
 st.subheader("Inspect one unit")
 st.caption("Pick a layer, a map and a position, or click a square of the map: the unit's receptive "

@@ -21,6 +21,7 @@ from .support import (
     LAUNCHERS,
     MEASUREMENTS,
     STEP_TIMEOUT_MS,
+    WEBGL_ARGS,
     expect,
     in_ci,
     missing_browser,
@@ -48,16 +49,30 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture(scope="session")
-def browser():
+def playwright():
     reason = missing_browser()
     if reason:  # only reached under CI=true: elsewhere the tests were marked to skip
         pytest.fail(f"CI=true but the real-browser tests cannot run: {reason}", pytrace=False)
     expect.set_options(timeout=STEP_TIMEOUT_MS)
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True,
-                                              args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+    with sync_playwright() as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def browser(playwright):
+    chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True,
+                                          args=CHROMIUM_ARGS)
+    yield chromium
+    chromium.close()
+
+
+@pytest.fixture(scope="session")
+def webgl_browser(playwright):
+    """A Chromium that draws WebGL in software, for the 3D view."""
+    chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True,
+                                          args=WEBGL_ARGS)
+    yield chromium
+    chromium.close()
 
 
 def _serve(tmp_path_factory, launcher: str = "start.sh"):
@@ -101,12 +116,23 @@ def page(browser):
     context.close()
 
 
+@pytest.fixture
+def webgl_page(webgl_browser):
+    """A fresh page of the WebGL browser, 1280 px wide (the narrowest layout we support)."""
+    context = webgl_browser.new_context(viewport={"width": 1280, "height": 1000})
+    context.set_default_timeout(STEP_TIMEOUT_MS)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item, call):
     """On a failure, keep what the browser showed: ``test-artifacts/<test>.png`` and ``.html``
     (for every test, passed too, with ``LENET_LAB_E2E_SHOTS=1``), and the server's last log lines."""
     report = yield
-    page = item.funcargs.get("page") if hasattr(item, "funcargs") else None
+    funcargs = item.funcargs if hasattr(item, "funcargs") else {}
+    page = funcargs.get("page") or funcargs.get("webgl_page")
     wanted = report.failed or os.environ.get("LENET_LAB_E2E_SHOTS") == "1"
     if report.when == "call" and wanted and page is not None and not page.is_closed():
         stem = ARTIFACTS / re.sub(r"[^\w-]+", "_", item.nodeid.removeprefix("tests/e2e/"))

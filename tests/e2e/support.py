@@ -27,6 +27,10 @@ CHROMIUM = Path(os.environ.get("LENET_LAB_CHROMIUM", "/usr/bin/chromium"))
 # Without the background-networking flags Chromium keeps calling hosts this closed network refuses.
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+# The 3D view needs WebGL: Chromium's software renderer (SwiftShader through ANGLE) instead of
+# --disable-gpu, which turns WebGL off.
+WEBGL_ARGS = [a for a in CHROMIUM_ARGS if a != "--disable-gpu"] + [
+    "--use-angle=swiftshader", "--enable-unsafe-swiftshader", "--ignore-gpu-blocklist"]
 # The first run of a page imports torch and reads datasets: seconds on a busy two-core machine.
 LOAD_TIMEOUT_MS = 90_000
 STEP_TIMEOUT_MS = 30_000

@@ -1,0 +1,150 @@
+"""AppTest: the 3D network view on the Draw page and in the Layer Explorer — its controls, its
+selection and what the browser is sent."""
+
+import json
+
+from helpers import SEVEN, draw, open_page
+
+from lenet_core.inspect import geometry
+from lenet_core.model.architectures import get_architecture
+from lenet_core.model.checkpoints import load_model, pretrained_path
+from lenet_core.present import scene as scene3d
+
+DRAW = "pages/views/draw.py"
+
+
+def deck(at) -> tuple[str, dict]:
+    (chart,) = at.get("deck_gl_json_chart")
+    return chart.proto.id, json.loads(chart.proto.json)
+
+
+def planes_sent(spec) -> set[str]:
+    return {layer["id"] for layer in spec["layers"]
+            if layer["@@type"] == "GridCellLayer" and layer["id"] != "selected"}
+
+
+def units_sent(spec) -> int:
+    return sum(len(layer["data"]) for layer in spec["layers"]
+               if layer["@@type"] == "GridCellLayer" and layer["id"] != "selected")
+
+
+def bundled_planes():
+    _, meta = load_model(pretrained_path("digits"))
+    return geometry.planes(get_architecture(meta.arch))
+
+
+def test_a_drawing_shows_every_unit_of_every_layer_in_3d(lab_home):
+    at = draw(open_page(DRAW), SEVEN)
+    assert not at.exception
+    assert any(h.value == "The network in 3D" for h in at.subheader)
+    _, spec = deck(at)
+    planes = bundled_planes()
+    assert planes_sent(spec) == {p.name for p in planes}
+    assert units_sent(spec) == sum(p.size for p in planes)
+    assert spec["views"][0]["@@type"] == "OrbitView"
+    assert len(at.get("deck_gl_json_chart")[0].proto.json.encode()) < 500_000
+
+
+def test_hiding_a_layer_removes_it_and_show_all_brings_everything_back(lab_home):
+    at = draw(open_page(DRAW), SEVEN)
+    names = [p.name for p in bundled_planes()]
+    at.button_group(key="draw_3d_layers").set_value(["input", "conv1", "fc3"]).run()
+    assert planes_sent(deck(at)[1]) == {"input", "conv1", "fc3"}
+    at.button(key="draw_3d_all").click().run()
+    assert planes_sent(deck(at)[1]) == set(names)
+    at.button_group(key="draw_3d_layers").set_value([]).run()
+    assert any("Every layer is hidden" in box.value for box in at.info)
+
+
+def test_camera_presets_and_reset_give_a_new_view_and_the_choice_survives_a_new_drawing(lab_home):
+    at = draw(open_page(DRAW), SEVEN)
+    first_id, spec = deck(at)
+    assert spec["initialViewState"]["rotationOrbit"] == scene3d.VIEWS["3/4"]["rotationOrbit"]
+    at.button_group(key="draw_3d_view").set_value("top").run()
+    top_id, spec = deck(at)
+    assert spec["initialViewState"]["rotationX"] == scene3d.VIEWS["top"]["rotationX"]
+    assert top_id != first_id  # a new chart: the camera goes to the preset
+    draw(at, [[(80, 60), (200, 60), (140, 230)]])
+    same_id, spec = deck(at)
+    assert same_id == top_id and spec["initialViewState"]["rotationX"] == scene3d.VIEWS["top"]["rotationX"]
+    at.button(key="draw_3d_reset").click().run()
+    assert deck(at)[0] != top_id
+
+
+def test_a_selected_unit_draws_its_lines_explains_itself_and_stays_selected(lab_home):
+    at = draw(open_page(DRAW), SEVEN)
+    at.session_state["draw_3d_unit"] = ("conv2", (3, 4, 4))
+    at.run()
+    assert not at.exception
+    lines = next(layer for layer in deck(at)[1]["layers"] if layer["id"] == "lines")
+    assert len(lines["data"]) == 6 * 25
+    assert any(m.value.startswith("**Selected: conv2 map 4 (4, 4)**") for m in at.markdown)
+    steps = "\n".join(c.value for c in at.code)
+    assert "conv2: Σ w·x over 150 inputs" in steps and "relu" in steps
+    draw(at, [[(80, 60), (200, 60), (140, 230)]])  # a new drawing: still selected
+    assert any(m.value.startswith("**Selected: conv2 map 4 (4, 4)**") for m in at.markdown)
+    at.button_group(key="draw_3d_layers").set_value(["input", "conv1"]).run()
+    assert not [layer for layer in deck(at)[1]["layers"] if layer["id"] == "lines"]
+    assert any("Its layer is hidden" in c.value for c in at.caption)
+
+
+def test_the_toggle_turns_the_view_off(lab_home):
+    at = draw(open_page(DRAW), SEVEN)
+    at.toggle(key="draw_3d_show").set_value(False).run()
+    assert at.get("deck_gl_json_chart") == []
+    assert not at.exception
+
+
+EXPLORER = "pages/views/explorer.py"
+
+
+def test_explorer_3d_steps_one_sample_through_a_runs_epochs_and_colours_the_change(lab_home):
+    import numpy as np
+
+    from lenet_core import data
+    from lenet_core.inspect.activations import forward_all
+    from lenet_core.model.inputs import model_input
+    from lenet_core.runs import RunStore, checkpoint_paths, execute
+    from lenet_core.training.config import TrainConfig
+
+    store = RunStore(lab_home)
+    run = store.create(TrainConfig(dataset="mnist-5k", arch="lenet5", epochs=2, device="cpu",
+                                   train_subset=512), name="two epochs")
+    execute(run.id, home=lab_home)
+    at = open_page(EXPLORER)
+    at.selectbox(key="explore_model").set_value(f"run:{run.id}").run()
+    assert at.get("deck_gl_json_chart") == []  # off until asked for: the Explorer reruns often
+    at.toggle(key="explore_3d_show").set_value(True).run()
+    assert not at.exception
+    slider = at.select_slider(key="explore_3d_epoch")
+    assert slider.value == 2
+    slider.set_value(1).run()
+    # the cubes are epoch 1's values for this sample
+    model, meta = load_model(dict(checkpoint_paths(run.id, lab_home))[1])
+    pixels, _, _ = data.sample("mnist-5k", "test", 0)
+    outputs, _ = forward_all(model, model_input(pixels, meta))
+    texts = [r[1] for layer in deck(at)[1]["layers"] if layer["id"] == "conv2"
+             for r in layer["data"]]
+    assert f"conv2 map 1 (0, 0): {float(outputs['tanh2'][0, 0, 0]):.3f}" in texts
+    assert at.button_group(key="explore_3d_colour").options == ["Values"]  # epoch 1: nothing before
+    slider.set_value(2).run()
+    at.button_group(key="explore_3d_colour").set_value("Change from the epoch before").run()
+    assert not at.exception
+    assert any("change from epoch 1" in c.value for c in at.caption)
+    _, spec = deck(at)
+    signed = [r[1] for layer in spec["layers"] if layer["id"] == "fc1" for r in layer["data"]]
+    assert all(t.split(": ")[1][0] in "+-" for t in signed)
+    assert any(np.abs(float(t.split(": ")[1])) > 0 for t in signed)
+
+
+def test_explorer_3d_colours_the_change_from_the_second_sample(lab_home):
+    at = open_page(EXPLORER)
+    at.toggle(key="explore_compare").set_value(True).run()
+    at.toggle(key="explore_3d_show").set_value(True).run()
+    at.button_group(key="explore_3d_colour").set_value("Change from the other sample").run()
+    assert not at.exception
+    assert any("change from the other sample" in c.value for c in at.caption)
+    texts = [r[1] for layer in deck(at)[1]["layers"] if layer["id"] == "input"
+             for r in layer["data"]]
+    assert any(t.endswith(("+0.000", "-0.000")) for t in texts)  # background: no change
+    assert any(not t.endswith(("+0.000", "-0.000")) for t in texts)  # the strokes differ
