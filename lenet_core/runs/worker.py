@@ -64,7 +64,16 @@ class StoreRecorder(Recorder):
         if outcome.status == "completed":
             self.latest.update(epoch=outcome.epochs_done, batch=self.latest.get("batches"), eta_s=0)
         self.store.report(self.run_id, progress=self.latest)
-        self.store.mark(self.run_id, outcome.status, error=outcome.error, summary=outcome.summary)
+        self.store.mark(self.run_id, outcome.status, error=outcome.error,
+                        summary=self._final(outcome.summary))
+
+    def _final(self, summary):
+        """The summary with its seconds taken now, at the mark: until then a reader shows
+        elapsed_s + the time since ``at``, and the figure must never read less afterwards."""
+        if not summary or summary.get("seconds") is None or self.latest.get("at") is None:
+            return summary
+        ticked = float(self.latest["elapsed_s"]) + time.time() - float(self.latest["at"])
+        return {**summary, "seconds": max(float(summary["seconds"]), ticked)}
 
 
 
