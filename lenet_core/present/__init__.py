@@ -1,7 +1,8 @@
 """The present layer — everything a page shows, as plain values: pictures, charts, colour rules.
 
 Owns: one rule for which goes where: an Altair chart is built in ``charts``, a NumPy picture
-(what ``st.image`` shows) in ``pictures``, a colour rule and its legend in ``colours``. Pure
+(what ``st.image`` shows) in ``pictures``, the 3D view's pydeck deck in ``scene``, a colour rule and
+its legend in ``colours``. Pure
 functions, tested without Streamlit. May import: ``inspect`` (a unit's report, for its pictures),
 ``model`` and the base modules.
 """
