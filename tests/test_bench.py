@@ -71,3 +71,10 @@ def test_python_m_bench_runs_the_chosen_scripts_and_refuses_bad_numbers(lab_home
     bad = bench("bench.engine_speed", "--workers", "-1", home=lab_home)
     assert bad.returncode == 2 and "-1 is out of range: at least 0" in bad.stderr
     assert "Traceback" not in bad.stderr
+
+
+def test_scene_update_reports_each_architectures_cost_and_payload(lab_home):
+    out = report("bench.scene_update", "--quick", home=lab_home)
+    assert set(out["architectures"]) == {"lenet-classic", "lenet5", "lenet-modern"}
+    for figures in out["architectures"].values():
+        assert figures["ms"] > 0 and 300 < figures["payload_kb"] < out["payload_limit_kb"]
