@@ -106,24 +106,23 @@ def fresh_server_each_way(browser, tmp_path_factory, request):
     yield from _serve(tmp_path_factory, request.param)
 
 
+def _fresh_page(chromium, width: int):
+    """A fresh browser context and page (no cookies, no session state shared between tests)."""
+    context = chromium.new_context(viewport={"width": width, "height": 1000})
+    context.set_default_timeout(STEP_TIMEOUT_MS)
+    yield context.new_page()
+    context.close()
+
+
 @pytest.fixture
 def page(browser):
-    """A fresh browser context and page (no cookies, no session state shared between tests)."""
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    context.set_default_timeout(STEP_TIMEOUT_MS)
-    page = context.new_page()
-    yield page
-    context.close()
+    yield from _fresh_page(browser, 1400)
 
 
 @pytest.fixture
 def webgl_page(webgl_browser):
-    """A fresh page of the WebGL browser, 1280 px wide (the narrowest layout we support)."""
-    context = webgl_browser.new_context(viewport={"width": 1280, "height": 1000})
-    context.set_default_timeout(STEP_TIMEOUT_MS)
-    page = context.new_page()
-    yield page
-    context.close()
+    """A page of the WebGL browser, 1280 px wide (the narrowest layout we support)."""
+    yield from _fresh_page(webgl_browser, 1280)
 
 
 @pytest.hookimpl(wrapper=True)
