@@ -20,12 +20,12 @@ def deck(at) -> tuple[str, dict]:
 
 def planes_sent(spec) -> set[str]:
     return {layer["id"] for layer in spec["layers"]
-            if layer["@@type"] == "GridCellLayer" and layer["id"] != "selected"}
+            if layer["@@type"] == "SolidPolygonLayer"}
 
 
 def units_sent(spec) -> int:
     return sum(len(layer["data"]) for layer in spec["layers"]
-               if layer["@@type"] == "GridCellLayer" and layer["id"] != "selected")
+               if layer["@@type"] == "SolidPolygonLayer")
 
 
 def bundled_planes():
@@ -119,7 +119,7 @@ def test_explorer_3d_steps_one_sample_through_a_runs_epochs_and_colours_the_chan
     slider = at.select_slider(key="explore_3d_epoch")
     assert slider.value == 2
     slider.set_value(1).run()
-    # the cubes are epoch 1's values for this sample
+    # the tiles are epoch 1's values for this sample
     model, meta = load_model(dict(checkpoint_paths(run.id, lab_home))[1])
     pixels, _, _ = data.sample("mnist-5k", "test", 0)
     outputs, _ = forward_all(model, model_input(pixels, meta))

@@ -34,9 +34,8 @@ def deck_json(deck) -> dict:
     return json.loads(deck.to_json())
 
 
-def cube_layers(spec) -> list[dict]:
-    return [layer for layer in spec["layers"] if layer["@@type"] == "GridCellLayer"
-            and layer["id"] != "selected"]
+def tile_layers(spec) -> list[dict]:
+    return [layer for layer in spec["layers"] if layer["@@type"] == "SolidPolygonLayer"]
 
 
 def js_to_python(expression: str) -> str:
@@ -44,11 +43,11 @@ def js_to_python(expression: str) -> str:
     return expression.removeprefix("@@=").replace(" | 0)", " // 1)").replace("this[0]", "u")
 
 
-def test_cubes_are_one_layer_a_plane():
+def test_tiles_are_one_layer_a_plane():
     arch, model, x, outputs, scene = setup("lenet-modern")
     deck = scene3d.build_deck(scene, scene3d.plane_scales(scene, model, outputs),
                               {p.name for p in scene.planes})
-    assert [layer["id"] for layer in cube_layers(deck_json(deck))] == [p.name for p in scene.planes]
+    assert [layer["id"] for layer in tile_layers(deck_json(deck))] == [p.name for p in scene.planes]
 
 
 @pytest.mark.parametrize("name", list(ARCHITECTURES))
@@ -57,17 +56,23 @@ def test_every_unit_is_sent_once_where_geometry_put_it(name):
     deck = scene3d.build_deck(scene, scene3d.plane_scales(scene, model, outputs),
                               {p.name for p in scene.planes})
     sent = {}
-    for layer in cube_layers(deck_json(deck)):
+    for layer in tile_layers(deck_json(deck)):
         plane = layer["id"]
         u = np.array([record[0] for record in layer["data"]], dtype=np.int64)
         i = u // scene3d.PACK
-        position = np.array(eval(js_to_python(layer["getPosition"]), {"u": u}), dtype=object)
-        corners = np.stack([np.broadcast_to(np.asarray(c, float), i.shape) for c in position], axis=1)
-        for unit, corner in zip(i, corners):
+        polygon = eval(js_to_python(layer["getPolygon"]), {"u": u})
+        # four corners, each N×3: a square of side TILE in the plane, counter-clockwise
+        corners = [np.stack([np.broadcast_to(np.asarray(c, float), i.shape) for c in point], axis=1)
+                   for point in polygon]
+        side = scene3d.TILE
+        for k, step in enumerate([(side, 0, 0), (side, side, 0), (0, side, 0)], start=1):
+            np.testing.assert_allclose(corners[k] - corners[0], np.broadcast_to(step, corners[0].shape),
+                                       atol=1e-4)
+        for unit, corner in zip(i, corners[0]):
             assert (plane, int(unit)) not in sent
             sent[(plane, int(unit))] = corner
     assert len(sent) == len(scene)
-    inset = np.array([scene3d.CUBE / 2, scene3d.CUBE / 2, 0])
+    inset = np.array([scene3d.TILE / 2, scene3d.TILE / 2, 0])
     for plane in scene.planes:
         start = scene.find(plane.name, (0,) * len(plane.shape))
         for unit in (0, plane.size // 2, plane.size - 1):
@@ -82,7 +87,7 @@ def test_a_units_colour_is_its_planes_rule_at_its_value():
     assert scales["fc3"].cmap == "sequential" and scales["fc3"].vmax == 1  # probabilities
     assert scales["input"].cmap == "grey"
     deck = scene3d.build_deck(scene, scales, {p.name for p in scene.planes})
-    for layer in cube_layers(deck_json(deck)):
+    for layer in tile_layers(deck_json(deck)):
         plane = geometry.plane_named(arch, layer["id"])
         unpacked = [scene3d.unpack(r[0]) for r in layer["data"]]
         assert [i for i, _ in unpacked] == list(range(plane.size))
@@ -97,7 +102,7 @@ def test_a_units_colour_is_its_planes_rule_at_its_value():
 def test_tooltips_name_layer_map_row_column_and_value():
     arch, model, x, outputs, scene = setup("lenet-classic")
     deck = scene3d.build_deck(scene, scene3d.plane_scales(scene, model, outputs), {"conv2", "fc3"})
-    texts = [r[1] for layer in cube_layers(deck_json(deck)) for r in layer["data"]]
+    texts = [r[1] for layer in tile_layers(deck_json(deck)) for r in layer["data"]]
     value = float(outputs["sigmoid2"][3, 4, 5])
     assert f"conv2 map 4 (4, 5): {value:.3f}" in texts
     assert any(re.fullmatch(r"fc3 class 7: p = \d\.\d{3}", t) for t in texts)
@@ -108,9 +113,9 @@ def test_tooltips_name_layer_map_row_column_and_value():
 def test_hidden_layers_are_not_sent_and_cannot_be_picked():
     arch, model, x, outputs, scene = setup("lenet5")
     deck = scene3d.build_deck(scene, scene3d.plane_scales(scene, model, outputs), {"conv1", "fc1"})
-    planes = {layer["id"] for layer in cube_layers(deck_json(deck))}
+    planes = {layer["id"] for layer in tile_layers(deck_json(deck))}
     assert planes == {"conv1", "fc1"}
-    assert all(layer["pickable"] for layer in cube_layers(deck_json(deck)))
+    assert all(layer["pickable"] for layer in tile_layers(deck_json(deck)))
 
 
 def test_a_selected_unit_gets_a_frame_and_one_line_per_visible_input():

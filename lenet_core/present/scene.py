@@ -1,11 +1,19 @@
-"""The 3D view as a pydeck ``Deck``: every unit a small cube coloured by its value, the lines of a
+"""The 3D view as a pydeck ``Deck``: every unit a small tile coloured by its value, the lines of a
 selected unit, plane titles and class names — built from a :class:`~lenet_core.inspect.geometry.Scene`.
 
 deck.gl's ``OrbitView`` draws it without a map (``map_provider=None``); the camera turns, zooms
-and pans in the browser, so a camera move costs no Python. Units are ``GridCellLayer`` cubes, one
-layer a plane (its id is the plane's name, so a pick says which plane and which unit). Each update
-sends every visible unit's index, colour and tooltip: :func:`payload_bytes` measures it, and the
-compact record (one packed number and the tooltip) keeps a whole LeNet-5 under 500 KB.
+and pans in the browser, so a camera move costs no Python. Units are flat square tiles in their
+plane, one ``SolidPolygonLayer`` a plane (its id is the plane's name, so a pick says which plane
+and which unit). Each update sends every visible unit's index, colour and tooltip:
+:func:`payload_bytes` measures it, and the compact record (one packed number and the tooltip)
+keeps a whole LeNet-5 under 500 KB.
+
+Why tiles and not cubes: deck.gl's cube layers (``GridCellLayer``, ``ColumnLayer``) draw one
+*instance* per unit, and Chromium's software WebGL (SwiftShader, what a machine without a GPU
+uses) pays ~25 µs per instance. A click makes deck.gl pick synchronously on the press; with 9,134
+cubes that pick took 200–500 ms, longer than the 250 ms deck.gl's click gesture allows, so the
+click was dropped and nothing was selected. Flat polygons are one draw of plain triangles: the
+same pick takes ~40 ms. Extruded polygons would not help: their walls are instanced too.
 """
 
 from __future__ import annotations
@@ -23,9 +31,10 @@ from lenet_core.inspect.geometry import Edges, Plane, Scene
 from lenet_core.present import colours
 from lenet_core.present.colours import ColourScale
 
-CUBE = 0.8  # a unit's side: 0.2 of a gap between neighbours
+TILE = 0.8  # a unit's side: 0.2 of a gap between neighbours
 BACKGROUND = [250, 250, 250]
 SELECTED = [255, 140, 0]  # the selected unit's frame: orange, in no colour scale
+FRAME, FRAME_DEPTH = 1.3, 0.4  # its side and thickness
 LINE_WIDTH = 1.5  # pixels; the strongest lines get three times that
 HEIGHT = 560  # pixels
 
@@ -42,7 +51,7 @@ DEFAULT_VIEW = "3/4"
 
 class CompactDeck(pdk.Deck):
     """A Deck whose JSON has no indentation: pydeck indents by two spaces, which more than
-    doubled the bytes of every update of a scene of 9,000 cubes."""
+    doubled the bytes of every update of a scene of 9,000 tiles."""
 
     def to_json(self) -> str:
         return json.dumps(self, sort_keys=True, default=default_serialize, separators=(",", ":"),
@@ -73,7 +82,7 @@ def plane_scales(scene: Scene, model: nn.Sequential, outputs: dict[str, torch.Te
 
 # ---- the records the browser gets ---------------------------------------------------------------
 #
-# One GridCellLayer a plane. A unit's record is a pair ``[u, tooltip]``: ``u`` packs the unit's
+# One SolidPolygonLayer a plane. A unit's record is a pair ``[u, tooltip]``: ``u`` packs the unit's
 # index in its plane and its colour (index · 2^24 + RGB); deck.gl expressions unpack both in the
 # browser (``this`` is the record), and the position is geometry's layout of the index with the
 # plane's constants. A pair, not an object: keys would add 10 bytes to each of 9,000 records. Few
@@ -108,21 +117,28 @@ COLOUR = f"[{_floor(f'{U} % {PACK} / 65536')}, {_floor(f'{U} % 65536 / 256')}, {
 FLAT = {"ambient": 1.0, "diffuse": 0.0, "shininess": 1, "specularColor": [0, 0, 0]}
 
 
-def position_expression(plane: Plane, i: str = INDEX) -> str:
-    """The corner of unit ``i``'s cube: geometry's layout (:func:`plane_positions`) as a deck.gl
-    expression, the cube centred on the unit's position."""
-    z = -plane.index * geometry.DEPTH
-    inset = (1 - CUBE) / 2  # from a cell's corner to its cube's
+def corner_expressions(plane: Plane, i: str = INDEX) -> tuple[str, str, str]:
+    """x, y and z of the lower-left corner of unit ``i``'s tile: geometry's layout
+    (:func:`plane_positions`) as deck.gl expressions, the tile centred on the unit's position."""
+    z = f"{-plane.index * geometry.DEPTH:g}"
+    inset = (1 - TILE) / 2  # from a cell's corner to its tile's
     if len(plane.shape) == 3:
         c, h, w = plane.shape
         x0, y0 = geometry.map_origin(c, h, w)
         x = f"{x0 + inset:g} + {_floor(f'{i} / {h * w}')} * {w + geometry.MAP_GAP:g} + {i} % {w}"
         y = f"{y0 - 1 + inset:g} - {_floor(f'({i} % {h * w}) / {w}')}"
-        return f"[{x}, {y}, {z:g}]"
+        return x, y, z
     (n,) = plane.shape
     step = geometry.vector_step(plane)
-    x0 = geometry.vector_origin(n, step) - CUBE / 2
-    return f"[{x0:g} + {i} * {step:g}, {-CUBE / 2:g}, {z:g}]"
+    x0 = geometry.vector_origin(n, step) - TILE / 2
+    return f"{x0:g} + {i} * {step:g}", f"{-TILE / 2:g}", z
+
+
+def tile_expression(plane: Plane, i: str = INDEX) -> str:
+    """Unit ``i``'s tile as a deck.gl polygon expression: four corners, counter-clockwise."""
+    x, y, z = corner_expressions(plane, i)
+    x1, y1 = f"{x} + {TILE:g}", f"{y} + {TILE:g}"
+    return f"[[{x}, {y}, {z}], [{x1}, {y}, {z}], [{x1}, {y1}, {z}], [{x}, {y1}, {z}]]"
 
 
 def unit_where(plane: Plane, unit: int, classes) -> str:
@@ -142,16 +158,15 @@ def _value_text(plane: Plane, value: float, difference: bool) -> str:
 
 
 def plane_layer(scene: Scene, plane: Plane, scale: ColourScale, difference: bool = False) -> pdk.Layer:
-    """The plane's cubes: one pickable layer, its id the plane's name."""
+    """The plane's tiles: one pickable layer, its id the plane's name."""
     values = scene.values_of(plane)
     packed = pack(np.arange(plane.size), scale.colour(values))
     records = [[int(u), f"{plane.name} {unit_where(plane, i, scene.classes)}: "
                         f"{_value_text(plane, float(values[i]), difference)}"]
                for i, u in enumerate(packed)]
     return pdk.Layer(
-        "GridCellLayer", data=records, id=plane.name, get_position=position_expression(plane),
-        get_fill_color=COLOUR, cell_size=CUBE, get_elevation=CUBE, elevation_scale=1,
-        extruded=True, pickable=True, material=FLAT)
+        "SolidPolygonLayer", data=records, id=plane.name, get_polygon=tile_expression(plane),
+        get_fill_color=COLOUR, extruded=False, pickable=True)
 
 
 ID_SEP = "~"  # a layer id's plane name ends here, if anything follows it
@@ -197,7 +212,7 @@ def plane_label(plane: Plane) -> str:
 
 
 def plane_labels(scene: Scene, visible: set[str]) -> list[dict]:
-    """A name over each visible plane's top-left corner, each output class's name under its cube."""
+    """A name over each visible plane's top-left corner, each output class's name under its tile."""
     labels = []
     for plane in scene.planes:
         if plane.name not in visible:
@@ -218,17 +233,20 @@ def plane_labels(scene: Scene, visible: set[str]) -> list[dict]:
 def build_deck(scene: Scene, scales: dict[str, ColourScale], visible: set[str],
                view: str = DEFAULT_VIEW, edges: Edges | None = None, difference: bool = False
                ) -> CompactDeck:
-    """The whole view: the cubes of every visible plane, the selected unit's frame and lines,
+    """The whole view: the tiles of every visible plane, the selected unit's frame and lines,
     and the labels."""
     layers = []
     for plane in scene.planes:
         if plane.name in visible:
             layers.append(plane_layer(scene, plane, scales[plane.name], difference))
     if edges is not None:
-        target = scene.position[edges.target] - np.array([0.6, 0.6, 0.1], np.float32)
+        # an orange block just behind the selected tile: a frame from the front, a block from
+        # any other side
+        half, back = FRAME / 2, FRAME_DEPTH + 0.02
+        corner = scene.position[edges.target] - np.array([half, half, back], np.float32)
         layers.append(pdk.Layer(
-            "GridCellLayer", data=[{"p": [round(float(v), 2) for v in target]}], id="selected",
-            get_position="p", get_fill_color=SELECTED, cell_size=1.2, get_elevation=1.2,
+            "GridCellLayer", data=[{"p": [round(float(v), 2) for v in corner]}], id="selected",
+            get_position="p", get_fill_color=SELECTED, cell_size=FRAME, get_elevation=FRAME_DEPTH,
             elevation_scale=1, extruded=True, pickable=False, material=FLAT))
         layers.append(pdk.Layer(
             "LineLayer", data=edge_records(scene, edges, visible), id="lines",
@@ -265,7 +283,7 @@ def picked_unit(planes: list[Plane], selection: dict | None) -> tuple[str, tuple
 
 def legend_text(edges: Edges | None) -> str:
     """What the colours and lines mean, in two sentences for under the view."""
-    text = ("Each cube is one unit; its colour is its value on its plane's own rule (the legends "
+    text = ("Each tile is one unit; its colour is its value on its plane's own rule (the legends "
             "beside the view). Turn: drag · zoom: scroll · pan: shift-drag or right-drag.")
     if edges is not None:
         text += (" Lines run from the selected unit (orange) to every unit it reads: red lines "

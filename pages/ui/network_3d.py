@@ -3,9 +3,9 @@
     render_network_3d(prefix, picked.model, picked.arch, x, outputs, probabilities, classes,
                       reference=None, reference_label=None)
 
-Every unit of every layer as a cube coloured by its value (lenet_core.inspect.geometry builds
+Every unit of every layer as a tile coloured by its value (lenet_core.inspect.geometry builds
 the scene, lenet_core.present.scene the deck); camera presets and a reset; a toggle per layer;
-hover a cube for its layer, map, row, column and value; click one for the lines to every unit it
+hover a tile for its layer, map, row, column and value; click one for the lines to every unit it
 reads and its arithmetic, and the unit inspector below opens on it. ``reference``: a second scene
 of the same network (another sample, another epoch): the view colours the difference.
 """
@@ -49,7 +49,7 @@ def _on_pick(chart_key: str, prefix: str, planes: list[geometry.Plane]) -> None:
     """A click: remember the unit, and point the unit inspector at it (and open it)."""
     event = st.session_state.get(chart_key) or {}
     picked = scene3d.picked_unit(planes, event.get("selection"))
-    if picked is None:  # a click on empty space, or on the selected cube again: deselect
+    if picked is None:  # a click on empty space, or on the selected tile again: deselect
         st.session_state[_key(prefix, state.NET3D_UNIT)] = None
         return
     st.session_state[_key(prefix, state.NET3D_UNIT)] = picked
@@ -93,7 +93,7 @@ def controls(prefix: str, planes: list[geometry.Plane]) -> tuple[str, set[str]]:
                   on_click=_reset_camera, args=(prefix,))
     with st.container(horizontal=True, vertical_alignment="bottom", gap="small"):
         shown = st.pills("Layers", names, selection_mode="multi", default=names, key=layers_key,
-                         help="Hide a layer to see past it; a hidden layer's cubes cannot be picked.")
+                         help="Hide a layer to see past it; a hidden layer's tiles cannot be picked.")
         st.button("Show all", key=_key(prefix, "3d_all"), on_click=_show_all, args=(prefix, names))
     state.keep(_key(prefix, state.NET3D_VIEW), layers_key)
     return view, set(shown or [])
