@@ -328,3 +328,22 @@ def test_a_run_that_ended_at_chance_is_explained_on_the_page_and_by_the_cli(lab_
     assert not at.exception
     notes = [w.value for w in at.warning if "ended at chance" in w.value]
     assert len(notes) == 1 and "Learning rate 0.9 on batches of 8" in notes[0]
+
+
+def test_a_run_waiting_for_the_cpu_slot_shows_its_place_and_can_be_cancelled(lab_home, monkeypatch):
+    monkeypatch.setenv("LENET_LAB_SLOTS", "cpu=1")
+    store = runs.RunStore(lab_home)
+    store.create(TrainConfig(**TINY), "holds the slot")  # a foreground run, about to train
+    waiting, _ = runs.start(TrainConfig(**TINY), "waits", home=lab_home)
+    at = open_page(PAGE)
+    at.selectbox(key="selected_run").set_value(waiting.id).run()
+    assert not at.exception
+    info = " ".join(i.value for i in at.info)
+    assert "Queued, waiting for a CPU slot: 1st in line (1 of 1 CPU slot in use · 1 waiting)" in info
+    assert any("1 of 1 CPU slot in use · 1 waiting" in c.value for c in at.sidebar.caption)
+    table = [m for m in at.dataframe]
+    assert any("queued · 1st" in str(t.value["status"].tolist()) for t in table)
+    at.button(key=f"stop_{waiting.id}").click().run()
+    assert store.get(waiting.id).status == "stopped"
+    assert "cancelled while queued" in store.get(waiting.id).error
+    assert store.get(waiting.id).pid is None  # it never started

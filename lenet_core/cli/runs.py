@@ -8,7 +8,7 @@ import math
 import sys
 
 from lenet_core import runs
-from lenet_core.runs import report
+from lenet_core.runs import queue, report
 from lenet_core.runs.export import to_csv, write_csv
 
 
@@ -76,20 +76,26 @@ def summary_line(s: dict) -> str:
 
 
 def list_runs(args) -> int:
-    found = runs.reap(runs.RunStore())  # a vanished trainer is noticed here, and marked failed
+    # A vanished trainer is noticed here, and marked failed; a freed slot starts the next run.
+    found = runs.reap(runs.RunStore())
+    waiting = queue.queue_state(found)
     if args.json:
-        print(json.dumps([run.to_dict() for run in found]))
+        print(json.dumps([{**run.to_dict(), "queue_position": waiting.position(run.id)}
+                          for run in found]))
         return 0
     if not found:
         print("no runs yet: python -m lenet_core train --preset tutorial")
         return 0
-    print(f"{'id':<21} {'status':<9} {'epoch':>7} {'test acc':>8}  {'created':<20} name")
+    print(f"{'id':<21} {'status':<12} {'epoch':>7} {'test acc':>8}  {'created':<20} name")
     for run in found:
         epoch = run.progress.get("epoch")
         epochs = run.config.epochs
         done = run.summary.get("epochs", epoch if run.active else None)
-        print(f"{run.id:<21} {run.status:<9} {f'{done}/{epochs}' if done is not None else '':>7} "
+        status = report.status_text(run, waiting)
+        print(f"{run.id:<21} {status:<12} {f'{done}/{epochs}' if done is not None else '':>7} "
               f"{_fmt(run.summary.get('test_acc'), '.3f'):>8}  {runs.iso(run.created):<20} {run.name}")
+    for key in waiting.keys():
+        print(f"{key}: {queue.summary(waiting, key)} ({queue.SLOTS_ENV} sets how many)")
     return 0
 
 

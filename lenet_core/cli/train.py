@@ -116,7 +116,7 @@ def run(args) -> int:
     if args.resume is not None:  # "--resume ''" is a mistake, not "no resume"
         refuse_settings_on_resume(args)
         run_id = runs.validate_run_id(args.resume)
-        runs.prepare_resume(store, run_id)
+        runs.prepare_resume(store, run_id, hold=True)  # trained here: never queued for a worker
         resume = True
     else:
         config, errors = config_from_args(args)
@@ -126,7 +126,7 @@ def run(args) -> int:
             for field, message in errors.items():
                 print(f"error: {flag(field)}: {message}", file=sys.stderr)
             return 2
-        run_id = store.create(config, args.name).id
+        run_id = store.create(config, args.name).id  # holds its slot: trained here, at once
         resume = False
     console = ConsoleProgress(run_id)
     outcome = runs.execute(run_id, recorder=console, resume=resume,

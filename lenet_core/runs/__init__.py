@@ -1,7 +1,8 @@
 """The runs layer: training runs recorded in the run store, their trainer processes and files.
 
-Owns: the store (``store``: schema, reads, writes), a run's files (``files``), its trainer
-processes (``process``: spawn, stop signal, reaping a vanished one), starting and stopping runs
+Owns: the store (``store``: schema, reads, writes), a run's files (``files``), the run queue
+(``queue``: slots per device, places in line), its trainer processes (``process``: spawn, stop
+signal, reaping a vanished one, starting waiting runs in free slots), starting and stopping runs
 (``launch``), the worker that trains a run (``worker``), words and numbers about runs for the
 pages and the CLI (``report``) and CSV export (``export``). May import: ``training``, ``model``,
 ``data`` and the base modules; never ``inspect``, ``present`` or the CLI. Its public names are
@@ -23,7 +24,7 @@ from lenet_core.runs.launch import (
     start_from_form,
     stop,
 )
-from lenet_core.runs.process import pid_alive, reap
+from lenet_core.runs.process import dispatch, pid_alive, reap
 from lenet_core.runs.store import (
     ACTIVE,
     RESUMABLE,
@@ -38,7 +39,7 @@ from lenet_core.runs.worker import StoreRecorder, execute
 
 __all__ = [
     "ACTIVE", "RESUMABLE", "STATUSES", "LaunchOutcome", "Run", "RunStore", "StoreRecorder",
-    "best_checkpoint", "check_launch", "checkpoint_paths", "delete", "execute", "iso",
+    "best_checkpoint", "check_launch", "checkpoint_paths", "delete", "dispatch", "execute", "iso",
     "name_problem", "new_request_id", "pid_alive", "prepare_resume", "reap", "request_id", "resume",
     "resume_blocker", "resume_once", "resume_point", "run_dir", "start", "start_from_form",
     "stop", "validate_run_id",

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from lenet_core import data
 from lenet_core.errors import LabError
-from lenet_core.runs import process
+from lenet_core.runs import process, queue, report
 from lenet_core.runs.files import checkpoint_paths, resume_point, run_dir
 from lenet_core.runs.store import RESUMABLE, Run, RunStore, name_problem
 from lenet_core.training.config import TrainConfig, validate
@@ -57,44 +57,49 @@ def check_launch(raw: dict, reports: dict[str, data.Availability] | None = None
 
 def start(config: TrainConfig, name: str | None = None, *, request_id: str | None = None,
           home: Path | None = None) -> tuple[Run, bool]:
-    """Record the run (queued) and start its worker. Returns the run and whether it was started
+    """Record the run (queued) and start its worker if its device has a free slot (else it
+    waits its turn: :mod:`lenet_core.runs.queue`). Returns the run and whether it was recorded
     now: False when ``request_id`` already made one (which is returned instead)."""
     store = RunStore(home)
     run, new = store.insert(config, name, request_id)
     if not new:  # the request had been made: its run, not a second one
         return run, False
-    process.spawn(store, run.id)
+    process.dispatch(store)  # starts it now if its device has a free slot; else it waits
     return store.get(run.id), True
 
 
 def resume(run_id: str, home: Path | None = None) -> str:
-    """Continue a stopped (or failed) run from its last checkpoint in a detached process."""
+    """Continue a stopped (or failed) run from its last checkpoint in a detached process, when
+    its device has a free slot (until then it waits in the queue)."""
     store = RunStore(home)
     prepare_resume(store, run_id)
-    process.spawn(store, run_id, resume=True)
+    process.dispatch(store)
     return run_id
 
 
-def prepare_resume(store: RunStore, run_id: str) -> Path:
-    """Check the run can resume, then queue it again; returns the checkpoint it starts from."""
+def prepare_resume(store: RunStore, run_id: str, hold: bool = False) -> Path:
+    """Check the run can resume, then queue it again (``hold``: with its slot, for a foreground
+    resume); returns the checkpoint it starts from."""
     run = store.get(run_id)
     if run.status not in RESUMABLE:
         raise LabError(f"run {run_id} is {run.status}: only a stopped or failed run can be resumed")
     if run.note:
         raise LabError(f"run {run_id} cannot be resumed: its {run.note}")
     path, _, _ = resume_point(run_id, store.home)
-    if not store.mark(run_id, "queued", expect=RESUMABLE):
+    if not store.mark(run_id, "queued", expect=RESUMABLE, hold=hold):
         raise LabError(f"run {run_id} changed while preparing to resume it; try again")
     return path
 
 
 def stop(run_id: str, home: Path | None = None, wait: float = 0.0) -> Run:
     """Ask a run to stop (SIGTERM: it saves a checkpoint between batches, then ends ``stopped``).
-    A queued run is stopped at once. Waits up to ``wait`` seconds for it to end."""
+    A queued run is cancelled at once (it ends ``stopped`` without having trained, and its
+    slot, if it had one, goes to the next). Waits up to ``wait`` seconds for it to end."""
     store = RunStore(home)
     run = store.get(run_id)
     if run.status == "queued":
-        store.mark(run_id, "stopped", expect=("queued",))
+        store.mark(run_id, "stopped", expect=("queued",), error=None if run.started else
+                   "cancelled while queued: it never started")
     elif run.status != "running":
         raise LabError(f"run {run_id} is {run.status}: only a queued or running run can be stopped")
     process.signal_stop(run)
@@ -151,6 +156,10 @@ def start_from_form(raw: dict, name: str | None, form_token: str,
         return LaunchOutcome(run.id, False, f"“{run.name}” was started from this form with these "
                              "settings already: showing it rather than starting it twice (change a "
                              "setting, the seed say, to start another).")
+    waiting = report.queue_words(run, queue.queue_state(RunStore(home).list()))
+    if waiting:
+        return LaunchOutcome(run.id, True, f"Queued “{run.name}”, {waiting}: it starts by itself "
+                             "when a slot frees.")
     return LaunchOutcome(run.id, True, f"Started “{run.name}”.")
 
 

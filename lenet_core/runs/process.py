@@ -20,11 +20,12 @@ from pathlib import Path
 
 from lenet_core import paths
 from lenet_core.errors import LabError
+from lenet_core.runs import queue
 from lenet_core.runs.files import run_dir
 from lenet_core.runs.store import ACTIVE, Run, RunStore
 
 HEARTBEAT_STALE_S = 120  # a running run writes at least every PROGRESS_EVERY_S while it trains
-QUEUED_GRACE_S = 60  # a run queued this long (heartbeat = when queued) with no process never started
+QUEUED_GRACE_S = 60  # a run given its slot this long ago (heartbeat) with no process: never started
 WORKER = "lenet_core.runs.worker"
 
 
@@ -94,17 +95,18 @@ def vanished(run: Run, now: float | None = None) -> str | None:
         if run.heartbeat is not None and now - run.heartbeat > HEARTBEAT_STALE_S:
             return (f"the training process (pid {run.pid}) has not reported for "
                     f"{now - run.heartbeat:.0f} s; it is stuck or gone")
-    elif run.status == "queued":
+    elif run.status == "queued" and run.dispatched is not None:  # a waiting run waits
         if run.pid and not pid_alive(run.pid):
             return f"the training process (pid {run.pid}) exited before it started"
-        if not run.pid and now - (run.heartbeat or run.created) > QUEUED_GRACE_S:
+        if not run.pid and now - (run.heartbeat or run.dispatched) > QUEUED_GRACE_S:
             return "no training process was started for this run"
     return None
 
 
-def reap(store: RunStore) -> list[Run]:
-    """Mark failed each active run whose trainer is gone or silent (its metrics are kept), and
-    return every run as it now stands, newest first."""
+def reap(store: RunStore, start_waiting: bool = True) -> list[Run]:
+    """Mark failed each active run whose trainer is gone or silent (its metrics are kept), start
+    the waiting runs that a freed slot now fits (:func:`dispatch`), and return every run as it
+    now stands, newest first."""
     all_runs = store.list()
     now = time.time()
     for run in all_runs:
@@ -113,4 +115,23 @@ def reap(store: RunStore) -> list[Run]:
         reason = vanished(run, now)
         if reason and store.mark(run.id, "failed", expect=(run.status,), error=reason):
             run.status, run.error, run.finished = "failed", reason, now
+    try:
+        if start_waiting and dispatch(store):
+            all_runs = store.list()
+    except LabError:
+        pass  # a bad LENET_LAB_SLOTS: runs wait; the sidebar and `runs list` say what is wrong
     return all_runs
+
+
+def dispatch(store: RunStore) -> list[str]:
+    """Start the oldest waiting runs that fit in their device's free slots (see
+    :mod:`lenet_core.runs.queue`); returns their ids. A run that ran before resumes."""
+    table = queue.slots()
+    reserved = store.reserve(lambda active: queue.queue_state(active, table).to_start())
+    for run_id in reserved:
+        run = store.get(run_id)
+        try:
+            spawn(store, run_id, resume=run.started is not None)
+        except LabError:
+            pass  # spawn marked it failed, with the reason
+    return reserved

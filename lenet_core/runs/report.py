@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from lenet_core.runs import queue
 from lenet_core.runs.files import checkpoint_paths, run_dir
 from lenet_core.runs.store import Run
 from lenet_core.training.config import TrainConfig
@@ -122,15 +123,34 @@ def best_test_acc(run: Run) -> float | None:
     return float(best)
 
 
+def queue_words(run: Run, state: queue.QueueState | None = None) -> str | None:
+    """Where a run waiting for a slot stands: ``waiting for a CPU slot: 2nd in line (1 of 1
+    CPU slot in use · 2 waiting)``; None for a run that is not waiting."""
+    state = state or queue.queue_state([run])
+    position = state.position(run.id) if run.status == "queued" else None
+    if position is None:
+        return None
+    key = queue.run_key(run)
+    return (f"waiting for a {'CPU' if key == 'cpu' else key} slot: {queue.ordinal(position)} in line "
+            f"({queue.summary(state, key)})")
+
+
+def status_text(run: Run, state: queue.QueueState) -> str:
+    """The status column: ``queued · 2nd`` for a waiting run, else the status."""
+    position = state.position(run.id) if run.status == "queued" else None
+    return f"queued · {queue.ordinal(position)}" if position else run.status
+
+
 def runs_table(all_runs: list[Run], now: float | None = None) -> pd.DataFrame:
     """One row per run, newest first: what the runs table shows (the ``id`` column included)."""
     rows = []
+    state = queue.queue_state(all_runs)
     for run in all_runs:
         best = best_test_acc(run)
         rate = examples_per_sec(run)
         rows.append({
             "name": run.name, "dataset": run.config.dataset,
-            "architecture": run.config.arch, "status": run.status,
+            "architecture": run.config.arch, "status": status_text(run, state),
             "best test acc": best,
             "duration": format_duration(duration(run, now)),
             "examples/s": f"{rate:,.0f}" if rate else "—",  # text: a blank reads better than None

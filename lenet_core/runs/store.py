@@ -19,7 +19,7 @@ import re
 import secrets
 import sqlite3
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -66,7 +66,7 @@ CREATE TABLE IF NOT EXISTS metrics (
 CREATE INDEX IF NOT EXISTS metrics_by_run ON metrics (run_id, step);
 """
 # Columns added since the first schema: a store made by an older version gains them on open.
-ADDED_COLUMNS = {"request_id": "TEXT"}
+ADDED_COLUMNS = {"request_id": "TEXT", "dispatched": "REAL"}
 INDEXES = ["CREATE UNIQUE INDEX IF NOT EXISTS runs_by_request ON runs (request_id)"]
 
 
@@ -115,6 +115,7 @@ class Run:
     heartbeat: float | None = None
     request_id: str | None = None
     note: str | None = None  # the stored config no longer validates here: what was replaced
+    dispatched: float | None = None  # when a queued run got a slot (None: waiting for one)
 
     @property
     def active(self) -> bool:
@@ -125,7 +126,7 @@ class Run:
                 "status": self.status, "config": self.config.to_dict(), "pid": self.pid,
                 "device": self.device, "started": iso(self.started), "finished": iso(self.finished),
                 "error": self.error, "summary": self.summary, "progress": self.progress,
-                "note": self.note}
+                "note": self.note, "dispatched": iso(self.dispatched)}
 
 
 def _json_safe(value: Any) -> Any:
@@ -282,19 +283,23 @@ class RunStore:
                    status=row["status"], pid=row["pid"], device=row["device"], started=row["started"],
                    finished=row["finished"], error=row["error"], summary=json.loads(row["summary"] or "{}"),
                    progress=json.loads(row["progress"] or "{}"), heartbeat=row["heartbeat"],
-                   request_id=row["request_id"], note=note)
+                   request_id=row["request_id"], note=note, dispatched=row["dispatched"])
 
     # -- writes --
 
-    def create(self, config: TrainConfig, name: str | None = None, request_id: str | None = None) -> Run:
-        """A new queued run holding ``config`` (or the one ``request_id`` made already)."""
-        return self.insert(config, name, request_id)[0]
+    def create(self, config: TrainConfig, name: str | None = None, request_id: str | None = None,
+               hold: bool = True) -> Run:
+        """A new queued run holding ``config`` (or the one ``request_id`` made already), by
+        default holding its slot: the caller trains it (:func:`~lenet_core.runs.worker.execute`).
+        The queue's way in is :meth:`insert` (``hold=False``), as ``runs.start`` does."""
+        return self.insert(config, name, request_id, hold)[0]
 
-    def insert(self, config: TrainConfig, name: str | None = None, request_id: str | None = None
-               ) -> tuple[Run, bool]:
+    def insert(self, config: TrainConfig, name: str | None = None, request_id: str | None = None,
+               hold: bool = False) -> tuple[Run, bool]:
         """One INSERT of a queued run: ``(run, True)``. ``request_id`` (a form submission) is
         UNIQUE in the table: asking again with it gives ``(the run it made, False)``, from any
-        process, instead of a second run."""
+        process, instead of a second run. ``hold``: the run has its slot already (a foreground
+        run, trained by the caller), so no dispatcher starts a worker for it."""
         if name is not None and (problem := name_problem(name)):
             raise LabError(f"run name: {problem}")
         name = (name or "").strip() or f"{config.arch} · {config.dataset}"
@@ -302,8 +307,9 @@ class RunStore:
             run_id, now = new_run_id(), time.time()
             try:
                 self._write([("INSERT INTO runs (id, name, created, config, status, heartbeat, "
-                              "request_id) VALUES (?, ?, ?, ?, 'queued', ?, ?)",
-                              (run_id, name, now, config.to_json(), now, request_id))])
+                              "request_id, dispatched) VALUES (?, ?, ?, ?, 'queued', ?, ?, ?)",
+                              (run_id, name, now, config.to_json(), now, request_id,
+                               now if hold else None))])
                 return self.get(run_id), True
             except sqlite3.IntegrityError as exc:
                 if getattr(exc, "sqlite_errorname", "") == "SQLITE_CONSTRAINT_PRIMARYKEY":
@@ -314,14 +320,15 @@ class RunStore:
                 return existing, False
 
     def mark(self, run_id: str, status: str, *, expect: Iterable[str] | None = None,
-             error: str | None = None, summary: dict | None = None) -> bool:
-        """Set a final status (or ``queued`` again); only from ``expect`` statuses if given.
+             error: str | None = None, summary: dict | None = None, hold: bool = False) -> bool:
+        """Set a final status (or ``queued`` again: waiting for a slot, or with ``hold`` holding
+        one for a foreground resume); only from ``expect`` statuses if given.
         Returns whether the row changed (False: someone else changed it first)."""
         sets = ["status = ?", "error = ?"]
         params: list[Any] = [status, error]
         if status == "queued":  # queued again (resume): a new process will claim it
-            sets += ["finished = NULL", "pid = NULL", "heartbeat = ?"]
-            params.append(time.time())
+            sets += ["finished = NULL", "pid = NULL", "dispatched = ?", "heartbeat = ?"]
+            params += [time.time() if hold else None, time.time()]
         else:
             sets.append("finished = ?")
             params.append(time.time())
@@ -335,6 +342,30 @@ class RunStore:
             sql += f" AND status IN ({','.join('?' * len(expect))})"
             params += expect
         return self._write([(sql, tuple(params))])[0] == 1
+
+    def reserve(self, choose: Callable[[list[Run]], list[str]]) -> list[str]:
+        """Reserve slots in one write transaction: ``choose`` sees every active run as it stands
+        under the lock and names the waiting runs to start; each gets ``dispatched`` = now.
+        Returns the ids reserved here (a run another process reserved first is not among them)."""
+        try:
+            with self._connect() as conn:
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    rows = conn.execute("SELECT * FROM runs WHERE status IN ('queued', 'running') "
+                                        "ORDER BY created, id").fetchall()
+                    now, reserved = time.time(), []
+                    for run_id in choose([self._to_run(row) for row in rows]):
+                        if conn.execute("UPDATE runs SET dispatched = ?, heartbeat = ? WHERE "
+                                        "id = ? AND status = 'queued' AND dispatched IS NULL",
+                                        (now, now, run_id)).rowcount == 1:
+                            reserved.append(run_id)
+                    conn.execute("COMMIT")
+                except BaseException:
+                    conn.execute("ROLLBACK")
+                    raise
+                return reserved
+        except sqlite3.Error as exc:
+            raise _store_error(exc, self.path, "write") from None
 
     def set_pid(self, run_id: str, pid: int) -> None:
         self._write([("UPDATE runs SET pid = ? WHERE id = ? AND status = 'queued'", (pid, run_id))])

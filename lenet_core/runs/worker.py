@@ -20,6 +20,7 @@ from typing import Any
 
 from lenet_core.errors import LabError
 from lenet_core.runs.files import resume_point, run_dir
+from lenet_core.runs.process import dispatch
 from lenet_core.runs.store import RunStore
 from lenet_core.training.engine import train
 from lenet_core.training.records import Outcome, Progress, Recorder, Recorders
@@ -159,7 +160,17 @@ def main(argv: list[str] | None = None) -> int:
     except LabError as exc:  # recorded as the run's error already; the log gets one line
         print(f"error: {exc}")
         return 2
+    finally:
+        start_next()
     return 0 if outcome is None else EXIT[outcome.status]
+
+
+def start_next() -> None:
+    """This run's slot is free: start the next waiting run (the queue needs no server)."""
+    try:
+        dispatch(RunStore())
+    except LabError as exc:
+        print(f"error: could not start the next queued run: {exc}")
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ import streamlit as st
 from lenet_core import data, runs
 from lenet_core.errors import LabError
 from lenet_core.model.architectures import ARCHITECTURES
+from lenet_core.runs import queue
 from lenet_core.training.config import DEFAULTS, FIELDS, PRESETS, SETTINGS, Choice, YesNo, preset_values
 from lenet_core.training.device import describe_device, device_choices
 from pages.ui import state
@@ -141,6 +142,17 @@ def launcher(home) -> None:
     notice = st.session_state.pop(state.FORM_NOTICE, None)  # said once: about the click just made
     if notice:
         getattr(sidebar, notice[0])(notice[1])
+    _slots_note(home)
+
+
+def _slots_note(home) -> None:
+    """How many of the CPU's slots are in use, and how to have more (a bad setting, said)."""
+    try:
+        waiting = queue.queue_state(runs.RunStore(home).list())
+        st.sidebar.caption(f"{queue.summary(waiting, 'cpu')}. A run started while every slot is "
+                           f"busy waits its turn; `{queue.SLOTS_ENV}=cpu=2` allows two at once.")
+    except LabError as exc:
+        st.sidebar.error(str(exc), icon=":material/error:")
 
 
 def _dataset_field(reports: dict[str, data.Availability]) -> None:

@@ -16,7 +16,7 @@ from lenet_core.errors import LabError
 from lenet_core.inspect import mistakes as run_mistakes
 from lenet_core.present import pictures
 from lenet_core.present.charts import confusion_chart, per_class_chart, training_curves_spec
-from lenet_core.runs import RunStore, export, report
+from lenet_core.runs import RunStore, export, queue, report
 from pages.ui import state
 
 LIVE_EVERY_S = 1.0
@@ -93,7 +93,15 @@ def _status_line(run: runs.Run, home: Path | None, metrics) -> None:
     middle.markdown(f"**{run.name}** · {c.arch} on {c.dataset} · {c.optimizer} lr {c.lr:g} · "
                     f"batch {c.batch_size} · seed {c.seed} · device **{device}**")
     blocker = None if run.active else runs.resume_blocker(run, home)
-    if run.active:
+    waiting = report.queue_words(run, queue.queue_state(RunStore(home).list()))
+    if waiting:
+        right.button("Cancel", key=state.key("stop", run.id), icon=":material/close:", width="stretch",
+                     on_click=_stop, args=(run.id, home), help="Takes it out of the queue: it never "
+                     "starts (it is kept, marked stopped).")
+        st.info(f"Queued, {waiting}. It starts by itself when a slot frees — when a run ends, "
+                f"or at the next refresh of this page or `runs list` after a trainer was killed. "
+                f"`{queue.SLOTS_ENV}` sets the slots (e.g. cpu=2).", icon=":material/schedule:")
+    elif run.active:
         right.button("Stop", key=state.key("stop", run.id), icon=":material/stop:", width="stretch",
                      on_click=_stop, args=(run.id, home), help="Stops between batches and saves a "
                      "checkpoint; the run is marked stopped and can be resumed.")
