@@ -89,11 +89,11 @@ def _status_line(run: runs.Run, home: Path | None, metrics) -> None:
     with left:
         badge(run.status)
     c = run.config
-    device = run.device or f"{c.device} (starting)"
+    waiting = report.queue_words(run, queue.queue_state(RunStore(home).list()))
+    device = run.device or f"{c.device} ({'waiting' if waiting else 'starting'})"
     middle.markdown(f"**{run.name}** · {c.arch} on {c.dataset} · {c.optimizer} lr {c.lr:g} · "
                     f"batch {c.batch_size} · seed {c.seed} · device **{device}**")
     blocker = None if run.active else runs.resume_blocker(run, home)
-    waiting = report.queue_words(run, queue.queue_state(RunStore(home).list()))
     if waiting:
         right.button("Cancel", key=state.key("stop", run.id), icon=":material/close:", width="stretch",
                      on_click=_stop, args=(run.id, home), help="Takes it out of the queue: it never "
