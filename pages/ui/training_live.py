@@ -89,7 +89,9 @@ def _status_line(run: runs.Run, home: Path | None, metrics) -> None:
     with left:
         badge(run.status)
     c = run.config
-    waiting = report.queue_words(run, queue.queue_state(RunStore(home).list()))
+    # the whole queue is read only for a queued run (not on every tick of a running one)
+    waiting = (report.queue_words(run, queue.queue_state(RunStore(home).list()))
+               if run.status == "queued" else None)
     device = run.device or f"{c.device} ({'waiting' if waiting else 'starting'})"
     middle.markdown(f"**{run.name}** · {c.arch} on {c.dataset} · {c.optimizer} lr {c.lr:g} · "
                     f"batch {c.batch_size} · seed {c.seed} · device **{device}**")

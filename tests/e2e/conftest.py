@@ -58,21 +58,22 @@ def playwright():
         yield running
 
 
-@pytest.fixture(scope="session")
-def browser(playwright):
-    chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True,
-                                          args=CHROMIUM_ARGS)
+def _chromium(playwright, args: list[str]):
+    """Debian's Chromium, headless, with ``args``; closed at the end of the session."""
+    chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=args)
     yield chromium
     chromium.close()
+
+
+@pytest.fixture(scope="session")
+def browser(playwright):
+    yield from _chromium(playwright, CHROMIUM_ARGS)
 
 
 @pytest.fixture(scope="session")
 def webgl_browser(playwright):
     """A Chromium that draws WebGL in software, for the 3D view."""
-    chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True,
-                                          args=WEBGL_ARGS)
-    yield chromium
-    chromium.close()
+    yield from _chromium(playwright, WEBGL_ARGS)
 
 
 def _serve(tmp_path_factory, launcher: str = "start.sh"):
