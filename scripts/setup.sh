@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
 # Install LeNet Lab into a project-local virtualenv (.venv), idempotently.
 #   bash scripts/setup.sh          what the dashboard needs
-#   bash scripts/setup.sh --dev    plus the test tools and the browser for real-browser tests
+#   bash scripts/setup.sh --cluster  plus Ray Tune, for sweeps with --backend ray (an optional extra)
+#   bash scripts/setup.sh --dev    plus the test tools, Ray Tune and the browser for real-browser tests
 # System packages (Debian): installed when apt-get is there and we are root; otherwise we say how
 # to get them and carry on. A second run skips everything already installed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 dev=0
-[ "${1:-}" = "--dev" ] && dev=1
+cluster=0
+[ "${1:-}" = "--dev" ] && dev=1 && cluster=1
+[ "${1:-}" = "--cluster" ] && cluster=1
 
 say() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
 
@@ -46,8 +49,10 @@ fi
 
 reqs=(-r requirements.txt)
 [ "$dev" = 1 ] && reqs+=(-r requirements-dev.txt)
-stamp=".venv/.setup-stamp-$dev"
-want=$(cat requirements.txt $([ "$dev" = 1 ] && echo requirements-dev.txt) pyproject.toml | sha256sum | cut -c1-16)
+[ "$cluster" = 1 ] && reqs+=(-r requirements-cluster.txt)
+stamp=".venv/.setup-stamp-$dev$cluster"
+want=$(cat requirements.txt $([ "$dev" = 1 ] && echo requirements-dev.txt) \
+  $([ "$cluster" = 1 ] && echo requirements-cluster.txt) pyproject.toml | sha256sum | cut -c1-16)
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
   say "Python packages already installed (.venv)"
 else

@@ -82,6 +82,33 @@ def wait_for(store, run_id: str, done, timeout: float = 240):
                 f"{log.read_text() if log.exists() else '(none)'}")
 
 
+def lab(*argv, env=None, timeout=600) -> tuple[int, str, str]:
+    """``python -m lenet_core ARGV`` as a real process: exit status, stdout, stderr."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "lenet_core", *argv], capture_output=True, text=True,
+                          env={**os.environ, **(env or {})}, timeout=timeout)
+    return done.returncode, done.stdout, done.stderr
+
+
+def wait_sweep(store, sweep_id: str, done, timeout: float = 300):
+    """Poll the store until ``done(trials)`` (in trial order; vanished trainers noticed on the
+    way); on timeout, fail showing each trial's status and the worker logs."""
+    from lenet_core import runs
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        trials = sorted((r for r in runs.reap(store) if r.sweep_id == sweep_id), key=lambda r: r.trial)
+        if done(trials):
+            return trials
+        time.sleep(0.2)
+    logs = [runs.run_dir(r.id, store.home) / "worker.log" for r in store.sweep_runs(sweep_id)]
+    driver = store.home / "sweeps" / sweep_id / "driver.log"
+    pytest.fail(f"sweep {sweep_id}: " + str([(r.trial, r.status) for r in store.sweep_runs(sweep_id)])
+                + "\n" + "\n".join(p.read_text() for p in [*logs, driver] if p.exists()))
+
+
 def cli(*argv) -> tuple[int, str]:
     """``python -m lenet_core ARGV`` in this process: its exit status and what it printed."""
     from lenet_core.cli import main

@@ -22,6 +22,7 @@ COMMANDS = [
     ("predict", "predict"),
     ("train", "train"),
     ("runs", "runs"),
+    ("sweep", "sweep"),
 ]
 
 

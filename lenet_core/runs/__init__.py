@@ -3,7 +3,9 @@
 Owns: the store (``store``: schema, reads, writes), a run's files (``files``), the run queue
 (``queue``: slots per device, places in line), its trainer processes (``process``: spawn, stop
 signal, reaping a vanished one, starting waiting runs in free slots), starting and stopping runs
-(``launch``), the worker that trains a run (``worker``), words and numbers about runs for the
+(``launch``), the worker that trains a run (``worker``), sweeps (``space``: search spaces;
+``sweeps``: plans, stop, resume, ranking; ``ray_tune``: the Ray Tune backend, Ray imported only
+there and only when used), words and numbers about runs for the
 pages and the CLI (``report``) and CSV export (``export``). May import: ``training``, ``model``,
 ``data`` and the base modules; never ``inspect``, ``present`` or the CLI. Its public names are
 re-exported here, so a caller writes ``runs.RunStore(...)``, ``runs.start(...)``.
@@ -31,6 +33,7 @@ from lenet_core.runs.store import (
     STATUSES,
     Run,
     RunStore,
+    Sweep,
     iso,
     name_problem,
     validate_run_id,
@@ -38,7 +41,7 @@ from lenet_core.runs.store import (
 from lenet_core.runs.worker import StoreRecorder, execute
 
 __all__ = [
-    "ACTIVE", "RESUMABLE", "STATUSES", "LaunchOutcome", "Run", "RunStore", "StoreRecorder",
+    "ACTIVE", "RESUMABLE", "STATUSES", "LaunchOutcome", "Run", "RunStore", "StoreRecorder", "Sweep",
     "best_checkpoint", "check_launch", "checkpoint_paths", "delete", "dispatch", "execute", "iso",
     "name_problem", "new_request_id", "pid_alive", "prepare_resume", "reap", "request_id", "resume",
     "resume_blocker", "resume_once", "resume_point", "run_dir", "start", "start_from_form",

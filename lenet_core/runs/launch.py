@@ -85,6 +85,9 @@ def prepare_resume(store: RunStore, run_id: str, hold: bool = False) -> Path:
         raise LabError(f"run {run_id} is {run.status}: only a stopped or failed run can be resumed")
     if run.note:
         raise LabError(f"run {run_id} cannot be resumed: its {run.note}")
+    if run.backend == "ray":
+        raise LabError(f"run {run_id} is a trial of Ray sweep {run.sweep_id}: "
+                       f"python -m lenet_core sweep resume {run.sweep_id}")
     path, _, _ = resume_point(run_id, store.home)
     if not store.mark(run_id, "queued", expect=RESUMABLE, hold=hold):
         raise LabError(f"run {run_id} changed while preparing to resume it; try again")
@@ -97,6 +100,9 @@ def stop(run_id: str, home: Path | None = None, wait: float = 0.0) -> Run:
     slot, if it had one, goes to the next). Waits up to ``wait`` seconds for it to end."""
     store = RunStore(home)
     run = store.get(run_id)
+    if run.backend == "ray" and run.active:
+        raise LabError(f"run {run_id} is a trial of Ray sweep {run.sweep_id}, trained by its driver: "
+                       f"stop the sweep (python -m lenet_core sweep stop {run.sweep_id})")
     if run.status == "queued":
         store.mark(run_id, "stopped", expect=("queued",), error=None if run.started else
                    "cancelled while queued: it never started")
@@ -170,6 +176,8 @@ def resume_blocker(run: Run, home: Path | None = None) -> str | None:
         return f"a {run.status} run cannot be resumed (only a stopped or failed one)"
     if run.note:
         return f"its {run.note}"
+    if run.backend == "ray":
+        return f"it is a trial of a Ray sweep: resume the sweep ({run.sweep_id}) from its view"
     if not any(p.name != "final.pt" for _, p in checkpoint_paths(run.id, home)):
         return ("it saved no checkpoint to continue from (one is saved at each epoch's end and on "
                 "Stop): start it again from the sidebar")

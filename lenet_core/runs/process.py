@@ -88,6 +88,8 @@ def signal_stop(run: Run) -> None:
 def vanished(run: Run, now: float | None = None) -> str | None:
     """Why an active run has no trainer any more, or None while it has one."""
     now = time.time() if now is None else now
+    if run.backend == "ray":
+        return _driver_gone(run, now)
     if run.status == "running":
         if not pid_alive(run.pid):
             return (f"the training process (pid {run.pid}) vanished without a word: killed, or out "
@@ -100,6 +102,19 @@ def vanished(run: Run, now: float | None = None) -> str | None:
             return f"the training process (pid {run.pid}) exited before it started"
         if not run.pid and now - (run.heartbeat or run.dispatched) > QUEUED_GRACE_S:
             return "no training process was started for this run"
+    return None
+
+
+def _driver_gone(run: Run, now: float) -> str | None:
+    """A Ray trial's trainer is its sweep's driver (the only writer of the store)."""
+    again = f"`python -m lenet_core sweep resume {run.sweep_id}` trains the rest"
+    if not pid_alive(run.pid):
+        if run.pid is None and now - (run.heartbeat or run.created) <= QUEUED_GRACE_S:
+            return None  # its driver is starting
+        return f"the Ray sweep's driver (pid {run.pid}) vanished: {again}"
+    if run.status == "running" and run.heartbeat is not None and now - run.heartbeat > HEARTBEAT_STALE_S:
+        silent = now - run.heartbeat
+        return f"the Ray sweep's driver (pid {run.pid}) has not reported for {silent:.0f} s: {again}"
     return None
 
 

@@ -91,6 +91,7 @@ class Entry:
     created: float
     holds_slot: bool  # running, or its slot reserved
     dispatched: float | None
+    trial: int = 0  # a sweep's trials, recorded in the same instant, start in their order
 
 
 @dataclass(frozen=True)
@@ -105,7 +106,7 @@ class QueueState:
 
     def waiting(self, key: str | None = None) -> list[Entry]:
         return sorted((e for e in self.entries if not e.holds_slot and (key is None or e.key == key)),
-                      key=lambda e: (e.created, e.id))
+                      key=lambda e: (e.created, e.trial, e.id))
 
     def position(self, run_id: str) -> int | None:
         """1 for the next run to start on its device; None for a run that holds a slot."""
@@ -127,10 +128,11 @@ class QueueState:
 
 
 def queue_state(runs: list[Run], table: dict[str, int] | None = None) -> QueueState:
-    """The queue as ``runs`` (any list of runs; the inactive ones are left out) show it."""
+    """The queue as ``runs`` (any list of runs; the inactive ones are left out) show it. Trials
+    of a Ray sweep are left out too: Ray schedules them on its own resources."""
     entries = tuple(Entry(r.id, run_key(r), r.created,
-                          r.status == "running" or r.dispatched is not None, r.dispatched)
-                    for r in runs if r.active)
+                          r.status == "running" or r.dispatched is not None, r.dispatched, r.trial or 0)
+                    for r in runs if r.active and r.backend != "ray")
     return QueueState(entries, table or slots())
 
 

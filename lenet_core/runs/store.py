@@ -8,7 +8,9 @@ and never takes a page down. Several processes read and write at once: WAL mode 
 busy timeout (:data:`BUSY_TIMEOUT_S`, stated once) make that safe; a write that still cannot get
 the lock is reported in words, classified by SQLite's error name.
 
-Status: queued -> running -> completed | stopped | failed | diverged.
+Status: queued -> running -> completed | stopped | failed | diverged | pruned (a sweep's early
+stop). A sweep (:mod:`lenet_core.runs.sweeps`) is a row of its own table; its trials are runs with
+its ``sweep_id`` and their number in it.
 """
 
 from __future__ import annotations
@@ -32,10 +34,11 @@ from lenet_core import paths
 from lenet_core.errors import LabError
 from lenet_core.training.config import DEFAULTS, SETTINGS, TrainConfig, validate
 
-STATUSES = ("queued", "running", "completed", "stopped", "failed", "diverged")
+STATUSES = ("queued", "running", "completed", "stopped", "failed", "diverged", "pruned")
 ACTIVE = ("queued", "running")
 RESUMABLE = ("stopped", "failed")
 RUN_ID = re.compile(r"^\d{8}-\d{6}-[0-9a-f]{4}$")  # 20261128-143012-3fa9: sortable, path-safe
+SWEEP_ID = re.compile(r"^sw-\d{8}-\d{6}-[0-9a-f]{4}$")  # sw-20261202-150102-0b1c
 BUSY_TIMEOUT_S = 10.0  # how long SQLite waits for another process's write lock, the only wait
 NAME_LIMIT = 80  # characters: a name shows in the run picker, the legend and `runs list`
 
@@ -64,10 +67,22 @@ CREATE TABLE IF NOT EXISTS metrics (
     wall_time REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS metrics_by_run ON metrics (run_id, step);
+CREATE TABLE IF NOT EXISTS sweeps (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    created REAL NOT NULL,
+    spec TEXT NOT NULL,
+    status TEXT NOT NULL,
+    pid INTEGER,
+    finished REAL,
+    error TEXT
+);
 """
 # Columns added since the first schema: a store made by an older version gains them on open.
-ADDED_COLUMNS = {"request_id": "TEXT", "dispatched": "REAL"}
-INDEXES = ["CREATE UNIQUE INDEX IF NOT EXISTS runs_by_request ON runs (request_id)"]
+ADDED_COLUMNS = {"request_id": "TEXT", "dispatched": "REAL", "sweep_id": "TEXT", "trial": "INTEGER",
+                 "backend": "TEXT", "rung": "INTEGER"}
+INDEXES = ["CREATE UNIQUE INDEX IF NOT EXISTS runs_by_request ON runs (request_id)",
+           "CREATE INDEX IF NOT EXISTS runs_by_sweep ON runs (sweep_id, trial)"]
 
 
 def validate_run_id(run_id: str) -> str:
@@ -76,6 +91,13 @@ def validate_run_id(run_id: str) -> str:
         raise LabError(f"{run_id!r} is not a run id (they look like 20261128-143012-3fa9; "
                        "`python -m lenet_core runs list` shows them)")
     return run_id
+
+
+def validate_sweep_id(sweep_id: str) -> str:
+    if not isinstance(sweep_id, str) or not SWEEP_ID.match(sweep_id):
+        raise LabError(f"{sweep_id!r} is not a sweep id (they look like sw-20261202-150102-0b1c; "
+                       "`python -m lenet_core sweep list` shows them)")
+    return sweep_id
 
 
 def new_run_id() -> str:
@@ -90,6 +112,14 @@ def name_problem(name: str) -> str | None:
     if any(ord(c) < 32 or ord(c) == 127 for c in name):
         return "it holds a line break or another control character: use one line of text"
     return None
+
+
+def _distinct_run_ids(count: int) -> list[str]:
+    """``count`` run ids, no two alike (many drawn in one second share its prefix)."""
+    ids: dict[str, None] = {}
+    while len(ids) < count:
+        ids[new_run_id()] = None
+    return list(ids)
 
 
 def iso(timestamp: float | None) -> str | None:
@@ -116,6 +146,10 @@ class Run:
     request_id: str | None = None
     note: str | None = None  # the stored config no longer validates here: what was replaced
     dispatched: float | None = None  # when a queued run got a slot (None: waiting for one)
+    sweep_id: str | None = None  # the sweep this run is a trial of
+    trial: int | None = None  # its number in the sweep, from 1
+    backend: str | None = None  # "ray": trained by a Ray sweep's driver, not by the local queue
+    rung: int | None = None  # pruned: the epoch after which the early stop cut it
 
     @property
     def active(self) -> bool:
@@ -126,7 +160,28 @@ class Run:
                 "status": self.status, "config": self.config.to_dict(), "pid": self.pid,
                 "device": self.device, "started": iso(self.started), "finished": iso(self.finished),
                 "error": self.error, "summary": self.summary, "progress": self.progress,
-                "note": self.note, "dispatched": iso(self.dispatched)}
+                "note": self.note, "dispatched": iso(self.dispatched), "sweep_id": self.sweep_id,
+                "trial": self.trial, "backend": self.backend, "rung": self.rung}
+
+
+@dataclass
+class Sweep:
+    """A sweep as stored: its spec (base config, space, metric, backend, early stop, ...) and the
+    state of its driver. Its trials are runs (:meth:`RunStore.sweep_runs`)."""
+
+    id: str
+    name: str
+    created: float
+    spec: dict[str, Any]
+    status: str  # running | stopped | ended (what its trials say is worked out by sweeps.progress)
+    pid: int | None  # the driver (a Ray sweep's, or the CLI watching a local one)
+    finished: float | None
+    error: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "name": self.name, "created": iso(self.created), "spec": self.spec,
+                "status": self.status, "pid": self.pid, "finished": iso(self.finished),
+                "error": self.error}
 
 
 def _json_safe(value: Any) -> Any:
@@ -283,7 +338,8 @@ class RunStore:
                    status=row["status"], pid=row["pid"], device=row["device"], started=row["started"],
                    finished=row["finished"], error=row["error"], summary=json.loads(row["summary"] or "{}"),
                    progress=json.loads(row["progress"] or "{}"), heartbeat=row["heartbeat"],
-                   request_id=row["request_id"], note=note, dispatched=row["dispatched"])
+                   request_id=row["request_id"], note=note, dispatched=row["dispatched"],
+                   sweep_id=row["sweep_id"], trial=row["trial"], backend=row["backend"], rung=row["rung"])
 
     # -- writes --
 
@@ -320,7 +376,8 @@ class RunStore:
                 return existing, False
 
     def mark(self, run_id: str, status: str, *, expect: Iterable[str] | None = None,
-             error: str | None = None, summary: dict | None = None, hold: bool = False) -> bool:
+             error: str | None = None, summary: dict | None = None, hold: bool = False,
+             rung: int | None = None) -> bool:
         """Set a final status (or ``queued`` again: waiting for a slot, or with ``hold`` holding
         one for a foreground resume); only from ``expect`` statuses if given.
         Returns whether the row changed (False: someone else changed it first)."""
@@ -335,6 +392,9 @@ class RunStore:
         if summary is not None:
             sets.append("summary = ?")
             params.append(_dumps(summary))
+        if rung is not None:
+            sets.append("rung = ?")
+            params.append(rung)
         sql = f"UPDATE runs SET {', '.join(sets)} WHERE id = ?"
         params.append(run_id)
         if expect is not None:
@@ -400,6 +460,85 @@ class RunStore:
     def trim_metrics(self, run_id: str, after_step: int) -> None:
         """Drop metrics past ``after_step`` (recorded after the checkpoint a resume starts from)."""
         self._write([("DELETE FROM metrics WHERE run_id = ? AND step > ?", (run_id, after_step))])
+
+    def requeue_fresh(self, run_id: str, hold: bool = False) -> bool:
+        """A stopped or failed trial queued again to train from the start: what it recorded is
+        dropped (a resume from a checkpoint is :meth:`mark` with ``queued``)."""
+        now = time.time()
+        counts = self._write([
+            ("UPDATE runs SET status = 'queued', pid = NULL, started = NULL, finished = NULL, "
+             "error = NULL, summary = NULL, progress = NULL, rung = NULL, dispatched = ?, "
+             "heartbeat = ? WHERE id = ? AND status IN ('stopped', 'failed')",
+             (now if hold else None, now, run_id)),
+            ("DELETE FROM metrics WHERE run_id = ? AND EXISTS (SELECT 1 FROM runs WHERE id = ? AND "
+             "status = 'queued')", (run_id, run_id))])
+        return counts[0] == 1
+
+    # -- sweeps --
+
+    def create_sweep(self, name: str, spec: dict[str, Any], trials: list[tuple[str, TrainConfig]],
+                     backend: str, pid: int | None = None) -> Sweep:
+        """The sweep and all its trials (queued runs, named) in one transaction: nothing is
+        recorded unless all of it is. Trials of a Ray sweep are held by its driver (``pid``),
+        so the local queue never starts them."""
+        if problem := name_problem(name):
+            raise LabError(f"sweep name: {problem}")
+        while True:
+            sweep_id, now = "sw-" + new_run_id(), time.time()
+            rows, ids = [], _distinct_run_ids(len(trials))
+            for number, (run_id, (trial_name, config)) in enumerate(zip(ids, trials), 1):
+                rows.append((run_id, trial_name[:NAME_LIMIT], now,
+                             config.to_json(), now, now if backend == "ray" else None, pid, sweep_id,
+                             number, backend if backend == "ray" else None))
+            try:
+                self._write([
+                    ("INSERT INTO sweeps (id, name, created, spec, status, pid) VALUES (?, ?, ?, ?, "
+                     "'running', ?)", (sweep_id, name.strip(), now, _dumps(spec), pid)),
+                    ("INSERT INTO runs (id, name, created, config, status, heartbeat, dispatched, pid, "
+                     "sweep_id, trial, backend) VALUES (?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?)", rows)])
+                return self.get_sweep(sweep_id)
+            except sqlite3.IntegrityError as exc:
+                if getattr(exc, "sqlite_errorname", "") != "SQLITE_CONSTRAINT_PRIMARYKEY":
+                    raise _store_error(exc, self.path, "write") from None
+                # two ids drawn alike (same second, same 4 hex digits): draw them all again
+
+    def get_sweep(self, sweep_id: str) -> Sweep:
+        validate_sweep_id(sweep_id)
+        rows = self._read("SELECT * FROM sweeps WHERE id = ?", (sweep_id,))
+        if not rows:
+            raise LabError(f"no sweep {sweep_id} in {self.path}")
+        return self._to_sweep(rows[0])
+
+    def list_sweeps(self) -> list[Sweep]:
+        """Every sweep, newest first."""
+        return [self._to_sweep(r) for r in self._read("SELECT * FROM sweeps ORDER BY created DESC, id DESC")]
+
+    def sweep_runs(self, sweep_id: str) -> list[Run]:
+        """A sweep's trials, in trial order."""
+        validate_sweep_id(sweep_id)
+        return [self._to_run(r) for r in self._read("SELECT * FROM runs WHERE sweep_id = ? ORDER BY trial",
+                                                    (sweep_id,))]
+
+    def mark_sweep(self, sweep_id: str, status: str, *, error: str | None = None,
+                   pid: int | None = None, expect: Iterable[str] | None = None) -> bool:
+        """Set a sweep's status (``running`` with the driver's ``pid``; ``stopped``; ``ended``)."""
+        sql = "UPDATE sweeps SET status = ?, error = ?, pid = ?, finished = ? WHERE id = ?"
+        params: list[Any] = [status, error, pid, None if status == "running" else time.time(), sweep_id]
+        if expect is not None:
+            expect = tuple(expect)
+            sql += f" AND status IN ({','.join('?' * len(expect))})"
+            params += expect
+        return self._write([(sql, tuple(params))])[0] == 1
+
+    def hold_for(self, run_ids: list[str], pid: int) -> None:
+        """Queued trials held by a (new) Ray driver: its pid, so a reader sees who trains them."""
+        now = time.time()
+        self._write([("UPDATE runs SET pid = ?, dispatched = ?, heartbeat = ? WHERE id = ? AND "
+                      "status = 'queued'", [(pid, now, now, run_id) for run_id in run_ids])])
+
+    def _to_sweep(self, row: sqlite3.Row) -> Sweep:
+        return Sweep(id=row["id"], name=row["name"], created=row["created"], spec=json.loads(row["spec"]),
+                     status=row["status"], pid=row["pid"], finished=row["finished"], error=row["error"])
 
     def remove(self, run_id: str) -> None:
         self._write([("DELETE FROM metrics WHERE run_id = ?", (run_id,)),

@@ -1,0 +1,251 @@
+"""A sweep's search space: which TrainConfig fields vary, over which values, and the trials that
+makes — parsed, checked and counted before anything is recorded.
+
+Two kinds of dimension, written as a person types them on the command line or in the page's
+space editor:
+
+- grid (``--grid lr=0.01,0.03,0.1``): every listed value; a range ``range(1,5)`` of a whole-number
+  field lists each whole number from 1 to 5. Grid dimensions are crossed.
+- random (``--space 'lr=log(1e-3,1)'``): ``log(a,b)`` log-uniform, ``range(a,b)`` uniform (whole
+  numbers for a whole-number field), or a list ``64,128,256`` to choose from.
+
+As in Ray Tune, ``--random N`` draws the random dimensions N times and crosses each draw with the
+grid: N × (product of the grid's lengths) trials. The trials are drawn once, from a fixed seed,
+when the sweep is recorded, so resuming a sweep trains the same configs. Each value is checked by
+the field's own rule (:mod:`lenet_core.training.config`) and every trial's whole config is
+validated, so a bad space is refused in one line before a run exists.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import re
+from dataclasses import dataclass
+from itertools import product
+from typing import Any
+
+from lenet_core.errors import LabError
+from lenet_core.training.config import FIELDS, SETTINGS, Choice, Number, TrainConfig, Whole, YesNo, validate
+
+MAX_TRIALS = 10_000  # a bigger sweep needs --yes: a typo (0.001,...,1 step 1e-6) must not queue a week
+HARD_LIMIT = 50_000  # even with --yes: run ids drawn in one second must stay distinct
+DRAW_SEED = 0  # random dimensions are drawn from this seed: the same sweep, the same trials
+FUNCTION = re.compile(r"^(log|range)\((.*)\)$")
+METRICS = {"test_acc": "max", "test_loss": "min", "train_acc": "max", "train_loss": "min"}
+METRIC_TITLES = {"test_acc": "test accuracy", "test_loss": "test loss", "train_acc": "train accuracy",
+                 "train_loss": "train loss"}
+
+
+@dataclass(frozen=True)
+class Dimension:
+    """One varied field: ``grid`` (every value), ``choice`` (one of the values, at random),
+    ``uniform`` or ``log`` (a number between low and high, at random)."""
+
+    field: str
+    kind: str
+    values: tuple[Any, ...] = ()
+    low: float | None = None
+    high: float | None = None
+
+    def text(self) -> str:
+        """As typed: ``lr=0.01,0.1`` or ``lr=log(0.001,1)``."""
+        if self.kind in ("grid", "choice"):
+            return f"{self.field}={','.join(_shown(v) for v in self.values)}"
+        name = "log" if self.kind == "log" else "range"
+        return f"{self.field}={name}({_shown(self.low)},{_shown(self.high)})"
+
+    def draw(self, rng: random.Random) -> Any:
+        if self.kind == "choice":
+            return rng.choice(self.values)
+        whole = isinstance(SETTINGS[self.field].rule, Whole)
+        if self.kind == "log":
+            value = math.exp(rng.uniform(math.log(self.low), math.log(self.high)))
+            return round(value) if whole else float(f"{value:.4g}")
+        if whole:
+            return rng.randint(int(self.low), int(self.high))
+        return float(f"{rng.uniform(self.low, self.high):.4g}")
+
+
+@dataclass(frozen=True)
+class Space:
+    grid: tuple[Dimension, ...] = ()
+    random: tuple[Dimension, ...] = ()
+    samples: int = 1  # draws of the random dimensions (--random N)
+
+    @property
+    def fields(self) -> list[str]:
+        return [d.field for d in (*self.grid, *self.random)]
+
+    def count(self) -> int:
+        return self.samples * math.prod(len(d.values) for d in self.grid)
+
+    def overrides(self) -> list[dict[str, Any]]:
+        """Each trial's varied values, in order: draw by draw, the grid crossed within a draw."""
+        rng = random.Random(DRAW_SEED)
+        combos = list(product(*(d.values for d in self.grid)))
+        trials = []
+        for _ in range(self.samples):
+            drawn = {d.field: d.draw(rng) for d in self.random}
+            for combo in combos:
+                trials.append({**dict(zip((d.field for d in self.grid), combo)), **drawn})
+        return trials
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"grid": [d.text() for d in self.grid], "random": [d.text() for d in self.random],
+                "samples": self.samples}
+
+    def describe(self) -> str:
+        """``lr=0.01,0.1 × batch_size=64,128`` (and ``8 draws of lr=log(...)``)."""
+        parts = [" × ".join(d.text() for d in self.grid)] if self.grid else []
+        if self.random:
+            draws = f"{self.samples} draw{'s' if self.samples != 1 else ''}"
+            parts.append(f"{draws} of {', '.join(d.text() for d in self.random)}")
+        return " · ".join(parts)
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def _split(text: str, flag: str) -> tuple[str, str]:
+    name, sep, values = text.partition("=")
+    name = name.strip()
+    if not sep or not name:
+        raise LabError(f"{flag} {text!r}: write it as FIELD=VALUES, e.g. {flag} lr=0.01,0.1")
+    if name not in SETTINGS:
+        raise LabError(f"{flag} {name}: unknown setting (known: {', '.join(FIELDS)})")
+    if not values.strip():
+        raise LabError(f"{flag} {name}: no values after '=' (e.g. {flag} {name}=...)")
+    return name, values.strip()
+
+
+def _check(field: str, text: str, flag: str) -> Any:
+    """One value, by the field's own rule."""
+    value, problem = SETTINGS[field].rule.check(text.strip())
+    if problem:
+        raise LabError(f"{flag} {field}: {problem}")
+    return value
+
+
+def _list(field: str, text: str, flag: str) -> tuple[Any, ...]:
+    values = [_check(field, part, flag) for part in text.split(",")]
+    if len(set(values)) != len(values):
+        raise LabError(f"{flag} {field}: a value is listed twice ({text})")
+    return tuple(values)
+
+
+def _bounds(field: str, inner: str, flag: str, log: bool) -> tuple[float, float]:
+    parts = inner.split(",")
+    name = "log" if log else "range"
+    if len(parts) != 2:
+        raise LabError(f"{flag} {field}: {name}() takes two numbers, low and high, e.g. {name}(0.001,1)")
+    low, high = (_check(field, part, flag) for part in parts)
+    if not low < high:
+        raise LabError(f"{flag} {field}: {name}({parts[0].strip()},{parts[1].strip()}) needs low < high")
+    if log and low <= 0:
+        raise LabError(f"{flag} {field}: log() needs a low end above 0")
+    return low, high
+
+
+def _rangeable(field: str, flag: str, what: str) -> None:
+    if not isinstance(SETTINGS[field].rule, (Number, Whole)):
+        kind = "a choice" if isinstance(SETTINGS[field].rule, (Choice, YesNo)) else "not a number"
+        raise LabError(f"{flag} {field}: {what} needs a numeric setting ({field} is {kind}: list "
+                       "its values instead)")
+
+
+def parse_grid(text: str) -> Dimension:
+    """``lr=0.01,0.03,0.1`` or ``epochs=range(1,5)`` (a whole-number field)."""
+    flag = "--grid"
+    field, values = _split(text, flag)
+    if match := FUNCTION.match(values):
+        if match.group(1) == "log" or not isinstance(SETTINGS[field].rule, Whole):
+            raise LabError(f"{flag} {field}: a grid lists its values ({field}=0.01,0.1); "
+                           "log() and range() of numbers belong in --space with --random N")
+        low, high = _bounds(field, match.group(2), flag, log=False)
+        return Dimension(field, "grid", tuple(range(int(low), int(high) + 1)))
+    return Dimension(field, "grid", _list(field, values, flag))
+
+
+def parse_random(text: str) -> Dimension:
+    """``lr=log(1e-3,1)``, ``lr=range(0.01,0.1)`` or ``batch_size=64,128,256`` (choose one)."""
+    flag = "--space"
+    field, values = _split(text, flag)
+    if match := FUNCTION.match(values):
+        log = match.group(1) == "log"
+        _rangeable(field, flag, f"{match.group(1)}()")
+        low, high = _bounds(field, match.group(2), flag, log=log)
+        return Dimension(field, "log" if log else "uniform", low=low, high=high)
+    values = _list(field, values, flag)
+    return Dimension(field, "choice", values)
+
+
+def parse_space(grid: list[str] | tuple[str, ...] = (), space: list[str] | tuple[str, ...] = (),
+                samples: int | None = None) -> Space:
+    """The space the flags (or the page's editor) describe; a LabError in one line if it is wrong."""
+    grid_dims = tuple(parse_grid(text) for text in grid)
+    random_dims = tuple(parse_random(text) for text in space)
+    seen: set[str] = set()
+    for dim in (*grid_dims, *random_dims):
+        if dim.field in seen:
+            raise LabError(f"{dim.field} is varied twice: give each setting one --grid or --space")
+        seen.add(dim.field)
+    if random_dims and not samples:
+        raise LabError("--space draws values at random: say how many trials with --random N")
+    if samples is not None and not random_dims and samples != 1:
+        raise LabError("--random N draws from --space: add one, e.g. --space 'lr=log(1e-3,1)'")
+    if samples is not None and not 1 <= samples <= MAX_TRIALS:
+        raise LabError(f"--random {samples}: draw from 1 to {MAX_TRIALS:,} trials")
+    if not grid_dims and not random_dims:
+        raise LabError("nothing to sweep: give --grid FIELD=V1,V2 or --space FIELD=log(A,B) with --random N")
+    return Space(grid_dims, random_dims, samples or 1)
+
+
+def parse_lines(text: str, samples: int | None) -> Space:
+    """The page's space editor: one dimension a line, ``lr = 0.01, 0.1`` (grid) or
+    ``lr = log(1e-3, 1)`` / ``range(a, b)`` (random); ``#`` starts a comment.
+    A list is a grid unless ``samples`` draws are asked for and the line starts with ``~``."""
+    grid, space = [], []
+    for raw in text.splitlines():
+        line = raw.split("#", 1)[0].strip()
+        if not line:
+            continue
+        compact = re.sub(r"\s+", "", line)
+        if compact.startswith("~"):
+            space.append(compact[1:])
+        elif FUNCTION.match(compact.partition("=")[2]) and not _grid_range(compact):
+            space.append(compact)
+        else:
+            grid.append(compact)
+    return parse_space(grid, space, samples if space else None)
+
+
+def _grid_range(compact: str) -> bool:
+    """``epochs=range(1,5)`` of a whole-number field is a grid line in the editor."""
+    field, _, values = compact.partition("=")
+    return values.startswith("range(") and isinstance(getattr(SETTINGS.get(field), "rule", None), Whole)
+
+
+def trial_configs(base: TrainConfig, space: Space, allow_many: bool = False) -> list[TrainConfig]:
+    """Every trial's config: the base with each trial's values on top, each one validated."""
+    count = space.count()
+    if count > HARD_LIMIT:
+        raise LabError(f"this sweep has {count:,} trials: at most {HARD_LIMIT:,} can be recorded; "
+                       "narrow the space")
+    if count > MAX_TRIALS and not allow_many:
+        raise LabError(f"this sweep has {count:,} trials (more than {MAX_TRIALS:,}): narrow the space "
+                       "(the sweep command's --yes records them all)")
+    configs = []
+    for number, values in enumerate(space.overrides(), 1):
+        config, errors = validate({**base.to_dict(), **values})
+        if config is None:
+            shown = ", ".join(f"{k}={_shown(v)}" for k, v in values.items())
+            raise LabError(f"trial {number} ({shown}) cannot train: "
+                           + "; ".join(f"{k}: {m}" for k, m in errors.items()))
+        configs.append(config)
+    return configs
