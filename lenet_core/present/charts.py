@@ -157,12 +157,13 @@ def _curves_template(epochs: int | None, title: str | None) -> str:
 
 
 def compare_runs_chart(metrics: pd.DataFrame, labels: dict, x: str = "epoch", smoothing: float = 0.0,
-                       panel_width: int = 250) -> alt.HConcatChart:
+                       panel_width: int = 250, legend_columns: int | None = None) -> alt.HConcatChart:
     """Several runs overlaid, one colour per run: a panel each for train loss, train accuracy
     and test accuracy.
 
     ``labels`` maps run id -> the name shown in the legend (its order is the legend's order);
-    ``x`` is ``epoch``, ``step`` or ``wall_time`` (seconds since the run began). With
+    ``x`` is ``epoch``, ``step`` or ``wall_time`` (seconds since the run began); ``legend_columns``
+    wraps the legend (a long one ran past the panels). With
     ``smoothing`` > 0 the smoothed line is drawn over the raw one, which fades, as TensorBoard does.
     """
     if x not in X_AXES:
@@ -173,7 +174,8 @@ def compare_runs_chart(metrics: pd.DataFrame, labels: dict, x: str = "epoch", sm
     x_field, x_title = X_AXES[x]
     colour = alt.Color("run:N", title=None, sort=list(labels.values()),
                        scale=alt.Scale(domain=list(labels.values()), scheme="tableau10"),
-                       legend=alt.Legend(orient="top", labelLimit=240, symbolOpacity=1))
+                       legend=alt.Legend(orient="top", labelLimit=240, symbolOpacity=1,
+                                         columns=legend_columns or alt.Undefined))
     # One x range from 0 for all panels: test accuracy (first point at epoch 1) lines up with the rest.
     x_max = float(rows[x_field.split(":")[0]].max()) if len(rows) else 1.0
     x_scale = alt.Scale(domain=[0, x_max or 1.0], nice=False)
@@ -369,3 +371,43 @@ def clicked_unit(event) -> int | None:
     return int(unit) if unit is not None else None
 
 
+
+
+# ---- sweeps ----------------------------------------------------------------------------------
+
+SWEEP_STATUS_COLOURS = alt.Scale(domain=["completed", "running", "pruned", "diverged", "stopped", "failed",
+                                         "queued"],
+                                 range=["#1f77b4", "#2ca02c", "#ff7f0e", "#d62728", "#7f7f7f", "#9467bd",
+                                        "#c7c7c7"])
+LOG_SPAN = 20  # a numeric setting whose values span this factor or more gets a log axis (lr, weight decay)
+
+
+def log_axis(values: pd.Series) -> bool:
+    numbers = pd.to_numeric(values, errors="coerce").dropna()
+    return bool(len(numbers)) and bool((numbers > 0).all()) and numbers.max() / numbers.min() >= LOG_SPAN
+
+
+def sweep_chart(table: pd.DataFrame, fields: list[str], metric: str, metric_title: str,
+                panel_width: int = 220) -> alt.HConcatChart:
+    """Each varied setting against the sweep's metric, a panel a setting, one point a trial,
+    coloured by status (a trial not evaluated yet is left out)."""
+    rows = table[table[metric].notna()].copy()
+    rows["status"] = rows["status"].str.split(" ").str[0]  # "pruned after epoch 2" -> pruned
+    panels = []
+    for field in fields:
+        numeric = pd.api.types.is_numeric_dtype(rows[field]) and not pd.api.types.is_bool_dtype(rows[field])
+        if numeric:
+            scale = alt.Scale(type="log") if log_axis(rows[field]) else alt.Scale(zero=False)
+            x = alt.X(f"{field}:Q", title=field, scale=scale)
+        else:
+            rows[field] = rows[field].astype(str)
+            x = alt.X(f"{field}:N", title=field, axis=alt.Axis(labelAngle=0))
+        panels.append(alt.Chart(rows).mark_circle(size=90, opacity=0.85).encode(
+            x=x, y=alt.Y(f"{metric}:Q", title=metric_title, scale=alt.Scale(zero=False)),
+            color=alt.Color("status:N", scale=SWEEP_STATUS_COLOURS,
+                            legend=alt.Legend(orient="top", title=None)),
+            tooltip=[alt.Tooltip("trial:Q"), *[alt.Tooltip(f"{f}:{'Q' if f == field and numeric else 'N'}")
+                                               for f in fields],
+                     alt.Tooltip("status:N"), alt.Tooltip(f"{metric}:Q", format=".4f")],
+        ).properties(width=panel_width, height=220))
+    return alt.hconcat(*panels)

@@ -316,6 +316,16 @@ def best_trial(sweep: Sweep, trials: list[Run], metrics: pd.DataFrame) -> Run | 
     return next(r for r in trials if r.id == best_id)
 
 
+def varied_words(sweep: Sweep, run: Run) -> str:
+    """``lr=0.1 batch_size=64``: a trial's values of the varied settings."""
+    return " ".join(f"{f}={_shown(getattr(run.config, f))}" for f in sweep.spec.get("fields", []))
+
+
+def trial_labels(sweep: Sweep, trials: list[Run]) -> dict[str, str]:
+    """A short legend label per trial: ``3: lr=0.1 batch_size=64``."""
+    return {r.id: f"{r.trial}: {varied_words(sweep, r)}" for r in trials}
+
+
 def top_trials(sweep: Sweep, trials: list[Run], metrics: pd.DataFrame, count: int = 5) -> list[str]:
     table = trial_table(sweep, trials, metrics)
     metric = sweep.spec.get("metric", "test_acc")

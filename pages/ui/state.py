@@ -32,6 +32,20 @@ X_AXIS = "compare_x"
 COMPARE_CHART = "compare_chart"
 DELETE_YES = "delete_yes"
 DELETE_NO = "delete_no"
+TRAINING_VIEW = "training_view"  # Runs or Sweeps: the page's two views (shown once a sweep exists)
+
+# ---- the Training page's sweeps ---------------------------------------------------------------
+SWEEP_PRESET = "sweep_preset"
+SWEEP_SPACE = "sweep_space"  # the space editor's text
+SWEEP_DRAWS = "sweep_draws"
+SWEEP_METRIC = "sweep_metric"
+SWEEP_BACKEND = "sweep_backend"
+SWEEP_EARLY = "sweep_early_stop"
+SWEEP_NAME = "sweep_name"
+SWEEP_START = "sweep_start"
+SWEEP_NOTICE = "sweep_notice"  # (kind, text) about the Start sweep click just made
+SELECTED_SWEEP = "selected_sweep"  # the sweep picker; set to a sweep just started
+SWEEP_ACTION = "sweep_action"  # (kind, text) about Stop / Resume / Train best just clicked
 
 # ---- the Layer Shapes page ----------------------------------------------------------------------
 SHAPES_ARCH = "shapes_arch"  # and key("shapes_input", arch): each architecture keeps its own input

@@ -24,6 +24,7 @@ BADGES = {  # status -> (colour, icon)
     "queued": ("gray", ":material/schedule:"), "running": ("blue", ":material/directions_run:"),
     "completed": ("green", ":material/check_circle:"), "stopped": ("orange", ":material/stop_circle:"),
     "failed": ("red", ":material/error:"), "diverged": ("red", ":material/trending_up:"),
+    "pruned": ("orange", ":material/content_cut:"),
 }
 
 

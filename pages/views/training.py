@@ -8,10 +8,11 @@ import streamlit as st
 
 from lenet_core import paths, runs
 from lenet_core.errors import LabError
-from pages.ui import state, training_compare, training_form, training_live
+from pages.ui import state, sweep_form, sweep_view, training_compare, training_form, training_live
 
 home = paths.lab_home()
 training_form.launcher(home)
+sweep_form.sweep_launcher(home, st.session_state.get(training_form.key("dataset")))
 
 st.title("Training")
 st.caption("Choose the settings in the sidebar and press **Start training**. Each run trains in "
@@ -27,6 +28,16 @@ try:
 except LabError as exc:
     st.error(f"The run store could not be read. {exc}", icon=":material/error:")
     st.stop()
+
+if store.list_sweeps():  # two views once a sweep exists: the runs, and the sweeps
+    state.restore(state.TRAINING_VIEW)
+    if not st.session_state.get(state.TRAINING_VIEW):  # a click on the chosen one unchooses it
+        st.session_state[state.TRAINING_VIEW] = "Runs"
+    st.segmented_control("View", ["Runs", "Sweeps"], key=state.TRAINING_VIEW, label_visibility="collapsed")
+    state.keep(state.TRAINING_VIEW)
+    if st.session_state[state.TRAINING_VIEW] == "Sweeps":
+        sweep_view.section(store)
+        st.stop()
 
 if not all_runs:
     st.info("No runs yet. The **Tutorial recipe** reproduces the tutorial's 10 epochs; on a CPU "
