@@ -6,11 +6,12 @@
 The questions: engine_speed (the tutorial's loop vs our engine vs the compute floor, and the
 peak memory of a training process), store_overhead (what the run store's writes and a page
 reading it cost a run), canvas_latency (the Draw page's work per stroke), store_load (the
-Training page's reads of a big store); with --all also step_variants, threads, data_loading and
-scene_update (one update of the 3D view: server time and payload) and sweep_throughput (a
+Training page's reads of a big store); with --all also step_variants, threads, data_loading,
+scene_update (one update of the 3D view: server time and payload), stroke_repaint (a stroke to
+the 3D view repainted, in Chromium; needs Playwright and Chromium) and sweep_throughput (a
 4-trial sweep through the local queue and through Ray Tune).
 Shared helpers: ``bench.common``. Nothing in ``lenet_core`` imports this package.
 """
 
 QUESTIONS = ["engine_speed", "store_overhead", "canvas_latency", "store_load"]
-MORE = ["step_variants", "threads", "data_loading", "scene_update", "sweep_throughput"]
+MORE = ["step_variants", "threads", "data_loading", "scene_update", "stroke_repaint", "sweep_throughput"]

@@ -6,7 +6,7 @@ Targets: payload under 500 KB; Python work well under the 1 s a stroke may take 
 Per architecture (fresh weights: the cost does not depend on them): the scene built from every
 layer's output (lenet_core.inspect.geometry), the deck and its JSON as Streamlit sends it
 (lenet_core.present.scene), with the largest set of lines (a unit of fc1 reads 400). The browser's
-part (deck.gl drawing in WebGL) is measured by tests/e2e/test_network_3d.py, not here.
+part (deck.gl drawing in WebGL) is measured by bench.stroke_repaint, not here.
 """
 
 from __future__ import annotations

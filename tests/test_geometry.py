@@ -45,6 +45,16 @@ def test_lenet5_is_harleys_9134_units_in_eight_planes():
     assert scene.planes[-1].kind == "output"
 
 
+def test_planes_are_traced_once_per_architecture(monkeypatch):
+    arch = ARCHITECTURES["lenet5"]
+    first = geometry.planes(arch)
+    monkeypatch.setattr(geometry, "output_shapes", lambda arch: pytest.fail("traced again"))
+    again = geometry.planes(arch)
+    assert again == first
+    again.pop()  # a caller's list is its own
+    assert geometry.planes(arch) == first
+
+
 def test_planes_show_their_last_module_and_the_output_shows_probabilities():
     arch, model, x, outputs, probabilities = network("lenet-modern")
     scene = geometry.build_scene(arch, x, outputs, probabilities, CLASSES)

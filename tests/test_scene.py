@@ -50,6 +50,27 @@ def test_tiles_are_one_layer_a_plane():
     assert [layer["id"] for layer in tile_layers(deck_json(deck))] == [p.name for p in scene.planes]
 
 
+def test_a_new_drawing_recolours_the_tiles_without_rebuilding_them():
+    """deck.gl keeps a plane's tiles across updates (its data compares equal) and recomputes
+    what a trigger says changed: the colours after a new input, the tiles for another network."""
+    def triggers(name, seed):
+        arch, model, x, outputs, scene = setup(name, seed)
+        deck = scene3d.build_deck(scene, scene3d.plane_scales(scene, model, outputs),
+                                  {p.name for p in scene.planes})
+        layers = tile_layers(deck_json(deck))
+        assert all(layer["dataComparator"] == f"@@={scene3d.SAME_DATA}" for layer in layers)
+        return {layer["id"]: layer["updateTriggers"] for layer in layers}
+
+    first, second = triggers("lenet5", 0), triggers("lenet5", 1)
+    assert [t["getPolygon"] for t in first.values()] == [t["getPolygon"] for t in second.values()]
+    changed = [name for name in first if first[name]["getFillColor"] != second[name]["getFillColor"]]
+    assert changed == list(first), "a new input must recolour every plane"
+    again = triggers("lenet5", 0)
+    assert again == first, "the same input, the same triggers: nothing to redo"
+    other = triggers("lenet-classic", 0)  # a 28×28 input: the input plane's tiles move
+    assert other["input"]["getPolygon"] != first["input"]["getPolygon"]
+
+
 @pytest.mark.parametrize("name", list(ARCHITECTURES))
 def test_every_unit_is_sent_once_where_geometry_put_it(name):
     arch, model, x, outputs, scene = setup(name)

@@ -56,7 +56,21 @@ class Plane:
 
 
 def planes(arch: Architecture) -> list[Plane]:
-    """The architecture's planes in depth order, from its layer specs alone."""
+    """The architecture's planes in depth order, from its layer specs alone.
+
+    Worked out once per architecture: its shapes come from tracing a zero input through the
+    network, which took 20–70 ms of each stroke's rerun on a busy two-core machine (twice: the
+    view and the scene both ask)."""
+    key = repr(arch)  # an Architecture holds dicts, so it cannot be a key itself
+    if key not in _PLANES:
+        _PLANES[key] = tuple(_trace_planes(arch))
+    return list(_PLANES[key])
+
+
+_PLANES: dict[str, tuple[Plane, ...]] = {}  # planes() by architecture: frozen, the same for everyone
+
+
+def _trace_planes(arch: Architecture) -> list[Plane]:
     shapes = output_shapes(arch)
     found = [Plane(INPUT, 0, "input", arch.input_shape, None, INPUT, ())]
     for spec in arch.layers:

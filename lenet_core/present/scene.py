@@ -19,6 +19,7 @@ same pick takes ~40 ms. Extruded polygons would not help: their walls are instan
 from __future__ import annotations
 
 import json
+import zlib
 
 import numpy as np
 import pydeck as pdk
@@ -164,9 +165,31 @@ def plane_layer(scene: Scene, plane: Plane, scale: ColourScale, difference: bool
     records = [[int(u), f"{plane.name} {unit_where(plane, i, scene.classes)}: "
                         f"{_value_text(plane, float(values[i]), difference)}"]
                for i, u in enumerate(packed)]
+    polygon = tile_expression(plane)
     return pdk.Layer(
-        "SolidPolygonLayer", data=records, id=plane.name, get_polygon=tile_expression(plane),
-        get_fill_color=COLOUR, extruded=False, pickable=True)
+        "SolidPolygonLayer", data=records, id=plane.name, get_polygon=polygon,
+        get_fill_color=COLOUR, extruded=False, pickable=True,
+        data_comparator=SAME_DATA, update_triggers=update_triggers(polygon, packed))
+
+
+# deck.gl rebuilds every attribute of a layer whose ``data`` is a new array, and after each
+# stroke every layer's is (the JSON is parsed anew). A plane's tiles never move, so its data
+# counts as unchanged (``dataComparator``) and the triggers say what did: the tiles are rebuilt
+# only when their polygon expression changes (another network), the colours only when the
+# values do. Rebuilding the tiles of 9,000 units took ~60 ms of the browser's time per stroke.
+SAME_DATA = "true"  # a deck.gl expression: the comparator's "no change"
+
+
+def digest(value) -> int:
+    """A short fingerprint of a string or an array, for an update trigger."""
+    data = value.encode() if isinstance(value, str) else np.ascontiguousarray(value).tobytes()
+    return zlib.crc32(data)
+
+
+def update_triggers(polygon: str, packed: np.ndarray) -> dict[str, int]:
+    """What makes deck.gl recompute a plane layer's attributes: its tiles' expression, and
+    its units' packed colours."""
+    return {"getPolygon": digest(polygon), "getFillColor": digest(packed)}
 
 
 ID_SEP = "~"  # a layer id's plane name ends here, if anything follows it

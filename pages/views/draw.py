@@ -93,6 +93,24 @@ def show_empty_state(where, source: str, prepared) -> None:
                "guess and every layer's output appear here.", icon=":material/draw:")
 
 
+def show_seen(prepared, picked, x, guesses) -> None:
+    """The 28×28 image the network gets, and the occlusion map of what drove the first guess."""
+    st.markdown("**What the network sees** · 28×28")
+    st.image(pictures.pixel_view(prepared.image, cell=CELL), width=28 * CELL)
+    if prepared.inverted:
+        st.caption("Dark ink on a light background was inverted to MNIST's white on black.")
+    if prepared.note:
+        st.warning(prepared.note[0].upper() + prepared.note[1:] + ".", icon=":material/zoom_out_map:")
+    with torch_threads(1):
+        heat = saliency(picked.model, x, guesses[0].label, "occlusion", crop=picked.arch.pad)
+    overlay, strength = pictures.saliency_overlay(prepared.image, heat, cell=CELL)
+    st.markdown(f"**What drove “{guesses[0].name}”** · occlusion")
+    st.image(overlay, width=28 * CELL)
+    st.caption("Red strokes support the first guess, blue ones argue against it. Each 4×4 patch "
+               "was erased in turn and the guess re-scored; full colour marks the largest change "
+               f"(its log-probability moved by {strength:.2g}).")
+
+
 st.title("Draw & classify")
 st.caption("Draw a digit with the mouse — white ink on black, like MNIST — and watch LeNet decide. "
            "Your drawing is prepared the way MNIST's digits were: cropped to its ink, scaled to fit "
@@ -124,26 +142,15 @@ guesses = top_k(probabilities, picked.meta.classes, k=2)
 with guess_col:  # filled first: the guess reaches the screen before the pictures are made
     show_guesses(guesses, probabilities, picked.meta.classes)
 
-with seen_col:
-    st.markdown("**What the network sees** · 28×28")
-    st.image(pictures.pixel_view(prepared.image, cell=CELL), width=28 * CELL)
-    if prepared.inverted:
-        st.caption("Dark ink on a light background was inverted to MNIST's white on black.")
-    if prepared.note:
-        st.warning(prepared.note[0].upper() + prepared.note[1:] + ".", icon=":material/zoom_out_map:")
-    with torch_threads(1):
-        heat = saliency(picked.model, x, guesses[0].label, "occlusion", crop=picked.arch.pad)
-    overlay, strength = pictures.saliency_overlay(prepared.image, heat, cell=CELL)
-    st.markdown(f"**What drove “{guesses[0].name}”** · occlusion")
-    st.image(overlay, width=28 * CELL)
-    st.caption("Red strokes support the first guess, blue ones argue against it. Each 4×4 patch "
-               "was erased in turn and the guess re-scored; full colour marks the largest change "
-               f"(its log-probability moved by {strength:.2g}).")
-
 st.subheader("The network in 3D")
 if st.toggle("Show the 3D view", value=True, key=state.key("draw", state.NET3D_SHOW),
-             help="Every unit of every layer as a cube. Off: a lighter page on a slow machine."):
+             help="Every unit of every layer as a tile. Off: a lighter page on a slow machine."):
     render_network_3d("draw", picked.model, picked.arch, x, outputs, probabilities, picked.meta.classes)
+
+# The 3D view is made before the 28×28 views in its column above: it is the heaviest thing the
+# browser redraws after a stroke, and the sooner its data leaves, the sooner it is on screen.
+with seen_col:
+    show_seen(prepared, picked, x, guesses)
 
 st.subheader("Inside the network")
 st.caption("Every layer's output for this drawing, in order. Colours follow one rule per layer, "

@@ -2,8 +2,12 @@
 3D, turn it, change the camera, hide a layer, select a unit by clicking its tile and find the
 unit inspector open on it — and the selection kept when the drawing changes.
 
-Also measures the time from the end of a stroke to the 3D view showing the new activations
-(printed in the terminal summary; target < 1 s, not asserted: the machine may be loaded).
+Also measures the time from the end of a stroke to the 3D view showing the new activations, on
+the page's own clock: from the mouse-up to the first WebGL draw after the stroke's deck arrived
+and its new colours were uploaded (bench/stroke_repaint.py's probe; that bench measures it side
+by side against the 1 s goal). The screenshots that poll for changed pixels are timed too: each
+shot of a software-WebGL view takes a few hundred ms, which that figure includes. The test
+asserts twice the goal, so that a loaded machine does not fail it, and prints both figures.
 """
 
 import io
@@ -14,6 +18,7 @@ import numpy as np
 from PIL import Image
 from playwright.sync_api import Error as PlaywrightError
 
+from bench.stroke_repaint import REPAINT_PROBE, TARGET_MS, arm, repaint_times
 from lenet_core.present.scene import BACKGROUND
 
 from .drawing import canvas, hover_canvas, stroke, vertical_line
@@ -21,7 +26,6 @@ from .support import ARTIFACTS, MEASUREMENTS, assert_no_exception, expect, go_to
 
 DECK = '[data-testid="stDeckGlJsonChart"]'
 TOOLTIP = ".deck-tooltip"
-LATENCY_TARGET_MS = 1000
 
 
 def deck_pixels(page) -> np.ndarray:
@@ -111,6 +115,7 @@ def keep_picture(page, name: str) -> None:
 
 def test_draw_see_turn_hide_and_select_a_unit_in_3d(webgl_page, app_server):
     page = webgl_page
+    page.add_init_script(REPAINT_PROBE)
     open_app(page, app_server)
     go_to(page, "Draw & Classify", "Draw & classify")
     hover_canvas(page)
@@ -125,17 +130,20 @@ def test_draw_see_turn_hide_and_select_a_unit_in_3d(webgl_page, app_server):
 
     # A second stroke: the tiles take the new activations (the camera stays where it was).
     before = deck_pixels(page)
+    arm(page)
     draw_stroke(page, [(0.25, 0.2), (0.5, 0.2), (0.75, 0.2)])
     up = time.perf_counter()
     after = wait_for_pixels(page, lambda p: changed_share(before, p) > 0.002)
-    update_ms = (time.perf_counter() - up) * 1000
+    polled_ms = (time.perf_counter() - up) * 1000
     assert changed_share(before, after) > 0.002, "the 3D view did not change after a stroke"
+    update_ms = repaint_times(page)["repaint"]
     wait_for_run(page)
     assert_no_exception(page)
-    line = (f"Draw page, end of stroke → 3D view repainted: {update_ms:.0f} ms "
-            f"(target < {LATENCY_TARGET_MS} ms; pixels polled by screenshot)")
+    line = (f"Draw page, end of stroke → 3D view repainted: {update_ms:.0f} ms on the page's clock "
+            f"(goal < {TARGET_MS} ms); {polled_ms:.0f} ms by polling screenshots")
     print(line)
     MEASUREMENTS.append(line)
+    assert update_ms < 2 * TARGET_MS, line
 
     # Turn it with the mouse: no rerun, the picture changes.
     still = wait_for_pixels(page, lambda p: False, timeout_s=0.5)

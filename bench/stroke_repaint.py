@@ -1,0 +1,200 @@
+"""Question: how long from the end of a stroke on the Draw page to the 3D view showing the new
+activations, in Chromium with software WebGL? Target: under 1 s.
+
+    .venv/bin/python -m bench.stroke_repaint [--quick] [--json] [--rounds 6] [--before REF]
+
+Starts the dashboard (scratch home) and Debian's Chromium with SwiftShader, draws a digit, then
+strokes ``--rounds`` times and times each stroke on the page's own clock, from the mouse-up:
+when the canvas's message leaves (streamlit-drawable-canvas waits 200 ms for more ink first),
+when the deck's message arrives, and the first WebGL draw after its new colours are uploaded —
+the repaint that tests/e2e/test_network_3d.py asserts on. With ``--before REF`` the code at git
+``REF`` (exported into a scratch folder) is served beside the working tree, each with its own
+browser page, strokes alternating (A B B A ...), medians quoted.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from bench.common import ROOT, Report, at_least, emit, fmt, load_average, log, median, parser, verdict
+from tests.e2e.drawing import hover_canvas, stroke, vertical_line
+from tests.e2e.support import (
+    CHROMIUM,
+    TEST_OPTIONS,
+    WEBGL_ARGS,
+    AppServer,
+    free_port,
+    missing_browser,
+    sync_playwright,
+    wait_healthy,
+)
+
+TARGET_MS = 1000
+DECK_MESSAGE_BYTES = 100_000  # the deck is by far the largest message of a rerun (~380 KB; next ~15 KB)
+STROKES = [[(0.25, 0.2), (0.5, 0.2), (0.75, 0.2)], [(0.3, 0.5), (0.7, 0.5)], [(0.3, 0.8), (0.7, 0.8)],
+           [(0.2, 0.3), (0.2, 0.7)], [(0.8, 0.3), (0.8, 0.7)], [(0.35, 0.35), (0.65, 0.65)]]
+
+# Installed before the app loads; arm() starts a measurement (the mouse-up itself is recorded by
+# tests/e2e/drawing.py's stroke()). ``sent``: the first message to the server; ``deck``: the deck's
+# message arriving; ``upload``: the first WebGL buffer upload after it (the new colours);
+# ``draw``: the first WebGL draw after that.
+REPAINT_PROBE = """(() => {
+  const probe = window.__lenetRepaint = {armed: false, sent: null, deck: null, upload: null, draw: null};
+  const Socket = window.WebSocket;
+  window.WebSocket = class extends Socket {
+    constructor(...args) {
+      super(...args);
+      this.addEventListener("message", (event) => {
+        const bytes = event.data?.byteLength ?? event.data?.length ?? 0;
+        if (probe.armed && probe.deck === null && bytes > DECK_MESSAGE_BYTES) probe.deck = performance.now();
+      });
+    }
+    send(data) {
+      if (probe.armed && probe.sent === null) probe.sent = performance.now();
+      return super.send(data);
+    }
+  };
+  const wrap = (proto, names, when) => names.filter((n) => proto[n]).forEach((name) => {
+    const call = proto[name];
+    proto[name] = function (...args) { when(); return call.apply(this, args); };
+  });
+  for (const gl of [window.WebGL2RenderingContext, window.WebGLRenderingContext].filter(Boolean)) {
+    wrap(gl.prototype, ["bufferData", "bufferSubData"], () => {
+      if (probe.deck !== null && probe.upload === null) probe.upload = performance.now();
+    });
+    wrap(gl.prototype, ["drawArrays", "drawElements", "drawArraysInstanced", "drawElementsInstanced"], () => {
+      if (probe.upload !== null && probe.draw === null) probe.draw = performance.now();
+    });
+  }
+})();""".replace("DECK_MESSAGE_BYTES", str(DECK_MESSAGE_BYTES))
+ARM = ("() => Object.assign(window.__lenetRepaint, "
+       "{armed: true, sent: null, deck: null, upload: null, draw: null})")
+# Milliseconds after the mouse-up, once the repaint has happened.
+TIMES = """() => { const p = window.__lenetRepaint, up = window.__lenetLatency.up;
+  return {sent: p.sent - up, deck: p.deck - up, repaint: p.draw - up}; }"""
+REPAINTED = "() => window.__lenetRepaint.draw !== null"
+IDLE = ("() => document.querySelector('[data-testid=stApp]')"
+        "?.getAttribute('data-test-script-state') === 'notRunning'")
+DECK = '[data-testid="stDeckGlJsonChart"]'
+
+
+def arm(page) -> None:
+    page.evaluate(ARM)
+
+
+def repaint_times(page, timeout_ms: float = 30_000) -> dict[str, float]:
+    """``{sent, deck, repaint}`` in ms after the mouse-up, waiting for the repaint first."""
+    page.wait_for_function(REPAINTED, timeout=timeout_ms)
+    return page.evaluate(TIMES)
+
+
+def export(ref: str, folder: Path) -> Path:
+    """The code at git ``ref``, as files in ``folder`` (git archive: tracked files only)."""
+    tree = folder / "before"
+    tree.mkdir()
+    archive = subprocess.run(["git", "archive", ref], cwd=ROOT, check=True, capture_output=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(tree)], input=archive, check=True)
+    return tree
+
+
+def serve(tree: Path, folder: Path, name: str) -> AppServer:
+    """``streamlit run app.py`` of ``tree`` on a free port, its own scratch home."""
+    home, log_file = folder / f"home-{name}", folder / f"streamlit-{name}.log"
+    home.mkdir()
+    port = free_port()
+    env = dict(os.environ, LENET_LAB_HOME=str(home), PYTHONPATH=str(tree))
+    command = [str(Path(sys.executable).parent / "streamlit"), "run", "app.py", "--server.port", str(port),
+               *TEST_OPTIONS]
+    with log_file.open("w") as out:
+        process = subprocess.Popen(command, cwd=tree, env=env, stdout=out, stderr=subprocess.STDOUT,
+                                   start_new_session=True)
+    server = AppServer(process, f"http://127.0.0.1:{port}", home, log_file)
+    try:
+        wait_healthy(server)
+    except BaseException:
+        server.stop()
+        raise
+    return server
+
+
+def open_draw_page(browser, server: AppServer):
+    """A fresh page on the Draw page, a first digit drawn and its 3D view shown."""
+    context = browser.new_context(viewport={"width": 1280, "height": 1000})
+    context.set_default_timeout(90_000)
+    context.add_init_script(REPAINT_PROBE)
+    page = context.new_page()
+    page.goto(server.page_url("draw"))
+    page.locator("canvas.upper-canvas").wait_for()
+    page.wait_for_function(IDLE)
+    hover_canvas(page)
+    page.wait_for_timeout(350)  # the canvas toolbar fades in under a first hover
+    stroke(page, vertical_line())
+    page.locator(DECK).wait_for()
+    page.wait_for_function(IDLE)
+    return page
+
+
+def one_stroke(page, points) -> dict[str, float]:
+    box = hover_canvas(page)
+    page.wait_for_timeout(300)
+    arm(page)
+    stroke(page, points, box=box)
+    times = repaint_times(page)
+    page.wait_for_function(IDLE, timeout=30_000)
+    page.wait_for_timeout(500)  # the rerun's last frames and the server's clean-up
+    return times
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = parser(__doc__)
+    p.add_argument("--rounds", type=at_least(1), help="strokes per tree (default 6; --quick 2)")
+    p.add_argument("--before", metavar="REF", help="also serve the code at this git ref, side by side")
+    args = p.parse_args(argv)
+    if reason := missing_browser():
+        sys.exit(f"error: {reason}")
+    rounds = args.rounds or (2 if args.quick else 6)
+    with tempfile.TemporaryDirectory(prefix="lenet-bench-repaint-") as scratch:
+        folder = Path(scratch)
+        trees = {"working tree": ROOT}
+        if args.before:
+            trees = {f"before ({args.before})": export(args.before, folder), **trees}
+        servers = {name: serve(tree, folder, str(k)) for k, (name, tree) in enumerate(trees.items())}
+        times: dict[str, list[dict[str, float]]] = {name: [] for name in trees}
+        try:
+            with sync_playwright() as playwright:
+                browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True,
+                                                     args=WEBGL_ARGS)
+                pages = {name: open_draw_page(browser, server) for name, server in servers.items()}
+                for r in range(rounds):
+                    order = list(pages) if r % 2 == 0 else list(pages)[::-1]
+                    for name in order:
+                        pages[name].bring_to_front()
+                        times[name].append(one_stroke(pages[name], STROKES[r % len(STROKES)]))
+                        log(f"round {r + 1}, {name}: {times[name][-1]}")
+                browser.close()
+        finally:
+            for server in servers.values():
+                server.stop()
+    load = load_average()
+    out = Report("Draw page: end of a stroke to the 3D view repainted (Chromium, software WebGL)",
+                 f"{rounds} strokes per tree, medians in ms after the mouse-up; load average "
+                 f"{fmt(load, '.2f')}")
+    figures = {}
+    for name, runs in times.items():
+        med = {key: median([run[key] for run in runs]) for key in ("sent", "deck", "repaint")}
+        figures[name] = {**med, "repaint_each": [round(run["repaint"]) for run in runs]}
+        out.row(f"{name}: canvas message sent", fmt(med["sent"], ".0f"))
+        out.row(f"{name}: deck message arrived", fmt(med["deck"], ".0f"))
+        out.row(f"{name}: 3D view repainted", fmt(med["repaint"], ".0f"),
+                verdict(med["repaint"], TARGET_MS, f"< {TARGET_MS} ms"))
+    out.figures = {"trees": figures, "target_ms": TARGET_MS, "rounds": rounds, "load_average": load}
+    emit(out, args.json)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
