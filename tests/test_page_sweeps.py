@@ -45,6 +45,15 @@ def test_the_form_counts_the_trials_before_start_and_refuses_a_bad_space(lab_hom
     assert start_button(at).disabled
     at = sweep_form(at, "lr = log(1e-3, 1)")  # random, but no draws asked for
     assert any("--random N" in e.value for e in at.sidebar.error)
+    at = sweep_form(at)
+    at.sidebar.selectbox(key=state.SWEEP_EARLY).set_value("asha").run()
+    assert any("needs --backend ray" in e.value for e in at.sidebar.error)  # ASHA is Ray's
+    at.sidebar.selectbox(key=state.SWEEP_BACKEND).set_value("ray").run()
+    assert any(w.key == state.SWEEP_ADDRESS for w in at.sidebar.text_input)
+    if sweeps.ray_missing():
+        assert any("requirements-cluster.txt" in w.value for w in at.sidebar.warning)
+    else:
+        assert count_line(at).startswith("**2 trials**")
     assert runs.RunStore(lab_home).list_sweeps() == []
 
 

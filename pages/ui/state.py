@@ -40,6 +40,7 @@ SWEEP_SPACE = "sweep_space"  # the space editor's text
 SWEEP_DRAWS = "sweep_draws"
 SWEEP_METRIC = "sweep_metric"
 SWEEP_BACKEND = "sweep_backend"
+SWEEP_ADDRESS = "sweep_address"  # a Ray cluster's address (empty: a Ray of this machine)
 SWEEP_EARLY = "sweep_early_stop"
 SWEEP_NAME = "sweep_name"
 SWEEP_START = "sweep_start"

@@ -24,14 +24,15 @@ EARLY_TITLES = {"none": "none — every trial trains to its end", "asha": "ASHA 
 
 def _widgets() -> list[str]:
     return [state.SWEEP_PRESET, state.SWEEP_SPACE, state.SWEEP_DRAWS, state.SWEEP_METRIC,
-            state.SWEEP_BACKEND, state.SWEEP_EARLY, state.SWEEP_NAME]
+            state.SWEEP_BACKEND, state.SWEEP_ADDRESS, state.SWEEP_EARLY, state.SWEEP_NAME]
 
 
 def _defaults() -> None:
     state.restore(*_widgets())
     for widget, value in ((state.SWEEP_PRESET, "best"), (state.SWEEP_SPACE, DEFAULT_SPACE),
                           (state.SWEEP_DRAWS, "0"), (state.SWEEP_METRIC, "test_acc"),
-                          (state.SWEEP_BACKEND, "local"), (state.SWEEP_EARLY, "none"),
+                          (state.SWEEP_BACKEND, "local"), (state.SWEEP_ADDRESS, ""),
+                          (state.SWEEP_EARLY, "none"),
                           (state.SWEEP_NAME, "")):
         st.session_state.setdefault(widget, value)
 
@@ -48,11 +49,12 @@ def planned(dataset: str | None) -> sweeps.Plan:
     """The sweep the form describes, checked by the engine (raises LabError in one line)."""
     s = st.session_state
     space = parse_lines(s[state.SWEEP_SPACE], draws())
+    address = (s.get(state.SWEEP_ADDRESS) or "").strip() if s[state.SWEEP_BACKEND] == "ray" else ""
     return sweeps.plan(preset=s[state.SWEEP_PRESET], base={"dataset": dataset} if dataset else None,
                        grid=[d.text() for d in space.grid], space=[d.text() for d in space.random],
                        samples=space.samples if space.random else None, metric=s[state.SWEEP_METRIC],
                        backend=s[state.SWEEP_BACKEND], early_stop=s[state.SWEEP_EARLY],
-                       name=s[state.SWEEP_NAME] or None)
+                       name=s[state.SWEEP_NAME] or None, options={"address": address} if address else None)
 
 
 def _start(dataset: str | None, home) -> None:
@@ -86,8 +88,12 @@ def sweep_launcher(home, dataset: str | None) -> None:
                       help="Each trial's best value of this over its epochs ranks the trials.")
     sidebar.selectbox("Backend", list(sweeps.BACKENDS), key=state.SWEEP_BACKEND,
                       format_func=BACKEND_TITLES.get)
-    if st.session_state[state.SWEEP_BACKEND] == "ray" and (missing := sweeps.ray_missing()):
-        sidebar.warning(missing, icon=":material/extension:")
+    if st.session_state[state.SWEEP_BACKEND] == "ray":
+        if missing := sweeps.ray_missing():
+            sidebar.warning(missing, icon=":material/extension:")
+        sidebar.text_input("Ray cluster address", key=state.SWEEP_ADDRESS,
+                           placeholder="empty: a Ray of this machine",
+                           help="HEAD:6379 of a cluster started with `ray start --head` (see the README).")
     sidebar.selectbox("Early stopping", list(sweeps.EARLY_STOPS), key=state.SWEEP_EARLY,
                       format_func=EARLY_TITLES.get)
     sidebar.text_input("Sweep name", key=state.SWEEP_NAME, placeholder="optional")
