@@ -78,3 +78,23 @@ def test_scene_update_reports_each_architectures_cost_and_payload(lab_home):
     assert set(out["architectures"]) == {"lenet-classic", "lenet5", "lenet-modern"}
     for figures in out["architectures"].values():
         assert figures["ms"] > 0 and 300 < figures["payload_kb"] < out["payload_limit_kb"]
+
+
+def test_gpu_check_writes_one_json_and_says_when_it_ran_on_the_cpu(tmp_path):
+    """bench/gpu_check.sh as a GPU machine runs it (here, without one: on the CPU, shortened)."""
+    import torch
+
+    env = {**os.environ, "OUT": str(tmp_path / "out"), "LENET_LAB_HOME": str(tmp_path / "lab"),
+           "OMP_NUM_THREADS": "1"}
+    done = subprocess.run(["bash", "bench/gpu_check.sh"], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=600)
+    assert done.returncode == 0, done.stderr
+    result = json.loads((tmp_path / "out" / "gpu-check.json").read_text())
+    assert result["device"] == ("cuda" if torch.cuda.is_available() else "cpu")
+    for name in ("tests", "tutorial", "bench"):
+        assert result[name]["exit_status"] == 0, result[name]
+    assert result["tutorial"]["run"]["status"] == "completed"
+    assert set(result["tutorial"]["vs_tutorial"]) == {"train_loss", "train_acc", "test_acc"}
+    assert result["bench"]["b_over_a"] > 0
+    if result["device"] == "cpu":
+        assert "no CUDA GPU" in result["note"] and result["gpu"] is None
