@@ -177,9 +177,12 @@ def stop(sweep_id: str, home: Path | None = None) -> Sweep:
         else:  # no driver to tell: its trials are stopped here
             for run in mine:
                 store.mark(run.id, "stopped", expect=ACTIVE, error="the sweep was stopped")
-    else:
+    else:  # one write a waiting trial (no re-read of the store per trial: a sweep may be big)
         for run in mine:
-            launch.stop(run.id, store.home)
+            if run.status == "queued":
+                store.mark(run.id, "stopped", expect=("queued",), error=None if run.started else
+                           "cancelled: the sweep was stopped before this trial started")
+            process.signal_stop(run)  # a training trial checkpoints and ends at its next batch
     process.dispatch(store)  # slots the sweep held go to other waiting runs
     return store.get_sweep(sweep_id)
 
