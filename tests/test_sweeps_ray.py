@@ -68,7 +68,8 @@ def test_asha_prunes_the_trials_built_to_lose(lab_home):
     result = json.loads(out.splitlines()[-1])
     store = runs.RunStore()
     by_lr = {t.config.lr: t for t in store.sweep_runs(result["sweep_id"])}
-    assert by_lr[0.3].status == "completed"
+    # The good pair race each other to each rung (the first there is never cut): one completes.
+    assert "completed" in {by_lr[0.3].status, by_lr[0.2].status}
     for lr in (1e-6, 2e-6):
         trial = by_lr[lr]
         assert trial.status == "pruned" and trial.rung in (1, 2), (trial.status, trial.error)
