@@ -14,7 +14,6 @@ browser page, strokes alternating (A B B A ...), medians quoted.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import tempfile
@@ -24,13 +23,11 @@ from bench.common import ROOT, Report, at_least, emit, fmt, load_average, log, m
 from tests.e2e.drawing import hover_canvas, stroke, vertical_line
 from tests.e2e.support import (
     CHROMIUM,
-    TEST_OPTIONS,
     WEBGL_ARGS,
     AppServer,
-    free_port,
     missing_browser,
+    start_app,
     sync_playwright,
-    wait_healthy,
 )
 
 TARGET_MS = 1000
@@ -105,20 +102,7 @@ def serve(tree: Path, folder: Path, name: str) -> AppServer:
     """``streamlit run app.py`` of ``tree`` on a free port, its own scratch home."""
     home, log_file = folder / f"home-{name}", folder / f"streamlit-{name}.log"
     home.mkdir()
-    port = free_port()
-    env = dict(os.environ, LENET_LAB_HOME=str(home), PYTHONPATH=str(tree))
-    command = [str(Path(sys.executable).parent / "streamlit"), "run", "app.py", "--server.port", str(port),
-               *TEST_OPTIONS]
-    with log_file.open("w") as out:
-        process = subprocess.Popen(command, cwd=tree, env=env, stdout=out, stderr=subprocess.STDOUT,
-                                   start_new_session=True)
-    server = AppServer(process, f"http://127.0.0.1:{port}", home, log_file)
-    try:
-        wait_healthy(server)
-    except BaseException:
-        server.stop()
-        raise
-    return server
+    return start_app(home, log_file, "streamlit run", tree=tree, env={"PYTHONPATH": str(tree)})
 
 
 def open_draw_page(browser, server: AppServer):

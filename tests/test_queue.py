@@ -4,11 +4,9 @@ kill -9 — real workers (subprocesses) on a real run store."""
 import json
 import os
 import signal
-import subprocess
-import sys
 
 import pytest
-from helpers import TINY, wait_for
+from helpers import TINY, lab, wait_for
 
 from lenet_core import runs
 from lenet_core.errors import LabError
@@ -99,13 +97,6 @@ def test_a_waiting_run_is_never_failed_for_waiting(lab_home, monkeypatch):
     by_id = {r.id: r for r in runs.reap(store)}
     assert by_id[waiting.id].status in ("queued", "running") and by_id[waiting.id].pid
     runs.stop(waiting.id, wait=60)
-
-
-def lab(*argv, env=None):
-    """``python -m lenet_core ARGV`` as a real process: exit status, stdout, stderr."""
-    done = subprocess.run([sys.executable, "-m", "lenet_core", *argv], capture_output=True, text=True,
-                          env={**os.environ, **(env or {})}, timeout=300)
-    return done.returncode, done.stdout, done.stderr
 
 
 def test_runs_list_shows_places_in_the_queue_and_refuses_a_bad_slots_setting(lab_home, monkeypatch):

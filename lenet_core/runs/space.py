@@ -51,9 +51,9 @@ class Dimension:
     def text(self) -> str:
         """As typed: ``lr=0.01,0.1`` or ``lr=log(0.001,1)``."""
         if self.kind in ("grid", "choice"):
-            return f"{self.field}={','.join(_shown(v) for v in self.values)}"
+            return f"{self.field}={','.join(shown(v) for v in self.values)}"
         name = "log" if self.kind == "log" else "range"
-        return f"{self.field}={name}({_shown(self.low)},{_shown(self.high)})"
+        return f"{self.field}={name}({shown(self.low)},{shown(self.high)})"
 
     def draw(self, rng: random.Random) -> Any:
         if self.kind == "choice":
@@ -104,7 +104,8 @@ class Space:
         return " · ".join(parts)
 
 
-def _shown(value: Any) -> str:
+def shown(value: Any) -> str:
+    """A value as a person types it: ``0.1``, ``true``, ``64``."""
     if isinstance(value, bool):
         return str(value).lower()
     if isinstance(value, float):
@@ -244,8 +245,8 @@ def trial_configs(base: TrainConfig, space: Space, allow_many: bool = False) -> 
     for number, values in enumerate(space.overrides(), 1):
         config, errors = validate({**base.to_dict(), **values})
         if config is None:
-            shown = ", ".join(f"{k}={_shown(v)}" for k, v in values.items())
-            raise LabError(f"trial {number} ({shown}) cannot train: "
+            varied = ", ".join(f"{k}={shown(v)}" for k, v in values.items())
+            raise LabError(f"trial {number} ({varied}) cannot train: "
                            + "; ".join(f"{k}: {m}" for k, m in errors.items()))
         configs.append(config)
     return configs

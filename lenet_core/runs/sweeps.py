@@ -31,7 +31,7 @@ from lenet_core import paths
 from lenet_core.errors import LabError
 from lenet_core.runs import launch, process, report
 from lenet_core.runs.files import resume_point
-from lenet_core.runs.space import METRICS, Space, parse_space, trial_configs
+from lenet_core.runs.space import METRICS, Space, parse_space, shown, trial_configs
 from lenet_core.runs.store import ACTIVE, Run, RunStore, Sweep, name_problem
 from lenet_core.training.config import DEFAULTS, TrainConfig, preset_values, validate
 
@@ -107,14 +107,8 @@ def plan(*, preset: str | None = "best", base: dict[str, Any] | None = None, gri
 
 def trial_name(sweep_name: str, number: int, total: int, config: TrainConfig, fields: list[str]) -> str:
     """``lr × batch_size sweep · 3/8: lr=0.1 batch_size=64``: the run picker tells them apart."""
-    varied = " ".join(f"{f}={_shown(getattr(config, f))}" for f in fields)
+    varied = " ".join(f"{f}={shown(getattr(config, f))}" for f in fields)
     return f"{sweep_name} · {number}/{total}: {varied}"
-
-
-def _shown(value: Any) -> str:
-    if isinstance(value, float):
-        return f"{value:g}"
-    return str(value).lower() if isinstance(value, bool) else str(value)
 
 
 def record(store: RunStore, plan: Plan, pid: int | None = None) -> Sweep:
@@ -321,7 +315,7 @@ def best_trial(sweep: Sweep, trials: list[Run], metrics: pd.DataFrame) -> Run | 
 
 def varied_words(sweep: Sweep, run: Run) -> str:
     """``lr=0.1 batch_size=64``: a trial's values of the varied settings."""
-    return " ".join(f"{f}={_shown(getattr(run.config, f))}" for f in sweep.spec.get("fields", []))
+    return " ".join(f"{f}={shown(getattr(run.config, f))}" for f in sweep.spec.get("fields", []))
 
 
 def trial_labels(sweep: Sweep, trials: list[Run]) -> dict[str, str]:

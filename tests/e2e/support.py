@@ -101,16 +101,18 @@ LAUNCHERS = {
 }
 
 
-def start_app(home: Path, log: Path, launcher: str = "start.sh") -> AppServer:
+def start_app(home: Path, log: Path, launcher: str = "start.sh", tree: Path = ROOT,
+              env: dict[str, str] | None = None) -> AppServer:
     """Start the dashboard on a free port with ``LENET_LAB_HOME=home``; return once it is healthy.
 
     ``launcher``: ``start.sh`` (the README's start command: install check, then ``streamlit run
-    app.py``) or ``streamlit run`` (plain ``streamlit run app.py``).
+    app.py``) or ``streamlit run`` (plain ``streamlit run app.py``). ``tree``: the checkout to
+    serve (a bench serves an older one beside this); ``env``: more environment variables.
     """
     port = free_port()
-    env = dict(os.environ, LENET_LAB_HOME=str(home), LENET_LAB_PORT=str(port))
+    env = dict(os.environ, LENET_LAB_HOME=str(home), LENET_LAB_PORT=str(port), **(env or {}))
     with log.open("w") as out:
-        process = subprocess.Popen(LAUNCHERS[launcher](port), cwd=ROOT, env=env, stdout=out,
+        process = subprocess.Popen(LAUNCHERS[launcher](port), cwd=tree, env=env, stdout=out,
                                    stderr=subprocess.STDOUT, start_new_session=True)
     server = AppServer(process, f"http://127.0.0.1:{port}", home, log)
     try:
