@@ -2,7 +2,8 @@
 # One-shot GPU check, for a machine with a CUDA GPU and this repository's .venv:
 #   bash bench/gpu_check.sh
 # 1. the CUDA tests; 2. the tutorial preset trained on the GPU (against the tutorial's loss 0.469,
-# train 0.823, test 0.779); 3. the A/B/C throughput bench (bench.engine_speed) on CUDA. Writes one
+# train 0.823, test 0.779); 3. the A/B/C throughput bench (bench.engine_speed) on CUDA; 4. the time
+# from process start to 0.90 and 0.91 test accuracy with the best preset (bench.time_to_accuracy). Writes one
 # JSON object to $OUT/gpu-check.json (or ./gpu-check.json), in under 8 minutes in all (each step
 # has its own time limit; a step that fails or runs out of time is recorded, and the rest go on).
 # Without a CUDA GPU it runs every step on the CPU, shortened (1 epoch of 6,000 images; a quick
@@ -30,16 +31,18 @@ run_step() {  # name, time limit (s), command...: stdout to $work/<name>.out, st
 
 if "$py" -c 'import sys, torch; sys.exit(0 if torch.cuda.is_available() else 1)'; then
   device=cuda
-  run_step tests 150 "$py" -m pytest -q -p no:cacheprovider tests/test_train.py -k cuda -rA
-  run_step tutorial 240 "$py" -m lenet_core train --preset tutorial --device cuda --json
-  run_step bench 150 "$py" -m bench.engine_speed --device cuda --json
+  run_step tests 120 "$py" -m pytest -q -p no:cacheprovider tests/test_train.py -k cuda -rA
+  run_step tutorial 120 "$py" -m lenet_core train --preset tutorial --device cuda --json
+  run_step bench 120 "$py" -m bench.engine_speed --device cuda --json
+  run_step time_to_accuracy 120 "$py" -m bench.time_to_accuracy --device cuda --json
 else
   device=cpu
   say "no CUDA GPU here: every step runs on the CPU, shortened, to prove the script runs"
-  run_step tests 150 "$py" -m pytest -q -p no:cacheprovider tests/test_train.py -k cuda -rA
-  run_step tutorial 240 "$py" -m lenet_core train --preset tutorial --device cpu --epochs 1 \
+  run_step tests 120 "$py" -m pytest -q -p no:cacheprovider tests/test_train.py -k cuda -rA
+  run_step tutorial 120 "$py" -m lenet_core train --preset tutorial --device cpu --epochs 1 \
     --train-subset 6000 --json
-  run_step bench 150 "$py" -m bench.engine_speed --device cpu --quick --json
+  run_step bench 120 "$py" -m bench.engine_speed --device cpu --quick --json
+  run_step time_to_accuracy 120 "$py" -m bench.time_to_accuracy --device cpu --quick --json
 fi
 
 "$py" - "$work" "$out" "$device" "$started" <<'EOF'
@@ -84,13 +87,20 @@ if report:
     a, b = report.get("tutorial_examples_per_sec"), report.get("engine_examples_per_sec")
     bench["b_over_a"] = b / a if a and b else None
     bench["goal_b_over_a"] = 10.0
+timing, text = step("time_to_accuracy")
+report = last_json(text)
+if report:
+    timing["targets"] = report.get("targets")
+    timing["rounds"] = report.get("rounds")
 gpu = torch.cuda.get_device_name(0) if device == "cuda" else None
 result = {"device": device, "gpu": gpu, "torch": torch.__version__, "python": platform.python_version(),
           "host": platform.node(), "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-          "seconds": round(time.time() - started), "tests": tests, "tutorial": tutorial, "bench": bench}
+          "seconds": round(time.time() - started), "tests": tests, "tutorial": tutorial, "bench": bench,
+          "time_to_accuracy": timing}
 if device == "cpu":
     result["note"] = ("no CUDA GPU was present: each step ran on the CPU, shortened (the tutorial preset 1 "
-                      "epoch of 6,000 images, bench.engine_speed --quick), to prove the script runs; its "
+                      "epoch of 6,000 images, bench.engine_speed --quick, bench.time_to_accuracy --quick), "
+                      "to prove the script runs; its "
                       "figures are not the GPU's")
 out.write_text(json.dumps(result, indent=2) + "\n")
 print(f"[gpu-check] wrote {out} ({result['seconds']} s, on {gpu or 'the CPU'})", file=sys.stderr)

@@ -80,6 +80,20 @@ def test_scene_update_reports_each_architectures_cost_and_payload(lab_home):
         assert figures["ms"] > 0 and 300 < figures["payload_kb"] < out["payload_limit_kb"]
 
 
+def test_time_to_accuracy_times_each_target_from_process_start(lab_home):
+    out = report("bench.time_to_accuracy", "--quick", home=lab_home)
+    assert set(out["targets"]) == {"0.50", "0.60"}
+    (run,) = out["rounds"]
+    assert run["status"] in ("completed", "stopped") and run["best_test_acc"] >= 0.6
+    for target in out["targets"].values():
+        seconds = target["seconds"][0]
+        assert target["median_seconds"] == seconds and target["epochs"] == [1]
+        # after the process started (imports and data loading count), before it was timed out
+        assert 1 < seconds < 600
+    bad = bench("bench.time_to_accuracy", "--targets", "0.9,2", home=lab_home)
+    assert bad.returncode == 2 and "each target must be between 0 and 1" in bad.stderr
+
+
 def test_gpu_check_writes_one_json_and_says_when_it_ran_on_the_cpu(tmp_path):
     """bench/gpu_check.sh as a GPU machine runs it (here, without one: on the CPU, shortened)."""
     import torch
@@ -91,10 +105,11 @@ def test_gpu_check_writes_one_json_and_says_when_it_ran_on_the_cpu(tmp_path):
     assert done.returncode == 0, done.stderr
     result = json.loads((tmp_path / "out" / "gpu-check.json").read_text())
     assert result["device"] == ("cuda" if torch.cuda.is_available() else "cpu")
-    for name in ("tests", "tutorial", "bench"):
+    for name in ("tests", "tutorial", "bench", "time_to_accuracy"):
         assert result[name]["exit_status"] == 0, result[name]
     assert result["tutorial"]["run"]["status"] == "completed"
     assert set(result["tutorial"]["vs_tutorial"]) == {"train_loss", "train_acc", "test_acc"}
     assert result["bench"]["b_over_a"] > 0
+    assert all(target["rounds_reaching"] == 1 for target in result["time_to_accuracy"]["targets"].values())
     if result["device"] == "cpu":
         assert "no CUDA GPU" in result["note"] and result["gpu"] is None
