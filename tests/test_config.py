@@ -1,5 +1,6 @@
 """TrainConfig: validation with one message per field, presets, JSON round trip, CLI exit 2."""
 
+import json
 import subprocess
 import sys
 
@@ -52,8 +53,15 @@ def test_values_from_a_form_or_the_command_line_are_coerced():
     config, errors = validate({"lr": "0.05", "epochs": "3", "augment": "true", "device": "cuda:1",
                                "batch_size": None, "seed": 4.0})
     assert errors == {}
-    assert (config.lr, config.epochs, config.augment, config.device) == (0.05, 3, True, "cuda:1")
+    assert (config.lr, config.epochs, config.augment, config.device) == (0.05, 3, "digits", "cuda:1")
     assert config.batch_size == 256 and config.seed == 4  # None means "use the default"
+
+
+def test_a_run_stored_when_augmentation_was_yes_or_no_still_loads():
+    for stored, kind in ((True, "digits"), (False, "none"), ("true", "digits")):
+        assert TrainConfig.from_json(json.dumps({"augment": stored})).augment == kind
+    _, errors = validate({"augment": "maybe"})
+    assert errors["augment"] == "'maybe' is not one of none, digits, canvas, clothing"
 
 
 def test_not_a_number_and_nan_are_refused():
@@ -141,3 +149,9 @@ def test_the_cli_flags_and_their_defaults_come_from_the_declarations(capsys):
         shown = {True: "on", False: "off"}.get(DEFAULTS[field], DEFAULTS[field]) \
             if isinstance(DEFAULTS[field], bool) else DEFAULTS[field]
         assert "".join(f"{setting.help} (default: {shown})".split()) in text, field
+
+
+def test_best_preset_trains_with_mirror_images_and_predicts_with_them():
+    best = preset("best")
+    assert (best.arch, best.augment, best.test_mirror) == ("lenet-wide", "clothing", True)
+    assert count_params(build_model(best.arch)) == 91_402

@@ -89,10 +89,11 @@ def test_a_convolution_units_lines_are_its_receptive_window_in_every_input_map(n
     edges = geometry.unit_edges(model, arch, x, outputs, scene, "conv2", unit)
     report = inspect_unit(model, arch, x, outputs, "conv2", unit)
     box = report.source_box
-    expected = {(c, y, xx) for c in range(6) for y in range(box.top, box.bottom + 1)
+    maps = scene.planes[2].shape[0]  # pool1's: 6, or 16 for lenet-wide
+    expected = {(c, y, xx) for c in range(maps) for y in range(box.top, box.bottom + 1)
                 for xx in range(box.left, box.right + 1)}
     got = {(int(scene.map[i]), int(scene.row[i]), int(scene.col[i])) for i in edges.source}
-    assert got == expected and len(edges) == 6 * 25
+    assert got == expected and len(edges) == maps * 25
     assert set(scene.plane[edges.source]) == {scene.planes[2].index}  # pool1
     assert edges.product.sum() + report.bias == pytest.approx(report.value, rel=1e-4, abs=1e-4)
     assert edges.strongest.sum() == geometry.STRONGEST

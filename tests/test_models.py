@@ -22,8 +22,10 @@ EXPECTED_PARAMS = {
 }
 
 
-def test_three_architectures_are_registered():
-    assert set(ARCHITECTURES) == {"lenet-classic", "lenet5", "lenet-modern"}
+def test_four_architectures_are_registered_each_under_100k_parameters():
+    assert set(ARCHITECTURES) == {"lenet-classic", "lenet5", "lenet-modern", "lenet-wide"}
+    assert {name: count_params(build_model(name)) for name in ARCHITECTURES} == {
+        "lenet-classic": 61_706, "lenet5": 63_802, "lenet-modern": 62_158, "lenet-wide": 91_402}
 
 
 @pytest.mark.parametrize("name", list(ARCHITECTURES))

@@ -12,8 +12,9 @@ from lenet_core.errors import LabError
 from lenet_core.model.architectures import build_model
 from lenet_core.model.checkpoints import CheckpointMeta, load_model, read_checkpoint
 from lenet_core.model.inputs import standardise
+from lenet_core.training.augment import augment, elastic_flow, stroke_width
 from lenet_core.training.config import TrainConfig
-from lenet_core.training.engine import augment_batch, batch_count, batch_slice, lr_at, reporting_points, train
+from lenet_core.training.engine import batch_count, batch_slice, lr_at, reporting_points, train
 from lenet_core.training.evaluation import evaluate
 from lenet_core.training.records import Recorder
 
@@ -99,7 +100,7 @@ def test_short_run_beats_chance_and_reports_like_the_tutorial(tmp_path, lab_home
 
 @pytest.mark.slow
 def test_a_fixed_seed_repeats_exactly_on_the_cpu(tmp_path, lab_home):
-    config = TrainConfig(**TINY, train_subset=512, augment=True)
+    config = TrainConfig(**TINY, train_subset=512, augment="digits")
     runs = []
     for name in ("a", "b"):
         rec = Capture()
@@ -110,7 +111,7 @@ def test_a_fixed_seed_repeats_exactly_on_the_cpu(tmp_path, lab_home):
     first, second = (read_checkpoint(tmp_path / n / "final.pt")["state_dict"] for n in ("a", "b"))
     assert all(torch.equal(first[k], second[k]) for k in first)
     other = Capture()
-    train(TrainConfig(**TINY, train_subset=512, augment=True, seed=1), other)
+    train(TrainConfig(**TINY, train_subset=512, augment="digits", seed=1), other)
     assert other.named("train_loss") != runs[0].named("train_loss")
 
 
@@ -197,20 +198,54 @@ def test_evaluate_needs_the_checkpoint_metadata_for_raw_pixels():
                  torch.zeros(2, dtype=torch.int64))
 
 
-def test_augmentation_moves_digits_and_keeps_the_background():
+def digits_as_input(count: int = 16):
     images, _ = data.load_split("mnist-5k", "train")
     info = data.get_dataset("mnist-5k")
-    x = standardise(images[:16], info.mean, info.std, "lenet-classic")
-    background = (0 - info.mean) / info.std
-    moved = augment_batch(x, torch.Generator().manual_seed(1), background)
-    assert moved.shape == x.shape
+    return standardise(images[:count], info.mean, info.std, "lenet-classic"), (0 - info.mean) / info.std
+
+
+@pytest.mark.parametrize("kind", ["digits", "canvas", "clothing"])
+def test_each_augmentation_moves_the_images_repeatably_and_keeps_the_background(kind):
+    x, background = digits_as_input()
+    moved = augment(kind, x, torch.Generator().manual_seed(1), background)
+    assert moved.shape == x.shape and moved.is_contiguous(memory_format=torch.channels_last)
     assert not torch.allclose(moved, x)
-    assert torch.equal(moved, augment_batch(x, torch.Generator().manual_seed(1), background))
+    assert torch.equal(moved, augment(kind, x, torch.Generator().manual_seed(1), background))
+    assert not torch.equal(moved, augment(kind, x, torch.Generator().manual_seed(2), background))
     blank = torch.full((4, 1, 28, 28), background)
-    assert torch.allclose(augment_batch(blank, torch.Generator().manual_seed(2), background), blank)
-    # light: most ink stays ink
-    ink = x > 1.0
+    assert torch.allclose(augment(kind, blank, torch.Generator().manual_seed(2), background), blank)
+    ink = x > 1.0  # light: most ink stays ink
     assert (moved[ink] > 0).float().mean() > 0.5
+    assert torch.equal(augment("none", x, torch.Generator(), background), x)
+
+
+def test_clothing_mirrors_about_half_the_batch_and_shifts_by_whole_pixels():
+    background = -0.5
+    x = torch.full((200, 1, 28, 28), background)
+    x[:, :, 12:15, 3:6] = 2.0  # a blob on the left: mirrored, it lands on the right
+    moved = augment("clothing", x, torch.Generator().manual_seed(0), background)
+    ink = moved - background
+    assert torch.allclose(ink.sum((1, 2, 3)), (x - background).sum((1, 2, 3)))  # whole pixels, kept inside
+    column, row = torch.arange(28.0).view(1, 1, 1, 28), torch.arange(28.0).view(1, 1, 28, 1)
+    centre_x = (ink * column).sum((1, 2, 3)) / ink.sum((1, 2, 3))
+    centre_y = (ink * row).sum((1, 2, 3)) / ink.sum((1, 2, 3))
+    mirrored = centre_x > 13.5
+    assert ((centre_x - 4).abs() <= 2).logical_or((centre_x - 23).abs() <= 2).all()
+    assert ((centre_y - 13).abs() <= 2).all() and len(set(centre_y.tolist())) == 5
+    assert 70 < int(mirrored.sum()) < 130
+
+
+def test_canvas_makes_strokes_thinner_and_thicker_and_bends_them_smoothly():
+    x, background = digits_as_input(90)
+    changed = stroke_width(x, torch.Generator().manual_seed(0), background)
+    ink, new_ink = (x - background).sum((1, 2, 3)), (changed - background).sum((1, 2, 3))
+    assert (new_ink < 0.9 * ink).sum() > 15 and (new_ink > 1.1 * ink).sum() > 15
+    assert (new_ink == ink).sum() > 15
+    flow = elastic_flow(8, 28, 28, torch.Generator().manual_seed(0))
+    pixels = flow * 14  # grid units → pixels on a 28-pixel side
+    assert 1.0 < float(pixels.pow(2).sum(-1).sqrt().mean()) < 3.0  # about 1.5 px a point
+    neighbours = (pixels[:, 1:] - pixels[:, :-1]).abs().mean()
+    assert float(neighbours) < 0.3 * float(pixels.abs().mean())  # smooth: a bend, not noise
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="checks the message on a machine without CUDA")

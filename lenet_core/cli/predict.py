@@ -15,7 +15,7 @@ from lenet_core.errors import LabError
 from lenet_core.inspect.activations import format_probability, forward_all, top_k, torch_threads
 from lenet_core.inspect.preprocess import load_image, mnist_style
 from lenet_core.model.checkpoints import load_model, pretrained_path
-from lenet_core.model.inputs import model_input
+from lenet_core.model.inputs import mirrored, model_input
 from lenet_core.paths import db_path, lab_home
 
 TOP = 3
@@ -80,7 +80,7 @@ def predict_file(model, meta, path: str) -> dict:
     if prepared.blank:
         return {"file": path, "top": [], "note": prepared.note}
     x = model_input(prepared.image, meta)
-    _, probabilities = forward_all(model, x)
+    _, probabilities = forward_all(model, x, mirror=mirrored(meta))
     top = [{"label": g.label, "name": g.name, "probability": round(g.probability, 6)}
            for g in top_k(probabilities, meta.classes, TOP)]
     result = {"file": path, "top": top}

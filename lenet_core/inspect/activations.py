@@ -17,6 +17,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from lenet_core.model.inputs import class_probabilities
+
 
 @dataclass(frozen=True)
 class Guess:
@@ -51,12 +53,15 @@ def _as_batch(x: torch.Tensor) -> torch.Tensor:
 
 
 @torch.inference_mode()
-def forward_all(model: nn.Sequential, x: torch.Tensor) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
+def forward_all(model: nn.Sequential, x: torch.Tensor, mirror: bool = False
+                ) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
     """Run one image through ``model`` child by child.
 
     Returns ``({layer name: output without the batch dimension}, class probabilities)``: the
     outputs in network order (dicts keep insertion order), and the softmax of the last output.
-    Iterating the children gives the same result as ``model(x)`` without hooks.
+    Iterating the children gives the same result as ``model(x)`` without hooks. ``mirror`` (a
+    checkpoint whose run predicts with its mirror image too: ``model.inputs.mirrored(meta)``):
+    the probabilities average the image's and its mirror image's; the outputs are the image's.
     """
     device = next(model.parameters()).device
     out = _as_batch(x).to(device)
@@ -65,6 +70,8 @@ def forward_all(model: nn.Sequential, x: torch.Tensor) -> tuple[dict[str, torch.
         out = layer(out)
         outputs[name] = out[0].detach().cpu()
     probabilities = torch.softmax(out[0].detach().cpu().flatten(), dim=0)
+    if mirror:
+        probabilities = class_probabilities(model, _as_batch(x).to(device), mirror=True)[0].cpu()
     return outputs, probabilities
 
 

@@ -18,7 +18,7 @@ from torch import nn
 from lenet_core.errors import LabError
 from lenet_core.model.architectures import Architecture
 from lenet_core.model.checkpoints import CheckpointMeta
-from lenet_core.model.inputs import model_input
+from lenet_core.model.inputs import class_probabilities, mirrored, model_input
 from lenet_core.training.evaluation import evaluate
 
 POOLS = ("all", "class", "misclassified")
@@ -185,7 +185,7 @@ def epoch_trace(checkpoints: list[tuple[int, nn.Module, CheckpointMeta]], pixels
     rows = []
     for epoch, model, meta in checkpoints:
         device = next(model.parameters()).device
-        p = torch.softmax(model(model_input(pixels, meta).to(device)), dim=1)[0].cpu()
+        p = class_probabilities(model, model_input(pixels, meta).to(device), mirrored(meta))[0].cpu()
         rows.append({"epoch": epoch, "guess": int(p.argmax()), "confidence": float(p.max()),
                      "p_label": float(p[label])})
     return pd.DataFrame(rows, columns=["epoch", "guess", "confidence", "p_label"])

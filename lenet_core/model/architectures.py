@@ -163,8 +163,34 @@ LENET_MODERN = Architecture(
     ),
 )
 
+# Wider convolutions, a narrower dense part, the same budget as LeNet (< 100k parameters): 16 and
+# 32 maps instead of 6 and 16, one hidden dense layer of 96. Fashion-MNIST, 10 epochs, mirror
+# augmentation, seed 0: 0.926 test accuracy against lenet-modern's 0.918 (docs/training.md).
+LENET_WIDE = Architecture(
+    name="lenet-wide",
+    title="LeNet (wide: 16 and 32 maps, batch norm)",
+    description="lenet-modern with wider convolutions (16 and 32 maps) and one hidden dense layer "
+    "of 96: more features, the same parameter budget (91,402). The accurate choice for clothing.",
+    input_size=28,
+    layers=(
+        _conv("conv1", 1, 16, 5, pad=2),
+        LayerSpec("bn1", "BatchNorm2d", {"num_features": 16}),
+        _act("relu1", "ReLU"),
+        _pool("pool1", "MaxPool2d"),
+        _conv("conv2", 16, 32, 5),
+        LayerSpec("bn2", "BatchNorm2d", {"num_features": 32}),
+        _act("relu2", "ReLU"),
+        _pool("pool2", "MaxPool2d"),
+        LayerSpec("flatten", "Flatten"),
+        _linear("fc1", 32 * 5 * 5, 96),
+        LayerSpec("bn3", "BatchNorm1d", {"num_features": 96}),
+        _act("relu3", "ReLU"),
+        _linear("fc2", 96, 10),
+    ),
+)
+
 ARCHITECTURES: dict[str, Architecture] = {
-    arch.name: arch for arch in (LENET_CLASSIC, LENET5, LENET_MODERN)
+    arch.name: arch for arch in (LENET_CLASSIC, LENET5, LENET_MODERN, LENET_WIDE)
 }
 
 

@@ -38,3 +38,19 @@ def model_input(pixels, meta) -> torch.Tensor:
     pixels (Draw, upload, ``predict``, the Explorer, the epoch trace, the misclassified gallery)
     builds its input here."""
     return standardise(pixels, meta.mean, meta.std, meta.arch)
+
+
+def mirrored(meta) -> bool:
+    """Whether a checkpoint's predictions average each image with its mirror image (its run's
+    ``test_mirror``): every place that shows a saved model's guess asks here."""
+    return bool((getattr(meta, "config", None) or {}).get("test_mirror", False))
+
+
+def class_probabilities(model, x: torch.Tensor, mirror: bool) -> torch.Tensor:
+    """Softmax of ``model(x)`` (N×classes); with ``mirror``, averaged with the softmax of the
+    images flipped left to right (test-time augmentation: a garment's mirror image is the same
+    garment, and two looks correct some of each other's mistakes)."""
+    p = torch.softmax(model(x).float(), dim=1)
+    if mirror:
+        p = (p + torch.softmax(model(x.flip(-1)).float(), dim=1)) / 2
+    return p

@@ -28,6 +28,7 @@ from lenet_core import data
 from lenet_core.errors import LabError
 from lenet_core.model.architectures import build_model, count_params, get_architecture
 from lenet_core.model.checkpoints import CheckpointMeta, read_checkpoint, save_checkpoint
+from lenet_core.training.augment import augment
 from lenet_core.training.config import MOMENTUM, TrainConfig
 from lenet_core.training.device import describe_device, resolve_device
 from lenet_core.training.evaluation import EvalResult, evaluate, input_scaling, prepare_images
@@ -70,23 +71,6 @@ def lr_at(config: TrainConfig, step: int, total_steps: int) -> float:
     if config.schedule == "cosine":
         return config.lr * 0.5 * (1 + math.cos(math.pi * step / max(total_steps, 1)))
     return config.lr
-
-
-def augment_batch(x: torch.Tensor, generator: torch.Generator, background: float) -> torch.Tensor:
-    """Random shifts (±2 px) and rotations (±10°) of a whole batch on its device.
-
-    Parameters come from the run's CPU generator so a run stays reproducible; the area moved in
-    from outside the image is filled with the background (pixel 0), not the mean.
-    """
-    n, _, h, w = x.shape
-    angle = (torch.rand(n, generator=generator) * 2 - 1) * math.radians(10)
-    shift = (torch.rand(n, 2, generator=generator) * 2 - 1) * (2 * 2 / torch.tensor([w, h]))
-    cos, sin = angle.cos(), angle.sin()
-    theta = torch.stack([torch.stack([cos, -sin, shift[:, 0]], 1),
-                         torch.stack([sin, cos, shift[:, 1]], 1)], 1).to(x.device, x.dtype)
-    grid = F.affine_grid(theta, list(x.shape), align_corners=False)
-    moved = F.grid_sample(x - background, grid, align_corners=False, padding_mode="zeros")
-    return (moved + background).contiguous(memory_format=torch.channels_last)
 
 
 def synchronize(device: torch.device) -> None:
@@ -275,8 +259,7 @@ def train(config: TrainConfig, recorder: Recorder | None = None, *,
                 return outcome
             index = perm[batch_slice(state.batch, batches, config.batch_size, n)]
             x, y = xs[index], ys[index]
-            if config.augment:
-                x = augment_batch(x, generator, background)
+            x = augment(config.augment, x, generator, background)
             for group in optimizer.param_groups:
                 group["lr"] = lr_at(config, state.step, total_steps)
             with autocast:
@@ -320,7 +303,7 @@ def train(config: TrainConfig, recorder: Recorder | None = None, *,
 
         # End of an epoch: test accuracy, throughput, a checkpoint; reset the running sums.
         last_eval = evaluate(model, test_xs, test_ys, num_classes=len(info.classes),
-                             bf16=config.precision == "bf16")
+                             bf16=config.precision == "bf16", mirror=config.test_mirror)
         state.epoch += 1
         state.last.update(test_loss=last_eval.loss, test_acc=last_eval.accuracy,
                           examples_per_sec=state.count / state.epoch_seconds if state.epoch_seconds else 0.0)
@@ -335,7 +318,8 @@ def train(config: TrainConfig, recorder: Recorder | None = None, *,
         save(f"epoch-{state.epoch:03d}.pt")
 
     if last_eval is None:  # resumed after the last epoch had already ended
-        last_eval = evaluate(model, test_xs, test_ys, num_classes=len(info.classes))
+        last_eval = evaluate(model, test_xs, test_ys, num_classes=len(info.classes),
+                             mirror=config.test_mirror)
     save("final.pt")
     if checkpoint_dir is not None:
         (Path(checkpoint_dir) / "last.pt").unlink(missing_ok=True)  # superseded by final.pt

@@ -15,7 +15,7 @@ from lenet_core import data
 from lenet_core.errors import LabError
 from lenet_core.model.architectures import Architecture
 from lenet_core.model.checkpoints import CheckpointMeta
-from lenet_core.model.inputs import model_input, standardise
+from lenet_core.model.inputs import class_probabilities, mirrored, model_input, standardise
 
 EVAL_BATCH = 512  # 128-512 is fastest for evaluation on the CPU (docs/training.md)
 
@@ -47,17 +47,21 @@ def prepare_images(images: torch.Tensor, info: data.DatasetInfo, arch: Architect
 def evaluate(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, *,
              meta: CheckpointMeta | None = None, device: torch.device | str | None = None,
              batch_size: int = EVAL_BATCH, num_classes: int | None = None,
-             bf16: bool = False) -> EvalResult:
+             bf16: bool = False, mirror: bool | None = None) -> EvalResult:
     """Loss, accuracy, per-class accuracy, confusion matrix and per-sample predictions.
 
     ``images`` are either float tensors already prepared for the model (the engine's), or uint8
     N×28×28 straight from :func:`data.load_split` with the checkpoint's ``meta``: its mean/std
     and architecture turn them into the model's input (:func:`lenet_core.model.inputs.model_input`).
-    The model is put in eval mode and given back in the mode it came in.
+    The model is put in eval mode and given back in the mode it came in. ``mirror``: predict
+    with the average of each image and its mirror image (default: as the checkpoint's run did,
+    :func:`lenet_core.model.inputs.mirrored`; off without ``meta``).
     """
     device = torch.device(device) if device is not None else next(model.parameters()).device
     if images.dtype == torch.uint8 and meta is None:
         raise LabError("evaluate: uint8 images need the checkpoint's metadata (its normalisation)")
+    if mirror is None:
+        mirror = mirrored(meta)
     if num_classes is None:
         num_classes = len(meta.classes) if meta is not None else int(labels.max()) + 1
     was_training = model.training
@@ -72,10 +76,14 @@ def evaluate(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, *,
             x = model_input(x, meta)
         y = labels_dev[start:start + batch_size]
         with autocast:
-            logits = model(x)
-        logits = logits.float()
-        loss_sum += F.cross_entropy(logits, y, reduction="sum")
-        prob, pred = logits.softmax(1).max(1)
+            if mirror:  # the loss of the averaged probabilities
+                probabilities = class_probabilities(model, x, mirror=True)
+                loss_sum += F.nll_loss(probabilities.clamp_min(1e-12).log(), y, reduction="sum")
+            else:
+                logits = model(x).float()
+                loss_sum += F.cross_entropy(logits, y, reduction="sum")
+                probabilities = logits.softmax(1)
+        prob, pred = probabilities.max(1)
         preds.append(pred)
         confs.append(prob)
     model.train(was_training)

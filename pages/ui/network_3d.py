@@ -22,6 +22,7 @@ from lenet_core.inspect import geometry
 from lenet_core.inspect.activations import forward_all
 from lenet_core.inspect.unit import format_number
 from lenet_core.model.architectures import Architecture
+from lenet_core.model.inputs import mirrored
 from lenet_core.present import colours
 from lenet_core.present import scene as scene3d
 from pages.ui import state
@@ -193,7 +194,7 @@ def explorer_network_3d(prefix: str, picked, run_option, x: torch.Tensor,
     if colour_by not in choices:
         colour_by = "Values"
     model, arch, classes = shown.model, shown.arch, shown.meta.classes
-    outputs, probabilities = forward_all(model, x)
+    outputs, probabilities = forward_all(model, x, mirror=mirrored(shown.meta))
     reference, label = None, None
     if colour_by == CHANGE_FROM_B:
         reference = geometry.build_scene(arch, second_x, *forward_all(model, second_x), classes)

@@ -11,7 +11,7 @@ from lenet_core import data
 from lenet_core.errors import LabError
 from lenet_core.inspect import explore
 from lenet_core.inspect.activations import format_probability, forward_all, top_k
-from lenet_core.model.inputs import model_input
+from lenet_core.model.inputs import mirrored, model_input
 from lenet_core.model.shapes import layer_label
 from lenet_core.present import charts, pictures
 from pages.ui import state
@@ -53,7 +53,7 @@ def show_sample(picked: PickedModel, run_option: ModelOption, dataset: str, spli
         return None
     image = pixels / 255.0
     x = model_input(pixels, picked.meta)
-    outputs, probabilities = forward_all(picked.model, x)
+    outputs, probabilities = forward_all(picked.model, x, mirror=mirrored(picked.meta))
     first = top_k(probabilities, picked.meta.classes, k=1)[0]
     right = picked.meta.classes[first.label] == class_name
     if narrow:
