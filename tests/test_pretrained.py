@@ -61,7 +61,7 @@ def test_the_readme_command_is_the_one_that_made_the_model():
             flags[flag[2:].replace("-", "_")] = True
     flags.pop("name", None)
     flags.pop("json", None)
-    config = meta.config
+    config = TrainConfig.from_dict(meta.config).to_dict()  # as today's settings read it
     for key, value in flags.items():
         assert same(config[key], value), f"--{key} {value} but the model was trained with {config[key]}"
     # Everything that differs from the defaults is in the command (nothing hidden in a preset).
