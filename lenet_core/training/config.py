@@ -181,7 +181,7 @@ class TrainConfig:
     augment: str = _setting("none", "Augmentation",
                             "Random changes to each batch, on the device: digits (shifts, "
                             "rotations), canvas (stroke width, slant, scale, elastic: drawn "
-                            "digits) or clothing (mirror images, shifts).",
+                            "digits) or clothing (mirror images).",
                             Choice(tuple(AUGMENTATIONS), AUGMENTATIONS,
                                    aliases={True: "digits", False: "none", "true": "digits",
                                             "false": "none"}), more=True)
