@@ -75,9 +75,11 @@ def test_python_m_bench_runs_the_chosen_scripts_and_refuses_bad_numbers(lab_home
 
 def test_scene_update_reports_each_architectures_cost_and_payload(lab_home):
     out = report("bench.scene_update", "--quick", home=lab_home)
-    assert set(out["architectures"]) == {"lenet-classic", "lenet5", "lenet-modern"}
+    assert set(out["architectures"]) == {"lenet-classic", "lenet5", "lenet-modern", "lenet-wide"}
     for figures in out["architectures"].values():
-        assert figures["ms"] > 0 and 300 < figures["payload_kb"] < out["payload_limit_kb"]
+        assert figures["ms"] > 0 and 300 < figures["payload_kb"] < figures["payload_limit_kb"]
+    assert out["architectures"]["lenet5"]["payload_limit_kb"] == 500
+    assert out["architectures"]["lenet-wide"]["payload_limit_kb"] > 1000
 
 
 def test_time_to_accuracy_times_each_target_from_process_start(lab_home):

@@ -73,7 +73,7 @@ def test_presets_fill_the_form(lab_home):
     at.sidebar.button[1].click().run()  # Best recipe
     values = {w.key: w.value for kind in ("selectbox", "text_input") for w in at.sidebar.get(kind)}
     assert (values["form_arch"], values["form_optimizer"], values["form_lr"]) == \
-        ("lenet-modern", "sgd-momentum", "0.1")
+        ("lenet-wide", "sgd-momentum", "0.1")
     at.sidebar.button[0].click().run()  # Tutorial recipe
     values = {w.key: w.value for kind in ("selectbox", "text_input") for w in at.sidebar.get(kind)}
     assert (values["form_arch"], values["form_lr"]) == ("lenet-classic", "0.9")
@@ -96,7 +96,7 @@ def test_the_form_keeps_its_values_when_the_user_visits_another_page_and_comes_b
     at.switch_page(PAGE).run()
     after = form_values(at)
     assert (after["form_epochs"], after["form_name"], after["form_lr"], after["form_arch"]) == \
-        ("3", "kept", "0.1x", "lenet-modern")
+        ("3", "kept", "0.1x", "lenet-wide")
     assert after == before
 
 # ---- a real run from the page ------------------------------------------------------------------

@@ -17,17 +17,6 @@ from lenet_core.model.inputs import model_input
 from lenet_core.present import scene as scene3d
 
 CLASSES = [str(i) for i in range(10)]
-PAYLOAD_LIMIT = 500_000
-# The 500 KB goal holds for LeNet's own sizes (up to 10,000 units: lenet-classic, lenet5,
-# lenet-modern); lenet-wide draws 2.4x the units (20,570) and may send as much more a unit.
-LIMIT_UNITS = 10_000
-
-
-def payload_limit(scene) -> float:
-    units = sum(plane.size for plane in scene.planes)
-    return PAYLOAD_LIMIT * max(1.0, units / LIMIT_UNITS)
-
-
 def setup(name, seed=0):
     torch.manual_seed(seed)
     arch = ARCHITECTURES[name]
@@ -183,7 +172,7 @@ def test_an_update_stays_under_500_kb_with_the_largest_set_of_lines(name):
     edges = geometry.unit_edges(model, arch, x, outputs, scene, "fc1", (0,))  # 400 lines
     deck = scene3d.build_deck(scene, scene3d.plane_scales(scene, model, outputs),
                               {p.name for p in scene.planes}, edges=edges)
-    assert scene3d.payload_bytes(deck) < payload_limit(scene)
+    assert scene3d.payload_bytes(deck) < scene3d.payload_goal(scene)
     indented = pdk.Deck.to_json(deck)  # what pydeck itself would send
     assert scene3d.payload_bytes(deck) < len(indented.encode()) / 2
 
@@ -198,7 +187,7 @@ def test_the_bundled_digit_model_on_a_drawn_seven_fits_too():
     scene = geometry.build_scene(get_architecture(meta.arch), x, outputs, probabilities, meta.classes)
     deck = scene3d.build_deck(scene, scene3d.plane_scales(scene, model, outputs),
                               {p.name for p in scene.planes})
-    assert scene3d.payload_bytes(deck) < PAYLOAD_LIMIT
+    assert scene3d.payload_bytes(deck) < scene3d.PAYLOAD_GOAL
 
 
 def test_difference_scales_are_signed_for_every_plane():

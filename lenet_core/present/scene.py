@@ -296,6 +296,17 @@ def payload_bytes(deck: pdk.Deck) -> int:
     return len(deck.to_json().encode())
 
 
+PAYLOAD_GOAL = 500_000  # bytes an update may send for LeNet's own sizes (up to GOAL_UNITS units)
+GOAL_UNITS = 10_000  # lenet-classic, lenet5, lenet-modern; lenet-wide draws 20,570
+
+
+def payload_goal(scene: Scene) -> float:
+    """The most bytes one update of ``scene`` should send: PAYLOAD_GOAL, and as much more per unit
+    for a network that draws more units than LeNet's own."""
+    units = sum(plane.size for plane in scene.planes)
+    return PAYLOAD_GOAL * max(1.0, units / GOAL_UNITS)
+
+
 def picked_unit(planes: list[Plane], selection: dict | None) -> tuple[str, tuple[int, ...]] | None:
     """The plane and unit a pydeck selection picked (``{"objects": {"conv1": [[u, tooltip]]}}``),
     or None: the layer id names the plane, the record's packed ``u`` the unit."""
