@@ -3,9 +3,14 @@
 - ``digits``: random shifts (±2 px) and rotations (±10°): a digit is never quite where MNIST
   put it.
 - ``canvas``: how people draw on the Draw page, which MNIST's pen never did: strokes made thinner
-  or thicker (a grey-level erosion or dilation of the ink), slanted (a shear of up to ±0.3),
-  scaled (0.85–1.1), rotated (±10°), shifted (±2 px) and bent by an elastic distortion (a random
-  displacement field, smoothed over 11 px, of about 1 px).
+  or thicker (a grey-level erosion or dilation of the ink), the digits' shifts (±2 px) and
+  rotations (±10°), and half the batch bent by an elastic distortion (a random displacement field,
+  smoothed over 11 px, of about 1 px). Measured on drawn digits (tests/canvas_digits.py, errors in
+  500, seeds 0–4; lenet-wide, 60 epochs, label smoothing 0.1): this recipe 3, 1, 5, 1, 5; the
+  elastic bend on every image 9, 10, 11, 7, 10; a shear of ±0.3 and scaling 0.85–1.1 on top of
+  that 14, 10, 9, 15, 16 (the slants turn MNIST's 7s into the flagged 1s people draw). MNIST's
+  digits already lean every way; a bend on every image makes smooth pen strokes rarer than wobbly
+  ones.
 - ``clothing``: what does not change a garment's class: a mirror image (half the batch flipped
   left to right). Only that: the dataset centres and scales every garment, and shifts cost accuracy.
 
@@ -24,7 +29,7 @@ import torch.nn.functional as F
 KINDS = {
     "none": "None",
     "digits": "Digits: shifts ±2 px, rotations ±10°",
-    "canvas": "Canvas: stroke width, slant, scale, elastic",
+    "canvas": "Canvas: stroke width, shifts, rotations, elastic bends",
     "clothing": "Clothing: mirror images",
 }
 
@@ -44,28 +49,19 @@ def _warp(x: torch.Tensor, theta: torch.Tensor, background: float,
     return moved + background
 
 
-def _affine(n: int, w: int, h: int, generator: torch.Generator, *, degrees: float, shift_px: float,
-            shear: float, scale: tuple[float, float]) -> torch.Tensor:
-    """N random 2×3 maps: rotation, horizontal shear, scale and shift (in pixels)."""
-    angle = _uniform(n, -1, 1, generator) * math.radians(degrees)
-    slant = _uniform(n, -shear, shear, generator)
-    zoom = _uniform(n, *scale, generator)
-    shift = _uniform(2 * n, -1, 1, generator).view(n, 2) * shift_px * 2 / torch.tensor([w, h])
-    cos, sin = angle.cos() / zoom, angle.sin() / zoom
-    # rotation·scale, then a shear of x by y (a slanted hand leans its strokes right or left)
-    return torch.stack([torch.stack([cos + slant * sin, -sin + slant * cos, shift[:, 0]], 1),
+def shift_rotate_maps(n: int, h: int, w: int, generator: torch.Generator) -> torch.Tensor:
+    """N random 2×3 maps: a rotation (±10°) and a shift (±2 px)."""
+    angle = (torch.rand(n, generator=generator) * 2 - 1) * math.radians(10)
+    shift = (torch.rand(n, 2, generator=generator) * 2 - 1) * (2 * 2 / torch.tensor([w, h]))
+    cos, sin = angle.cos(), angle.sin()
+    return torch.stack([torch.stack([cos, -sin, shift[:, 0]], 1),
                         torch.stack([sin, cos, shift[:, 1]], 1)], 1)
 
 
 def shift_rotate(x: torch.Tensor, generator: torch.Generator, background: float) -> torch.Tensor:
     """``digits``: random shifts (±2 px) and rotations (±10°) of the whole batch."""
     n, _, h, w = x.shape
-    angle = (torch.rand(n, generator=generator) * 2 - 1) * math.radians(10)
-    shift = (torch.rand(n, 2, generator=generator) * 2 - 1) * (2 * 2 / torch.tensor([w, h]))
-    cos, sin = angle.cos(), angle.sin()
-    theta = torch.stack([torch.stack([cos, -sin, shift[:, 0]], 1),
-                         torch.stack([sin, cos, shift[:, 1]], 1)], 1)
-    return _warp(x, theta, background)
+    return _warp(x, shift_rotate_maps(n, h, w, generator), background)
 
 
 def stroke_width(x: torch.Tensor, generator: torch.Generator, background: float) -> torch.Tensor:
@@ -97,12 +93,18 @@ def elastic_flow(n: int, h: int, w: int, generator: torch.Generator, pixels: flo
     return (noise * scale).permute(0, 2, 3, 1)
 
 
+ELASTIC_SHARE = 0.5  # of a batch bent by the canvas recipe (see the module's docstring)
+
+
 def canvas_strokes(x: torch.Tensor, generator: torch.Generator, background: float) -> torch.Tensor:
-    """``canvas``: stroke width, then one warp: slant, scale, rotation, shift and elastic bends."""
+    """``canvas``: stroke width, then one warp: a shift and rotation, and for about half the batch
+    an elastic bend."""
     n, _, h, w = x.shape
     x = stroke_width(x, generator, background)
-    theta = _affine(n, w, h, generator, degrees=10, shift_px=2, shear=0.3, scale=(0.85, 1.1))
-    return _warp(x, theta, background, elastic_flow(n, h, w, generator))
+    theta = shift_rotate_maps(n, h, w, generator)
+    flow = elastic_flow(n, h, w, generator)
+    bent = (torch.rand(n, generator=generator) < ELASTIC_SHARE).to(flow.dtype).view(n, 1, 1, 1)
+    return _warp(x, theta, background, flow * bent)
 
 
 def mirror(x: torch.Tensor, generator: torch.Generator, background: float) -> torch.Tensor:

@@ -180,7 +180,7 @@ class TrainConfig:
                                       Number(0.0, 0.5), more=True)
     augment: str = _setting("none", "Augmentation",
                             "Random changes to each batch, on the device: digits (shifts, "
-                            "rotations), canvas (stroke width, slant, scale, elastic: drawn "
+                            "rotations), canvas (stroke width, shifts, rotations, elastic bends: drawn "
                             "digits) or clothing (mirror images).",
                             Choice(tuple(AUGMENTATIONS), AUGMENTATIONS,
                                    aliases={True: "digits", False: "none", "true": "digits",
