@@ -31,7 +31,7 @@ from tests.e2e.support import (
 )
 
 TARGET_MS = 1000
-DECK_MESSAGE_BYTES = 100_000  # the deck is by far the largest message of a rerun (~380 KB; next ~15 KB)
+DECK_MESSAGE_BYTES = 100_000  # the deck is by far the largest message of a rerun (0.4–1 MB; next ~15 KB)
 STROKES = [[(0.25, 0.2), (0.5, 0.2), (0.75, 0.2)], [(0.3, 0.5), (0.7, 0.5)], [(0.3, 0.8), (0.7, 0.8)],
            [(0.2, 0.3), (0.2, 0.7)], [(0.8, 0.3), (0.8, 0.7)], [(0.35, 0.35), (0.65, 0.65)]]
 

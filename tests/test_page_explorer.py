@@ -7,6 +7,8 @@ from helpers import open_page
 
 from lenet_core import data
 from lenet_core.inspect.activations import forward_all
+from lenet_core.inspect.unit import output_shapes
+from lenet_core.model.architectures import get_architecture
 from lenet_core.model.checkpoints import load_model, pretrained_path
 from lenet_core.model.inputs import model_input
 
@@ -36,6 +38,22 @@ def bundled_outputs(index, split="test"):
     return outputs
 
 
+def bundled_shapes() -> dict[str, tuple[int, ...]]:
+    """Each layer's output shape in the bundled model (the last is its output layer)."""
+    _, meta = load_model(pretrained_path())
+    return output_shapes(get_architecture(meta.arch))
+
+
+def layer_title(name: str) -> str:
+    """The bold title the shared widget gives a layer: ``**conv1 · 16@28×28**``, ``**fc2 · 10**``."""
+    shape = bundled_shapes()[name]
+    size = f"{shape[0]}@{shape[1]}×{shape[2]}" if len(shape) == 3 else str(shape[0])
+    return f"**{name} · {size}**"
+
+
+OUTPUT = list(bundled_shapes())[-1]
+
+
 def test_opens_on_the_bundled_model_with_the_first_test_sample(lab_home):
     at = open_page(PAGE)
     assert not at.exception
@@ -44,8 +62,8 @@ def test_opens_on_the_bundled_model_with_the_first_test_sample(lab_home):
     _, label, _ = data.sample("mnist-5k", "test", 0)
     assert sample_line(at)["label"] == str(label)
     # every layer is drawn by the shared widget, labelled from the shape table
-    assert any(t.startswith("**conv1 · 6@28×28**") for t in texts(at))
-    assert any(t.startswith("**fc3 · 10**") for t in texts(at))
+    assert any(t.startswith(layer_title("conv1")) for t in texts(at))
+    assert any(t.startswith(layer_title(OUTPUT)) for t in texts(at))
 
 
 @pytest.mark.slow
@@ -129,13 +147,13 @@ def test_unit_choice_reproduces_the_forward_pass(lab_home):
     # written as the value is: "gives 1.078977" beside a value of 1.0790 looked like a disagreement
     assert any(f"gives {metric.value}:" in s.value for s in at.success)
     assert any("sees rows" in c.value for c in at.caption)
-    # a dense unit: all 400 inputs of flatten
+    # a dense unit: every input of flatten
     at.selectbox(key="explore_unit_layer").set_value("fc1").run()
     at.number_input(key="explore_unit_index_fc1").set_value(17).run()
     assert at.metric[0].label == "fc1 unit 17"
     assert float(at.metric[0].value.replace("−", "-")) == pytest.approx(
         float(bundled_outputs(7)["fc1"][17]), abs=1e-4)
-    assert any("all 400 values of `flatten`" in t for t in texts(at))
+    assert any(f"all {bundled_shapes()['flatten'][0]} values of `flatten`" in t for t in texts(at))
 
 
 @pytest.mark.slow
@@ -147,12 +165,12 @@ def test_two_samples_side_by_side(lab_home):
     assert not at.exception
     assert sample_line(at, 0)["label"] == str(data.sample("mnist-5k", "test", 3)[1])
     assert sample_line(at, 1)["label"] == str(data.sample("mnist-5k", "test", 250)[1])
-    assert sum(t.startswith("**conv1 · 6@28×28**") for t in texts(at)) == 2
+    assert sum(t.startswith(layer_title("conv1")) for t in texts(at)) == 2
     at.segmented_control(key="explore_which").set_value("sample B").run()
-    at.selectbox(key="explore_unit_layer").set_value("fc3").run()
-    at.number_input(key="explore_unit_index_fc3").set_value(2).run()
+    at.selectbox(key="explore_unit_layer").set_value(OUTPUT).run()
+    at.number_input(key=f"explore_unit_index_{OUTPUT}").set_value(2).run()
     assert float(at.metric[0].value.replace("−", "-")) == pytest.approx(
-        float(bundled_outputs(250)["fc3"][2]), abs=1e-4)
+        float(bundled_outputs(250)[OUTPUT][2]), abs=1e-4)
 
 
 @pytest.mark.slow
@@ -161,7 +179,7 @@ def test_channel_statistics_table(lab_home):
     at.selectbox(key="explore_stats_layer").set_value("pool2").run()
     frame = at.dataframe[0].value
     assert list(frame.columns) == ["map", "min", "max", "mean", "active"]
-    assert len(frame) == 16
+    assert len(frame) == bundled_shapes()["pool2"][0]
     pool2 = bundled_outputs(0)["pool2"]
     assert frame["max"].iloc[5] == pytest.approx(float(pool2[5].max()), abs=1e-5)
 
@@ -182,10 +200,10 @@ def test_the_draw_page_inspects_a_unit_of_the_drawing(lab_home):
     assert not at.exception and not at.metric  # closed: nothing built yet
     at.session_state["draw_unit_open"] = True  # a person opens the expander
     at.run()
-    at.selectbox(key="draw_unit_layer").set_value("fc3").run()
-    at.number_input(key="draw_unit_index_fc3").set_value(7).run()
+    at.selectbox(key="draw_unit_layer").set_value(OUTPUT).run()
+    at.number_input(key=f"draw_unit_index_{OUTPUT}").set_value(7).run()
     assert not at.exception
-    assert at.metric[0].label == "fc3 unit 7"
+    assert at.metric[0].label == f"{OUTPUT} unit 7"
     assert any("the same value" in s.value for s in at.success)
 
 

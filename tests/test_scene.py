@@ -2,6 +2,7 @@
 coloured by its plane's rule, under 500 KB an update."""
 
 import json
+import math
 import re
 
 import numpy as np
@@ -172,7 +173,7 @@ def test_an_update_stays_under_500_kb_with_the_largest_set_of_lines(name):
     edges = geometry.unit_edges(model, arch, x, outputs, scene, "fc1", (0,))  # 400 lines
     deck = scene3d.build_deck(scene, scene3d.plane_scales(scene, model, outputs),
                               {p.name for p in scene.planes}, edges=edges)
-    assert scene3d.payload_bytes(deck) < scene3d.payload_goal(scene)
+    assert scene3d.payload_bytes(deck) < scene3d.payload_goal(scene.planes)
     indented = pdk.Deck.to_json(deck)  # what pydeck itself would send
     assert scene3d.payload_bytes(deck) < len(indented.encode()) / 2
 
@@ -187,7 +188,7 @@ def test_the_bundled_digit_model_on_a_drawn_seven_fits_too():
     scene = geometry.build_scene(get_architecture(meta.arch), x, outputs, probabilities, meta.classes)
     deck = scene3d.build_deck(scene, scene3d.plane_scales(scene, model, outputs),
                               {p.name for p in scene.planes})
-    assert scene3d.payload_bytes(deck) < scene3d.PAYLOAD_GOAL
+    assert scene3d.payload_bytes(deck) < scene3d.payload_goal(scene.planes)  # its units' share of the goal
 
 
 def test_difference_scales_are_signed_for_every_plane():
@@ -196,6 +197,22 @@ def test_difference_scales_are_signed_for_every_plane():
     diff = geometry.difference(scene, other)
     scales = scene3d.plane_scales(diff, model, outputs, difference=True)
     assert all(s.cmap == "diverging" and s.vmin == -s.vmax for s in scales.values())
+
+
+@pytest.mark.parametrize("name", list(ARCHITECTURES))
+def test_camera_presets_zoom_out_for_a_wider_network_so_it_fits_the_view(name):
+    scene = setup(name)[4]
+    span = scene3d.scene_span(scene)
+    zooms = {view: json.loads(pdk.Deck(initial_view_state=scene3d.view_state(scene, view)).to_json())
+             ["initialViewState"]["zoom"] for view in scene3d.VIEWS}
+    for view, zoom in zooms.items():
+        # deck.gl's zoom is a power of two: a network twice as wide gets ZOOM_OUT of a step less
+        expected = scene3d.VIEWS[view]["zoom"] - scene3d.ZOOM_OUT * max(0.0, math.log2(span))
+        assert zoom == pytest.approx(expected, abs=0.01)
+    if name == "lenet-wide":  # 16 maps a row beside LeNet's 6: 2.3 times as wide
+        assert span == pytest.approx(507 / 219) and zooms["3/4"] < scene3d.VIEWS["3/4"]["zoom"] - 0.5
+    else:  # LeNet's own layouts keep the presets as they were tuned
+        assert zooms == {view: preset["zoom"] for view, preset in scene3d.VIEWS.items()}
 
 
 def test_camera_presets_aim_at_the_middle_of_the_network():

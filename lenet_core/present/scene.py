@@ -19,6 +19,7 @@ same pick takes ~40 ms. Extruded polygons would not help: their walls are instan
 from __future__ import annotations
 
 import json
+import math
 import zlib
 
 import numpy as np
@@ -222,10 +223,27 @@ def edge_records(scene: Scene, edges: Edges, visible: set[str]) -> list[dict]:
 
 # ---- the deck -----------------------------------------------------------------------------------
 
+def scene_span(scene: Scene) -> float:
+    """How many times LeNet's layout the network is, across (its widest plane) or deep (its
+    planes), whichever is more: 1 for LeNet's own architectures."""
+    width, depth = np.ptp(scene.position[:, 0]), np.ptp(scene.position[:, 2])
+    return float(max(width / LENET_WIDTH, depth / LENET_DEPTH))
+
+
+LENET_WIDTH, LENET_DEPTH = 219.0, 252.0  # LeNet's layout (6 maps of 28 a row, 8 planes): VIEWS' zooms
+# Zoom steps out for each doubling of the span. A full step (the whole network as large as LeNet
+# is drawn) left lenet-wide small in the 3/4 view, its near maps seen larger (perspective); 0.75
+# filled the view at 1280 and 1440 px wide with every plane inside it (screenshots looked at).
+ZOOM_OUT = 0.75
+
+
 def view_state(scene: Scene, view: str) -> pdk.ViewState:
-    """The camera of a preset, aimed at the middle of the network."""
+    """The camera of a preset, aimed at the middle of the network, zoomed out as far as a network
+    wider or deeper than LeNet needs to fit the same view (deck.gl's zoom is a power of two)."""
     depth = float(scene.position[:, 2].min())
-    return pdk.ViewState(target=[0, 0, round(depth / 2, 2)], min_zoom=-2, max_zoom=6, **VIEWS[view])
+    preset = dict(VIEWS[view])
+    preset["zoom"] = round(preset["zoom"] - ZOOM_OUT * max(0.0, math.log2(scene_span(scene))), 3)
+    return pdk.ViewState(target=[0, 0, round(depth / 2, 2)], min_zoom=-2, max_zoom=6, **preset)
 
 
 LABEL_BACKGROUND = [255, 255, 255, 225]
@@ -300,10 +318,10 @@ PAYLOAD_GOAL = 500_000  # bytes an update may send for LeNet's own sizes (up to 
 GOAL_UNITS = 10_000  # lenet-classic, lenet5, lenet-modern; lenet-wide draws 20,570
 
 
-def payload_goal(scene: Scene) -> float:
-    """The most bytes one update of ``scene`` should send: PAYLOAD_GOAL, and as much more per unit
-    for a network that draws more units than LeNet's own."""
-    units = sum(plane.size for plane in scene.planes)
+def payload_goal(planes: list[Plane]) -> float:
+    """The most bytes one update of a scene of ``planes`` should send: PAYLOAD_GOAL, and as much
+    more per unit for a network that draws more units than LeNet's own."""
+    units = sum(plane.size for plane in planes)
     return PAYLOAD_GOAL * max(1.0, units / GOAL_UNITS)
 
 
