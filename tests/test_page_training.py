@@ -77,6 +77,10 @@ def test_presets_fill_the_form(lab_home):
     at.sidebar.button[0].click().run()  # Tutorial recipe
     values = {w.key: w.value for kind in ("selectbox", "text_input") for w in at.sidebar.get(kind)}
     assert (values["form_arch"], values["form_lr"]) == ("lenet-classic", "0.9")
+    # Each button's tooltip is written from its preset: it names the architecture the preset sets
+    tips = {b.label: b.proto.help for b in at.sidebar.button[:2]}
+    assert "lenet-classic" in tips["Tutorial recipe"] and "learning rate 0.9" in tips["Tutorial recipe"]
+    assert "architecture lenet-wide" in tips["Best recipe"] and "augmentation clothing" in tips["Best recipe"]
 
 
 

@@ -23,12 +23,24 @@ from lenet_core.training.device import describe_device, device_choices
 from pages.ui import state
 
 PRESET_TITLES = {"tutorial": "Tutorial recipe", "best": "Best recipe"}
-PRESET_HELP = {
-    "tutorial": "The tutorial's recipe: lenet-classic (sigmoid, average pooling) on Fashion-MNIST, "
-                "SGD lr 0.9, batch 256, 10 epochs, Xavier init.",
-    "best": "A LeNet-sized modern recipe: lenet-modern (ReLU, max pooling, batch norm), SGD with "
-            "momentum, cosine schedule, weight decay, 10 epochs.",
-}
+PRESET_INTROS = {"tutorial": "The d2l tutorial's recipe", "best": "A LeNet-sized modern recipe"}
+TUTORIAL_NAMED = ("dataset", "arch", "optimizer", "lr", "batch_size", "epochs", "init")
+
+
+def preset_help(name: str) -> str:
+    """A preset button's tooltip, written from the preset itself (so it cannot fall behind it):
+    the tutorial's main settings, or what another preset changes from them."""
+    values = preset_values(name)
+    changed = [f for f in FIELDS if f in PRESETS[name]]
+    named = changed or list(TUTORIAL_NAMED)
+
+    def shown(value) -> str:
+        return ("on" if value else "off") if isinstance(value, bool) else str(value)
+
+    settings = ", ".join(f"{SETTINGS[f].title.lower()} {shown(values[f])}" for f in named)
+    if changed:
+        return f"{PRESET_INTROS[name]}; the tutorial's, with {settings}."
+    return f"{PRESET_INTROS[name]}: {settings}."
 
 
 key = state.form_key
@@ -126,7 +138,7 @@ def launcher(home) -> None:
     sidebar.header("New run")
     for column, name in zip(sidebar.columns(len(PRESETS)), PRESETS):
         column.button(PRESET_TITLES[name], on_click=_apply_preset, args=(name, reports),
-                      width="stretch", help=PRESET_HELP[name])
+                      width="stretch", help=preset_help(name))
     with sidebar:  # outside the form: choosing a dataset tells at once whether it is here
         _dataset_field(reports)
     with sidebar.form("launch", border=False):
