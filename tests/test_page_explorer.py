@@ -1,5 +1,6 @@
 """AppTest: the Layer Explorer page — model, dataset, sample, epoch and unit choices, run for real."""
 
+import functools
 import re
 
 import pytest
@@ -11,6 +12,7 @@ from lenet_core.inspect.unit import output_shapes
 from lenet_core.model.architectures import get_architecture
 from lenet_core.model.checkpoints import load_model, pretrained_path
 from lenet_core.model.inputs import model_input
+from lenet_core.model.shapes import layer_label
 
 PAGE = "pages/views/explorer.py"
 
@@ -38,6 +40,7 @@ def bundled_outputs(index, split="test"):
     return outputs
 
 
+@functools.cache
 def bundled_shapes() -> dict[str, tuple[int, ...]]:
     """Each layer's output shape in the bundled model (the last is its output layer)."""
     _, meta = load_model(pretrained_path())
@@ -46,9 +49,7 @@ def bundled_shapes() -> dict[str, tuple[int, ...]]:
 
 def layer_title(name: str) -> str:
     """The bold title the shared widget gives a layer: ``**conv1 · 16@28×28**``, ``**fc2 · 10**``."""
-    shape = bundled_shapes()[name]
-    size = f"{shape[0]}@{shape[1]}×{shape[2]}" if len(shape) == 3 else str(shape[0])
-    return f"**{name} · {size}**"
+    return f"**{layer_label(name, (1, *bundled_shapes()[name]))}**"
 
 
 OUTPUT = list(bundled_shapes())[-1]
