@@ -27,6 +27,8 @@ from lenet_core.runs.store import ACTIVE, Run, RunStore
 HEARTBEAT_STALE_S = 120  # a running run writes at least every PROGRESS_EVERY_S while it trains
 QUEUED_GRACE_S = 60  # a run given its slot this long ago (heartbeat) with no process: never started
 WORKER = "lenet_core.runs.worker"
+# The folder holding the lenet_core package this process runs: a checkout, or site-packages.
+SOURCE = Path(__file__).resolve().parents[2]
 
 
 def pid_alive(pid: int | None) -> bool:
@@ -56,11 +58,21 @@ def runs_lenet_lab(pid: int) -> bool:
     return b"lenet_core" in cmdline or b"lenet-lab" in cmdline
 
 
+def child_env(home: Path) -> dict[str, str]:
+    """The environment of a process we start (a trainer, a sweep's driver): the home folder, and
+    this lenet_core's folder first on ``PYTHONPATH``. It runs in the home folder, so without that
+    a checkout that was never ``pip install -e``-ed (``pip install -r requirements.txt``, then
+    ``streamlit run app.py``) gave it no lenet_core to import; and it must run the same code as
+    its parent, not another installed copy."""
+    others = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p and p != str(SOURCE)]
+    return {**os.environ, paths.HOME_ENV: str(home), "PYTHONPATH": os.pathsep.join([str(SOURCE), *others])}
+
+
 def spawn(store: RunStore, run_id: str, resume: bool = False) -> int:
     """Start the run's detached worker; its output goes to ``runs/<id>/worker.log``."""
     folder = run_dir(run_id, store.home)
     folder.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, paths.HOME_ENV: str(store.home)}
+    env = child_env(store.home)
     command = [sys.executable, "-m", WORKER, run_id, *(["--resume"] if resume else [])]
     try:
         with open(folder / "worker.log", "ab") as log:

@@ -138,7 +138,7 @@ def spawn_driver(store: RunStore, sweep_id: str) -> int:
     """A Ray sweep's driver in a process of its own session (it outlives the page)."""
     folder = sweep_dir(sweep_id, store.home)
     folder.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, paths.HOME_ENV: str(store.home)}
+    env = process.child_env(store.home)
     try:
         with open(folder / "driver.log", "ab") as log:
             proc = subprocess.Popen([sys.executable, "-m", DRIVER, sweep_id], cwd=store.home, env=env,
