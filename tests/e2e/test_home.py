@@ -41,3 +41,13 @@ def test_each_gallery_shows_its_ten_classes_on_one_row_at_1280_px(page, app_serv
     expect(gallery).to_have_count(20)  # mnist-5k and Fashion-MNIST: ten classes each
     tops = [round(box["y"]) for box in (image.bounding_box() for image in gallery.all())]
     assert len(set(tops[:10])) == 1 and len(set(tops[10:])) == 1, tops
+
+
+def test_a_users_toolbar_has_no_deploy_button_or_developer_menu(page, app_server):
+    open_app(page, app_server)
+    expect(page.get_by_test_id("stAppDeployButton")).to_have_count(0)
+    page.get_by_test_id("stMainMenu").click()
+    menu = page.get_by_test_id("stMainMenuPopover")
+    expect(menu).to_contain_text("Print")
+    for developer_item in ("Rerun", "Clear cache", "Deploy"):
+        expect(menu).not_to_contain_text(developer_item)
