@@ -54,6 +54,8 @@ def test_invalid_values_are_explained_under_their_fields_and_nothing_starts(lab_
     assert any("'fast' is not a number" in e for e in errors)  # learning rate
     assert any("-3 is out of range" in e for e in errors)  # batch size
     assert any("Not started" in e for e in errors)
+    # Each message spans the sidebar under its row: in a half-width column "1,000,000" broke in two.
+    assert all(not column.get("error") for column in at.sidebar.columns)
     assert runs.RunStore(lab_home).list() == []
 
 
@@ -182,10 +184,13 @@ def test_selecting_runs_shows_one_and_overlays_the_chosen(two_runs, lab_home):
     at.radio(key="compare_x").set_value("step").run()
     at.slider(key="compare_smoothing").set_value(0.5).run()
     assert not at.exception
-    spec, frames = next((s, f) for s, f in charts(at) if "hconcat" in s)
+    spec, frames = next((s, f) for s, f in charts(at) if s.get("title") == "Train loss")
     assert set(frames[0]["run"]) == {"fast lr"}
-    assert spec["hconcat"][0]["layer"][0]["encoding"]["x"]["field"] == "step"
-    assert len(spec["hconcat"][0]["layer"]) == 3  # faded raw line, smoothed line, points
+    assert spec["layer"][0]["encoding"]["x"]["field"] == "step"
+    assert len(spec["layer"]) == 3  # faded raw line, smoothed line, points
+    at.toggle(key="compare_log_loss").set_value(True).run()
+    spec = next(s for s, _ in charts(at) if s.get("title") == "Train loss")
+    assert spec["layer"][0]["encoding"]["y"]["scale"] == {"type": "log"}
 
 
 @pytest.mark.slow
@@ -351,3 +356,33 @@ def test_a_run_waiting_for_the_cpu_slot_shows_its_place_and_can_be_cancelled(lab
     assert store.get(waiting.id).status == "stopped"
     assert "cancelled while queued" in store.get(waiting.id).error
     assert store.get(waiting.id).pid is None  # it never started
+
+
+def test_an_error_under_more_settings_opens_that_section_and_the_notice_names_the_field(lab_home):
+    at = open_page(PAGE)
+    more = next(e for e in at.sidebar.expander if e.label == "More settings")
+    assert not more.proto.expanded  # closed until it holds something to fix
+    fill(at, train_subset=-5)
+    start(at)
+    more = next(e for e in at.sidebar.expander if e.label == "More settings")
+    assert more.proto.expanded
+    assert "Not started. Train subset (0 = whole split) in More settings: -5 is out of range" in \
+        sidebar_errors(at)[-1]
+    fill(at, epochs=1_000_000)
+    start(at)
+    assert sidebar_errors(at)[-1] == ("Not started: fix Epochs and Train subset (0 = whole split) in "
+                                      "More settings; each is marked in red.")
+    assert runs.RunStore(lab_home).list() == []
+
+
+def test_selects_show_short_names_and_say_the_rest_in_their_help(lab_home):
+    at = open_page(PAGE)
+    dataset = at.sidebar.selectbox(key="form_dataset")
+    assert all(len(option) <= 30 for option in dataset.options), dataset.options
+    assert any("60,000 training and 10,000 test images" in c.value for c in at.sidebar.caption) or \
+        any("4,000 training and 1,000 test images" in c.value for c in at.sidebar.caption)
+    arch = at.sidebar.selectbox(key="form_arch")
+    assert arch.options == ["lenet-classic", "lenet5", "lenet-modern", "lenet-wide"]
+    assert "**lenet-classic**: LeNet (classic, sigmoid)" in arch.help
+    augment = at.sidebar.selectbox(key="form_augment")
+    assert "Digits" in augment.options and "**Digits**: shifts ±2 px, rotations ±10°" in augment.help

