@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from lenet_core.present.charts import (
-    compare_runs_chart,
+    compare_runs_panels,
     confusion_chart,
     ema_smooth,
     per_class_chart,
@@ -15,6 +15,7 @@ from lenet_core.present.charts import (
     training_curves_chart,
     training_curves_spec,
 )
+from lenet_core.present.colours import run_colours, runs_legend_html
 
 
 def fake_metrics(run_id: str, epochs: int = 2, per_epoch: int = 5, start: float = 0.5) -> pd.DataFrame:
@@ -114,53 +115,74 @@ def test_the_live_panels_spec_is_the_same_chart_with_its_rows_handed_over_separa
 
 # ---- several runs overlaid ---------------------------------------------------------------------
 
+def compare(metrics, labels, **options) -> list[dict]:
+    return [panel.to_dict() for panel in compare_runs_panels(metrics, labels, **options)]
+
+
 def test_compare_runs_has_a_panel_per_curve_and_one_colour_per_run():
     metrics = pd.concat([fake_metrics("r1"), fake_metrics("r2", start=2.0), fake_metrics("r3")])
     labels = {"r1": "first", "r2": "second"}  # r3 not selected
-    spec = compare_runs_chart(metrics, labels).to_dict()
-    panels = spec["hconcat"]
+    panels = compare(metrics, labels)
     assert [p["title"] for p in panels] == ["Train loss", "Train accuracy", "Test accuracy"]
     for panel in panels:
+        assert panel["width"] == "container"  # as wide as the page's column, never wider
         color = panel["layer"][0]["encoding"]["color"]
         assert color["field"] == "run" and color["scale"]["domain"] == ["first", "second"]
+        assert color["scale"]["range"] == list(run_colours(["first", "second"]).values())
+        assert color["legend"] is None  # the page draws one legend above the three
         assert panel["layer"][0]["encoding"]["x"]["field"] == "epoch"
         assert panel["layer"][0]["encoding"]["x"]["scale"]["domain"] == [0, 2.0]  # aligned panels
     filters = [p["layer"][0]["transform"][0]["filter"] for p in panels]
     assert filters == ["(datum.name === 'train_loss')", "(datum.name === 'train_acc')",
                        "(datum.name === 'test_acc')"]
-    values = only_dataset(spec)
+    values = only_dataset(panels[0])
     assert {v["run"] for v in values} == {"first", "second"}
     assert len(values) == 2 * (10 + 10 + 2)
 
 
+def test_the_runs_legend_names_each_run_in_its_lines_colour():
+    legend = runs_legend_html(["first", "<b>second</b>"])
+    colours = run_colours(["first", "<b>second</b>"])
+    assert legend.index(colours["first"]) < legend.index("first") < legend.index(colours["<b>second</b>"])
+    assert "&lt;b&gt;second&lt;/b&gt;" in legend  # a run's name is text, never markup
+
+
+def test_compare_runs_loss_on_a_log_axis_when_asked():
+    loss, acc, _ = compare(fake_metrics("r1"), {"r1": "one"}, log_loss=True)
+    assert loss["layer"][0]["encoding"]["y"]["scale"] == {"type": "log"}
+    assert loss["layer"][0]["encoding"]["y"]["title"] == "log scale"
+    assert "scale" not in acc["layer"][0]["encoding"]["y"]
+    plain, _, _ = compare(fake_metrics("r1"), {"r1": "one"})
+    assert "scale" not in plain["layer"][0]["encoding"]["y"]
+
+
 @pytest.mark.parametrize(("x", "field"), [("epoch", "epoch"), ("step", "step"), ("wall_time", "seconds")])
 def test_compare_runs_x_axis_by_epoch_step_or_wall_time(x, field):
-    spec = compare_runs_chart(fake_metrics("r1"), {"r1": "one"}, x=x).to_dict()
-    assert spec["hconcat"][0]["layer"][0]["encoding"]["x"]["field"] == field
+    panels = compare(fake_metrics("r1"), {"r1": "one"}, x=x)
+    assert panels[0]["layer"][0]["encoding"]["x"]["field"] == field
 
 
 def test_compare_runs_wall_time_is_seconds_since_each_run_began():
     metrics = pd.concat([fake_metrics("r1", start=0.5), fake_metrics("r2", start=3.0)])
-    spec = compare_runs_chart(metrics, {"r1": "a", "r2": "b"}, x="wall_time").to_dict()
-    values = only_dataset(spec)
+    values = only_dataset(compare(metrics, {"r1": "a", "r2": "b"}, x="wall_time")[0])
     first = {run: min(v["seconds"] for v in values if v["run"] == run) for run in ("a", "b")}
     assert first == {"a": pytest.approx(0.9), "b": pytest.approx(3.4)}  # setup time kept
 
 
 def test_compare_runs_smoothing_draws_faded_raw_line_under_the_smoothed_one():
-    raw = compare_runs_chart(fake_metrics("r1"), {"r1": "one"}).to_dict()
-    assert [layer["mark"]["type"] for layer in raw["hconcat"][0]["layer"]] == ["line", "point"]
-    smooth = compare_runs_chart(fake_metrics("r1"), {"r1": "one"}, smoothing=0.8).to_dict()
-    faded, line, _ = smooth["hconcat"][0]["layer"]
+    raw = compare(fake_metrics("r1"), {"r1": "one"})
+    assert [layer["mark"]["type"] for layer in raw[0]["layer"]] == ["line", "point"]
+    smooth = compare(fake_metrics("r1"), {"r1": "one"}, smoothing=0.8)
+    faded, line, _ = smooth[0]["layer"]
     assert faded["mark"]["opacity"] < 1 and faded["encoding"]["y"]["field"] == "value"
     assert line["encoding"]["y"]["field"] == "smoothed"
-    values = [v for v in only_dataset(smooth) if v["name"] == "train_loss"]
+    values = [v for v in only_dataset(smooth[0]) if v["name"] == "train_loss"]
     assert values[1]["smoothed"] != pytest.approx(values[1]["value"])
 
 
 def test_compare_runs_rejects_an_unknown_x_axis():
     with pytest.raises(ValueError, match="epoch, step, wall_time"):
-        compare_runs_chart(fake_metrics("r1"), {"r1": "one"}, x="minutes")
+        compare_runs_panels(fake_metrics("r1"), {"r1": "one"}, x="minutes")
 
 
 # ---- after a run ---------------------------------------------------------------------------------
@@ -193,9 +215,9 @@ def test_per_class_chart_has_a_bar_per_class_in_class_order():
 def test_compare_runs_panel_without_points_has_a_0_to_1_axis_and_says_why():
     stopped_early = fake_metrics("r1")
     stopped_early = stopped_early[stopped_early["name"] != "test_acc"]  # no epoch ended yet
-    spec = compare_runs_chart(stopped_early, {"r1": "one"}).to_dict()
-    loss, _, test = spec["hconcat"]
+    loss, _, test = compare(stopped_early, {"r1": "one"})
     assert "scale" not in loss["layer"][0]["encoding"]["y"]  # panels with points scale to them
     assert test["layer"][0]["encoding"]["y"]["scale"]["domain"] == [0, 1]
     notes = [layer for layer in test["layer"] if layer["mark"]["type"] == "text"]
-    assert len(notes) == 1 and "measured at each epoch's end" in str(spec["datasets"])
+    assert len(notes) == 1 and "measured at each epoch's end" in str(test["datasets"])
+    assert notes[0]["encoding"]["x"] == {"value": {"expr": "width / 2"}}  # centred at any width

@@ -17,8 +17,9 @@ from pages.ui import state
 SPACE = "lr = 0.03, 0.1\nepochs = 1\ntrain_subset = 300\nbatch_size = 100\narch = lenet-modern"
 
 
-def sweep_form(at, space: str = SPACE, draws: str = "0", dataset: str = "mnist-5k"):
-    at.sidebar.selectbox(key="form_dataset").set_value(dataset)
+def sweep_form(at, space: str = SPACE, draws: str = "0", dataset: str = "mnist-5k", epochs: str = "1"):
+    at.sidebar.selectbox(key=state.SWEEP_DATASET).set_value(dataset)
+    at.sidebar.text_input(key=state.SWEEP_EPOCHS).set_value(epochs)
     at.sidebar.text_area(key=state.SWEEP_SPACE).set_value(space)
     at.sidebar.text_input(key=state.SWEEP_DRAWS).set_value(draws)
     return at.run()
@@ -33,6 +34,24 @@ def count_line(at) -> str:
                 "")
 
 
+def form_errors(at) -> list[str]:
+    return [e.value for e in at.sidebar.error]
+
+
+def test_the_sweep_form_is_a_closed_section_of_its_own_with_a_small_sweep_ready(lab_home):
+    at = open_page(PAGE)
+    section = next(e for e in at.sidebar.expander if e.label == "New sweep")
+    assert not section.proto.expanded  # the sidebar is one form long until it is opened
+    # Ready as it opens: a small sweep on the offline digits, counted before Start.
+    assert at.session_state[state.SWEEP_DATASET] == "mnist-5k"
+    assert count_line(at).startswith("**4 trials**")
+    assert not start_button(at).disabled and not form_errors(at)
+    # A recipe brings its own dataset and epochs.
+    at.sidebar.selectbox(key=state.SWEEP_PRESET).set_value("best").run()
+    chosen = at.session_state[state.SWEEP_DATASET], at.session_state[state.SWEEP_EPOCHS]
+    assert chosen == ("fashion-mnist", "10")
+
+
 def test_the_form_counts_the_trials_before_start_and_refuses_a_bad_space(lab_home):
     at = sweep_form(open_page(PAGE))
     assert not at.exception
@@ -40,16 +59,22 @@ def test_the_form_counts_the_trials_before_start_and_refuses_a_bad_space(lab_hom
     at = sweep_form(at, "lr = 0.01, 0.03, 0.1\nbatch_size = 64, 128\nweight_decay = log(1e-5, 1e-3)",
                     draws="3")
     assert count_line(at).startswith("**18 trials**")
-    at = sweep_form(at, "lr = abc")
-    assert any("--grid lr: 'abc' is not a number" in e.value for e in at.sidebar.error)
+    # Every problem at once, each by its line, in the form's words (not the command line's flags).
+    at = sweep_form(at, "lr = abc\nbatch_size = 0, 64", epochs="many")
+    errors = form_errors(at)
+    assert len(errors) == 1
+    assert "Epochs: 'many' is not a whole number" in errors[0]
+    assert "Search space, line 1 (lr): 'abc' is not a number" in errors[0]
+    assert "Search space, line 2 (batch_size): 0 is out of range" in errors[0]
+    assert "--" not in errors[0]
     assert start_button(at).disabled
     at = sweep_form(at, "lr = log(1e-3, 1)")  # random, but no draws asked for
-    assert any("--random N" in e.value for e in at.sidebar.error)
+    assert any("set how many random draws" in e for e in form_errors(at))
     at = sweep_form(at)
-    at.sidebar.selectbox(key=state.SWEEP_EARLY).set_value("asha").run()
-    assert any("needs --backend ray" in e.value for e in at.sidebar.error)  # ASHA is Ray's
+    assert not any(w.key == state.SWEEP_EARLY for w in at.sidebar.selectbox)  # ASHA is Ray's
     at.sidebar.selectbox(key=state.SWEEP_BACKEND).set_value("ray").run()
     assert any(w.key == state.SWEEP_ADDRESS for w in at.sidebar.text_input)
+    assert any(w.key == state.SWEEP_EARLY for w in at.sidebar.selectbox)
     if sweeps.ray_missing():
         assert any("requirements-cluster.txt" in w.value for w in at.sidebar.warning)
     else:
@@ -75,7 +100,7 @@ def test_a_sweep_started_from_the_form_fills_the_view(lab_home, one_thread, monk
     assert list(table["lr"]) == sorted(table["lr"], key=lambda lr: -table.set_index("lr")["test_acc"][lr])
     assert set(table["status"]) == {"completed"}
     specs = [spec for spec, _ in charts(at)]
-    assert any("hconcat" in spec and "lr" in str(spec) for spec in specs)  # setting vs metric
+    assert any(spec.get("encoding", {}).get("x", {}).get("field") == "lr" for spec in specs)  # vs metric
     assert len(specs) >= 2  # and the top trials' curves
     best = next(b for b in at.button if b.label == "Train the best config")
     best.click().run()

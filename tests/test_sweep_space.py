@@ -45,7 +45,7 @@ def test_a_random_choice_and_a_whole_number_range():
 @pytest.mark.parametrize("grid, space, samples, words", [
     (["lr=abc"], [], None, "--grid lr: 'abc' is not a number"),
     (["colour=red"], [], None, "--grid colour: unknown setting"),
-    (["lr"], [], None, "write it as FIELD=VALUES"),
+    (["lr"], [], None, "--grid 'lr': write a setting, '=' and its values, e.g. --grid lr=0.01,0.1"),
     (["lr="], [], None, "no values after '='"),
     (["lr=0"], [], None, "0 is out of range"),
     (["lr=0.1,0.1"], [], None, "listed twice"),
@@ -81,12 +81,31 @@ def test_each_trial_config_is_validated_whole():
 
 
 def test_the_page_editor_reads_one_dimension_a_line():
-    space = sp.parse_lines("lr = 0.01, 0.1   # two rates\n\nbatch_size = 64,128\n"
-                           "weight_decay = log(1e-5, 1e-3)\n"
-                           "epochs = range(1, 2)\n~ optimizer = sgd, adam\n", samples=3)
+    space, problems = sp.read_lines("lr = 0.01, 0.1   # two rates\n\nbatch_size = 64,128\n"
+                                    "weight_decay = log(1e-5, 1e-3)\n"
+                                    "epochs = range(1, 2)\n~ optimizer = sgd, adam\n", samples=3)
+    assert problems == []
     assert [d.field for d in space.grid] == ["lr", "batch_size", "epochs"]
     assert [(d.field, d.kind) for d in space.random] == [("weight_decay", "log"), ("optimizer", "choice")]
     assert space.count() == 3 * 2 * 2 * 2
+
+
+def test_the_page_editor_names_every_problem_at_once_by_its_line_in_its_own_words():
+    space, problems = sp.read_lines("lr = abc\nbatch_size = 64, 128\ncolour = red\n\nepochs = log(1, 5)\n"
+                                    "momentum\nbatch_size = 32\nseed = 1, 1", samples=None)
+    assert space is None
+    assert problems == [
+        "line 1 (lr): 'abc' is not a number (allowed: > 0 and ≤ 1e7)",
+        "line 3 (colour): unknown setting (known: " + ", ".join(TrainConfig().to_dict()) + ")",
+        "line 6: 'momentum': write a setting, '=' and its values, e.g. lr = 0.01, 0.1",
+        "line 8 (seed): a value is listed twice (1,1)",
+        "batch_size is on lines 2 and 7: keep one",
+        "log(), range() and ~ lines draw values at random: set how many random draws",
+    ]
+    assert not any("--" in problem for problem in problems)  # the form's words, not the CLI's
+    assert sp.read_lines("# nothing yet", None)[1] == [
+        "the search space is empty: write a setting and its values, e.g. lr = 0.01, 0.1"]
+    assert "no line draws at random" in sp.read_lines("lr = 0.1, 0.3", 3)[1][0]
 
 
 def test_a_bad_plan_records_nothing(tmp_path):

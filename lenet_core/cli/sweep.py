@@ -215,7 +215,7 @@ def sweep_json(store: runs.RunStore, sweep_id: str) -> dict:
     metrics = store.metrics([r.id for r in trials])
     scores = sweeps.trial_scores(sweep, trials, metrics)
     best = sweeps.best_trial(sweep, trials, metrics)
-    fields = sweep.spec.get("fields", [])
+    fields = sweeps.varied_fields(sweep, trials)
     return {"sweep_id": sweep.id, "name": sweep.name, "state": sweeps.progress(sweep, trials).state,
             "metric": sweep.spec.get("metric"), "backend": sweep.spec.get("backend"),
             "best_run_id": best.id if best else None,

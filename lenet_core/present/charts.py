@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from lenet_core.present.colours import ColourScale
+from lenet_core.present.colours import ColourScale, run_colours
 from lenet_core.present.pictures import FIELD_COLOUR
 
 LAYER_KIND_COLOURS = alt.Scale(
@@ -156,15 +156,16 @@ def _curves_template(epochs: int | None, title: str | None) -> str:
     return json.dumps(spec)
 
 
-def compare_runs_chart(metrics: pd.DataFrame, labels: dict, x: str = "epoch", smoothing: float = 0.0,
-                       panel_width: int = 250, legend_columns: int | None = None) -> alt.HConcatChart:
-    """Several runs overlaid, one colour per run: a panel each for train loss, train accuracy
-    and test accuracy.
+def compare_runs_panels(metrics: pd.DataFrame, labels: dict, x: str = "epoch", smoothing: float = 0.0,
+                        log_loss: bool = False, height: int = 240) -> list[alt.LayerChart]:
+    """Several runs overlaid, one colour per run: a chart each for train loss, train accuracy and
+    test accuracy, as wide as the page gives them (``width="container"``); their legend is
+    :func:`lenet_core.present.colours.runs_legend_html`, drawn once above them.
 
-    ``labels`` maps run id -> the name shown in the legend (its order is the legend's order);
-    ``x`` is ``epoch``, ``step`` or ``wall_time`` (seconds since the run began); ``legend_columns``
-    wraps the legend (a long one ran past the panels). With
-    ``smoothing`` > 0 the smoothed line is drawn over the raw one, which fades, as TensorBoard does.
+    ``labels`` maps run id -> the name shown (its order is the colours' order); ``x`` is ``epoch``,
+    ``step`` or ``wall_time`` (seconds since the run began); ``log_loss`` puts the loss on a log
+    axis (TensorBoard's option). With ``smoothing`` > 0 the smoothed line is drawn over the raw
+    one, which fades, as TensorBoard does.
     """
     if x not in X_AXES:
         raise ValueError(f"x must be one of {', '.join(X_AXES)}, got {x!r}")
@@ -172,10 +173,9 @@ def compare_runs_chart(metrics: pd.DataFrame, labels: dict, x: str = "epoch", sm
     rows["run"] = rows["run_id"].map(labels)
     rows = rows[["run", "name", "epoch", "step", "seconds", "value", "smoothed"]]
     x_field, x_title = X_AXES[x]
-    colour = alt.Color("run:N", title=None, sort=list(labels.values()),
-                       scale=alt.Scale(domain=list(labels.values()), scheme="tableau10"),
-                       legend=alt.Legend(orient="top", labelLimit=240, symbolOpacity=1,
-                                         columns=legend_columns or alt.Undefined))
+    palette = run_colours(list(labels.values()))
+    colour = alt.Color("run:N", legend=None, sort=list(palette),
+                       scale=alt.Scale(domain=list(palette), range=list(palette.values())))
     # One x range from 0 for all panels: test accuracy (first point at epoch 1) lines up with the rest.
     x_max = float(rows[x_field.split(":")[0]].max()) if len(rows) else 1.0
     x_scale = alt.Scale(domain=[0, x_max or 1.0], nice=False)
@@ -191,17 +191,20 @@ def compare_runs_chart(metrics: pd.DataFrame, labels: dict, x: str = "epoch", sm
         empty = not (rows["name"] == name).any()
         # An empty panel (test accuracy before any run ends an epoch) would show a lone
         # "0.000000" axis: give it a 0-1 axis and say why it is empty.
-        y_scale = alt.Scale(domain=[0, 1]) if empty else alt.Undefined
+        y_scale = (alt.Scale(domain=[0, 1]) if empty else
+                   alt.Scale(type="log") if log_loss and name == "train_loss" else alt.Undefined)
+        y_title = "log scale" if log_loss and name == "train_loss" and not empty else None
         layers = []
         if smoothing > 0:
-            layers.append(base.mark_line(opacity=0.25).encode(y=alt.Y("value:Q", title=None, scale=y_scale)))
-        layers.append(base.mark_line().encode(y=alt.Y("smoothed:Q", title=None, scale=y_scale)))
+            raw = alt.Y("value:Q", title=y_title, scale=y_scale)
+            layers.append(base.mark_line(opacity=0.25).encode(y=raw))
+        layers.append(base.mark_line().encode(y=alt.Y("smoothed:Q", title=y_title, scale=y_scale)))
         layers.append(base.mark_point(filled=True, size=20, opacity=0.7).encode(
-            y=alt.Y("smoothed:Q", title=None, scale=y_scale), tooltip=tooltip))
+            y=alt.Y("smoothed:Q", title=y_title, scale=y_scale), tooltip=tooltip))
         if empty:
-            layers.append(_empty_note(EMPTY_PANEL_NOTES[name], panel_width, 260))
-        panels.append(alt.layer(*layers).properties(title=title, width=panel_width, height=260))
-    return alt.hconcat(*panels)
+            layers.append(_empty_note(EMPTY_PANEL_NOTES[name], height))
+        panels.append(alt.layer(*layers).properties(title=title, width="container", height=height))
+    return panels
 
 
 EMPTY_PANEL_NOTES = {"train_loss": "no points yet (a fifth of an epoch in)",
@@ -209,10 +212,10 @@ EMPTY_PANEL_NOTES = {"train_loss": "no points yet (a fifth of an epoch in)",
                      "test_acc": "none yet: measured at each epoch's end"}
 
 
-def _empty_note(text: str, width: int, height: int) -> alt.Chart:
-    """A grey line of text in the middle of an empty panel."""
+def _empty_note(text: str, height: int) -> alt.Chart:
+    """A grey line of text in the middle of an empty panel, whatever width the page gives it."""
     return alt.Chart(pd.DataFrame({"note": [text]})).mark_text(color="gray", fontSize=12).encode(
-        text="note:N", x=alt.value(width / 2), y=alt.value(height / 2))
+        text="note:N", x=alt.value({"expr": "width / 2"}), y=alt.value(height / 2))
 
 
 def confusion_chart(confusion, classes) -> alt.LayerChart:
@@ -387,27 +390,36 @@ def log_axis(values: pd.Series) -> bool:
     return bool(len(numbers)) and bool((numbers > 0).all()) and numbers.max() / numbers.min() >= LOG_SPAN
 
 
-def sweep_chart(table: pd.DataFrame, fields: list[str], metric: str, metric_title: str,
-                panel_width: int = 220) -> alt.HConcatChart:
-    """Each varied setting against the sweep's metric, a panel a setting, one point a trial,
-    coloured by status (a trial not evaluated yet is left out)."""
+def setting_axis_format(values: pd.Series) -> str:
+    """A setting's numbers as typed: ``64`` (not ``64.000000``), ``0.1``, ``1e-3``."""
+    numbers = pd.to_numeric(values, errors="coerce").dropna()
+    return "d" if len(numbers) and bool((numbers == numbers.round()).all()) else "~g"
+
+
+def sweep_panels(table: pd.DataFrame, fields: list[str], metric: str, metric_title: str
+                 ) -> list[alt.Chart]:
+    """Each varied setting against the sweep's metric, one chart a setting (the page lays them
+    out to fit its width), one point a trial coloured by status (a trial not evaluated yet is
+    left out); the status legend on the first only."""
     rows = table[table[metric].notna()].copy()
     rows["status"] = rows["status"].str.split(" ").str[0]  # "pruned after epoch 2" -> pruned
     panels = []
-    for field in fields:
+    for k, field in enumerate(fields):
         numeric = pd.api.types.is_numeric_dtype(rows[field]) and not pd.api.types.is_bool_dtype(rows[field])
         if numeric:
-            scale = alt.Scale(type="log") if log_axis(rows[field]) else alt.Scale(zero=False)
-            x = alt.X(f"{field}:Q", title=field, scale=scale)
+            scale = alt.Scale(type="log") if log_axis(rows[field]) else alt.Scale(zero=False, padding=12)
+            axis = alt.Axis(format=setting_axis_format(rows[field]), values=sorted(rows[field].unique())
+                            if rows[field].nunique() <= 6 else alt.Undefined)
+            x = alt.X(f"{field}:Q", title=field, scale=scale, axis=axis)
         else:
             rows[field] = rows[field].astype(str)
             x = alt.X(f"{field}:N", title=field, axis=alt.Axis(labelAngle=0))
+        legend = alt.Legend(orient="top", title=None) if k == 0 else None
         panels.append(alt.Chart(rows).mark_circle(size=90, opacity=0.85).encode(
             x=x, y=alt.Y(f"{metric}:Q", title=metric_title, scale=alt.Scale(zero=False)),
-            color=alt.Color("status:N", scale=SWEEP_STATUS_COLOURS,
-                            legend=alt.Legend(orient="top", title=None)),
+            color=alt.Color("status:N", scale=SWEEP_STATUS_COLOURS, legend=legend),
             tooltip=[alt.Tooltip("trial:Q"), *[alt.Tooltip(f"{f}:{'Q' if f == field and numeric else 'N'}")
                                                for f in fields],
                      alt.Tooltip("status:N"), alt.Tooltip(f"{metric}:Q", format=".4f")],
-        ).properties(width=panel_width, height=220))
-    return alt.hconcat(*panels)
+        ).properties(width="container", height=220))
+    return panels

@@ -123,3 +123,24 @@ def _number(v: float) -> str:
     return f"{v:.3g}".replace("-", "−")
 
 
+# ---- one colour per run ---------------------------------------------------------------------------
+# Vega's tableau10, in its order: the compared runs' lines and the legend above them share it.
+RUN_COLOURS = ("#4c78a8", "#f58518", "#e45756", "#72b7b2", "#54a24b", "#eeca3b", "#b279a2", "#ff9da6",
+               "#9d755d", "#bab0ac")
+
+
+def run_colours(names: list[str]) -> dict[str, str]:
+    """Each run's colour, in the order given (the palette repeats after ten runs)."""
+    return {name: RUN_COLOURS[k % len(RUN_COLOURS)] for k, name in enumerate(names)}
+
+
+def runs_legend_html(names: list[str]) -> str:
+    """The compared runs' colours as one block of HTML that wraps with the page's width (a
+    chart's own legend cut long names and ran past a narrow page)."""
+    items = "".join(
+        f'<span style="display:inline-flex;align-items:center;gap:0.35em;margin-right:1.2em">'
+        f'<span style="width:0.75em;height:0.75em;border-radius:50%;background:{colour}"></span>'
+        f"{html.escape(name)}</span>"
+        for name, colour in run_colours(names).items())
+    return f'<div class="lenet-runs-legend" style="font-size:0.85rem;line-height:1.6">{items}</div>'
+

@@ -77,6 +77,11 @@ class Space:
     def fields(self) -> list[str]:
         return [d.field for d in (*self.grid, *self.random)]
 
+    @property
+    def varied(self) -> list[str]:
+        """The fields whose value differs between trials (``epochs = 3``, one value, does not)."""
+        return [d.field for d in (*self.grid, *self.random) if d.kind != "grid" or len(d.values) > 1]
+
     def count(self) -> int:
         return self.samples * math.prod(len(d.values) for d in self.grid)
 
@@ -104,6 +109,17 @@ class Space:
         return " · ".join(parts)
 
 
+class SpaceError(LabError):
+    """One dimension's problem: the setting it names (when known) and what is wrong, without
+    saying where it was written, so that the command line can prefix its flag (``--grid lr: ...``)
+    and the page's editor its line (``line 2 (lr): ...``)."""
+
+    def __init__(self, problem: str, field: str | None = None, flag: str | None = None):
+        self.problem, self.field = problem, field
+        where = f"{flag} {field}: " if flag and field else f"{flag} " if flag else ""
+        super().__init__(where + problem)
+
+
 def shown(value: Any) -> str:
     """A value as a person types it: ``0.1``, ``true``, ``64``."""
     if isinstance(value, bool):
@@ -113,69 +129,68 @@ def shown(value: Any) -> str:
     return str(value)
 
 
-def _split(text: str, flag: str) -> tuple[str, str]:
+def _split(text: str, flag: str | None) -> tuple[str, str]:
     name, sep, values = text.partition("=")
     name = name.strip()
+    example = f"{flag} lr=0.01,0.1" if flag else "lr = 0.01, 0.1"
     if not sep or not name:
-        raise LabError(f"{flag} {text!r}: write it as FIELD=VALUES, e.g. {flag} lr=0.01,0.1")
+        raise SpaceError(f"{text!r}: write a setting, '=' and its values, e.g. {example}", flag=flag)
     if name not in SETTINGS:
-        raise LabError(f"{flag} {name}: unknown setting (known: {', '.join(FIELDS)})")
+        raise SpaceError(f"unknown setting (known: {', '.join(FIELDS)})", name, flag)
     if not values.strip():
-        raise LabError(f"{flag} {name}: no values after '=' (e.g. {flag} {name}=...)")
+        raise SpaceError("no values after '='", name, flag)
     return name, values.strip()
 
 
-def _check(field: str, text: str, flag: str) -> Any:
+def _check(field: str, text: str, flag: str | None) -> Any:
     """One value, by the field's own rule."""
     value, problem = SETTINGS[field].rule.check(text.strip())
     if problem:
-        raise LabError(f"{flag} {field}: {problem}")
+        raise SpaceError(problem, field, flag)
     return value
 
 
-def _list(field: str, text: str, flag: str) -> tuple[Any, ...]:
+def _list(field: str, text: str, flag: str | None) -> tuple[Any, ...]:
     values = [_check(field, part, flag) for part in text.split(",")]
     if len(set(values)) != len(values):
-        raise LabError(f"{flag} {field}: a value is listed twice ({text})")
+        raise SpaceError(f"a value is listed twice ({text})", field, flag)
     return tuple(values)
 
 
-def _bounds(field: str, inner: str, flag: str, log: bool) -> tuple[float, float]:
+def _bounds(field: str, inner: str, flag: str | None, log: bool) -> tuple[float, float]:
     parts = inner.split(",")
     name = "log" if log else "range"
     if len(parts) != 2:
-        raise LabError(f"{flag} {field}: {name}() takes two numbers, low and high, e.g. {name}(0.001,1)")
+        raise SpaceError(f"{name}() takes two numbers, low and high, e.g. {name}(0.001,1)", field, flag)
     low, high = (_check(field, part, flag) for part in parts)
     if not low < high:
-        raise LabError(f"{flag} {field}: {name}({parts[0].strip()},{parts[1].strip()}) needs low < high")
+        raise SpaceError(f"{name}({parts[0].strip()},{parts[1].strip()}) needs low < high", field, flag)
     if log and low <= 0:
-        raise LabError(f"{flag} {field}: log() needs a low end above 0")
+        raise SpaceError("log() needs a low end above 0", field, flag)
     return low, high
 
 
-def _rangeable(field: str, flag: str, what: str) -> None:
+def _rangeable(field: str, flag: str | None, what: str) -> None:
     if not isinstance(SETTINGS[field].rule, (Number, Whole)):
         kind = "a choice" if isinstance(SETTINGS[field].rule, (Choice, YesNo)) else "not a number"
-        raise LabError(f"{flag} {field}: {what} needs a numeric setting ({field} is {kind}: list "
-                       "its values instead)")
+        raise SpaceError(f"{what} needs a numeric setting ({field} is {kind}: list its values instead)",
+                         field, flag)
 
 
-def parse_grid(text: str) -> Dimension:
+def parse_grid(text: str, flag: str | None = "--grid") -> Dimension:
     """``lr=0.01,0.03,0.1`` or ``epochs=range(1,5)`` (a whole-number field)."""
-    flag = "--grid"
     field, values = _split(text, flag)
     if match := FUNCTION.match(values):
         if match.group(1) == "log" or not isinstance(SETTINGS[field].rule, Whole):
-            raise LabError(f"{flag} {field}: a grid lists its values ({field}=0.01,0.1); "
-                           "log() and range() of numbers belong in --space with --random N")
+            raise SpaceError(f"a grid lists its values ({field}=0.01,0.1); log() and range() of numbers "
+                             "belong in --space with --random N", field, flag)
         low, high = _bounds(field, match.group(2), flag, log=False)
         return Dimension(field, "grid", tuple(range(int(low), int(high) + 1)))
     return Dimension(field, "grid", _list(field, values, flag))
 
 
-def parse_random(text: str) -> Dimension:
+def parse_random(text: str, flag: str | None = "--space") -> Dimension:
     """``lr=log(1e-3,1)``, ``lr=range(0.01,0.1)`` or ``batch_size=64,128,256`` (choose one)."""
-    flag = "--space"
     field, values = _split(text, flag)
     if match := FUNCTION.match(values):
         log = match.group(1) == "log"
@@ -207,23 +222,47 @@ def parse_space(grid: list[str] | tuple[str, ...] = (), space: list[str] | tuple
     return Space(grid_dims, random_dims, samples or 1)
 
 
-def parse_lines(text: str, samples: int | None) -> Space:
-    """The page's space editor: one dimension a line, ``lr = 0.01, 0.1`` (grid) or
-    ``lr = log(1e-3, 1)`` / ``range(a, b)`` (random); ``#`` starts a comment.
-    A list is a grid unless ``samples`` draws are asked for and the line starts with ``~``."""
-    grid, space = [], []
-    for raw in text.splitlines():
+def read_lines(text: str, samples: int | None) -> tuple[Space | None, list[str]]:
+    """The page's space editor: one dimension a line, ``lr = 0.01, 0.1`` (a list: crossed with
+    the other lists) or ``lr = log(1e-3, 1)`` / ``range(a, b)`` / ``~ lr = 0.01, 0.1`` (drawn at
+    random, ``samples`` times); ``#`` starts a comment. Returns the space, or every problem at
+    once, each naming its line, in the editor's words."""
+    grid, random_dims, problems = [], [], []
+    lines: dict[str, list[int]] = {}
+    for number, raw in enumerate(text.splitlines(), 1):
         line = raw.split("#", 1)[0].strip()
         if not line:
             continue
         compact = re.sub(r"\s+", "", line)
-        if compact.startswith("~"):
-            space.append(compact[1:])
-        elif FUNCTION.match(compact.partition("=")[2]) and not _grid_range(compact):
-            space.append(compact)
-        else:
-            grid.append(compact)
-    return parse_space(grid, space, samples if space else None)
+        drawn = compact.startswith("~") or bool(FUNCTION.match(compact.partition("=")[2])
+                                                 and not _grid_range(compact))
+        try:
+            dim = parse_random(compact.lstrip("~"), None) if drawn else parse_grid(compact, None)
+        except SpaceError as exc:
+            problems.append(f"line {number}" + (f" ({exc.field})" if exc.field else "") + f": {exc.problem}")
+            continue
+        (random_dims if drawn else grid).append(dim)
+        lines.setdefault(dim.field, []).append(number)
+    for field, numbers in lines.items():
+        if len(numbers) > 1:
+            problems.append(f"{field} is on lines {' and '.join(map(str, numbers))}: keep one")
+    problems += _draw_problems(bool(random_dims), samples)
+    if not lines and not problems:
+        problems.append("the search space is empty: write a setting and its values, e.g. lr = 0.01, 0.1")
+    if problems:
+        return None, problems
+    return Space(tuple(grid), tuple(random_dims), samples if random_dims else 1), []
+
+
+def _draw_problems(drawing: bool, samples: int | None) -> list[str]:
+    if drawing and not samples:
+        return ["log(), range() and ~ lines draw values at random: set how many random draws"]
+    if samples and not drawing:
+        return [f"{samples} random draws, but no line draws at random (log(a, b), range(a, b) or "
+                "~ a list): set the draws to 0, or add such a line"]
+    if samples is not None and not 0 <= samples <= MAX_TRIALS:
+        return [f"random draws: from 1 to {MAX_TRIALS:,}"]
+    return []
 
 
 def _grid_range(compact: str) -> bool:

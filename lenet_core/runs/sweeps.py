@@ -57,7 +57,7 @@ class Plan:
     options: dict[str, Any] = field(default_factory=dict)  # ray: address, cpus, per-trial resources
 
     def spec(self) -> dict[str, Any]:
-        return {"base": self.base.to_dict(), "space": self.space.to_dict(), "fields": self.space.fields,
+        return {"base": self.base.to_dict(), "space": self.space.to_dict(), "fields": self.space.varied,
                 "metric": self.metric, "mode": METRICS[self.metric], "backend": self.backend,
                 "early_stop": self.early_stop, "trials": len(self.configs), **self.options}
 
@@ -73,11 +73,12 @@ def ray_missing() -> str | None:
 
 
 def plan(*, preset: str | None = "best", base: dict[str, Any] | None = None, grid=(), space=(),
-         samples: int | None = None, metric: str = "test_acc", backend: str = "local",
-         early_stop: str = "none", name: str | None = None, allow_many: bool = False,
-         options: dict[str, Any] | None = None) -> Plan:
+         samples: int | None = None, parsed: Space | None = None, metric: str = "test_acc",
+         backend: str = "local", early_stop: str = "none", name: str | None = None,
+         allow_many: bool = False, options: dict[str, Any] | None = None) -> Plan:
     """Check a sweep's request and build its trials; a LabError in one line if anything is wrong
-    (nothing is recorded before this has passed)."""
+    (nothing is recorded before this has passed). The space comes as the command line's texts
+    (``grid``, ``space``, ``samples``) or already read (``parsed``: the page's editor)."""
     if metric not in METRICS:
         raise LabError(f"--metric {metric!r}: choose one of {', '.join(METRICS)}")
     if backend not in BACKENDS:
@@ -95,26 +96,24 @@ def plan(*, preset: str | None = "best", base: dict[str, Any] | None = None, gri
     config, errors = validate({**values, **(base or {})})
     if config is None:
         raise LabError("base config: " + "; ".join(f"{k}: {m}" for k, m in errors.items()))
-    parsed = parse_space(list(grid), list(space), samples)
+    parsed = parsed or parse_space(list(grid), list(space), samples)
     configs = trial_configs(config, parsed, allow_many)
     for dataset, device in dict.fromkeys((c.dataset, c.device) for c in configs):
         _, problems = launch.check_launch({**config.to_dict(), "dataset": dataset, "device": device})
         if problems:  # the data or the device is not here: every such trial would fail
             raise LabError("; ".join(f"{k}: {m}" for k, m in problems.items()))
-    name = (name or "").strip() or f"{' × '.join(parsed.fields)} sweep"
+    name = (name or "").strip() or f"{' × '.join(parsed.varied or parsed.fields)} sweep"
     return Plan(name, config, parsed, configs, metric, backend, early_stop, dict(options or {}))
 
 
-def trial_name(sweep_name: str, number: int, total: int, config: TrainConfig, fields: list[str]) -> str:
-    """``lr × batch_size sweep · 3/8: lr=0.1 batch_size=64``: the run picker tells them apart."""
-    varied = " ".join(f"{f}={shown(getattr(config, f))}" for f in fields)
-    return f"{sweep_name} · {number}/{total}: {varied}"
+def trial_name(number: int, config: TrainConfig, fields: list[str]) -> str:
+    """A trial by what varies: ``lr=0.1 · batch_size=64`` (its sweep is said beside it, once)."""
+    return " · ".join(f"{f}={shown(getattr(config, f))}" for f in fields) or f"trial {number}"
 
 
 def record(store: RunStore, plan: Plan, pid: int | None = None) -> Sweep:
     """The sweep and its trials, in one transaction."""
-    total, fields_ = len(plan.configs), plan.space.fields
-    trials = [(trial_name(plan.name, n, total, c, fields_), c) for n, c in enumerate(plan.configs, 1)]
+    trials = [(trial_name(n, c, plan.space.varied), c) for n, c in enumerate(plan.configs, 1)]
     return store.create_sweep(plan.name, plan.spec(), trials, plan.backend, pid)
 
 
@@ -270,7 +269,7 @@ def trial_table(sweep: Sweep, trials: list[Run], metrics: pd.DataFrame, now: flo
                 ) -> pd.DataFrame:
     """One row per trial, the best first: trial number, each varied setting, status, the metric,
     best test accuracy, duration, id."""
-    fields_ = list(sweep.spec.get("fields", []))
+    fields_ = varied_fields(sweep, trials)
     metric = sweep.spec.get("metric", "test_acc")
     scores = trial_scores(sweep, trials, metrics)
     best_acc = trial_scores(_with_metric(sweep, "test_acc"), trials, metrics)
@@ -313,14 +312,24 @@ def best_trial(sweep: Sweep, trials: list[Run], metrics: pd.DataFrame) -> Run | 
     return next(r for r in trials if r.id == best_id)
 
 
-def varied_words(sweep: Sweep, run: Run) -> str:
-    """``lr=0.1 batch_size=64``: a trial's values of the varied settings."""
-    return " ".join(f"{f}={shown(getattr(run.config, f))}" for f in sweep.spec.get("fields", []))
+def varied_fields(sweep: Sweep, trials: list[Run]) -> list[str]:
+    """The settings whose value differs between the sweep's trials: a sweep recorded before
+    single-valued lines (``epochs = 3``) were left out lists those too."""
+    fields_ = list(sweep.spec.get("fields", []))
+    if len(trials) < 2:
+        return fields_
+    return [f for f in fields_ if len({getattr(r.config, f) for r in trials}) > 1]
+
+
+def varied_words(fields_: list[str], run: Run) -> str:
+    """``lr=0.1 · batch_size=64``: a trial's values of the varied settings."""
+    return " · ".join(f"{f}={shown(getattr(run.config, f))}" for f in fields_)
 
 
 def trial_labels(sweep: Sweep, trials: list[Run]) -> dict[str, str]:
-    """A short legend label per trial: ``3: lr=0.1 batch_size=64``."""
-    return {r.id: f"{r.trial}: {varied_words(sweep, r)}" for r in trials}
+    """A short legend label per trial: ``3: lr=0.1 · batch_size=64``."""
+    fields_ = varied_fields(sweep, trials)
+    return {r.id: f"{r.trial}: {varied_words(fields_, r)}" for r in trials}
 
 
 def top_trials(sweep: Sweep, trials: list[Run], metrics: pd.DataFrame, count: int = 5) -> list[str]:

@@ -29,13 +29,17 @@ COMPARE = "compare_runs"  # the runs overlaid in the comparison
 COMPARE_AUTO = "compare_runs_auto"  # the newest runs chosen for the user, until they choose
 SMOOTHING = "compare_smoothing"
 X_AXIS = "compare_x"
+LOG_LOSS = "compare_log_loss"
 COMPARE_CHART = "compare_chart"
 DELETE_YES = "delete_yes"
 DELETE_NO = "delete_no"
 TRAINING_VIEW = "training_view"  # Runs or Sweeps: the page's two views (shown once a sweep exists)
 
 # ---- the Training page's sweeps ---------------------------------------------------------------
+SWEEP_OPEN = "sweep_open"  # the sidebar's "New sweep" section, closed until opened
 SWEEP_PRESET = "sweep_preset"
+SWEEP_DATASET = "sweep_dataset"
+SWEEP_EPOCHS = "sweep_epochs"
 SWEEP_SPACE = "sweep_space"  # the space editor's text
 SWEEP_DRAWS = "sweep_draws"
 SWEEP_METRIC = "sweep_metric"

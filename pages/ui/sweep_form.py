@@ -1,65 +1,102 @@
-"""The Training page's sidebar Sweep form: a base recipe, a space editor, the trial count shown
-before Start, and Start sweep. The engine (:mod:`lenet_core.runs.sweeps`) checks everything; this
-only draws it. Its widgets live outside a form, so the count follows each edit."""
+"""The Training page's sidebar Sweep form, in its own section (closed until opened, so the
+sidebar is one form long): a base recipe, the dataset and epochs, a space editor, the trial count
+shown before Start, and Start sweep. The engine (:mod:`lenet_core.runs.space`,
+:mod:`lenet_core.runs.sweeps`) checks everything; this draws it and says each problem in the
+form's words. Its widgets live outside a form, so the count follows each edit."""
 
 from __future__ import annotations
 
 import streamlit as st
 
+from lenet_core import data
 from lenet_core.errors import LabError
 from lenet_core.runs import sweeps
-from lenet_core.runs.space import METRIC_TITLES, METRICS, parse_lines
-from lenet_core.training.config import PRESETS
+from lenet_core.runs.space import METRIC_TITLES, METRICS, read_lines
+from lenet_core.training.config import SETTINGS, preset_values
 from pages.ui import state
-from pages.ui.training_form import PRESET_TITLES
+from pages.ui.training_form import PRESET_TITLES, dataset_detail, dataset_label, options_help
 
 SPACE_HELP = ("One setting a line. A list is crossed with the other lists (a grid): `lr = 0.03, 0.1`. "
-              "A line with one value sets it for every trial: `epochs = 3`. `log(a, b)` and `range(a, b)` "
-              "draw values at random, as many times as **Random draws** says: `lr = log(1e-3, 1)`; "
-              "`~ optimizer = sgd, adam` draws from a list. Any setting of the run form can be swept.")
-DEFAULT_SPACE = "lr = 0.03, 0.1\nbatch_size = 64, 128\nepochs = 3"
-BACKEND_TITLES = {"local": "local — this machine's run queue", "ray": "ray — Ray Tune (optional extra)"}
-EARLY_TITLES = {"none": "none — every trial trains to its end", "asha": "ASHA — stop weak trials early (Ray)"}
+              "A line with one value sets it for every trial: `weight_decay = 0`. `log(a, b)` and "
+              "`range(a, b)` draw values at random, as many times as **Random draws** says: "
+              "`lr = log(1e-3, 1)`; `~ optimizer = sgd, adam` draws from a list. Any setting of the run "
+              "form can be swept, by its name: " + ", ".join(SETTINGS) + ".")
+DEFAULT_RECIPE = "quick"
+DEFAULT_EPOCHS = "2"  # the quick recipe's single epoch, twice: 4 trials take about a minute on 2 cores
+DEFAULT_SPACE = "lr = 0.05, 0.1\nbatch_size = 64, 128"
+BACKENDS = {"local": "this machine's run queue", "ray": "Ray Tune, on this machine or a cluster (an "
+            "optional extra), with early stopping"}
+EARLY_STOPS = {"none": "every trial trains to its end", "asha": "ASHA stops weak trials after epoch 1, "
+               "2, 4, …"}
 
 
 def _widgets() -> list[str]:
-    return [state.SWEEP_PRESET, state.SWEEP_SPACE, state.SWEEP_DRAWS, state.SWEEP_METRIC,
-            state.SWEEP_BACKEND, state.SWEEP_ADDRESS, state.SWEEP_EARLY, state.SWEEP_NAME]
+    return [state.SWEEP_OPEN, state.SWEEP_PRESET, state.SWEEP_DATASET, state.SWEEP_EPOCHS, state.SWEEP_SPACE,
+            state.SWEEP_DRAWS, state.SWEEP_METRIC, state.SWEEP_BACKEND, state.SWEEP_ADDRESS,
+            state.SWEEP_EARLY, state.SWEEP_NAME]
 
 
 def _defaults() -> None:
     state.restore(*_widgets())
-    for widget, value in ((state.SWEEP_PRESET, "best"), (state.SWEEP_SPACE, DEFAULT_SPACE),
-                          (state.SWEEP_DRAWS, "0"), (state.SWEEP_METRIC, "test_acc"),
-                          (state.SWEEP_BACKEND, "local"), (state.SWEEP_ADDRESS, ""),
-                          (state.SWEEP_EARLY, "none"),
-                          (state.SWEEP_NAME, "")):
+    recipe = preset_values(DEFAULT_RECIPE)
+    for widget, value in ((state.SWEEP_OPEN, False), (state.SWEEP_PRESET, DEFAULT_RECIPE),
+                          (state.SWEEP_DATASET, recipe["dataset"]), (state.SWEEP_EPOCHS, DEFAULT_EPOCHS),
+                          (state.SWEEP_SPACE, DEFAULT_SPACE), (state.SWEEP_DRAWS, "0"),
+                          (state.SWEEP_METRIC, "test_acc"), (state.SWEEP_BACKEND, "local"),
+                          (state.SWEEP_ADDRESS, ""), (state.SWEEP_EARLY, "none"), (state.SWEEP_NAME, "")):
         st.session_state.setdefault(widget, value)
 
 
-def draws() -> int | None:
-    """Random draws as typed (0 or empty: none); a LabError in words for anything else."""
+def _recipe_chosen() -> None:
+    """A recipe brings its own dataset and epochs (the fields stay editable)."""
+    recipe = preset_values(st.session_state[state.SWEEP_PRESET])
+    st.session_state[state.SWEEP_DATASET] = recipe["dataset"]
+    st.session_state[state.SWEEP_EPOCHS] = str(recipe["epochs"])
+
+
+def _draws() -> tuple[int | None, str | None]:
+    """Random draws as typed (0 or empty: none), or what is wrong with them."""
     text = str(st.session_state.get(state.SWEEP_DRAWS) or "0").strip()
     if not text.isdigit():
-        raise LabError(f"random draws: {text!r} is not a whole number (0 for none)")
-    return int(text) or None
+        return None, f"Random draws: {text!r} is not a whole number (0 for none)"
+    return int(text) or None, None
 
 
-def planned(dataset: str | None) -> sweeps.Plan:
-    """The sweep the form describes, checked by the engine (raises LabError in one line)."""
+def planned(reports: dict[str, data.Availability]) -> tuple[sweeps.Plan | None, list[str]]:
+    """The sweep the form describes, checked by the engine: the plan, or every problem at once."""
     s = st.session_state
-    space = parse_lines(s[state.SWEEP_SPACE], draws())
-    address = (s.get(state.SWEEP_ADDRESS) or "").strip() if s[state.SWEEP_BACKEND] == "ray" else ""
-    return sweeps.plan(preset=s[state.SWEEP_PRESET], base={"dataset": dataset} if dataset else None,
-                       grid=[d.text() for d in space.grid], space=[d.text() for d in space.random],
-                       samples=space.samples if space.random else None, metric=s[state.SWEEP_METRIC],
-                       backend=s[state.SWEEP_BACKEND], early_stop=s[state.SWEEP_EARLY],
-                       name=s[state.SWEEP_NAME] or None, options={"address": address} if address else None)
-
-
-def _start(dataset: str | None, home) -> None:
+    problems = []
+    epochs, problem = SETTINGS["epochs"].rule.check(s[state.SWEEP_EPOCHS])
+    if problem:
+        problems.append(f"Epochs: {problem}")
+    samples, problem = _draws()
+    problems += [problem] if problem else []
+    space, space_problems = read_lines(s[state.SWEEP_SPACE], samples)
+    problems += [f"Search space, {p}" for p in space_problems]
+    report = reports[s[state.SWEEP_DATASET]]
+    if report.state != data.AVAILABLE:
+        problems.append(f"Dataset: {report.title} is {report.state} here: {report.remedy}")
+    if problems:
+        return None, problems
+    ray = s[state.SWEEP_BACKEND] == "ray"
+    address = (s.get(state.SWEEP_ADDRESS) or "").strip() if ray else ""
+    options = {"address": address} if address else None
     try:
-        sweep = sweeps.start(planned(dataset), home)
+        return sweeps.plan(preset=s[state.SWEEP_PRESET], base={"dataset": report.name, "epochs": epochs},
+                           parsed=space, metric=s[state.SWEEP_METRIC], backend=s[state.SWEEP_BACKEND],
+                           early_stop=s[state.SWEEP_EARLY] if ray else "none",
+                           name=s[state.SWEEP_NAME] or None, options=options), []
+    except LabError as exc:
+        return None, [str(exc)[:1].upper() + str(exc)[1:]]
+
+
+def _start(reports: dict[str, data.Availability], home) -> None:
+    plan, problems = planned(reports)
+    if plan is None:
+        st.session_state[state.SWEEP_NOTICE] = ("error", "Not started: " + "; ".join(problems))
+        return
+    try:
+        sweep = sweeps.start(plan, home)
     except LabError as exc:
         st.session_state[state.SWEEP_NOTICE] = ("error", f"Not started: {exc}")
         return
@@ -69,44 +106,51 @@ def _start(dataset: str | None, home) -> None:
                                             f"Started “{sweep.name}”: {sweep.spec['trials']} trials.")
 
 
-def sweep_launcher(home, dataset: str | None) -> None:
-    """The Sweep form, in the sidebar under the run launcher. ``dataset``: the run form's
-    dataset choice (the sweep trains on it)."""
+def sweep_launcher(home, reports: dict[str, data.Availability]) -> None:
+    """The Sweep form, in the sidebar under the run launcher, in a section of its own."""
     _defaults()
     sidebar = st.sidebar
     sidebar.divider()
-    sidebar.header("New sweep")
-    sidebar.caption("Many runs at once: a recipe with some settings varied. Each trial is a run of its "
-                    "own (its curves, checkpoints and analysis as any run).")
-    sidebar.selectbox("Base recipe", list(PRESETS), key=state.SWEEP_PRESET, format_func=PRESET_TITLES.get,
-                      help="Every trial starts from this recipe, on the dataset chosen above.")
-    sidebar.text_area("Search space", key=state.SWEEP_SPACE, height=110, help=SPACE_HELP)
-    sidebar.text_input("Random draws", key=state.SWEEP_DRAWS,
-                       help="How many times log()/range() lines are drawn (each draw crossed with the "
-                       "lists).")
-    sidebar.selectbox("Optimise", list(METRICS), key=state.SWEEP_METRIC, format_func=METRIC_TITLES.get,
-                      help="Each trial's best value of this over its epochs ranks the trials.")
-    sidebar.selectbox("Backend", list(sweeps.BACKENDS), key=state.SWEEP_BACKEND,
-                      format_func=BACKEND_TITLES.get)
+    with sidebar.expander("New sweep", key=state.SWEEP_OPEN, on_change="rerun", icon=":material/grid_view:"):
+        _fields(reports)
+        plan, problems = planned(reports)
+        if problems:
+            st.error("\n".join(f"- {p}" for p in problems), icon=":material/error:")
+        else:
+            count = len(plan.configs)
+            st.markdown(f"**{count} trial{'s' if count != 1 else ''}**: {plan.space.describe()}")
+        st.button("Start sweep", type="primary", width="stretch", icon=":material/grid_view:",
+                  disabled=plan is None, on_click=_start, args=(reports, home), key=state.SWEEP_START)
+        if notice := st.session_state.pop(state.SWEEP_NOTICE, None):
+            getattr(st, notice[0])(notice[1])
+    state.keep(*_widgets())
+
+
+def _fields(reports: dict[str, data.Availability]) -> None:
+    st.caption("Many runs at once: a recipe with some settings varied. Each trial is a run of its own "
+               "(its curves, checkpoints and analysis as any run).")
+    recipes = list(PRESET_TITLES)
+    st.selectbox("Base recipe", recipes, key=state.SWEEP_PRESET, format_func=PRESET_TITLES.get,
+                 on_change=_recipe_chosen, help="Every trial starts from this recipe; the lines below "
+                 "change it.")
+    left, right = st.columns([3, 2])
+    left.selectbox("Dataset", list(reports), key=state.SWEEP_DATASET,
+                   format_func=lambda name: dataset_label(reports[name]))
+    right.text_input("Epochs", key=state.SWEEP_EPOCHS, help=SETTINGS["epochs"].help)
+    st.caption(dataset_detail(reports[st.session_state[state.SWEEP_DATASET]]))
+    st.text_area("Search space", key=state.SWEEP_SPACE, height=90, help=SPACE_HELP)
+    st.text_input("Random draws", key=state.SWEEP_DRAWS,
+                  help="How many times log()/range() lines are drawn (each draw crossed with the lists).")
+    st.selectbox("Optimise", list(METRICS), key=state.SWEEP_METRIC, format_func=METRIC_TITLES.get,
+                 help="Each trial's best value of this over its epochs ranks the trials.")
+    st.selectbox("Backend", list(BACKENDS), key=state.SWEEP_BACKEND, help=options_help("Where the trials "
+                 "train.", BACKENDS))
     if st.session_state[state.SWEEP_BACKEND] == "ray":
         if missing := sweeps.ray_missing():
-            sidebar.warning(missing, icon=":material/extension:")
-        sidebar.text_input("Ray cluster address", key=state.SWEEP_ADDRESS,
-                           placeholder="empty: a Ray of this machine",
-                           help="HEAD:6379 of a cluster started with `ray start --head` (see the README).")
-    sidebar.selectbox("Early stopping", list(sweeps.EARLY_STOPS), key=state.SWEEP_EARLY,
-                      format_func=EARLY_TITLES.get)
-    sidebar.text_input("Sweep name", key=state.SWEEP_NAME, placeholder="optional")
-    state.keep(*_widgets())
-    try:
-        plan = planned(dataset)
-    except LabError as exc:
-        sidebar.error(str(exc), icon=":material/error:")
-        plan = None
-    if plan is not None:
-        count = len(plan.configs)
-        sidebar.markdown(f"**{count} trial{'s' if count != 1 else ''}**: {plan.space.describe()}")
-    sidebar.button("Start sweep", type="primary", width="stretch", icon=":material/grid_view:",
-                   disabled=plan is None, on_click=_start, args=(dataset, home), key=state.SWEEP_START)
-    if notice := st.session_state.pop(state.SWEEP_NOTICE, None):
-        getattr(sidebar, notice[0])(notice[1])
+            st.warning(missing, icon=":material/extension:")
+        st.text_input("Ray cluster address", key=state.SWEEP_ADDRESS,
+                      placeholder="empty: a Ray of this machine",
+                      help="HEAD:6379 of a cluster started with `ray start --head` (docs/sweeps.md).")
+        st.selectbox("Early stopping", list(EARLY_STOPS), key=state.SWEEP_EARLY,
+                     help=options_help("Ray Tune's scheduler.", EARLY_STOPS))
+    st.text_input("Sweep name", key=state.SWEEP_NAME, placeholder="optional")

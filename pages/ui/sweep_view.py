@@ -8,13 +8,15 @@ import streamlit as st
 
 from lenet_core import runs
 from lenet_core.errors import LabError
-from lenet_core.present.charts import compare_runs_chart, sweep_chart
+from lenet_core.present.charts import sweep_panels
 from lenet_core.runs import RunStore, sweeps
 from lenet_core.runs.space import METRIC_TITLES
 from pages.ui import state
+from pages.ui.training_compare import overlay
 
 REFRESH_EVERY_S = 2.0
 TOP = 5
+PANELS_A_ROW = 3  # settings against the metric: three side by side fit the page at 1024 px
 
 
 def pick_sweep(all_sweeps: list[runs.Sweep]) -> runs.Sweep:
@@ -72,16 +74,17 @@ def view(sweep: runs.Sweep, trials: list[runs.Run], store: RunStore) -> None:
                                                          max_value=1.0),
         "id": st.column_config.TextColumn("run id"),
     })
-    fields = list(spec.get("fields", []))
+    fields = sweeps.varied_fields(sweep, trials)
     if table[metric].notna().any():
         st.markdown(f"**Each setting against {METRIC_TITLES[metric]}**")
-        st.altair_chart(sweep_chart(table, fields, metric, METRIC_TITLES[metric]), width="content")
+        panels = sweep_panels(table, fields, metric, METRIC_TITLES[metric])
+        for start in range(0, len(panels), PANELS_A_ROW):
+            for column, panel in zip(st.columns(PANELS_A_ROW), panels[start:start + PANELS_A_ROW]):
+                column.altair_chart(panel, width="stretch")
         top = sweeps.top_trials(sweep, trials, metrics, TOP)
         labels = sweeps.trial_labels(sweep, trials)
         st.markdown(f"**The top {len(top)} trials' curves**")
-        st.altair_chart(compare_runs_chart(metrics, {i: labels[i] for i in top}, panel_width=200,
-                                           legend_columns=3),
-                        width="content", key=state.key("sweep_curves", sweep.id))
+        overlay(metrics, {i: labels[i] for i in top}, key=state.key("sweep_curves", sweep.id))
     else:
         st.caption("The chart and the best trials' curves appear once a trial has finished an epoch.")
 
@@ -118,7 +121,8 @@ def actions(sweep, trials, metrics, progress, store: RunStore) -> None:
     for column, button in zip(columns, buttons):
         column.button(width="stretch", **button)
     if best is not None:
-        columns[-1].caption(f"Best so far: trial {best.trial} ({sweeps.varied_words(sweep, best)})")
+        words = sweeps.varied_words(sweeps.varied_fields(sweep, trials), best)
+        columns[-1].caption(f"Best so far: trial {best.trial} ({words})")
 
 
 def _stop(sweep_id: str, home) -> None:

@@ -9,10 +9,11 @@ from __future__ import annotations
 import streamlit as st
 
 from lenet_core import runs
-from lenet_core.present.charts import compare_runs_chart
+from lenet_core.present.charts import compare_runs_panels
+from lenet_core.present.colours import runs_legend_html
 from lenet_core.runs import RunStore, report
 from pages.ui import state
-from pages.ui.state import COMPARE, COMPARE_AUTO, SMOOTHING, X_AXIS
+from pages.ui.state import COMPARE, COMPARE_AUTO, LOG_LOSS, SMOOTHING, X_AXIS
 
 NEWEST = 3
 X_TITLES = {"epoch": "epoch", "step": "step", "wall_time": "wall time"}
@@ -66,23 +67,33 @@ def compare(all_runs: list[runs.Run], store: RunStore) -> None:
     """Pick runs, smoothing and x axis; draw their curves overlaid, one colour per run."""
     ids = [r.id for r in all_runs]
     labels = report.run_labels(all_runs)
-    state.restore(COMPARE, SMOOTHING, X_AXIS)  # as the user left them on an earlier visit
+    state.restore(COMPARE, SMOOTHING, X_AXIS, LOG_LOSS)  # as the user left them on an earlier visit
     st.session_state[COMPARE], st.session_state[COMPARE_AUTO] = compare_selection(
         ids, st.session_state.get(COMPARE), st.session_state.get(COMPARE_AUTO))
     st.multiselect("Runs to compare", ids, key=COMPARE, format_func=labels.get,
                    placeholder="Choose runs to overlay")
-    left, right = st.columns([2, 3])
+    left, middle, right = st.columns([4, 5, 2], vertical_alignment="bottom")
     st.session_state.setdefault(SMOOTHING, 0.0)  # no value= below: a kept value is put back by key
     left.slider("Smoothing", 0.0, 0.99, step=0.01, key=SMOOTHING,
                 help="Exponential moving average, as TensorBoard's slider: 0 shows the raw values; "
                      "the raw line stays faintly behind the smoothed one.")
-    right.radio("X axis", list(X_TITLES), key=X_AXIS, format_func=X_TITLES.get, horizontal=True)
-    state.keep(COMPARE, SMOOTHING, X_AXIS)
+    middle.radio("X axis", list(X_TITLES), key=X_AXIS, format_func=X_TITLES.get, horizontal=True)
+    right.toggle("Log loss", key=LOG_LOSS, help="The train loss on a log axis: late, small "
+                 "improvements stay visible.")
+    state.keep(COMPARE, SMOOTHING, X_AXIS, LOG_LOSS)
     chosen = st.session_state[COMPARE]
     if not chosen:
         st.caption("Choose one or more runs above to overlay their curves.")
         return
-    metrics = store.metrics(chosen)
-    chart = compare_runs_chart(metrics, {i: labels[i] for i in chosen},
-                               x=st.session_state[X_AXIS], smoothing=st.session_state[SMOOTHING])
-    st.altair_chart(chart, width="content", key=state.COMPARE_CHART)
+    overlay(store.metrics(chosen), {i: labels[i] for i in chosen}, x=st.session_state[X_AXIS],
+            smoothing=st.session_state[SMOOTHING], log_loss=st.session_state.get(LOG_LOSS, False),
+            key=state.COMPARE_CHART)
+
+
+def overlay(metrics, labels: dict[str, str], key: str, **options) -> None:
+    """The runs' legend, then their three curves side by side, each as wide as its column (the
+    Training page's comparison and a sweep's best trials)."""
+    st.html(runs_legend_html(list(labels.values())))
+    panels = compare_runs_panels(metrics, labels, **options)
+    for column, (name, panel) in zip(st.columns(len(panels)), zip(("loss", "acc", "test"), panels)):
+        column.altair_chart(panel, width="stretch", key=state.key(key, name))

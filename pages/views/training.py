@@ -6,13 +6,14 @@ restarting the server does not stop them, and this page shows their state whenev
 
 import streamlit as st
 
-from lenet_core import paths, runs
+from lenet_core import data, paths, runs
 from lenet_core.errors import LabError
 from pages.ui import state, sweep_form, sweep_view, training_compare, training_form, training_live
 
 home = paths.lab_home()
-training_form.launcher(home)
-sweep_form.sweep_launcher(home, st.session_state.get(training_form.key("dataset")))
+reports = {r.name: r for r in data.availability(home)}
+training_form.launcher(home, reports)
+sweep_form.sweep_launcher(home, reports)
 
 st.title("Training")
 st.caption("Choose the settings in the sidebar and press **Start training**. Each run trains in "

@@ -17,10 +17,11 @@ def test_a_sweep_started_from_the_form_fills_in_its_trials(page, fresh_app_serve
     open_app(page, fresh_app_server)
     go_to(page, "Training", "Training")
     sidebar = page.get_by_test_id("stSidebar")
-    sidebar.get_by_test_id("stSelectbox").filter(has_text="Dataset").click()
-    page.get_by_role("option", name=re.compile(r"^MNIST 5k")).click()
+    sidebar.get_by_text("New sweep", exact=True).click()  # its own section, closed at first
     wait_for_run(page)
-    space = sidebar.get_by_label("Search space", exact=True)
+    form = sidebar.get_by_test_id("stExpander").filter(has_text="Search space")
+    expect(form).to_contain_text("4,000 training and 1,000 test images")  # MNIST 5k: offline, ready
+    space = form.get_by_label("Search space", exact=True)
     space.fill(SPACE)
     space.press("Control+Enter")  # a text area sends its value on Ctrl+Enter (or on leaving it)
     wait_for_run(page)
