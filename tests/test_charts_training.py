@@ -200,6 +200,7 @@ def test_confusion_chart_has_a_cell_per_pair_with_counts_and_row_shares():
     assert len(cells) == 9
     assert cells[("cat", "dog")]["count"] == 2 and cells[("cat", "dog")]["share"] == 0.2
     assert cells[("eel", "eel")]["share"] == 0.0  # an empty class does not divide by zero
+    assert spec["width"] == "container"  # never wider than its column, legend included
 
 
 def test_per_class_chart_has_a_bar_per_class_in_class_order():

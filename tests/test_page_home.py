@@ -2,7 +2,12 @@
 
 import sys
 
+import pytest
 from helpers import open_page, write_dataset
+
+from lenet_core import runs
+from lenet_core.training.config import preset
+from pages.ui.nav import PAGES
 
 
 def datasets_table(at):
@@ -27,7 +32,7 @@ def test_home_shows_one_picture_per_class_for_each_available_dataset(lab_home):
     at = open_page("pages/views/home.py")
     assert not at.exception
     available = [n for n, row in datasets_table(at).iterrows() if row["state"] == "available"]
-    captions = [image.captions for image in at.image]
+    captions = [image.captions for image in at.image if len(image.captions) > 1]  # not the page cards
     assert len(captions) == len(available) >= 2  # fashion-mnist (data folder) and mnist-5k
     assert captions[0] == ["t-shirt", "trouser", "pullover", "dress", "coat", "sandal", "shirt",
                            "sneaker", "bag", "ankle boot"]
@@ -56,3 +61,40 @@ def test_a_dataset_damaged_inside_shows_an_error_naming_the_file(lab_home):
     assert not at.exception
     assert datasets_table(at).loc["mnist", "state"] == "available"
     assert any("**MNIST** could not be read" in e.value and str(bad) in e.value for e in at.error)
+
+
+def test_home_has_a_picture_of_each_page_beside_its_link(lab_home):
+    at = open_page("pages/views/home.py")
+    links = [link.proto.page for link in at.get("page_link")]
+    assert links == [p.path for p in PAGES[1:]]
+    pictures = [p for p in PAGES[1:] if p.picture.is_file()]
+    assert len(pictures) == 4, "docs/screenshots/ holds a picture of each page (scripts/screenshots.py)"
+    assert len([image for image in at.image if len(image.captions) <= 1]) == len(pictures)
+
+
+@pytest.mark.slow
+def test_try_it_now_starts_the_quick_recipe_and_opens_the_training_page_on_it(lab_home):
+    at = open_page("pages/views/home.py")
+    assert "MNIST 5k" in next(c.value for c in at.caption if "Trains" in c.value)
+    next(b for b in at.button if b.label == "Try it now").click().run()
+    assert not at.exception
+    started = runs.RunStore(lab_home).list()
+    assert [(r.name, r.config) for r in started] == [("quick digits", preset("quick"))]
+    assert at.title[0].value == "Training"  # switched to the Training page
+    assert at.session_state["selected_run"] == started[0].id
+    # The run form shows what is training, so Start there would do the same.
+    assert (at.sidebar.selectbox(key="form_dataset").value, at.sidebar.text_input(key="form_epochs").value,
+            at.sidebar.selectbox(key="form_arch").value) == ("mnist-5k", "1", "lenet-wide")
+    runs.stop(started[0].id, home=lab_home, wait=60)
+
+
+@pytest.mark.slow
+def test_the_empty_training_page_offers_the_same_button(lab_home):
+    at = open_page("pages/views/training.py")
+    assert any("No runs yet" in m.value for m in [*at.markdown, *at.info])
+    next(b for b in at.button if b.label == "Try it now").click().run()
+    assert not at.exception
+    started = runs.RunStore(lab_home).list()
+    assert [r.config for r in started] == [preset("quick")]
+    assert not any("No runs yet" in m.value for m in [*at.markdown, *at.info])
+    runs.stop(started[0].id, home=lab_home, wait=60)

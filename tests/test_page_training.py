@@ -41,7 +41,12 @@ def test_launcher_has_every_trainconfig_field_and_the_labels_the_browser_test_us
     assert {"Dataset", "Architecture", "Epochs", "Learning rate", "Batch size", "Optimizer",
             "Device", "Seed", "Run name"} <= labels
     assert [b.label for b in at.sidebar.button][:3] == ["Tutorial recipe", "Best recipe", "Start training"]
-    assert any("No runs yet" in i.value for i in at.info)
+    empty = next(m.value for m in at.markdown if "No runs yet" in m.value)
+    # What the empty page says Start does is what the form holds: the tutorial's recipe at first.
+    assert "lenet-classic on Fashion-MNIST for 10 epochs (SGD, learning rate 0.9, batch 256)" in empty
+    at.sidebar.button[1].click().run()  # Best recipe
+    empty = next(m.value for m in at.markdown if "No runs yet" in m.value)
+    assert "lenet-wide on Fashion-MNIST for 10 epochs" in empty
 
 
 def test_invalid_values_are_explained_under_their_fields_and_nothing_starts(lab_home):

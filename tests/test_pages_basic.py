@@ -50,7 +50,8 @@ def test_bad_input_size_shows_an_error_not_a_traceback(lab_home):
     assert not at.exception
     assert len(at.error) == 1 and "conv2" in at.error[0].value
     at.text_input(key="shapes_input_lenet-classic").set_value("abc").run()
-    assert not at.exception and at.error[0].value.startswith("**abc is not an input size.**")
+    assert not at.exception and at.error[0].value == ("'abc' is not an input size: write C×H×W (1x28x28), "
+                                                      "or H×W for one channel (28x28).")
     assert "does not fit" not in at.error[0].value and "cannot take" not in at.error[0].value
 
 
@@ -99,3 +100,11 @@ def test_every_page_address_has_a_deep_link_entry_that_runs_the_app():
     entries = sorted((root / "pages").glob("*.py"))
     assert {path.stem for path in entries} == addresses
     assert all(calls_the_shell(path) for path in [*entries, root / "app.py"])
+
+
+def test_an_input_the_first_layer_refuses_says_so_without_counting_zero_layers(lab_home):
+    at = open_page("pages/views/shapes.py")
+    at.text_input(key="shapes_input_lenet-classic").set_value("3x64x64").run()
+    assert not at.exception
+    assert "stops at layer 1, conv1" in at.error[0].value
+    assert [c.value for c in at.caption if "stops" in c.value] == ["It stops at the first layer:"]

@@ -138,6 +138,21 @@ def test_probability_chart_highlights_first_and_second_guess():
     assert spec["encoding"]["x"]["scale"]["domain"] == [0, 1]
 
 
+def test_with_a_label_the_guess_is_green_when_right_and_red_when_wrong():
+    p = np.array([0.01, 0.02, 0.7, 0.01, 0.2, 0.01, 0.01, 0.02, 0.01, 0.01])
+    classes = [str(i) for i in range(10)]
+
+    def roles(truth):
+        spec = charts.probability_chart(p, classes, truth=truth).to_dict()
+        rows = spec["datasets"][next(iter(spec["datasets"]))]
+        scale = spec["layer"][0]["encoding"]["color"]["scale"]
+        colour = dict(zip(scale["domain"], scale["range"]))
+        return {row["class"]: colour.get(row["role"]) for row in rows if row["role"] != "other"}
+
+    assert roles(2) == {"2": "#2ca02c"}  # right: green, and nothing red beside it
+    assert roles(4) == {"2": "#d62728", "4": "#98df8a"}  # wrong: red guess, the label light green
+
+
 def test_every_probability_bar_carries_its_value_even_when_too_small_to_see():
     p = np.array([0.9994, 0.0004, 0.0002] + [0.0] * 7)
     spec = charts.probability_chart(p, [str(i) for i in range(10)]).to_dict()

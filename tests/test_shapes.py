@@ -53,7 +53,8 @@ def test_labels_name_the_layer_and_its_shape():
     ("1x8x8", r"conv2 \(Conv2d\): its 5×5 kernel does not fit its 4×4 input"),
     ("3x28x28", r"conv1 \(Conv2d\) expects 1 input channel but gets 3"),
     ("0x28x28", r"zero dimension"),
-    ("abc", r"'abc' is not a size: write C×H×W \(1x28x28\), or H×W for one channel"),
+    ("abc", r"'abc' is not an input size: write C×H×W \(1x28x28\), or H×W for one channel"),
+    ("  ", r"no input size given: write C×H×W"),
     ("1x32x32", r"fc1 \(Linear\) expects 400 input features but gets 576"),
 ])
 def test_inputs_the_network_cannot_take_are_explained_in_one_line(size, message):

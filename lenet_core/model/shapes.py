@@ -77,9 +77,8 @@ def parse_input_size(text: str) -> tuple[int, int, int]:
     -> ``(C, H, W)``."""
     match = _SIZE_RE.match(str(text))
     if not match:
-        raise LabError(
-            f"input size {text!r} is not a size: write C×H×W (1x28x28), or H×W for one channel (28x28)"
-        )
+        given = f"{text.strip()!r} is not an input size" if str(text).strip() else "no input size given"
+        raise LabError(f"{given}: write C×H×W (1x28x28), or H×W for one channel (28x28)")
     numbers = [int(g) for g in match.groups() if g is not None]
     shape = {1: (1, *numbers, *numbers), 2: (1, *numbers), 3: tuple(numbers)}[len(numbers)]
     if min(shape) < 1:

@@ -22,16 +22,21 @@ LAYER_KIND_COLOURS = alt.Scale(
 )
 
 
-def shapes_chart(rows: pd.DataFrame) -> alt.Chart:
-    """How the tensor shrinks: activation values per layer beside parameters per layer.
+def shapes_charts(rows: pd.DataFrame, log: bool = False) -> tuple[alt.Chart, alt.Chart]:
+    """How the tensor shrinks: activation values per layer, and parameters per layer, as two bar
+    charts with the same rows (the page sets them side by side, each as wide as its column).
 
     ``rows`` has one row per layer with ``index``, ``label``, ``layer``, ``kind``, ``elements``
     and ``params`` (as :func:`lenet_core.model.shapes.to_records` gives, plus the layer kind).
+    Linear axes by default, so that lengths compare; ``log``: symmetric-log axes, said in their
+    titles (layers without parameters stay at 0).
     """
     order = list(rows.sort_values("index")["label"])
+    scale = alt.Scale(type="symlog") if log else alt.Undefined
+    suffix = " (log scale)" if log else ""
     base = alt.Chart(rows).encode(
         y=alt.Y("label:N", sort=order, title=None, axis=alt.Axis(labelLimit=220)),
-        color=alt.Color("kind:N", scale=LAYER_KIND_COLOURS, title="layer kind"),
+        color=alt.Color("kind:N", scale=LAYER_KIND_COLOURS, title="layer kind", legend=None),
         tooltip=[
             alt.Tooltip("label:N", title="layer"),
             alt.Tooltip("layer:N", title="type"),
@@ -40,12 +45,16 @@ def shapes_chart(rows: pd.DataFrame) -> alt.Chart:
         ],
     )
     values = base.mark_bar().encode(
-        x=alt.X("elements:Q", title="output values per image", scale=alt.Scale(type="sqrt")),
-    ).properties(title="Activation size (output values)", width=290, height=alt.Step(22))
+        x=alt.X("elements:Q", title="output values per image" + suffix, scale=scale,
+                axis=alt.Axis(format="~s")),
+    ).properties(title="Activation size (output values)", width="container", height=alt.Step(22))
     params = base.mark_bar().encode(
-        x=alt.X("params:Q", title="parameters", scale=alt.Scale(type="sqrt")),
-    ).properties(title="Parameters", width=290, height=alt.Step(22))
-    return alt.hconcat(values, params.encode(y=alt.Y("label:N", sort=order, axis=None)))
+        x=alt.X("params:Q", title="parameters" + suffix, scale=scale, axis=alt.Axis(format="~s")),
+        y=alt.Y("label:N", sort=order, axis=None),
+        color=alt.Color("kind:N", scale=LAYER_KIND_COLOURS, title="layer kind",
+                        legend=alt.Legend(orient="bottom", columns=3)),
+    ).properties(title="Parameters", width="container", height=alt.Step(22))
+    return values, params
 
 
 # ---- training -------------------------------------------------------------------------------
@@ -243,7 +252,9 @@ def confusion_chart(confusion, classes) -> alt.LayerChart:
         text=alt.Text("count:Q"),
         color=alt.condition(alt.datum.share > 0.5, alt.value("white"), alt.value("black")),
     )
-    return alt.layer(cells, counts).properties(width=alt.Step(38), height=alt.Step(30),
+    # As wide as its column, legend included: at a fixed 38 px a cell, the legend ran over the chart
+    # beside it in a 1280-px window.
+    return alt.layer(cells, counts).properties(width="container", height=alt.Step(30),
                                                title="Confusion matrix (test set)")
 
 
@@ -271,23 +282,42 @@ def per_class_chart(per_class_acc, classes) -> alt.LayerChart:
 INSIDE_LABEL = 0.8
 
 
-def probability_chart(probabilities: torch.Tensor | np.ndarray, classes: list[str] | tuple[str, ...]
-                      ) -> alt.LayerChart:
-    """Horizontal bars of all class probabilities, first guess and second guess highlighted, each
-    bar labelled with its value (``<0.1%`` when too small to see)."""
+ROLE_COLOURS = {"first guess": "#d62728", "second guess": "#ff9896", "other": "#c7c7c7",
+                "right": "#2ca02c", "wrong": "#d62728", "label": "#98df8a"}
+
+
+def probability_roles(p: np.ndarray, truth: int | None = None) -> np.ndarray:
+    """What each class's bar stands for. Without a label (a drawing): the first guess and the
+    second. With the sample's label: the guess is ``right`` or ``wrong``, and a wrong guess's
+    true class is marked ``label``."""
+    order = np.argsort(-p)
+    if truth is None:
+        roles = np.full(len(p), "other", dtype=object)
+        roles[order[0]], roles[order[1]] = "first guess", "second guess"
+        return roles
+    roles = np.full(len(p), "other", dtype=object)
+    if order[0] == truth:
+        roles[truth] = "right"
+    else:
+        roles[order[0]], roles[truth] = "wrong", "label"
+    return roles
+
+
+def probability_chart(probabilities: torch.Tensor | np.ndarray, classes: list[str] | tuple[str, ...],
+                      truth: int | None = None) -> alt.LayerChart:
+    """Horizontal bars of all class probabilities, each labelled with its value (``<0.1%`` when
+    too small to see): the first guess red and the second pink for a drawing; for a sample with
+    a label (``truth``), the guess green when right, red when wrong with the true class light green."""
     from lenet_core.inspect.activations import format_probability
 
     p = np.asarray(probabilities, dtype=np.float64).ravel()
-    order = np.argsort(-p)
-    rank = np.empty_like(order)
-    rank[order] = np.arange(len(p))
-    role = np.where(rank == 0, "first guess", np.where(rank == 1, "second guess", "other"))
+    role = probability_roles(p, truth)
+    shown = [r for r in ROLE_COLOURS if r in set(role)]
     frame = pd.DataFrame({"class": [str(c) for c in classes], "probability": p, "role": role,
                           "label": [format_probability(v) for v in p]})
     bars = alt.Chart().mark_bar().encode(
         color=alt.Color("role:N", title=None,
-                        scale=alt.Scale(domain=["first guess", "second guess", "other"],
-                                        range=["#d62728", "#ff9896", "#c7c7c7"]),
+                        scale=alt.Scale(domain=shown, range=[ROLE_COLOURS[r] for r in shown]),
                         legend=None),  # narrow column: the page says what the colours mean
         tooltip=[alt.Tooltip("class:N"), alt.Tooltip("probability:Q", format=".2%")],
     )

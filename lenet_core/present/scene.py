@@ -303,7 +303,7 @@ def build_deck(scene: Scene, scales: dict[str, ColourScale], visible: set[str],
         # A pale box behind each name: at 3/4 a label falls over the tiles of the plane behind.
         background=True, get_background_color=LABEL_BACKGROUND, background_padding=[3, 1]))
     return CompactDeck(
-        layers=layers, views=[pdk.View(type="OrbitView", controller=True, orbitAxis="Y")],
+        layers=layers, views=[pdk.View(type="OrbitView", controller=True, orbitAxis="Y", orthographic=True)],
         initial_view_state=view_state(scene, view), map_provider=None,
         parameters={"clearColor": [c / 255 for c in BACKGROUND] + [1]},
         tooltip={"html": "{1}", "style": {"fontSize": "13px", "padding": "4px 8px"}})

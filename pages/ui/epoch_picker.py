@@ -35,7 +35,7 @@ def epoch_options(option: ModelOption, home: Path | None = None) -> list[tuple[i
         # final.pt (and a stopped run's last.pt) repeat the last epoch's number: keep one per epoch
         by_epoch.setdefault(int(epoch), Path(path))
     return [(epoch, ModelOption(f"{option.key}:epoch:{epoch}", f"{option.label} · epoch {epoch}",
-                                path, option.dataset, option.arch, None))
+                                path, option.dataset, option.arch, None, option.name))
             for epoch, path in sorted(by_epoch.items())]
 
 
@@ -47,12 +47,12 @@ def pick_epoch(picked: PickedModel, key: str, container=None) -> PickedModel:
         return picked
     options = epoch_options(picked.option)
     if not options:
-        where.warning(f"Run {run_id} has no epoch checkpoints to step through (it saved only its final "
-                      "model): showing the final model.", icon=":material/history:")
+        where.warning(f"{picked.option.name} has no epoch checkpoints to step through (it saved only "
+                      "its final model): showing the final model.", icon=":material/history:")
         return picked
     epochs = [epoch for epoch, _ in options]
     if len(epochs) == 1:
-        where.caption(f"Run {run_id} saved one checkpoint, after epoch {epochs[0]}.")
+        where.caption(f"{picked.option.name} saved one checkpoint, after epoch {epochs[0]}.")
         return load_option(options[0][1])
     epoch = where.select_slider("Epoch", epochs, value=epochs[-1], key=state.key(key, f"epoch_{run_id}"),
                                 help="The run's checkpoint after this many epochs: slide to watch the "

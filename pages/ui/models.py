@@ -38,6 +38,7 @@ class ModelOption:
     dataset: str
     arch: str
     test_acc: float | None
+    name: str = "the bundled digit model"  # a run's own name, for sentences about it
 
 
 @dataclass(frozen=True)
@@ -113,7 +114,7 @@ def run_options(home: Path, digits_only: bool, any_status: bool = False) -> list
             saved = checkpoint_paths(run.id, home)
             path = saved[-1][1] if saved else path
         options.append(ModelOption(f"run:{run.id}", run_label(run), path, run.config.dataset,
-                                   run.config.arch, run.summary.get("test_acc")))
+                                   run.config.arch, run.summary.get("test_acc"), f"“{run.name}”"))
     return options
 
 

@@ -4,6 +4,9 @@ page describes each page from it."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
+
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"  # scripts/screenshots.py
 
 
 @dataclass(frozen=True)
@@ -12,6 +15,11 @@ class PageInfo:
     title: str
     icon: str
     blurb: str
+
+    @property
+    def picture(self) -> Path:
+        """The page's screenshot (the README shows the same): ``docs/screenshots/<page>.png``."""
+        return SCREENSHOTS / f"{Path(self.path).stem}.png"
 
 
 PAGES = [

@@ -33,6 +33,8 @@ LOG_LOSS = "compare_log_loss"
 COMPARE_CHART = "compare_chart"
 DELETE_YES = "delete_yes"
 DELETE_NO = "delete_no"
+TRY_STARTED = "try_started"  # Try it now started its run: open the Training page on it
+TRY_NOTICE = "try_notice"  # why Try it now could not start its run
 TRAINING_VIEW = "training_view"  # Runs or Sweeps: the page's two views (shown once a sweep exists)
 
 # ---- the Training page's sweeps ---------------------------------------------------------------
@@ -53,6 +55,7 @@ SELECTED_SWEEP = "selected_sweep"  # the sweep picker; set to a sweep just start
 SWEEP_ACTION = "sweep_action"  # (kind, text) about Stop / Resume / Train best just clicked
 
 # ---- the Layer Shapes page ----------------------------------------------------------------------
+SHAPES_LOG = "shapes_log"  # the shape charts on a log axis
 SHAPES_ARCH = "shapes_arch"  # and key("shapes_input", arch): each architecture keeps its own input
 
 # ---- the Draw page ----------------------------------------------------------------------------

@@ -73,6 +73,7 @@ def view(sweep: runs.Sweep, trials: list[runs.Run], store: RunStore) -> None:
         "best test acc": st.column_config.ProgressColumn("best test acc", format="percent", min_value=0.0,
                                                          max_value=1.0),
         "id": st.column_config.TextColumn("run id"),
+        "status": st.column_config.TextColumn("status", width="medium"),  # "pruned after epoch 2" whole
     })
     fields = sweeps.varied_fields(sweep, trials)
     if table[metric].notna().any():

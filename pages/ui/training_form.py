@@ -18,7 +18,16 @@ from lenet_core import data, runs
 from lenet_core.errors import LabError
 from lenet_core.model.architectures import ARCHITECTURES
 from lenet_core.runs import queue
-from lenet_core.training.config import DEFAULTS, FIELDS, PRESETS, SETTINGS, Choice, YesNo, preset_values
+from lenet_core.training.config import (
+    DEFAULTS,
+    FIELDS,
+    PRESETS,
+    SETTINGS,
+    Choice,
+    YesNo,
+    preset_values,
+    validate,
+)
 from lenet_core.training.device import describe_device, device_choices
 from pages.ui import state
 
@@ -63,6 +72,27 @@ def _as_widget_value(field: str, value):
 def _apply(values: dict) -> None:
     for field, value in values.items():
         st.session_state[key(field)] = _as_widget_value(field, value)
+    st.session_state[state.FORM_ERRORS] = {}
+
+
+def form_words(reports: dict[str, data.Availability]) -> str | None:
+    """What Start would train, read from the form as it stands (None while a value is wrong)."""
+    config, errors = validate({field: st.session_state.get(key(field)) for field in FIELDS})
+    if config is None:
+        return None
+    optimizer = SETTINGS["optimizer"].rule.title(config.optimizer)
+    epochs = f"{config.epochs} epoch{'s' if config.epochs != 1 else ''}"
+    return (f"{config.arch} on {reports[config.dataset].title} for {epochs} ({optimizer}, learning rate "
+            f"{config.lr:g}, batch {config.batch_size})")
+
+
+def load_into_form(values: dict) -> None:
+    """Show ``values`` (TrainConfig fields, and ``name``) in the run form the next time it is
+    drawn, on any page: from a callback, before the form's widgets exist in this run."""
+    values = {key(field): _as_widget_value(field, value) if field in SETTINGS else value
+              for field, value in values.items()}
+    st.session_state.update(values)
+    st.session_state.setdefault(state.KEPT, {}).update(values)  # a page without the form drops widget keys
     st.session_state[state.FORM_ERRORS] = {}
 
 

@@ -195,7 +195,7 @@ def result(run: runs.Run, store: RunStore) -> None:
     classes = summary.get("classes") or [str(i) for i in range(len(summary["confusion"]))]
     st.subheader("Result on the test set")
     left, right = st.columns([3, 2])
-    left.altair_chart(confusion_chart(summary["confusion"], classes), width="content")
+    left.altair_chart(confusion_chart(summary["confusion"], classes), width="stretch")
     right.altair_chart(per_class_chart(summary["per_class_acc"], classes), width="stretch")
     checkpoint = runs.best_checkpoint(run.id, home)
     if checkpoint is None:

@@ -64,7 +64,11 @@ def show_sample(picked: PickedModel, run_option: ModelOption, dataset: str, spli
     words.markdown(f"**Label:** {class_name}  \n**Prediction:** {first.name} · "
                    f"{format_probability(first.probability)} confident "
                    + (":green[right]" if right else ":red[wrong]"))
-    words.altair_chart(charts.probability_chart(probabilities, picked.meta.classes), width="stretch")
+    truth = picked.meta.classes.index(class_name) if class_name in picked.meta.classes else None
+    words.altair_chart(charts.probability_chart(probabilities, picked.meta.classes, truth=truth),
+                       width="stretch")
+    words.caption("Green: the guess, right. Red: a wrong guess, its true class in light green."
+                  if truth is not None else "Red: the model's first guess; pink: its second.")
     show_epoch_trace(picked, run_option, pixels, label)
     render_layers(picked.model, picked.arch, x, prefix, classes=picked.meta.classes,
                   outputs=outputs, probabilities=probabilities, narrow=narrow)
@@ -156,7 +160,7 @@ if chosen is None:
 x, image, outputs = chosen
 st.subheader("The network in 3D")
 if st.toggle("Show the 3D view", key=state.key(KEY, state.NET3D_SHOW),
-             help="Every unit of every layer as a cube, for the sample chosen above."):
+             help="Every unit of every layer as a tile, for the sample chosen above."):
     explorer_network_3d(KEY, picked, run_pick.option, x, other[0] if other else None)
 show_channel_stats(picked, outputs, KEY)
 st.subheader("Inspect one unit")

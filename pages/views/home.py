@@ -1,4 +1,5 @@
-"""Home: what LeNet Lab does, what each page is for, the compute device and the datasets."""
+"""Home: what LeNet Lab does, a picture of each page, Try it now, the compute device and the
+datasets."""
 
 from pathlib import Path
 
@@ -10,8 +11,13 @@ from lenet_core.errors import LabError
 from lenet_core.present import pictures
 from lenet_core.training.device import describe_device
 from pages.ui.nav import PAGES
+from pages.ui.try_it import try_it_button
 
 GALLERY_WIDTH = 76  # px per class picture: ten fit side by side beside the sidebar at 1280 px
+CARDS_A_ROW = 2
+
+home = paths.lab_home()
+reports = {r.name: r for r in data.availability(home)}
 
 st.title("LeNet Lab")
 st.markdown(
@@ -19,12 +25,17 @@ st.markdown(
     "how each layer reshapes the image, draw a digit and look inside the network as it decides, "
     "and browse every layer's output for real samples."
 )
+try_it_button(home, reports, key="home_try_it")
 
 st.subheader("Pages")
-for page in PAGES[1:]:
-    with st.container(border=True):
-        st.page_link(page.path, label=page.title, icon=page.icon)
-        st.caption(page.blurb)
+cards = PAGES[1:]
+for start in range(0, len(cards), CARDS_A_ROW):
+    for column, page in zip(st.columns(CARDS_A_ROW, gap="medium"), cards[start:start + CARDS_A_ROW]):
+        with column.container(border=True):
+            if page.picture.is_file():  # made by scripts/screenshots.py; a checkout may lack them
+                st.image(str(page.picture), width="stretch")
+            st.page_link(page.path, label=page.title, icon=page.icon)
+            st.caption(page.blurb)
 
 st.subheader("Compute device")
 device = describe_device()
@@ -38,19 +49,19 @@ st.subheader("Datasets")
 st.caption("Each dataset is read from the first place that has it: files in your data folder "
            "(torchvision's layout), then system packages. The same report: "
            "`python -m lenet_core datasets`.")
-reports = data.availability()
 st.dataframe(
     pd.DataFrame([{
         "dataset": r.title, "name": r.name, "state": r.state, "source": r.source or "—",
         "train": r.train_size, "test": r.test_size,
         "on disk (MB)": None if r.bytes_on_disk is None else round(r.bytes_on_disk / 1e6, 1),
-        "location": r.location or "",
-    } for r in reports]),
+    } for r in reports.values()]),
     hide_index=True, width="stretch", placeholder="—",
     column_config={"train": st.column_config.NumberColumn(format="localized"),
                    "test": st.column_config.NumberColumn(format="localized")},
 )
-for r in reports:
+# Paths are long: under the table, where they wrap, rather than in a column cut at the edge.
+st.caption("  \n".join(f"**{r.title}**: `{r.location}`" for r in reports.values() if r.location))
+for r in reports.values():
     for problem in r.problems:
         st.warning(f"**{r.title}**: skipped a damaged source. {problem}", icon=":material/warning:")
     if r.state == data.DOWNLOADABLE:
@@ -67,12 +78,12 @@ def class_gallery(name: str, location: str, home: str) -> tuple[list, list[str]]
     return [pictures.tile(samples, ncols=1, scale=3) for _, samples in groups], [c for c, _ in groups]
 
 
-for r in reports:
+for r in reports.values():
     if r.state != data.AVAILABLE:
         continue
     st.markdown(f"**{r.title}** — the first test images of each class")
     try:
-        tiles, class_names = class_gallery(r.name, r.location, str(paths.lab_home()))
+        tiles, class_names = class_gallery(r.name, r.location, str(home))
     except LabError as exc:
         st.error(f"**{r.title}** could not be read. {exc}", icon=":material/error:")
         continue

@@ -6,7 +6,7 @@ import streamlit as st
 from lenet_core.errors import LabError
 from lenet_core.model import shapes
 from lenet_core.model.architectures import ARCHITECTURES
-from lenet_core.present.charts import shapes_chart
+from lenet_core.present.charts import shapes_charts
 from pages.ui import state
 
 BROKEN_STYLE = "background-color: #fde2e1; color: #9b1c1c; font-weight: 600"
@@ -66,23 +66,19 @@ st.caption("Each layer's output for one input image: its shape, its parameters a
            "multiply-adds it costs. Batch size 1, as the tutorial printed it.")
 
 left, right = st.columns([2, 1])
-arch_name = left.selectbox(
-    "Architecture", list(ARCHITECTURES), key=state.SHAPES_ARCH,
-    format_func=lambda name: f"{name} — {ARCHITECTURES[name].title}",
-)
+arch_name = left.selectbox("Architecture", list(ARCHITECTURES), key=state.SHAPES_ARCH)
 arch = ARCHITECTURES[arch_name]
 size_text = right.text_input(
     "Input size (C×H×W)", value=shapes.format_shape(arch.input_shape).replace("×", "x"),
     key=state.key("shapes_input", arch_name), help="Channels × height × width, e.g. 1x28x28; or height × "
     "width (28x28) for one channel.",
 )
-st.caption(arch.description)
+st.caption(f"**{arch.title}.** {arch.description}")
 
 try:
     table = shapes.trace_shapes(arch, size_text)
 except LabError as exc:  # not a size at all: nothing to run through the network
-    st.error(f"**{size_text.strip() or 'An empty box'} is not an input size.** {exc}",
-             icon=":material/error:")
+    st.error(str(exc)[:1].upper() + str(exc)[1:] + ".", icon=":material/error:")
     st.stop()
 if note := shapes.how_read(size_text):
     right.caption(note[0].upper() + note[1:] + ".")
@@ -92,8 +88,9 @@ if table.broken is not None:
     b = table.broken
     st.error(f"**{arch_name} cannot take a {size} input: it stops at layer {b.index}, "
              f"{b.name}.** {b.message}", icon=":material/error:")
-    st.caption(f"The {len(table.rows)} layer{'s' * (len(table.rows) != 1)} before it, and where it "
-               "stops:")
+    reached = len(table.rows)
+    st.caption("It stops at the first layer:" if not reached else
+               f"The {reached} layer{'s' * (reached != 1)} before it, and where it stops:")
     show_table(table)
     st.stop()
 
@@ -106,4 +103,11 @@ flatten_note(table)
 
 records = pd.DataFrame(shapes.to_records(table))
 records["kind"] = [spec.kind for spec in arch.layers]
-st.altair_chart(shapes_chart(records), width="content")
+st.subheader("How the tensor shrinks")
+log = st.toggle("Log scale", key=state.SHAPES_LOG, help="Bars on a logarithmic axis: small layers stay "
+                "visible beside large ones, but lengths no longer compare (conv2's 2,416 parameters "
+                "look close to fc1's 48,120; on the linear axis they are a twentieth of it).")
+values, params = shapes_charts(records, log=log)
+left, right = st.columns([3, 2])
+left.altair_chart(values, width="stretch")
+right.altair_chart(params, width="stretch")

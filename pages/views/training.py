@@ -9,6 +9,7 @@ import streamlit as st
 from lenet_core import data, paths, runs
 from lenet_core.errors import LabError
 from pages.ui import state, sweep_form, sweep_view, training_compare, training_form, training_live
+from pages.ui.try_it import try_it_button
 
 home = paths.lab_home()
 reports = {r.name: r for r in data.availability(home)}
@@ -41,8 +42,12 @@ if store.list_sweeps():  # two views once a sweep exists: the runs, and the swee
         st.stop()
 
 if not all_runs:
-    st.info("No runs yet. The **Tutorial recipe** reproduces the tutorial's 10 epochs; on a CPU "
-            "a one-epoch run on MNIST 5k takes a few seconds.", icon=":material/model_training:")
+    with st.container(border=True):
+        doing = training_form.form_words(reports)
+        start = (f"**Start training** in the sidebar trains {doing}." if doing
+                 else "Choose the settings in the sidebar, then **Start training**.")
+        st.markdown(f"**No runs yet.** {start} For a first look in seconds:")
+        try_it_button(home, reports, key="training_try_it")
     st.stop()
 
 run = training_live.pick_run(all_runs)
