@@ -9,11 +9,12 @@ reading it cost a run), canvas_latency (the Draw page's work per stroke), store_
 Training page's reads of a big store); with --all also step_variants, threads, data_loading,
 scene_update (one update of the 3D view: server time and payload), stroke_repaint (a stroke to
 the 3D view repainted, in Chromium; needs Playwright and Chromium), sweep_throughput (a
-4-trial sweep through the local queue and through Ray Tune) and time_to_accuracy (process start
-to 0.90 and 0.91 test accuracy with the best preset).
+4-trial sweep through the local queue and through Ray Tune), time_to_accuracy (process start
+to 0.90 and 0.91 test accuracy with the best preset) and page_reruns (one rerun of each page on
+the server, what runs in it, and each page's load in Chromium).
 Shared helpers: ``bench.common``. Nothing in ``lenet_core`` imports this package.
 """
 
 QUESTIONS = ["engine_speed", "store_overhead", "canvas_latency", "store_load"]
 MORE = ["step_variants", "threads", "data_loading", "scene_update", "stroke_repaint", "sweep_throughput",
-        "time_to_accuracy"]
+        "time_to_accuracy", "page_reruns"]

@@ -82,6 +82,13 @@ def test_scene_update_reports_each_architectures_cost_and_payload(lab_home):
     assert out["architectures"]["lenet-wide"]["payload_limit_kb"] > 1000
 
 
+def test_page_reruns_times_a_rerun_of_every_page(lab_home):
+    out = report("bench.page_reruns", "--quick", "--no-browser", "--rounds", "1", home=lab_home)
+    pages = out["trees"]["working tree"]
+    assert set(pages) == {"home", "shapes", "training", "draw", "explorer"}
+    assert all(figures["rerun_ms"] > 0 and figures["page_load_s"] is None for figures in pages.values())
+
+
 def test_time_to_accuracy_times_each_target_from_process_start(lab_home):
     out = report("bench.time_to_accuracy", "--quick", home=lab_home)
     assert set(out["targets"]) == {"0.50", "0.60"}
