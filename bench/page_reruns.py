@@ -8,7 +8,8 @@ Every widget change reruns its page's script (or its fragment). Each page runs h
 AppTest, exactly the script the server runs, on a scratch home holding one finished run and a
 two-trial sweep (the Draw page with a digit drawn): the first run (imports, caches) is left out and
 the next ``--rounds`` reruns are timed in the script's own thread. Then Chromium opens each page of
-a real server on the same home and the time from the request to the page idle is taken. With
+a real server on the same home and the time from the request to the page idle is taken, and the
+time from an edit of the Sweep form's space to its trial count shown. With
 ``--before REF`` the code at git ``REF`` is measured the same way beside the working tree, in
 processes of their own, trees alternating each round; medians are quoted. ``--profile PAGE`` prints
 the 25 costliest calls of one rerun of that page (cProfile in the script's thread).
@@ -146,10 +147,36 @@ def browser_loads(tree: Path, home: Path, folder: Path, rounds: int) -> dict[str
                     start = time.perf_counter()
                     open_app(page, server, "" if name == "home" else name)
                     out[name].append(time.perf_counter() - start)
+            open_app(page, server, "training")
+            out[SWEEP_EDIT] = sweep_edits(page, rounds * 3)
             browser.close()
     finally:
         server.stop()
     return out
+
+
+SWEEP_EDIT = "training: an edit of the sweep space"
+
+
+def sweep_edits(page, count: int) -> list[float]:
+    """Seconds from committing an edit of the Sweep form's space (Ctrl+Enter) to the trial count
+    shown and the page idle."""
+    from tests.e2e.support import expect, wait_for_run
+
+    sidebar = page.get_by_test_id("stSidebar")
+    sidebar.get_by_text("New sweep", exact=True).click()
+    wait_for_run(page)
+    area = sidebar.get_by_label("Search space", exact=True)
+    times = []
+    for k in range(count):
+        values = ", ".join(f"0.0{j + 1}" for j in range(2 + k % 5))
+        start = time.perf_counter()
+        area.fill(f"lr = {values}")
+        area.press("Control+Enter")
+        expect(sidebar).to_contain_text(f"{2 + k % 5} trials")
+        wait_for_run(page)
+        times.append(time.perf_counter() - start)
+    return times
 
 
 def main() -> None:
@@ -184,7 +211,8 @@ def main() -> None:
             trees = {f"before ({args.before})": export(args.before, folder), **trees}
         load = load_average()
         reruns: dict[str, dict[str, list[float]]] = {name: {p: [] for p in PAGES} for name in trees}
-        loads: dict[str, dict[str, list[float]]] = {name: {p: [] for p in PAGES} for name in trees}
+        loads: dict[str, dict[str, list[float]]] = {name: {p: [] for p in (*PAGES, SWEEP_EDIT)}
+                                                    for name in trees}
         for k in range(2 if not args.quick else 1):  # A B, then B A
             for name, tree in (list(trees.items()) if k % 2 == 0 else list(trees.items())[::-1]):
                 log(f"round {k + 1}: {name}")
@@ -202,6 +230,9 @@ def main() -> None:
             out.row(f"{name}: {page} rerun", fmt(rerun, ".0f", " ms"))
             out.row(f"{name}: {page} page load", fmt(opened, ".2f", " s"))
             figures.setdefault(name, {})[page] = {"rerun_ms": rerun, "page_load_s": opened}
+        edit = median(loads[name][SWEEP_EDIT])
+        out.row(f"{name}: {SWEEP_EDIT}", fmt(edit, ".2f", " s"))
+        figures[name]["sweep_edit_s"] = edit
     out.figures = {"trees": figures, "load_average": load, "rounds": rounds}
     emit(out, args.json)
 

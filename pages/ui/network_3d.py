@@ -49,6 +49,7 @@ def _selected(prefix: str, planes: list[geometry.Plane]) -> tuple[geometry.Plane
 def _on_pick(chart_key: str, prefix: str, planes: list[geometry.Plane]) -> None:
     """A click: remember the unit, and point the unit inspector at it (and open it)."""
     event = st.session_state.get(chart_key) or {}
+    import sys; print("PICK EVENT", str(event)[:300], file=sys.stderr, flush=True)
     picked = scene3d.picked_unit(planes, event.get("selection"))
     if picked is None:  # a click on empty space, or on the selected tile again: deselect
         st.session_state[_key(prefix, state.NET3D_UNIT)] = None

@@ -50,6 +50,7 @@ SWEEP_ADDRESS = "sweep_address"  # a Ray cluster's address (empty: a Ray of this
 SWEEP_EARLY = "sweep_early_stop"
 SWEEP_NAME = "sweep_name"
 SWEEP_START = "sweep_start"
+SWEEP_STARTED = "sweep_started"  # Start sweep was pressed: rerun the page to show the sweep
 SWEEP_NOTICE = "sweep_notice"  # (kind, text) about the Start sweep click just made
 SELECTED_SWEEP = "selected_sweep"  # the sweep picker; set to a sweep just started
 SWEEP_ACTION = "sweep_action"  # (kind, text) about Stop / Resume / Train best just clicked

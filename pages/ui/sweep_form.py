@@ -102,6 +102,7 @@ def _start(reports: dict[str, data.Availability], home) -> None:
         return
     st.session_state[state.SELECTED_SWEEP] = sweep.id
     st.session_state[state.TRAINING_VIEW] = "Sweeps"
+    st.session_state[state.SWEEP_STARTED] = True
     st.session_state[state.SWEEP_NOTICE] = ("success",
                                             f"Started “{sweep.name}”: {sweep.spec['trials']} trials.")
 
@@ -109,9 +110,18 @@ def _start(reports: dict[str, data.Availability], home) -> None:
 def sweep_launcher(home, reports: dict[str, data.Availability]) -> None:
     """The Sweep form, in the sidebar under the run launcher, in a section of its own."""
     _defaults()
-    sidebar = st.sidebar
-    sidebar.divider()
-    with sidebar.expander("New sweep", key=state.SWEEP_OPEN, on_change="rerun", icon=":material/grid_view:"):
+    st.sidebar.divider()
+    with st.sidebar:
+        _section(home, reports)
+
+
+@st.fragment
+def _section(home, reports: dict[str, data.Availability]) -> None:
+    """A fragment: an edit of the space reruns this form alone (the trial count follows it), not
+    the Training page's charts; a started sweep reruns the page, which then shows it."""
+    if st.session_state.pop(state.SWEEP_STARTED, False):
+        st.rerun()  # the whole page: its Sweeps view, on the sweep just started, and the notice
+    with st.expander("New sweep", key=state.SWEEP_OPEN, on_change="rerun", icon=":material/grid_view:"):
         _fields(reports)
         plan, problems = planned(reports)
         if problems:

@@ -12,6 +12,7 @@ from lenet_core.present.charts import sweep_panels
 from lenet_core.runs import RunStore, sweeps
 from lenet_core.runs.space import METRIC_TITLES
 from pages.ui import state
+from pages.ui.charts import show_chart
 from pages.ui.training_compare import overlay
 
 REFRESH_EVERY_S = 2.0
@@ -81,7 +82,7 @@ def view(sweep: runs.Sweep, trials: list[runs.Run], store: RunStore) -> None:
         panels = sweep_panels(table, fields, metric, METRIC_TITLES[metric])
         for start in range(0, len(panels), PANELS_A_ROW):
             for column, panel in zip(st.columns(PANELS_A_ROW), panels[start:start + PANELS_A_ROW]):
-                column.altair_chart(panel, width="stretch")
+                show_chart(panel, column, width="stretch")
         top = sweeps.top_trials(sweep, trials, metrics, TOP)
         labels = sweeps.trial_labels(sweep, trials)
         st.markdown(f"**The top {len(top)} trials' curves**")

@@ -13,6 +13,7 @@ from lenet_core.present.charts import compare_runs_panels
 from lenet_core.present.colours import runs_legend_html
 from lenet_core.runs import RunStore, report
 from pages.ui import state
+from pages.ui.charts import show_chart
 from pages.ui.state import COMPARE, COMPARE_AUTO, LOG_LOSS, SMOOTHING, X_AXIS
 
 NEWEST = 3
@@ -96,4 +97,4 @@ def overlay(metrics, labels: dict[str, str], key: str, **options) -> None:
     st.html(runs_legend_html(list(labels.values())))
     panels = compare_runs_panels(metrics, labels, **options)
     for column, (name, panel) in zip(st.columns(len(panels)), zip(("loss", "acc", "test"), panels)):
-        column.altair_chart(panel, width="stretch", key=state.key(key, name))
+        show_chart(panel, column, width="stretch", key=state.key(key, name))

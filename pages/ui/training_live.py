@@ -18,6 +18,7 @@ from lenet_core.present import pictures
 from lenet_core.present.charts import confusion_chart, per_class_chart, training_curves_spec
 from lenet_core.runs import RunStore, export, queue, report
 from pages.ui import state
+from pages.ui.charts import show_chart
 
 LIVE_EVERY_S = 1.0
 BADGES = {  # status -> (colour, icon)
@@ -195,8 +196,8 @@ def result(run: runs.Run, store: RunStore) -> None:
     classes = summary.get("classes") or [str(i) for i in range(len(summary["confusion"]))]
     st.subheader("Result on the test set")
     left, right = st.columns([3, 2])
-    left.altair_chart(confusion_chart(summary["confusion"], classes), width="stretch")
-    right.altair_chart(per_class_chart(summary["per_class_acc"], classes), width="stretch")
+    show_chart(confusion_chart(summary["confusion"], classes), left, width="stretch")
+    show_chart(per_class_chart(summary["per_class_acc"], classes), right, width="stretch")
     checkpoint = runs.best_checkpoint(run.id, home)
     if checkpoint is None:
         if note := report.missing_checkpoint_note(run, home):
@@ -232,12 +233,13 @@ def actions(run: runs.Run, store: RunStore) -> None:
     cols = st.columns(3)
     home = store.home
     metrics = store.metrics(run.id)
-    cols[0].download_button("Metrics (CSV)", export.to_csv(metrics), f"{run.id}-metrics.csv",
+    # The files are made when the button is pressed, not on every rerun of the page.
+    cols[0].download_button("Metrics (CSV)", lambda: export.to_csv(metrics), f"{run.id}-metrics.csv",
                             mime="text/csv", icon=":material/download:", width="stretch",
                             disabled=metrics.empty, key=state.key("csv", run.id))
     checkpoint = runs.best_checkpoint(run.id, home)
     cols[1].download_button(f"Checkpoint ({checkpoint.name if checkpoint else 'none'})",
-                            checkpoint.read_bytes() if checkpoint else b"",
+                            checkpoint.read_bytes if checkpoint else b"",
                             f"{run.id}-{checkpoint.name if checkpoint else 'none'}",
                             mime="application/octet-stream", icon=":material/download:",
                             width="stretch", disabled=checkpoint is None, key=state.key("pt", run.id))

@@ -29,6 +29,7 @@ from lenet_core.model.architectures import Architecture
 from lenet_core.model.shapes import layer_label
 from lenet_core.present import charts, colours, pictures
 from pages.ui import state
+from pages.ui.charts import show_chart
 
 CELL = 10  # screen pixels per input pixel in the receptive-field picture
 VALUE_DECIMALS = 4  # the unit's value and the forward pass's, as the page shows them
@@ -100,9 +101,9 @@ def _clickable_map(key: str, layer: str, values: np.ndarray, unit: tuple[int, ..
         one, flat, width = values, unit[0], None
         st.markdown(f"**{layer}** · click a square to inspect that unit")
     chart_key = state.key(key, f"chart_{layer}")
-    st.altair_chart(charts.unit_map_chart(one, scale, selected=flat), key=chart_key,
-                    on_select=lambda: _on_click(chart_key, key, layer, width),
-                    selection_mode=charts.SELECTION, width="content")
+    show_chart(charts.unit_map_chart(one, scale, selected=flat), key=chart_key,
+               on_select=lambda: _on_click(chart_key, key, layer, width),
+               selection_mode=charts.SELECTION, width="content")
     st.html(colours.legend_html(scale))
 
 

@@ -15,6 +15,7 @@ from lenet_core.model.inputs import mirrored, model_input
 from lenet_core.present import charts, pictures
 from pages.ui import state
 from pages.ui.activations import render_layers
+from pages.ui.charts import show_chart
 from pages.ui.models import pick_model
 from pages.ui.network_3d import render_network_3d
 from pages.ui.unit_inspector import unit_inspector_expander
@@ -72,7 +73,7 @@ def show_guesses(guesses, probabilities, classes) -> None:
     st.markdown(f"### First guess: {first.name}")
     st.progress(first.probability, text=f"{format_probability(first.probability)} confident")
     st.markdown(f"**Second guess: {second.name}** · {format_probability(second.probability)}")
-    st.altair_chart(charts.probability_chart(probabilities, classes), width="stretch")
+    show_chart(charts.probability_chart(probabilities, classes), width="stretch")
     st.caption("All ten classes: red is the first guess, pink the second.")
 
 

@@ -16,6 +16,7 @@ from lenet_core.model.shapes import layer_label
 from lenet_core.present import charts, pictures
 from pages.ui import state
 from pages.ui.activations import render_layers
+from pages.ui.charts import show_chart
 from pages.ui.epoch_picker import epoch_models, pick_epoch
 from pages.ui.models import ModelOption, PickedModel, pick_model
 from pages.ui.network_3d import explorer_network_3d
@@ -65,8 +66,8 @@ def show_sample(picked: PickedModel, run_option: ModelOption, dataset: str, spli
                    f"{format_probability(first.probability)} confident "
                    + (":green[right]" if right else ":red[wrong]"))
     truth = picked.meta.classes.index(class_name) if class_name in picked.meta.classes else None
-    words.altair_chart(charts.probability_chart(probabilities, picked.meta.classes, truth=truth),
-                       width="stretch")
+    show_chart(charts.probability_chart(probabilities, picked.meta.classes, truth=truth), words,
+               width="stretch")
     words.caption("Green: the guess, right. Red: a wrong guess, its true class in light green."
                   if truth is not None else "Red: the model's first guess; pink: its second.")
     show_epoch_trace(picked, run_option, pixels, label)

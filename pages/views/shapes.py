@@ -8,6 +8,7 @@ from lenet_core.model import shapes
 from lenet_core.model.architectures import ARCHITECTURES
 from lenet_core.present.charts import shapes_charts
 from pages.ui import state
+from pages.ui.charts import show_chart
 
 BROKEN_STYLE = "background-color: #fde2e1; color: #9b1c1c; font-weight: 600"
 
@@ -109,5 +110,5 @@ log = st.toggle("Log scale", key=state.SHAPES_LOG, help="Bars on a logarithmic a
                 "look close to fc1's 48,120; on the linear axis they are a twentieth of it).")
 values, params = shapes_charts(records, log=log)
 left, right = st.columns([3, 2])
-left.altair_chart(values, width="stretch")
-right.altair_chart(params, width="stretch")
+show_chart(values, left, width="stretch")
+show_chart(params, right, width="stretch")

@@ -55,14 +55,16 @@ def curve_points(page):
 def fill_launcher(page, settings: dict) -> None:
     form = sidebar(page)
     wait_for_run(page)
-    form.get_by_test_id("stSelectbox").filter(has_text="Dataset").click()
+    dataset = form.locator(".st-key-form_dataset")  # the run's (the Sweep section has its own)
+    dataset.get_by_test_id("stSelectbox").click()
     page.get_by_role("option", name=re.compile(r"^MNIST 5k")).click()
-    expect(form.get_by_label("Dataset", exact=True)).to_have_value(re.compile(r"^MNIST 5k"))
+    expect(dataset.get_by_label("Dataset", exact=True)).to_have_value(re.compile(r"^MNIST 5k"))
     wait_for_run(page)  # the dataset box is outside the form: choosing one reruns the page
-    if not form.get_by_label("Train subset (0 = whole split)", exact=True).is_visible():
-        form.get_by_text("More settings", exact=True).click()
+    fields = form.get_by_test_id("stForm")  # the run form's own fields (the Sweep section has an Epochs)
+    if not fields.get_by_label("Train subset (0 = whole split)", exact=True).is_visible():
+        fields.get_by_text("More settings", exact=True).click()
     for label, value in settings.items():
-        form.get_by_label(label, exact=True).fill(value)
+        fields.get_by_label(label, exact=True).fill(value)
 
 
 def start(page, settings: dict) -> None:
