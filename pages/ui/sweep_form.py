@@ -143,14 +143,14 @@ def _fields(reports: dict[str, data.Availability]) -> None:
     st.selectbox("Base recipe", recipes, key=state.SWEEP_PRESET, format_func=PRESET_TITLES.get,
                  on_change=_recipe_chosen, help="Every trial starts from this recipe; the lines below "
                  "change it.")
-    left, right = st.columns([3, 2])
-    left.selectbox("Dataset", list(reports), key=state.SWEEP_DATASET,
-                   format_func=lambda name: dataset_label(reports[name]))
-    right.text_input("Epochs", key=state.SWEEP_EPOCHS, help=SETTINGS["epochs"].help)
+    st.selectbox("Dataset", list(reports), key=state.SWEEP_DATASET,
+                 format_func=lambda name: dataset_label(reports[name]))
     st.caption(dataset_detail(reports[st.session_state[state.SWEEP_DATASET]]))
     st.text_area("Search space", key=state.SWEEP_SPACE, height=90, help=SPACE_HELP)
-    st.text_input("Random draws", key=state.SWEEP_DRAWS,
-                  help="How many times log()/range() lines are drawn (each draw crossed with the lists).")
+    left, right = st.columns(2)
+    left.text_input("Epochs", key=state.SWEEP_EPOCHS, help=SETTINGS["epochs"].help)
+    right.text_input("Random draws", key=state.SWEEP_DRAWS,
+                     help="How many times log()/range() lines are drawn (each draw crossed with the lists).")
     st.selectbox("Optimise", list(METRICS), key=state.SWEEP_METRIC, format_func=METRIC_TITLES.get,
                  help="Each trial's best value of this over its epochs ranks the trials.")
     st.selectbox("Backend", list(BACKENDS), key=state.SWEEP_BACKEND, help=options_help("Where the trials "
