@@ -37,7 +37,8 @@ def test_each_gallery_shows_its_ten_classes_on_one_row_at_1280_px(page, app_serv
     # The tenth class ("ankle boot", "9") used to wrap onto a row of its own at 1280 px.
     page.set_viewport_size({"width": 1280, "height": 900})
     open_app(page, app_server)
-    gallery = page.get_by_test_id("stImageContainer")
+    # The class pictures have captions (the pages' cards show their screenshots without one).
+    gallery = page.get_by_test_id("stImageContainer").filter(has=page.get_by_test_id("stImageCaption"))
     expect(gallery).to_have_count(20)  # mnist-5k and Fashion-MNIST: ten classes each
     tops = [round(box["y"]) for box in (image.bounding_box() for image in gallery.all())]
     assert len(set(tops[:10])) == 1 and len(set(tops[10:])) == 1, tops
@@ -51,3 +52,18 @@ def test_a_users_toolbar_has_no_deploy_button_or_developer_menu(page, app_server
     expect(menu).to_contain_text("Print")
     for developer_item in ("Rerun", "Clear cache", "Deploy"):
         expect(menu).not_to_contain_text(developer_item)
+
+
+def test_try_it_now_opens_the_training_page_on_a_run_that_trains_live(page, fresh_app_server):
+    open_app(page, fresh_app_server)
+    page.get_by_test_id("stMain").get_by_role("button", name=re.compile("Try it now")).click()
+    expect(heading(page, "Training")).to_be_visible()
+    main = page.get_by_test_id("stMain")
+    expect(main).to_contain_text("quick digits")
+    # It trains and ends by itself (one epoch of MNIST 5k), the page following it.
+    badge = main.locator("span.stMarkdownBadge").first
+    expect(badge).to_have_text(re.compile(r"completed$"), timeout=180_000)
+    wait_for_run(page)
+    expect(page.get_by_role("heading", name="Result on the test set")).to_be_visible()
+    # The run form shows what trained: Start would train the same.
+    expect(page.get_by_test_id("stSidebar").get_by_label("Epochs", exact=True).first).to_have_value("1")
