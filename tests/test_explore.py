@@ -97,7 +97,7 @@ def test_class_mismatch_is_named():
 def test_channel_stats_per_map_and_for_a_vector():
     maps = torch.tensor([[[0.0, 1.0], [2.0, -1.0]], [[0.6, 0.4], [0.5, 0.9]]])
     frame = explore.channel_stats(maps, threshold=0.5)
-    assert list(frame["map"]) == ["1", "2"]
+    assert list(frame["map"]) == ["0", "1"]  # from 0, as PyTorch indexes (and every page numbers)
     assert frame.loc[0, ["min", "max", "mean", "active"]].tolist() == [-1.0, 2.0, 0.5, 0.5]
     assert frame.loc[1, "active"] == pytest.approx(0.5)  # 0.6 and 0.9 are above 0.5; 0.5 is not
     vector = explore.channel_stats(torch.tensor([-1.0, 0.0, 3.0]))

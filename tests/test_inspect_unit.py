@@ -123,7 +123,7 @@ def test_dense_flatten_pool_and_activation_reports():
     assert fc1.receptive_field == Box(0, 0, 27, 27)
     flat = inspect_unit(model, arch, x, outputs, "flatten", (26,))  # channel 1, row 0, column 1
     assert flat.params == {"channel": 1, "y": 0, "x": 1}
-    assert flat.steps[0].startswith("value of map 2 at row 0, column 1")  # maps count from 1 on screen
+    assert flat.steps[0].startswith("value of map 1 at row 0, column 1")  # from 0, as PyTorch indexes
     assert flat.value == pytest.approx(float(outputs["pool2"][1, 0, 1]))
     pool = inspect_unit(model, arch, x, outputs, "pool1", (2, 5, 6))
     assert pool.inputs.shape == (2, 2) and "max" in pool.rule
@@ -177,5 +177,5 @@ def test_the_written_weighted_sum_and_bias_add_up_by_hand():
 
 def test_a_unit_is_named_with_maps_counted_from_one():
     arch, model, x, outputs = _setup("lenet-classic")
-    assert inspect_unit(model, arch, x, outputs, "conv2", (3, 2, 9)).name == "conv2 map 4, row 2, column 9"
+    assert inspect_unit(model, arch, x, outputs, "conv2", (3, 2, 9)).name == "conv2 map 3, row 2, column 9"
     assert inspect_unit(model, arch, x, outputs, "fc1", (17,)).name == "fc1 unit 17"

@@ -136,12 +136,14 @@ def test_unit_choice_reproduces_the_forward_pass(lab_home):
     at = open_page(PAGE)
     at.number_input(key="explore_index").set_value(7).run()
     at.selectbox(key="explore_unit_layer").set_value("conv2").run()
-    at.number_input(key="explore_unit_map_conv2").set_value(4).run()
+    at.number_input(key="explore_unit_map_conv2").set_value(3).run()
     at.number_input(key="explore_unit_row_conv2").set_value(2).run()
     at.number_input(key="explore_unit_col_conv2").set_value(9).run()
     assert not at.exception
     metric = at.metric[0]
-    assert metric.label == "conv2 map 4, row 2, column 9"  # the map as picked, from 1
+    assert metric.label == "conv2 map 3, row 2, column 9"  # the map as picked: from 0, as PyTorch counts
+    assert all(w.label.startswith(("Map (0–", "Row (0–", "Column (0–")) for w in at.number_input
+               if w.key and w.key.startswith("explore_unit_"))
     expected = float(bundled_outputs(7)["conv2"][3, 2, 9])
     assert float(metric.value.replace("−", "-")) == pytest.approx(expected, abs=1e-4)
     assert any("the same value" in s.value for s in at.success)
@@ -233,7 +235,7 @@ def test_epoch_slider_over_a_real_run_and_a_run_without_checkpoints(lab_home):
     pixels, _, _ = data.sample("mnist-5k", "test", 0)
     x = model_input(pixels, meta)
     outputs, _ = forward_all(model, x)
-    assert at.metric[0].label == "conv1 map 1, row 14, column 14"
+    assert at.metric[0].label == "conv1 map 0, row 14, column 14"
     assert float(at.metric[0].value.replace("−", "-")) == pytest.approx(float(outputs["conv1"][0, 14, 14]),
                                                                        abs=1e-4)
     trace = next(d.value for d in at.dataframe if "p_label" in d.value.columns)

@@ -164,7 +164,7 @@ def channel_stats(values: torch.Tensor | np.ndarray, threshold: float = 0.0) -> 
     them), or one row for a vector: min, max, mean and the fraction of values above ``threshold``."""
     v = np.asarray(values.detach().cpu() if isinstance(values, torch.Tensor) else values, np.float64)
     flat = v.reshape(v.shape[0], -1) if v.ndim == 3 else v.reshape(1, -1)
-    names = [str(i + 1) for i in range(flat.shape[0])] if v.ndim == 3 else ["all units"]
+    names = [str(i) for i in range(flat.shape[0])] if v.ndim == 3 else ["all units"]
     return pd.DataFrame({
         "map": names,
         "min": flat.min(axis=1),

@@ -76,11 +76,11 @@ class UnitReport:
 
     @property
     def name(self) -> str:
-        """``conv1 map 1, row 14, column 14`` or ``fc3 unit 7``: maps count from 1 as the layer
-        views and the map picker number them; rows, columns and units from 0."""
+        """``conv1 map 0, row 14, column 14`` or ``fc3 unit 7``: everything counts from 0, as
+        PyTorch indexes the layer's output (``output[0, map, row, column]``), on every page."""
         if len(self.unit) == 3:
             c, y, x = self.unit
-            return f"{self.layer} map {c + 1}, row {y}, column {x}"
+            return f"{self.layer} map {c}, row {y}, column {x}"
         return f"{self.layer} unit {self.unit[0]}"
 
     @property
@@ -348,10 +348,10 @@ def _explain_flatten(module, before, unit) -> UnitReport:
     c, y, x = (int(v) for v in np.unravel_index(i, tuple(before.shape)))
     value = float(before[c, y, x])
     return _new(np.array(value), f"flatten: position {i} = {c}·{before.shape[1] * before.shape[2]} + "
-                f"{y}·{before.shape[2]} + {x} holds channel {c} (map {c + 1}), row {y}, column {x}",
+                f"{y}·{before.shape[2]} + {x} holds map {c}, row {y}, column {x}",
                 value, source_box=Box(y, x, y, x),
                 params={"channel": c, "y": y, "x": x},
-                steps=[f"value of map {c + 1} at row {y}, column {x} = {_fmt(value)}"])
+                steps=[f"value of map {c} at row {y}, column {x} = {_fmt(value)}"])
 
 
 _EXPLAINERS = {

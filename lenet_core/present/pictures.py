@@ -83,7 +83,7 @@ def feature_maps(maps: torch.Tensor | np.ndarray, scale: ColourScale, cols: int 
                  zoom: int | None = None, numbered: bool = True) -> np.ndarray:
     """C×H×W feature maps -> a grid image, maps numbered 1…C left to right, top to bottom."""
     maps = np.asarray(maps, dtype=np.float32)
-    labels = [str(i + 1) for i in range(maps.shape[0])] if numbered else None
+    labels = [str(i) for i in range(maps.shape[0])] if numbered else None  # from 0, as PyTorch counts
     return grid(maps, scale, cols=cols, zoom=zoom, labels=labels)
 
 
@@ -123,7 +123,7 @@ def filter_grid(weights: torch.Tensor | np.ndarray) -> tuple[np.ndarray, ColourS
     out_ch, in_ch, kh, kw = w.shape
     scale = signed_scale(w, "weights")
     cells = w.transpose(1, 0, 2, 3).reshape(in_ch * out_ch, kh, kw)
-    labels = [f"{o + 1}" if i == 0 else "" for i in range(in_ch) for o in range(out_ch)]
+    labels = [f"{o}" if i == 0 else "" for i in range(in_ch) for o in range(out_ch)]
     image = grid(cells, scale, cols=out_ch, zoom=cell_zoom(kh, 40), gap=6, labels=labels, framed=True)
     return image, scale
 

@@ -111,7 +111,7 @@ def _enlarge_popover(where, name: str, maps: np.ndarray, scale: colours.ColourSc
         one = maps[index]
         cell = max(4, 280 // max(one.shape))
         st.image(pictures.pixel_view(one, scale, cell=cell), width=cell * one.shape[1],
-                 caption=f"{name} map {index + 1}: min {one.min():.3g}, max {one.max():.3g}")
+                 caption=f"{name} map {index}: min {one.min():.3g}, max {one.max():.3g}")
 
 
 def render_filters(model: nn.Sequential, narrow: bool = False) -> None:

@@ -60,6 +60,11 @@ def render_unit_inspector(model: nn.Sequential, arch: Architecture, x: torch.Ten
 
 # ---- choosing the unit --------------------------------------------------------------------
 
+# One numbering on every page (the layer views, the 3D view, this inspector): from 0, as PyTorch
+# indexes a layer's output.
+NUMBERING = "Maps, rows, columns and units count from 0, as PyTorch indexes a layer's output: " \
+            "output[0, map, row, column]."
+
 def _choose_unit(key: str, layer: str, values: np.ndarray) -> tuple[int, ...]:
     """Number inputs for (map, row, column) or (unit,); keys are per layer so each layer keeps
     its own choice and no value is ever outside a widget's range."""
@@ -69,13 +74,15 @@ def _choose_unit(key: str, layer: str, values: np.ndarray) -> tuple[int, ...]:
         # widget given both a default and a state value warns on screen.
         st.session_state.setdefault(state.key(key, f"row_{layer}"), h // 2)
         st.session_state.setdefault(state.key(key, f"col_{layer}"), w // 2)
-        channel = st.number_input(f"Map (1–{c})", 1, c, key=state.key(key, f"map_{layer}"),
-                                  help="Numbered as in the layer views above.") - 1
-        y = st.number_input(f"Row (0–{h - 1})", 0, h - 1, key=state.key(key, f"row_{layer}"))
-        x = st.number_input(f"Column (0–{w - 1})", 0, w - 1, key=state.key(key, f"col_{layer}"))
+        channel = st.number_input(f"Map (0–{c - 1})", 0, c - 1, key=state.key(key, f"map_{layer}"),
+                                  help=NUMBERING)
+        y = st.number_input(f"Row (0–{h - 1})", 0, h - 1, key=state.key(key, f"row_{layer}"), help=NUMBERING)
+        x = st.number_input(f"Column (0–{w - 1})", 0, w - 1, key=state.key(key, f"col_{layer}"),
+                            help=NUMBERING)
         return int(channel), int(y), int(x)
     n = values.shape[0]
-    return (int(st.number_input(f"Unit (0–{n - 1})", 0, n - 1, key=state.key(key, f"index_{layer}"))),)
+    return (int(st.number_input(f"Unit (0–{n - 1})", 0, n - 1, key=state.key(key, f"index_{layer}"),
+                                help=NUMBERING)),)
 
 
 def _on_click(chart_key: str, key: str, layer: str, width: int | None) -> None:
@@ -96,7 +103,7 @@ def _clickable_map(key: str, layer: str, values: np.ndarray, unit: tuple[int, ..
     if values.ndim == 3:
         channel, y, x = unit
         one, flat, width = values[channel], y * values.shape[2] + x, values.shape[2]
-        st.markdown(f"**{layer} map {channel + 1}** · click a square to inspect it")
+        st.markdown(f"**{layer} map {channel}** · click a square to inspect it")
     else:
         one, flat, width = values, unit[0], None
         st.markdown(f"**{layer}** · click a square to inspect that unit")
@@ -173,7 +180,7 @@ def _where(report: UnitReport) -> str:
     if report.source_box is None:
         return f", unit {report.unit[0]}"
     channel = report.params.get("channel", report.unit[0])
-    return f", map {int(channel) + 1} at row {report.source_box.top}, column {report.source_box.left}"
+    return f", map {int(channel)} at row {report.source_box.top}, column {report.source_box.left}"
 
 
 def _window_numbers(report: UnitReport, key: str) -> None:
@@ -182,7 +189,7 @@ def _window_numbers(report: UnitReport, key: str) -> None:
     with st.expander("The numbers", icon=":material/pin:"):
         channel = 0
         if len(patch) > 1:
-            channel = st.selectbox("Input map", range(len(patch)), format_func=lambda i: str(i + 1),
+            channel = st.selectbox("Input map", range(len(patch)), help=NUMBERING,
                                    key=state.key(key, f"numbers_{report.layer}"))
         st.caption("input window x")
         st.dataframe(pd.DataFrame(patch[channel]), width="content")
@@ -196,7 +203,7 @@ def _partial_sums(report: UnitReport) -> pd.DataFrame | None:
     sums = partial_sums(report)
     if sums is None or len(sums) < 2:
         return None
-    return pd.DataFrame({"input map": np.arange(1, len(sums) + 1), "Σ w·x": sums})
+    return pd.DataFrame({"input map": np.arange(len(sums)), "Σ w·x": sums})
 
 
 def _show_calculation(report: UnitReport, outputs: dict[str, torch.Tensor]) -> None:
