@@ -222,3 +222,22 @@ def test_compare_runs_panel_without_points_has_a_0_to_1_axis_and_says_why():
     notes = [layer for layer in test["layer"] if layer["mark"]["type"] == "text"]
     assert len(notes) == 1 and "measured at each epoch's end" in str(test["datasets"])
     assert notes[0]["encoding"]["x"] == {"value": {"expr": "width / 2"}}  # centred at any width
+
+
+# ---- a sweep's settings against its metric ------------------------------------------------------
+
+def test_sweep_panels_one_per_setting_as_typed_with_the_statuses_present():
+    from lenet_core.present.charts import sweep_panels
+
+    table = pd.DataFrame({"trial": [1, 2, 3, 4], "lr": [0.01, 0.1, 0.01, 0.1],
+                          "batch_size": [64, 64, 128, 128],
+                          "status": ["completed", "pruned after epoch 2", "completed", "running"],
+                          "test_acc": [0.9, 0.8, 0.91, None]})
+    panels = sweep_panels(table, ["lr", "batch_size"], "test_acc", "test acc")
+    lr, batch = (panel.to_dict() for panel in panels)
+    assert lr["width"] == batch["width"] == "container"
+    assert batch["encoding"]["x"]["axis"]["format"] == "d"  # 64, not 64.000000
+    assert lr["encoding"]["x"]["axis"]["format"] == "~g"
+    colour = lr["encoding"]["color"]
+    assert colour["scale"]["domain"] == ["completed", "pruned"]  # the running trial has no score yet
+    assert batch["encoding"]["color"]["legend"] is None  # said once, on the first panel

@@ -46,10 +46,10 @@ def shapes_charts(rows: pd.DataFrame, log: bool = False) -> tuple[alt.Chart, alt
     )
     values = base.mark_bar().encode(
         x=alt.X("elements:Q", title="output values per image" + suffix, scale=scale,
-                axis=alt.Axis(format="~s")),
+                axis=alt.Axis(format=",", tickCount=4)),
     ).properties(title="Activation size (output values)", width="container", height=alt.Step(22))
     params = base.mark_bar().encode(
-        x=alt.X("params:Q", title="parameters" + suffix, scale=scale, axis=alt.Axis(format="~s")),
+        x=alt.X("params:Q", title="parameters" + suffix, scale=scale, axis=alt.Axis(format=",", tickCount=4)),
         y=alt.Y("label:N", sort=order, axis=None),
         color=alt.Color("kind:N", scale=LAYER_KIND_COLOURS, title="layer kind",
                         legend=alt.Legend(orient="bottom", columns=3)),
@@ -166,7 +166,7 @@ def _curves_template(epochs: int | None, title: str | None) -> str:
 
 
 def compare_runs_panels(metrics: pd.DataFrame, labels: dict, x: str = "epoch", smoothing: float = 0.0,
-                        log_loss: bool = False, height: int = 240) -> list[alt.LayerChart]:
+                        log_loss: bool = False, height: int = 300) -> list[alt.LayerChart]:
     """Several runs overlaid, one colour per run: a chart each for train loss, train accuracy and
     test accuracy, as wide as the page gives them (``width="container"``); their legend is
     :func:`lenet_core.present.colours.runs_legend_html`, drawn once above them.
@@ -408,10 +408,8 @@ def clicked_unit(event) -> int | None:
 
 # ---- sweeps ----------------------------------------------------------------------------------
 
-SWEEP_STATUS_COLOURS = alt.Scale(domain=["completed", "running", "pruned", "diverged", "stopped", "failed",
-                                         "queued"],
-                                 range=["#1f77b4", "#2ca02c", "#ff7f0e", "#d62728", "#7f7f7f", "#9467bd",
-                                        "#c7c7c7"])
+SWEEP_STATUS_COLOURS = {"completed": "#1f77b4", "running": "#2ca02c", "pruned": "#ff7f0e",
+                        "diverged": "#d62728", "stopped": "#7f7f7f", "failed": "#9467bd", "queued": "#c7c7c7"}
 LOG_SPAN = 20  # a numeric setting whose values span this factor or more gets a log axis (lr, weight decay)
 
 
@@ -433,6 +431,9 @@ def sweep_panels(table: pd.DataFrame, fields: list[str], metric: str, metric_tit
     left out); the status legend on the first only."""
     rows = table[table[metric].notna()].copy()
     rows["status"] = rows["status"].str.split(" ").str[0]  # "pruned after epoch 2" -> pruned
+    # The statuses present only: a narrow panel's legend of all seven was cut off.
+    shown = [s for s in SWEEP_STATUS_COLOURS if s in set(rows["status"])]
+    statuses = alt.Scale(domain=shown, range=[SWEEP_STATUS_COLOURS[s] for s in shown])
     panels = []
     for k, field in enumerate(fields):
         numeric = pd.api.types.is_numeric_dtype(rows[field]) and not pd.api.types.is_bool_dtype(rows[field])
@@ -447,7 +448,7 @@ def sweep_panels(table: pd.DataFrame, fields: list[str], metric: str, metric_tit
         legend = alt.Legend(orient="top", title=None) if k == 0 else None
         panels.append(alt.Chart(rows).mark_circle(size=90, opacity=0.85).encode(
             x=x, y=alt.Y(f"{metric}:Q", title=metric_title, scale=alt.Scale(zero=False)),
-            color=alt.Color("status:N", scale=SWEEP_STATUS_COLOURS, legend=legend),
+            color=alt.Color("status:N", scale=statuses, legend=legend),
             tooltip=[alt.Tooltip("trial:Q"), *[alt.Tooltip(f"{f}:{'Q' if f == field and numeric else 'N'}")
                                                for f in fields],
                      alt.Tooltip("status:N"), alt.Tooltip(f"{metric}:Q", format=".4f")],

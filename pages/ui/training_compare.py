@@ -40,7 +40,15 @@ def runs_table(all_runs: list[runs.Run]) -> None:
     table = report.runs_table(all_runs)
     st.dataframe(
         table, hide_index=True, width="stretch",
+        # Widths that put what tells runs apart first on a 1280-px screen (the id and the start
+        # time, last, may scroll); a long name is cut and shown whole on hover.
         column_config={
+            "name": st.column_config.TextColumn("name", width=230),
+            "dataset": st.column_config.TextColumn("dataset", width=80),
+            "architecture": st.column_config.TextColumn("architecture", width=100),
+            "status": st.column_config.TextColumn("status", width=90),
+            "duration": st.column_config.TextColumn("duration", width=70),
+            "examples/s": st.column_config.TextColumn("examples/s", width=80),
             "id": st.column_config.TextColumn("id"),
             "best test acc": st.column_config.ProgressColumn("best test acc", format="percent",
                                                              min_value=0.0, max_value=1.0),
