@@ -46,8 +46,8 @@ def try_it_button(home, reports: dict[str, data.Availability], key: str) -> None
     st.button("Try it now", type="primary", icon=":material/play_arrow:", key=key, disabled=not ready,
               on_click=_start, args=(reports, home),
               help="Starts a short run and opens the Training page on it.")
-    st.caption(f"Trains {recipe_words()}, and shows its curves as it learns: about ten seconds on "
-               "two CPU cores, about 95 % test accuracy. It appears on the Training page like any run.")
+    st.caption(f"Trains {recipe_words()}, and shows its curves as it learns: a few seconds on two CPU "
+               "cores, about 95 % test accuracy. It appears on the Training page like any run.")
     if not ready:
         st.warning(f"{report.title} is {report.state} here: {report.remedy}", icon=":material/block:")
     if message := st.session_state.pop(state.TRY_NOTICE, None):
