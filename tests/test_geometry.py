@@ -81,6 +81,16 @@ def test_positions_are_distinct_in_depth_order_and_maps_do_not_overlap():
         assert left - right > geometry.MAP_GAP - 1e-6
 
 
+def test_a_planes_box_spans_its_units_as_the_layout_places_them():
+    arch = ARCHITECTURES["lenet5"]
+    conv1, output = geometry.plane_named(arch, "conv1"), geometry.plane_named(arch, "fc3")
+    # six maps of 28 with gaps of 4: 188 across, centred; unit centres half a unit in
+    assert geometry.plane_box(conv1) == (-93.5, 93.5, -13.5, 13.5, -36.0)
+    left, right, bottom, top, z = geometry.plane_box(output)
+    assert (right - left, bottom, top, z) == (9 * geometry.OUTPUT_STEP, 0.0, 0.0, -7 * geometry.DEPTH)
+    assert left == -right
+
+
 @pytest.mark.parametrize("name", list(ARCHITECTURES))
 def test_a_convolution_units_lines_are_its_receptive_window_in_every_input_map(name):
     arch, model, x, outputs, probabilities = network(name)

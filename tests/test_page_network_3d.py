@@ -8,6 +8,7 @@ from helpers import SEVEN, draw, open_page
 from lenet_core.inspect import geometry
 from lenet_core.model.architectures import get_architecture
 from lenet_core.model.checkpoints import load_model, pretrained_path
+from lenet_core.present import camera
 from lenet_core.present import scene as scene3d
 
 DRAW = "pages/views/draw.py"
@@ -19,7 +20,7 @@ def deck(at) -> tuple[str, dict]:
 
 
 def planes_sent(spec) -> set[str]:
-    return {layer["id"] for layer in spec["layers"]
+    return {layer["id"].split(scene3d.ID_SEP)[0] for layer in spec["layers"]
             if layer["@@type"] == "SolidPolygonLayer"}
 
 
@@ -60,14 +61,14 @@ def test_hiding_a_layer_removes_it_and_show_all_brings_everything_back(lab_home)
 def test_camera_presets_and_reset_give_a_new_view_and_the_choice_survives_a_new_drawing(lab_home):
     at = draw(open_page(DRAW), SEVEN)
     first_id, spec = deck(at)
-    assert spec["initialViewState"]["rotationOrbit"] == scene3d.VIEWS["3/4"]["rotationOrbit"]
+    assert spec["initialViewState"]["rotationOrbit"] == camera.VIEWS["3/4"]["rotationOrbit"]
     at.button_group(key="draw_3d_view").set_value("top").run()
     top_id, spec = deck(at)
-    assert spec["initialViewState"]["rotationX"] == scene3d.VIEWS["top"]["rotationX"]
+    assert spec["initialViewState"]["rotationX"] == camera.VIEWS["top"]["rotationX"]
     assert top_id != first_id  # a new chart: the camera goes to the preset
     draw(at, [[(80, 60), (200, 60), (140, 230)]])
     same_id, spec = deck(at)
-    assert same_id == top_id and spec["initialViewState"]["rotationX"] == scene3d.VIEWS["top"]["rotationX"]
+    assert same_id == top_id and spec["initialViewState"]["rotationX"] == camera.VIEWS["top"]["rotationX"]
     at.button(key="draw_3d_reset").click().run()
     assert deck(at)[0] != top_id
 
@@ -80,11 +81,11 @@ def test_a_selected_unit_draws_its_lines_explains_itself_and_stays_selected(lab_
     lines = next(layer for layer in deck(at)[1]["layers"] if layer["id"] == "lines")
     maps_read = next(p for p in bundled_planes() if p.name == "pool1").shape[0]
     assert len(lines["data"]) == maps_read * 25  # a 5×5 window on every map of pool1
-    assert any(m.value.startswith("**Selected: conv2 map 4 (4, 4)**") for m in at.markdown)
+    assert any(m.value.startswith("**Selected: conv2 map 3 (4, 4)**") for m in at.markdown)
     steps = "\n".join(c.value for c in at.code)
     assert f"conv2: Σ w·x over {maps_read * 25} inputs" in steps and "relu" in steps
     draw(at, [[(80, 60), (200, 60), (140, 230)]])  # a new drawing: still selected
-    assert any(m.value.startswith("**Selected: conv2 map 4 (4, 4)**") for m in at.markdown)
+    assert any(m.value.startswith("**Selected: conv2 map 3 (4, 4)**") for m in at.markdown)
     at.button_group(key="draw_3d_layers").set_value(["input", "conv1"]).run()
     assert not [layer for layer in deck(at)[1]["layers"] if layer["id"] == "lines"]
     assert any("Its layer is hidden" in c.value for c in at.caption)
@@ -125,16 +126,16 @@ def test_explorer_3d_steps_one_sample_through_a_runs_epochs_and_colours_the_chan
     model, meta = load_model(dict(checkpoint_paths(run.id, lab_home))[1])
     pixels, _, _ = data.sample("mnist-5k", "test", 0)
     outputs, _ = forward_all(model, model_input(pixels, meta))
-    texts = [r[1] for layer in deck(at)[1]["layers"] if layer["id"] == "conv2"
+    texts = [r[1] for layer in deck(at)[1]["layers"] if layer["id"] == "conv2~lenet5"
              for r in layer["data"]]
-    assert f"conv2 map 1 (0, 0): {float(outputs['tanh2'][0, 0, 0]):.3f}" in texts
+    assert f"conv2 map 0 (0, 0): {float(outputs['tanh2'][0, 0, 0]):.3f}" in texts
     assert at.button_group(key="explore_3d_colour").options == ["Values"]  # epoch 1: nothing before
     slider.set_value(2).run()
     at.button_group(key="explore_3d_colour").set_value("Change from the epoch before").run()
     assert not at.exception
     assert any("change from epoch 1" in c.value for c in at.caption)
     _, spec = deck(at)
-    signed = [r[1] for layer in spec["layers"] if layer["id"] == "fc1" for r in layer["data"]]
+    signed = [r[1] for layer in spec["layers"] if layer["id"] == "fc1~lenet5" for r in layer["data"]]
     assert all(t.split(": ")[1][0] in "+-" for t in signed)
     assert any(np.abs(float(t.split(": ")[1])) > 0 for t in signed)
 
@@ -146,7 +147,7 @@ def test_explorer_3d_colours_the_change_from_the_second_sample(lab_home):
     at.button_group(key="explore_3d_colour").set_value("Change from the other sample").run()
     assert not at.exception
     assert any("change from the other sample" in c.value for c in at.caption)
-    texts = [r[1] for layer in deck(at)[1]["layers"] if layer["id"] == "input"
+    texts = [r[1] for layer in deck(at)[1]["layers"] if layer["id"].startswith("input~")
              for r in layer["data"]]
     assert any(t.endswith(("+0.000", "-0.000")) for t in texts)  # background: no change
     assert any(not t.endswith(("+0.000", "-0.000")) for t in texts)  # the strokes differ

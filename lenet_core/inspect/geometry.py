@@ -25,9 +25,10 @@ from lenet_core.inspect.unit import INPUT, UnitReport, first_layer_input, inspec
 from lenet_core.model.architectures import Architecture
 
 DEPTH = 36.0  # between two planes
+TILE = 0.8  # the side of a unit's tile: 0.2 of a gap between neighbours
 MAP_GAP = 4.0  # between two maps of one plane
 DENSE_STEP = 1.5  # between two units of a dense plane
-OUTPUT_STEP = 7.0  # between two output classes: room for their names
+OUTPUT_STEP = 10.0  # between two output classes: room for their names under the tiles
 PER_VALUE = ("activation", "norm", "flatten")  # kinds that join the plane before them
 
 
@@ -125,6 +126,13 @@ def plane_positions(plane: Plane) -> np.ndarray:
         x = vector_origin(n, vector_step(plane)) + np.arange(n) * vector_step(plane)
         y = np.zeros(n)
     return np.stack([x.ravel(), y.ravel(), np.full(x.size, z)], axis=1).astype(np.float32)
+
+
+def plane_box(plane: Plane) -> tuple[float, float, float, float, float]:
+    """``(left, right, bottom, top, z)``: the rectangle that the plane's unit positions span."""
+    positions = plane_positions(plane)
+    (left, bottom, z), (right, top, _) = positions.min(axis=0), positions.max(axis=0)
+    return float(left), float(right), float(bottom), float(top), float(z)
 
 
 def unit_index(plane: Plane) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -1,12 +1,13 @@
 """The 3D view as a pydeck ``Deck``: every unit a small tile coloured by its value, the lines of a
 selected unit, plane titles and class names — built from a :class:`~lenet_core.inspect.geometry.Scene`.
 
-deck.gl's ``OrbitView`` draws it without a map (``map_provider=None``); the camera turns, zooms
-and pans in the browser, so a camera move costs no Python. Units are flat square tiles in their
-plane, one ``SolidPolygonLayer`` a plane (its id is the plane's name, so a pick says which plane
-and which unit). Each update sends every visible unit's index, colour and tooltip:
-:func:`payload_bytes` measures it, and the compact record (one packed number and the tooltip)
-keeps a whole LeNet-5 under 500 KB.
+deck.gl's ``OrbitView`` draws it without a map (``map_provider=None``), orthographic, framed for
+each preset by :mod:`lenet_core.present.camera` (which also places the labels); the camera turns,
+zooms and pans in the browser, so a camera move costs no Python. Units are flat square tiles in
+their plane, one ``SolidPolygonLayer`` a plane (its id names the plane and the network,
+``conv1~lenet5``, so a pick says which plane and which unit). Each update sends every visible
+unit's index, colour and tooltip: :func:`payload_bytes` measures it, and the compact record (one
+packed number and the tooltip) keeps a whole LeNet-5 under 500 KB.
 
 Why tiles and not cubes: deck.gl's cube layers (``GridCellLayer``, ``ColumnLayer``) draw one
 *instance* per unit, and Chromium's software WebGL (SwiftShader, what a machine without a GPU
@@ -19,7 +20,6 @@ same pick takes ~40 ms. Extruded polygons would not help: their walls are instan
 from __future__ import annotations
 
 import json
-import math
 import zlib
 
 import numpy as np
@@ -29,26 +29,14 @@ from pydeck.bindings.json_tools import default_serialize
 from torch import nn
 
 from lenet_core.inspect import geometry
-from lenet_core.inspect.geometry import Edges, Plane, Scene
-from lenet_core.present import colours
+from lenet_core.inspect.geometry import TILE, Edges, Plane, Scene
+from lenet_core.present import camera, colours
 from lenet_core.present.colours import ColourScale
 
-TILE = 0.8  # a unit's side: 0.2 of a gap between neighbours
 BACKGROUND = [250, 250, 250]
 SELECTED = [255, 140, 0]  # the selected unit's frame: orange, in no colour scale
 FRAME, FRAME_DEPTH = 1.3, 0.4  # its side and thickness
 LINE_WIDTH = 1.5  # pixels; the strongest lines get three times that
-HEIGHT = 560  # pixels
-
-# Camera presets: deck.gl's OrbitView with y up (orbitAxis "Y"). ``rotationOrbit`` turns about
-# the vertical axis, ``rotationX`` tilts towards a view from above.
-VIEWS = {
-    "3/4": {"rotationOrbit": -42, "rotationX": 20, "zoom": 1.25},
-    "front": {"rotationOrbit": 0, "rotationX": 0, "zoom": 1.5},
-    "side": {"rotationOrbit": -90, "rotationX": 0, "zoom": 1.3},
-    "top": {"rotationOrbit": 0, "rotationX": 89, "zoom": 1.3},
-}
-DEFAULT_VIEW = "3/4"
 
 
 class CompactDeck(pdk.Deck):
@@ -144,10 +132,11 @@ def tile_expression(plane: Plane, i: str = INDEX) -> str:
 
 
 def unit_where(plane: Plane, unit: int, classes) -> str:
-    """Where unit number ``unit`` (flat) of ``plane`` is: ``map 4 (12, 7)``, ``unit 17``, ``class 7``."""
+    """Where unit number ``unit`` (flat) of ``plane`` is: ``map 3 (12, 7)``, ``unit 17``, ``class 7``
+    (maps, rows, columns and units from 0, as everywhere in the lab)."""
     if len(plane.shape) == 3:
         m, r, c = np.unravel_index(unit, plane.shape)
-        return f"map {m + 1} ({r}, {c})" if plane.kind != "input" else f"({r}, {c})"
+        return f"map {m} ({r}, {c})" if plane.kind != "input" else f"({r}, {c})"  # from 0, as PyTorch
     if plane.kind == "output" and unit < len(classes):
         return f"class {classes[unit]}"
     return f"unit {unit}"
@@ -160,7 +149,8 @@ def _value_text(plane: Plane, value: float, difference: bool) -> str:
 
 
 def plane_layer(scene: Scene, plane: Plane, scale: ColourScale, difference: bool = False) -> pdk.Layer:
-    """The plane's tiles: one pickable layer, its id the plane's name."""
+    """The plane's tiles: one pickable layer, its id the plane's name and the network's
+    (:func:`layer_id`)."""
     values = scene.values_of(plane)
     packed = pack(np.arange(plane.size), scale.colour(values))
     records = [[int(u), f"{plane.name} {unit_where(plane, i, scene.classes)}: "
@@ -168,7 +158,7 @@ def plane_layer(scene: Scene, plane: Plane, scale: ColourScale, difference: bool
                for i, u in enumerate(packed)]
     polygon = tile_expression(plane)
     return pdk.Layer(
-        "SolidPolygonLayer", data=records, id=plane.name, get_polygon=polygon,
+        "SolidPolygonLayer", data=records, id=layer_id(scene, plane), get_polygon=polygon,
         get_fill_color=COLOUR, extruded=False, pickable=True,
         data_comparator=SAME_DATA, update_triggers=update_triggers(polygon, packed))
 
@@ -196,6 +186,13 @@ def update_triggers(polygon: str, packed: np.ndarray) -> dict[str, int]:
 ID_SEP = "~"  # a layer id's plane name ends here, if anything follows it
 
 
+def layer_id(scene: Scene, plane: Plane) -> str:
+    """``conv1~lenet5``: another network's conv1 is another layer. A layer keeps its data for as
+    long as SAME_DATA says "same", so a model of another size must start a new layer rather
+    than colour the old network's units."""
+    return f"{plane.name}{ID_SEP}{scene.arch}"
+
+
 def line_colours(products: np.ndarray) -> np.ndarray:
     """N×4 uint8: input × weight on a signed scale (blue lowers the sum, red raises it), never
     paler than half-strength so that a weak line still shows."""
@@ -221,61 +218,50 @@ def edge_records(scene: Scene, edges: Edges, visible: set[str]) -> list[dict]:
     return records
 
 
-# ---- the deck -----------------------------------------------------------------------------------
+# ---- the camera and the labels ------------------------------------------------------------------
 
-def scene_span(scene: Scene) -> float:
-    """How many times LeNet's layout the network is, across (its widest plane) or deep (its
-    planes), whichever is more: 1 for LeNet's own architectures."""
-    width, depth = np.ptp(scene.position[:, 0]), np.ptp(scene.position[:, 2])
-    return float(max(width / LENET_WIDTH, depth / LENET_DEPTH))
-
-
-LENET_WIDTH, LENET_DEPTH = 219.0, 252.0  # LeNet's layout (6 maps of 28 a row, 8 planes): VIEWS' zooms
-# Zoom steps out for each doubling of the span. A full step (the whole network as large as LeNet
-# is drawn) left lenet-wide small in the 3/4 view, its near maps seen larger (perspective); 0.75
-# filled the view at 1280 and 1440 px wide with every plane inside it (screenshots looked at).
-ZOOM_OUT = 0.75
+def scene_frame(scene: Scene, view: str) -> camera.Frame:
+    """A preset's frame for this scene's network (:func:`camera.frame`, worked out once)."""
+    return camera.frame(tuple(scene.planes), tuple(scene.classes), view)
 
 
 def view_state(scene: Scene, view: str) -> pdk.ViewState:
-    """The camera of a preset, aimed at the middle of the network, zoomed out as far as a network
-    wider or deeper than LeNet needs to fit the same view (deck.gl's zoom is a power of two)."""
-    depth = float(scene.position[:, 2].min())
-    preset = dict(VIEWS[view])
-    preset["zoom"] = round(preset["zoom"] - ZOOM_OUT * max(0.0, math.log2(scene_span(scene))), 3)
-    return pdk.ViewState(target=[0, 0, round(depth / 2, 2)], min_zoom=-2, max_zoom=6, **preset)
+    framed = scene_frame(scene, view)
+    return pdk.ViewState(target=list(framed.target), zoom=framed.zoom, min_zoom=camera.MIN_ZOOM,
+                         max_zoom=camera.MAX_ZOOM, **camera.VIEWS[view])
+
+
+def view_height(scene: Scene, view: str) -> int:
+    """The view's height in pixels for a preset: what the framed network needs."""
+    return scene_frame(scene, view).height
 
 
 LABEL_BACKGROUND = [255, 255, 255, 225]
 
 
-def plane_label(plane: Plane) -> str:
-    """A plane's name and shape in ASCII (deck.gl's text atlas has no "×"): ``conv1 6@28x28``."""
-    shape = plane.shape
-    return f"{plane.name} {shape[0]}@{shape[1]}x{shape[2]}" if len(shape) == 3 else f"{plane.name} {shape[0]}"
+def label_records(scene: Scene, view: str, visible: set[str], tile: bool) -> list[dict]:
+    """The visible planes' names (``tile`` False) or class names (True), as a TextLayer reads
+    them: ``p`` anchor, ``t`` text, ``o`` the box centre's offset in pixels."""
+    return [{"p": [round(v, 2) for v in label.anchor], "t": label.text,
+             "o": [round(v, 1) for v in label.offset]}
+            for label in scene_frame(scene, view).labels if label.plane in visible and label.tile == tile]
 
 
-def plane_labels(scene: Scene, visible: set[str]) -> list[dict]:
-    """A name over each visible plane's top-left corner, each output class's name under its tile."""
-    labels = []
-    for plane in scene.planes:
-        if plane.name not in visible:
-            continue
-        where = scene.plane == plane.index
-        left = float(scene.position[where, 0].min()) - 0.5
-        top = float(scene.position[where, 1].max()) + 1.5
-        z = float(scene.position[where, 2][0])
-        labels.append({"p": [left, top, z], "t": plane_label(plane), "s": 12, "a": "start"})
-        if plane.kind == "output":
-            for i in np.flatnonzero(where):
-                x, y, _ = scene.position[i]
-                name = scene.classes[scene.col[i]].encode("ascii", "replace").decode()
-                labels.append({"p": [float(x), float(y) - 2, z], "t": name, "s": 12, "a": "middle"})
-    return labels
+def label_layer(records: list[dict], layer_id: str, on_top: bool) -> pdk.Layer:
+    """Labels on pale boxes. ``on_top``: drawn over every tile (a plane's name may fall over a
+    nearer plane); otherwise hidden where nearer tiles hide the point it names."""
+    return pdk.Layer(
+        "TextLayer", data=records, id=layer_id, get_position="p", get_text="t", get_pixel_offset="o",
+        get_size=camera.FONT, get_color=[40, 40, 40], billboard=True, pickable=False,
+        get_text_anchor='"middle"', get_alignment_baseline='"center"', background=True,
+        get_background_color=LABEL_BACKGROUND, background_padding=list(camera.LABEL_PADDING),
+        parameters={"depthCompare": "always"} if on_top else {})
 
+
+# ---- the deck -----------------------------------------------------------------------------------
 
 def build_deck(scene: Scene, scales: dict[str, ColourScale], visible: set[str],
-               view: str = DEFAULT_VIEW, edges: Edges | None = None, difference: bool = False
+               view: str = camera.DEFAULT_VIEW, edges: Edges | None = None, difference: bool = False
                ) -> CompactDeck:
     """The whole view: the tiles of every visible plane, the selected unit's frame and lines,
     and the labels."""
@@ -295,16 +281,15 @@ def build_deck(scene: Scene, scales: dict[str, ColourScale], visible: set[str],
         layers.append(pdk.Layer(
             "LineLayer", data=edge_records(scene, edges, visible), id="lines",
             get_source_position="s", get_target_position="e", get_color="c", get_width="w",
-            width_units="pixels", pickable=False))
-    layers.append(pdk.Layer(
-        "TextLayer", data=plane_labels(scene, visible), id="labels", get_position="p",
-        get_text="t", get_size="s", get_color=[40, 40, 40], billboard=True, pickable=False,
-        get_text_anchor="a", get_alignment_baseline='"bottom"',
-        # A pale box behind each name: at 3/4 a label falls over the tiles of the plane behind.
-        background=True, get_background_color=LABEL_BACKGROUND, background_padding=[3, 1]))
+            # quoted: pydeck reads a bare string as an expression ("@@=pixels", a field of each
+            # record), and deck.gl then took the widths in scene units, wider with every zoom
+            width_units='"pixels"', pickable=False))
+    layers.append(label_layer(label_records(scene, view, visible, tile=True), "classes", on_top=False))
+    layers.append(label_layer(label_records(scene, view, visible, tile=False), "labels", on_top=True))
+    orbit = pdk.View(type="OrbitView", controller=True, orbitAxis="Y", orthographic=True,
+                     near=camera.NEAR, far=camera.FAR)
     return CompactDeck(
-        layers=layers, views=[pdk.View(type="OrbitView", controller=True, orbitAxis="Y", orthographic=True)],
-        initial_view_state=view_state(scene, view), map_provider=None,
+        layers=layers, views=[orbit], initial_view_state=view_state(scene, view), map_provider=None,
         parameters={"clearColor": [c / 255 for c in BACKGROUND] + [1]},
         tooltip={"html": "{1}", "style": {"fontSize": "13px", "padding": "4px 8px"}})
 

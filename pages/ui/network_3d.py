@@ -23,7 +23,7 @@ from lenet_core.inspect.activations import forward_all
 from lenet_core.inspect.unit import format_number
 from lenet_core.model.architectures import Architecture
 from lenet_core.model.inputs import mirrored
-from lenet_core.present import colours
+from lenet_core.present import camera, colours
 from lenet_core.present import scene as scene3d
 from pages.ui import state
 
@@ -49,7 +49,6 @@ def _selected(prefix: str, planes: list[geometry.Plane]) -> tuple[geometry.Plane
 def _on_pick(chart_key: str, prefix: str, planes: list[geometry.Plane]) -> None:
     """A click: remember the unit, and point the unit inspector at it (and open it)."""
     event = st.session_state.get(chart_key) or {}
-    import sys; print("PICK EVENT", str(event)[:300], file=sys.stderr, flush=True)
     picked = scene3d.picked_unit(planes, event.get("selection"))
     if picked is None:  # a click on empty space, or on the selected tile again: deselect
         st.session_state[_key(prefix, state.NET3D_UNIT)] = None
@@ -62,7 +61,7 @@ def _on_pick(chart_key: str, prefix: str, planes: list[geometry.Plane]) -> None:
     inspector = _key(prefix, "unit")
     st.session_state[state.key(inspector, "layer")] = plane.weighted
     if len(unit) == 3:
-        st.session_state[state.key(inspector, f"map_{plane.weighted}")] = unit[0] + 1
+        st.session_state[state.key(inspector, f"map_{plane.weighted}")] = unit[0]
         st.session_state[state.key(inspector, f"row_{plane.weighted}")] = unit[1]
         st.session_state[state.key(inspector, f"col_{plane.weighted}")] = unit[2]
     else:
@@ -87,7 +86,7 @@ def controls(prefix: str, planes: list[geometry.Plane]) -> tuple[str, set[str]]:
         del st.session_state[layers_key]  # another architecture's planes
     state.restore(_key(prefix, state.NET3D_VIEW), layers_key)
     with st.container(horizontal=True, vertical_alignment="bottom", gap="small"):
-        view = st.segmented_control("Camera", list(scene3d.VIEWS), default=scene3d.DEFAULT_VIEW,
+        view = st.segmented_control("Camera", list(camera.VIEWS), default=camera.DEFAULT_VIEW,
                                     key=_key(prefix, state.NET3D_VIEW), required=True,
                                     on_change=_reset_camera, args=(prefix,),
                                     help="Drag to turn, scroll to zoom, shift-drag to pan.")
@@ -119,10 +118,10 @@ def render_network_3d(prefix: str, model: nn.Sequential, arch: Architecture, x: 
         st.info("Every layer is hidden: choose one above, or Show all.", icon=":material/visibility_off:")
         return
     deck = scene3d.build_deck(scene, scales, visible, view=view, edges=edges, difference=difference)
-    camera = st.session_state.get(_key(prefix, state.NET3D_CAMERA), 0)
-    chart_key = _key(prefix, f"{state.NET3D_CHART}_{camera}")
+    resets = st.session_state.get(_key(prefix, state.NET3D_CAMERA), 0)  # a new chart each reset
+    chart_key = _key(prefix, f"{state.NET3D_CHART}_{resets}")
     st.pydeck_chart(deck, on_select=lambda: _on_pick(chart_key, prefix, planes), key=chart_key,
-                    selection_mode="single-object", height=scene3d.HEIGHT)
+                    selection_mode="single-object", height=scene3d.view_height(scene, view))
     if difference:
         st.caption(f"Colours show the change from {reference_label}: red rose, blue fell, white "
                    "stayed the same.")

@@ -1,6 +1,7 @@
 """The 3D network view in a real browser (WebGL in software): draw a digit and see every layer in
-3D, turn it, change the camera, hide a layer, select a unit by clicking its tile and find the
-unit inspector open on it — and the selection kept when the drawing changes.
+3D, framed in the view by every camera preset, turn it, hide a layer, select a unit by clicking
+its tile, zoom in on it, and find the unit inspector open on it — and the selection kept when the
+drawing changes.
 
 Also measures the time from the end of a stroke to the 3D view showing the new activations, on
 the page's own clock: from the mouse-up to the first WebGL draw after the stroke's deck arrived
@@ -19,6 +20,10 @@ from PIL import Image
 from playwright.sync_api import Error as PlaywrightError
 
 from bench.stroke_repaint import REPAINT_PROBE, TARGET_MS, arm, repaint_times
+from lenet_core.inspect import geometry
+from lenet_core.model.architectures import get_architecture
+from lenet_core.model.checkpoints import load_model, pretrained_path
+from lenet_core.present import camera
 from lenet_core.present.scene import BACKGROUND
 
 from .drawing import canvas, hover_canvas, stroke, vertical_line
@@ -45,6 +50,40 @@ def drawn_share(pixels: np.ndarray) -> float:
     return float((np.abs(pixels - np.array(BACKGROUND)).max(axis=2) > 40).mean())
 
 
+def drawn_box(pixels: np.ndarray) -> tuple[int, int, int, int]:
+    """``(left, top, right, bottom)`` margins, in pixels, between the view's edges and what is
+    drawn in it (tiles, lines, labels)."""
+    rows, cols = np.nonzero(np.abs(pixels - np.array(BACKGROUND)).max(axis=2) > 40)
+    height, width = pixels.shape[:2]
+    return int(cols.min()), int(rows.min()), int(width - 1 - cols.max()), int(height - 1 - rows.max())
+
+
+def bundled_planes() -> tuple[tuple[geometry.Plane, ...], tuple[str, ...]]:
+    """The planes and class names of the bundled model, the Draw page's default."""
+    _, meta = load_model(pretrained_path("digits"))
+    return tuple(geometry.planes(get_architecture(meta.arch))), tuple(str(c) for c in meta.classes)
+
+
+def bundled_frame(view: str) -> camera.Frame:
+    return camera.frame(*bundled_planes(), view)
+
+
+def assert_framed(page, view: str, before: np.ndarray) -> np.ndarray:
+    """The preset's view (a new one: its picture differs from ``before``) is as tall as its
+    frame, and the network sits inside it with the frame's margin (less a pixel or two of
+    antialiasing), centred across (the frame fits the narrowest column; this one is wider)."""
+    framed = bundled_frame(view)
+    pixels = wait_for_pixels(page, lambda p: abs(p.shape[0] - framed.height) <= 1 and drawn_share(p) > 0.01
+                             and changed_share(before, p) > 0.02, timeout_s=15)
+    height = page.locator(DECK).bounding_box()["height"]
+    assert height == framed.height, f"{view}: the view is {height} px tall, not {framed.height}"
+    left, top, right, bottom = drawn_box(pixels)
+    margins = f"{left}, {top}, {right}, {bottom} px"
+    assert min(left, top, right, bottom) >= camera.MARGIN - 3, f"{view}: cut off ({margins})"
+    assert abs(left - right) <= 12, f"{view}: not centred ({left} px left, {right} px right)"
+    return pixels
+
+
 def changed_share(a: np.ndarray, b: np.ndarray) -> float:
     return float((np.abs(a - b).max(axis=2) > 40).mean()) if a.shape == b.shape else 1.0
 
@@ -58,13 +97,14 @@ def wait_for_pixels(page, done, timeout_s: float = 30) -> np.ndarray:
         page.wait_for_timeout(50)
 
 
-def find_tile(page, prefix: str) -> tuple[float, float, str]:
-    """Point along the view's middle rows until the tooltip names a unit of ``prefix``: where
-    that tile is, and what the tooltip said."""
+def find_tile(page, prefix: str, middle: float) -> tuple[float, float, str]:
+    """Point along rows near ``middle`` (page y) until the tooltip names a unit of ``prefix``:
+    where that tile is, and what the tooltip said."""
     box = page.locator(DECK).bounding_box()
-    for fy in (0.47, 0.53, 0.42, 0.58):  # not the exact middle: a gap between two rows of tiles
+    for dy in (-3, 3, -8, 8):  # not the exact middle: a gap between two rows of tiles
         for k in range(1, 60):
-            x, y = box["x"] + box["width"] * k / 60, box["y"] + box["height"] * fy
+            # whole pixels: the pointer's move and its press land on the same pixel, in a tile
+            x, y = round(box["x"] + box["width"] * k / 60), round(middle + dy)
             page.mouse.move(x, y)
             tip = page.locator(TOOLTIP)
             try:
@@ -156,27 +196,41 @@ def test_draw_see_turn_hide_and_select_a_unit_in_3d(webgl_page, app_server):
     turned = wait_for_pixels(page, lambda p: changed_share(still, p) > 0.02, timeout_s=10)
     assert changed_share(still, turned) > 0.02, "dragging did not turn the view"
 
-    click_control(page, "draw_3d_view", "side")
-    wait_for_pixels(page, lambda p: changed_share(turned, p) > 0.02, timeout_s=10)
-    keep_picture(page, "side")
+    shown = turned
+    for view in ("side", "top", "front"):  # each preset mounts a new view, framed anew
+        click_control(page, "draw_3d_view", view)
+        shown = assert_framed(page, view, shown)
+        keep_picture(page, view)
+    with_input = shown
+    # The frames fit the main column of a 1024 px window, the narrowest we support.
+    width_is = "(w) => document.querySelector('[data-testid=stDeckGlJsonChart]').clientWidth {} w"
+    page.set_viewport_size({"width": 1024, "height": page.viewport_size["height"]})
+    page.wait_for_function(width_is.format("<"), arg=800)
+    narrow = page.locator(DECK).bounding_box()["width"]
+    page.set_viewport_size({"width": 1280, "height": page.viewport_size["height"]})
+    page.wait_for_function(width_is.format(">"), arg=800)
+    assert narrow >= camera.NARROWEST, f"the view is {narrow} px wide in a 1024 px window"
 
     # The front camera, input hidden: conv1's maps face the camera; find one of their tiles.
-    click_control(page, "draw_3d_view", "front")
-    with_input = wait_for_pixels(page, lambda p: drawn_share(p) > 0.05, timeout_s=15)  # remounted
-    keep_picture(page, "front")
     click_control(page, "draw_3d_layers", "input")
-    # The input is one 28×28 map in front of the rest: under 1 % of the view when a wide network
-    # (the bundled lenet-wide) is zoomed out to fit; a still view changes no pixel at all.
-    without = wait_for_pixels(page, lambda p: changed_share(with_input, p) > 0.003, timeout_s=10)
-    assert changed_share(with_input, without) > 0.003, "hiding the input changed nothing"
-    # Zoom in on the middle first, as a person would: zoomed out to fit a wide network, a tile
-    # is a pixel or two across and a click can land on its neighbour.
-    box = page.locator(DECK).bounding_box()
-    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-    page.mouse.wheel(0, -400)
+    # The input is one 28×28 map and its name in front of the rest: 0.3 % of the view when a
+    # wide network (the bundled lenet-wide) is framed; a still view changes no pixel at all.
+    without = wait_for_pixels(page, lambda p: changed_share(with_input, p) > 0.001, timeout_s=10)
+    assert changed_share(with_input, without) > 0.001, "hiding the input changed nothing"
+    # Zoom in on conv1 first, as a person would: framed to show a wide network whole, a tile is
+    # a pixel across and a click can land on its neighbour. The camera's model says where conv1's
+    # middle is; zooming about the pointer keeps it there.
+    box, framed = page.locator(DECK).bounding_box(), bundled_frame("front")
+    conv1 = camera.plane_corners(bundled_planes()[0][1]).mean(axis=0)
+    at = camera.to_screen(conv1, "front", framed.zoom, framed.target)[0]
+    middle_x, middle_y = box["x"] + box["width"] / 2 + at[0], box["y"] + box["height"] / 2 + at[1]
+    page.mouse.move(middle_x, middle_y)
+    for _ in range(2):
+        page.mouse.wheel(0, -400)
+        page.wait_for_timeout(200)
     wait_for_pixels(page, lambda p: changed_share(without, p) > 0.02, timeout_s=10)
     page.wait_for_timeout(500)  # deck.gl eases the zoom in
-    x, y, tip = find_tile(page, "conv1 map")
+    x, y, tip = find_tile(page, "conv1 map", middle_y)
     assert re.fullmatch(r"conv1 map \d+ \(\d+, \d+\): -?\d\.\d{3}", tip), tip
     unit = tip.split(":")[0]
 
@@ -194,6 +248,18 @@ def test_draw_see_turn_hide_and_select_a_unit_in_3d(webgl_page, app_server):
     assert_no_exception(page)
     expect(page.get_by_text("Receptive field", exact=True)).to_be_visible()  # the inspector, open
     expect(page.get_by_text(re.compile(r"^conv1 map \d+, row \d+, column \d+$")).first).to_be_visible()
+
+    # Five wheel notches on it: the tile grows under the pointer (an orthographic camera zooms
+    # by magnifying; a perspective one flew through conv1 and it vanished).
+    page.mouse.move(x, y)
+    for _ in range(5):
+        page.mouse.wheel(0, -100)
+        page.wait_for_timeout(150)
+    page.wait_for_timeout(500)
+    page.mouse.move(x + 3, y + 3)
+    page.mouse.move(x, y)
+    expect(page.locator(TOOLTIP)).to_contain_text(unit.split(" (")[0] + " (")  # the same map
+    keep_picture(page, "zoomed")
 
     # Show everything again and draw once more: the unit stays selected.
     page.locator(".st-key-draw_3d_all").get_by_role("button").click()

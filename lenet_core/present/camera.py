@@ -1,0 +1,237 @@
+"""The 3D view's camera: the presets, where a point of the scene lands on screen, and the frame
+of each preset — the zoom, target and view height that fit a whole network, labels included,
+in the narrowest view the page has — with every label placed so that no two overlap.
+
+deck.gl's ``OrbitView`` (y up, ``orbitAxis="Y"``), orthographic. Its view matrix is
+lookAt(eye) · rotateX(rotationX) · rotateY(rotationOrbit) · scale(2^zoom / height) applied to
+(point − target) (``OrbitViewport`` in deck.gl's modules/core/src/viewports/orbit-viewport.ts),
+and its orthographic projection spans focalDistance · tan(fovy / 2) = 0.5 scaled units either
+side of the view's centre, whatever fovy is: a point lands 2^zoom · (R·(point − target))_xy pixels
+from the centre, R = rotateX · rotateY. Nothing depends on the view's width, which Python cannot
+know: a frame fits NARROWEST and the wider columns show it centred.
+
+Why orthographic: deck.gl's LineLayer widens a line in clip space, by its width in pixels times
+focalDistance / w. Seen in perspective a line grew as its end came near the camera and flipped
+into a wedge across the whole view once the end passed behind it (w < 0); five wheel notches did
+that to a selected unit's lines. With w = 1 every line is its width in pixels at any zoom.
+
+Pure functions of plain data (a network's planes, its class names, a preset's name); the deck
+(:mod:`lenet_core.present.scene`) reads the results.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+from itertools import chain
+
+import numpy as np
+
+from lenet_core.inspect import geometry
+from lenet_core.inspect.geometry import TILE, Plane
+
+# ``rotationOrbit`` turns about the vertical axis, ``rotationX`` tilts towards a view from above.
+# No preset looks exactly along a plane (orbit ±90, tilt 90): orthographic, a plane seen edge-on
+# has no area and vanishes.
+VIEWS = {
+    "3/4": {"rotationOrbit": -40, "rotationX": 28},
+    "front": {"rotationOrbit": 0, "rotationX": 0},
+    "side": {"rotationOrbit": -75, "rotationX": 10},
+    "top": {"rotationOrbit": 0, "rotationX": 65},
+}
+DEFAULT_VIEW = "3/4"
+
+NARROWEST = 560  # px: the page's main column in a 1024 px window, sidebar open (564 in Chromium)
+HEIGHTS = (360, 600)  # px: each preset's view is as tall as its frame needs, in this range
+MARGIN = 12  # px between the network (tiles and labels) and the view's edges
+MIN_ZOOM, MAX_ZOOM = -2, 6  # 2^6 = 64 px a scene unit: a tile 51 px across
+ZOOM_STEP = 1 / 32  # framing tries zooms this far apart
+# The near and far planes, in deck.gl's scaled units from the eye (scene units · 2^zoom / view
+# height). Orthographic, a plane behind the eye is drawn like one before it, so NEAR is negative:
+# nothing within 150 / (2^MAX_ZOOM / 360) = 840 scene units in front of the target is clipped
+# (LeNet is 250 deep; deck.gl's default 0.1 clips what is 22 units in front at 16 px a unit).
+# Not symmetric: deck.gl's zoom and pan read near and far back from the projection matrix as if
+# it were a perspective one, which gives 0/0 when far = -near; with far = 10 · -near the zoom
+# about the pointer is out by under 6 % anywhere in the widest network at the largest zoom. And
+# not wider: deck.gl picks with a 16-bit depth buffer, and two planes must stay a few of its
+# steps apart at every frame's zoom (both checked in tests/test_scene.py).
+NEAR, FAR = -150, 1500
+
+FONT = 12  # px, every label
+# A character's advance, in em: deck.gl's default font is Monaco, else the browser's monospace
+# (DejaVu Sans Mono, 0.60 em, on Linux; Consolas, 0.55 em, on Windows).
+CHAR_EM = 0.62
+LABEL_PADDING = (3, 1)  # px around the text: its pale background box
+GAP = 3  # px between a label and what it names, and between two labels
+ROWS = 8  # rows above its plane a name may climb before it drops the shape
+CLASS_ROWS = 3  # staggered rows the class names may take under their tiles
+
+
+@dataclass(frozen=True)
+class Label:
+    """A text pinned to a point of the scene: its box's centre lies ``offset`` pixels (x right,
+    y down) from where ``anchor`` lands, so that it stays beside the same corner at any zoom.
+    ``tile``: a class name under its tile, hidden where nearer tiles hide the tile."""
+
+    text: str
+    plane: str
+    anchor: tuple[float, float, float]
+    offset: tuple[float, float]
+    tile: bool = False
+
+
+@dataclass(frozen=True)
+class Frame:
+    """A preset's camera for one network, its view's height, and where its labels go."""
+
+    zoom: float
+    height: int
+    target: tuple[float, float, float]
+    labels: tuple[Label, ...]
+
+
+def rotation(view: str) -> np.ndarray:
+    """R of a preset, 3×3: deck.gl's rotateX(rotationX) · rotateY(rotationOrbit)."""
+    orbit, tilt = (math.radians(VIEWS[view][key]) for key in ("rotationOrbit", "rotationX"))
+    turn = np.array([[math.cos(orbit), 0, math.sin(orbit)], [0, 1, 0],
+                     [-math.sin(orbit), 0, math.cos(orbit)]])
+    tip = np.array([[1, 0, 0], [0, math.cos(tilt), -math.sin(tilt)],
+                    [0, math.sin(tilt), math.cos(tilt)]])
+    return tip @ turn
+
+
+def to_screen(points, view: str, zoom: float, target=(0.0, 0.0, 0.0)) -> np.ndarray:
+    """Where scene points land: N×2, pixels from the view's centre, x right, y down."""
+    r = (np.asarray(points, float).reshape(-1, 3) - target) @ rotation(view).T * 2.0 ** zoom
+    return np.stack([r[:, 0], -r[:, 1]], axis=1)
+
+
+def plane_corners(plane: Plane) -> np.ndarray:
+    """4×3: the corners of the rectangle that holds every tile of ``plane``."""
+    left, right, bottom, top, z = geometry.plane_box(plane)
+    h = TILE / 2
+    return np.array([[left - h, bottom - h, z], [right + h, bottom - h, z],
+                     [right + h, top + h, z], [left - h, top + h, z]])
+
+
+def plane_label(plane: Plane) -> str:
+    """A plane's name and shape in ASCII (deck.gl's text atlas has no "×"): ``conv1 6@28x28``."""
+    shape = plane.shape
+    return f"{plane.name} {shape[0]}@{shape[1]}x{shape[2]}" if len(shape) == 3 else f"{plane.name} {shape[0]}"
+
+
+def label_size(text: str) -> tuple[float, float]:
+    """A label's box in pixels, background included: an estimate from its length."""
+    return len(text) * CHAR_EM * FONT + 2 * LABEL_PADDING[0], FONT + 2 * LABEL_PADDING[1]
+
+
+def label_box(label: Label, view: str, zoom: float, target=(0.0, 0.0, 0.0)) -> np.ndarray:
+    """``[left, top, right, bottom]`` of a label's box, pixels from the view's centre."""
+    centre = to_screen(label.anchor, view, zoom, target)[0] + label.offset
+    half = np.array(label_size(label.text)) / 2
+    return np.concatenate([centre - half, centre + half])
+
+
+def apart(box: np.ndarray, taken: list[np.ndarray]) -> bool:
+    """Whether ``box`` keeps GAP pixels from every box in ``taken``."""
+    return all(box[0] >= t[2] + GAP or t[0] >= box[2] + GAP or box[1] >= t[3] + GAP
+               or t[1] >= box[3] + GAP for t in taken)
+
+
+def hidden(plane: Plane, planes, view: str) -> bool:
+    """Whether the middle of ``plane`` lies inside a nearer plane's rectangle on screen."""
+    middle = plane_corners(plane).mean(axis=0)
+    point, depth = to_screen(middle, view, 0.0)[0], (rotation(view) @ middle)[2]
+    for other in planes:
+        corners = plane_corners(other)
+        if (rotation(view) @ corners.mean(axis=0))[2] <= depth:
+            continue
+        quad = to_screen(corners, view, 0.0)
+        edges, to_point = np.roll(quad, -1, axis=0) - quad, point - quad
+        turns = edges[:, 0] * to_point[:, 1] - edges[:, 1] * to_point[:, 0]
+        if (turns > 0).all() or (turns < 0).all():
+            return True
+    return False
+
+
+def class_labels(planes: tuple[Plane, ...], classes, view: str, zoom: float) -> list[Label]:
+    """Each class's name under its tile, in as few staggered rows (up to CLASS_ROWS) as keep
+    them apart; none when even that fails (seen side on, the tiles line up behind each other)
+    or when a nearer plane hides the classes' tiles (seen from the front)."""
+    output = planes[-1]
+    if hidden(output, planes, view):
+        return []
+    anchors = geometry.plane_positions(output) - np.array([0, TILE / 2, 0], np.float32)
+    names = [str(c).encode("ascii", "replace").decode() for c in classes[:len(anchors)]]
+    for rows in range(1, CLASS_ROWS + 1):
+        labels = [Label(name, output.name, tuple(map(float, anchor)),
+                        (0.0, GAP + (i % rows + 0.5) * (label_size(name)[1] + GAP)), tile=True)
+                  for i, (name, anchor) in enumerate(zip(names, anchors))]
+        taken = []
+        for box in (label_box(label, view, zoom) for label in labels):
+            if not apart(box, taken):
+                break
+            taken.append(box)
+        else:
+            return labels
+    return []
+
+
+def name_label(plane: Plane, view: str, zoom: float, taken: list[np.ndarray]) -> Label:
+    """The plane's name and shape, starting at its top-left corner: just above it, else as few
+    rows higher as find room (a staircase, for planes seen one behind the other); the name alone
+    when ROWS rows do not; at last the name alone as high as it takes."""
+    left, _, _, top, z = geometry.plane_box(plane)
+    corner = (left - TILE / 2, top + TILE / 2, z)
+
+    def rows(text, count):
+        w, h = label_size(text)
+        return (Label(text, plane.name, corner, (w / 2, -(GAP + h / 2) - row * (h + GAP)))
+                for row in range(count))
+
+    tries = chain(rows(plane_label(plane), ROWS), rows(plane.name, 100 * ROWS))
+    return next(label for label in tries if apart(label_box(label, view, zoom), taken))
+
+
+def place_labels(planes: tuple[Plane, ...], classes, view: str, zoom: float) -> list[Label]:
+    """Every label of the network at this zoom, no two overlapping: the class names first (they
+    sit at their tiles), then each plane's name, from the input on."""
+    labels = class_labels(planes, classes, view, zoom)
+    taken = [label_box(label, view, zoom) for label in labels]
+    for plane in planes:
+        labels.append(name_label(plane, view, zoom, taken))
+        taken.append(label_box(labels[-1], view, zoom))
+    return labels
+
+
+def bounds(corners: np.ndarray, labels, view: str, zoom: float) -> np.ndarray:
+    """``[left, top, right, bottom]``, pixels from the view's centre, of every tile corner and
+    label box (target at the origin)."""
+    points = to_screen(corners, view, zoom)
+    boxes = np.array([label_box(label, view, zoom) for label in labels]).reshape(-1, 4)
+    return np.concatenate([np.minimum(points.min(axis=0), boxes[:, :2].min(axis=0, initial=np.inf)),
+                           np.maximum(points.max(axis=0), boxes[:, 2:].max(axis=0, initial=-np.inf))])
+
+
+@lru_cache(maxsize=64)
+def frame(planes: tuple[Plane, ...], classes: tuple[str, ...], view: str) -> Frame:
+    """The largest zoom (in ZOOM_STEPs) at which the whole network, labels included, fits a view
+    NARROWEST wide and at most HEIGHTS[1] tall with MARGIN to spare; the view as tall as that
+    needs (at least HEIGHTS[0]); the target that puts the middle of it all in the view's centre,
+    as deep as the middle of the network (the point the camera turns about)."""
+    corners = np.concatenate([plane_corners(plane) for plane in planes])
+    room = np.array([NARROWEST, HEIGHTS[1]], float) - 2 * MARGIN
+    extent = np.ptp(to_screen(corners, view, 0.0), axis=0)
+    zoom = math.floor(math.log2(min(room / extent)) / ZOOM_STEP) * ZOOM_STEP
+    while True:
+        labels = place_labels(planes, classes, view, zoom)
+        box = bounds(corners, labels, view, zoom)
+        if (box[2:] - box[:2] <= room).all() or zoom <= MIN_ZOOM:
+            break
+        zoom -= ZOOM_STEP
+    across, down = (box[:2] + box[2:]) / 2 / 2.0 ** zoom  # the middle, in scene units
+    depth = (rotation(view) @ ((corners.min(axis=0) + corners.max(axis=0)) / 2))[2]
+    target = rotation(view).T @ np.array([across, -down, depth])
+    height = min(max(math.ceil(box[3] - box[1]) + 2 * MARGIN, HEIGHTS[0]), HEIGHTS[1])
+    return Frame(zoom, height, tuple(round(float(v), 3) for v in target), tuple(labels))
