@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pandas as pd
 import streamlit as st
+from PIL import Image
 
 from lenet_core import data, paths
 from lenet_core.errors import LabError
@@ -15,6 +16,7 @@ from pages.ui.try_it import try_it_button
 
 GALLERY_WIDTH = 76  # px per class picture: ten fit side by side beside the sidebar at 1280 px
 CARDS_A_ROW = 2
+SCREENSHOT_SIDEBAR = 300  # px: the sidebar's width in scripts/screenshots.py's 1280-px pictures
 
 home = paths.lab_home()
 reports = {r.name: r for r in data.availability(home)}
@@ -27,15 +29,24 @@ st.markdown(
 )
 try_it_button(home, reports, key="home_try_it")
 
+@st.cache_data(show_spinner=False)
+def page_view(path: str, mtime: float) -> Image.Image:
+    """A page's screenshot without the sidebar (the same on every picture): the page itself, for a
+    card. ``mtime`` is part of the cache key: a remade picture is read again."""
+    with Image.open(path) as shot:
+        return shot.convert("RGB").crop((SCREENSHOT_SIDEBAR, 0, shot.width, shot.height))
+
+
 st.subheader("Pages")
 cards = PAGES[1:]
 for start in range(0, len(cards), CARDS_A_ROW):
     for column, page in zip(st.columns(CARDS_A_ROW, gap="medium"), cards[start:start + CARDS_A_ROW]):
         with column.container(border=True):
+            picture, words = st.columns([5, 6])
             if page.picture.is_file():  # made by scripts/screenshots.py; a checkout may lack them
-                st.image(str(page.picture), width="stretch")
-            st.page_link(page.path, label=page.title, icon=page.icon)
-            st.caption(page.blurb)
+                picture.image(page_view(str(page.picture), page.picture.stat().st_mtime), width="stretch")
+            words.page_link(page.path, label=page.title, icon=page.icon)
+            words.caption(page.blurb)
 
 st.subheader("Compute device")
 device = describe_device()
