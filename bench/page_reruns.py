@@ -229,7 +229,8 @@ def main() -> None:
             rerun, opened = median(reruns[name][page]), median(loads[name][page])
             out.row(f"{name}: {page} rerun", fmt(rerun, ".0f", " ms"))
             out.row(f"{name}: {page} page load", fmt(opened, ".2f", " s"))
-            figures.setdefault(name, {})[page] = {"rerun_ms": rerun, "page_load_s": opened}
+            tree = figures.setdefault(name, {"pages": {}})
+            tree["pages"][page] = {"rerun_ms": rerun, "page_load_s": opened}
         edit = median(loads[name][SWEEP_EDIT])
         out.row(f"{name}: {SWEEP_EDIT}", fmt(edit, ".2f", " s"))
         figures[name]["sweep_edit_s"] = edit

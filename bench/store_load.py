@@ -92,7 +92,8 @@ def main(argv: list[str] | None = None) -> int:
         labels = report.run_labels([r for r in store.list() if r.id in five])
 
         def overlay():
-            return charts.compare_runs_chart(frame, labels, x="epoch", smoothing=0.6).to_dict()
+            return [panel.to_dict() for panel in charts.compare_runs_panels(frame, labels, x="epoch",
+                                                                             smoothing=0.6)]
 
         t_chart, _ = timed(overlay, args.repeats)
         total = t_list + t_metrics + t_chart

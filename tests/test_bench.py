@@ -84,9 +84,10 @@ def test_scene_update_reports_each_architectures_cost_and_payload(lab_home):
 
 def test_page_reruns_times_a_rerun_of_every_page(lab_home):
     out = report("bench.page_reruns", "--quick", "--no-browser", "--rounds", "1", home=lab_home)
-    pages = out["trees"]["working tree"]
-    assert set(pages) == {"home", "shapes", "training", "draw", "explorer"}
-    assert all(figures["rerun_ms"] > 0 and figures["page_load_s"] is None for figures in pages.values())
+    tree = out["trees"]["working tree"]
+    assert set(tree["pages"]) == {"home", "shapes", "training", "draw", "explorer"}
+    assert all(page["rerun_ms"] > 0 and page["page_load_s"] is None for page in tree["pages"].values())
+    assert tree["sweep_edit_s"] is None  # a browser figure: --no-browser leaves it out
 
 
 def test_time_to_accuracy_times_each_target_from_process_start(lab_home):
