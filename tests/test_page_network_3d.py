@@ -151,3 +151,37 @@ def test_explorer_3d_colours_the_change_from_the_second_sample(lab_home):
              for r in layer["data"]]
     assert any(t.endswith(("+0.000", "-0.000")) for t in texts)  # background: no change
     assert any(not t.endswith(("+0.000", "-0.000")) for t in texts)  # the strokes differ
+
+
+def test_the_change_from_the_epoch_before_compares_mirrored_with_mirrored_guesses(lab_home):
+    """A run that predicts with each image's mirror image too (test_mirror): the view's guesses
+    are mirrored, so the reference epoch's must be as well (they were not: the difference mixed
+    the two)."""
+    import re
+
+    from lenet_core import data
+    from lenet_core.model.inputs import class_probabilities, model_input
+    from lenet_core.runs import RunStore, checkpoint_paths, execute
+    from lenet_core.training.config import TrainConfig
+
+    store = RunStore(lab_home)
+    run = store.create(TrainConfig(dataset="mnist-5k", arch="lenet5", epochs=2, device="cpu",
+                                   train_subset=512, test_mirror=True), name="mirrored")
+    execute(run.id, home=lab_home)
+    at = open_page(EXPLORER)
+    at.selectbox(key="explore_model").set_value(f"run:{run.id}").run()
+    at.toggle(key="explore_3d_show").set_value(True).run()
+    at.button_group(key="explore_3d_colour").set_value("Change from the epoch before").run()
+    assert not at.exception
+    pixels, _, _ = data.sample("mnist-5k", "test", 0)
+    saved = dict(checkpoint_paths(run.id, lab_home))
+    guesses = []
+    for epoch in (1, 2):
+        model, meta = load_model(saved[epoch])
+        guesses.append(class_probabilities(model, model_input(pixels, meta), mirror=True)[0])
+    expected = (guesses[1] - guesses[0]).detach().numpy()
+    records = [r for layer in deck(at)[1]["layers"] for r in layer.get("data", []) if isinstance(r, list)]
+    shown = {int(m.group(1)): float(m.group(2)) for r in records
+             if (m := re.search(r"class (\d+): ([+-]\d\.\d+)$", str(r[1])))}
+    assert sorted(shown) == list(range(10))
+    assert max(abs(shown[k] - expected[k]) for k in range(10)) < 1.5e-3, (shown, expected)

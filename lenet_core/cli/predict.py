@@ -12,10 +12,9 @@ from pathlib import Path
 
 from lenet_core import runs
 from lenet_core.errors import LabError
-from lenet_core.inspect.activations import format_probability, forward_all, top_k, torch_threads
+from lenet_core.inspect.activations import format_probability, forward_pass, top_k, torch_threads
 from lenet_core.inspect.preprocess import load_image, mnist_style
 from lenet_core.model.checkpoints import load_model, pretrained_path
-from lenet_core.model.inputs import mirrored, model_input
 from lenet_core.paths import db_path, lab_home
 
 TOP = 3
@@ -79,8 +78,7 @@ def predict_file(model, meta, path: str) -> dict:
     prepared = mnist_style(load_image(path))
     if prepared.blank:
         return {"file": path, "top": [], "note": prepared.note}
-    x = model_input(prepared.image, meta)
-    _, probabilities = forward_all(model, x, mirror=mirrored(meta))
+    probabilities = forward_pass(model, meta, prepared.image).probabilities
     top = [{"label": g.label, "name": g.name, "probability": round(g.probability, 6)}
            for g in top_k(probabilities, meta.classes, TOP)]
     result = {"file": path, "top": top}

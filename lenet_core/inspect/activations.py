@@ -17,7 +17,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from lenet_core.model.inputs import class_probabilities
+from lenet_core.model.inputs import class_probabilities, mirrored, model_input
 
 
 @dataclass(frozen=True)
@@ -50,6 +50,27 @@ def _as_batch(x: torch.Tensor) -> torch.Tensor:
     if x.dim() != 4 or x.shape[0] != 1:
         raise ValueError(f"expected one image as C×H×W or 1×C×H×W, got {tuple(x.shape)}")
     return x
+
+
+@dataclass(frozen=True)
+class Forward:
+    """A picture through a saved model, as the model was trained to see it."""
+
+    x: torch.Tensor  # the model's input: scaled, standardised and padded by its checkpoint's rule
+    outputs: dict[str, torch.Tensor]  # every layer's output, in network order, no batch dimension
+    probabilities: torch.Tensor  # the class probabilities, mirrored where the checkpoint says
+
+
+def forward_pass(model: nn.Sequential, meta, pixels) -> Forward:
+    """The one way a page or command shows what a checkpoint's model makes of a picture: its
+    input built from the checkpoint's metadata (:func:`lenet_core.model.inputs.model_input`), every
+    layer's output, and the probabilities with test-time mirroring when the checkpoint's run
+    asked for it (:func:`lenet_core.model.inputs.mirrored`). Callers that decided mirroring for
+    themselves disagreed (the 3D view's reference scenes were not mirrored); here nobody decides.
+    ``pixels``: one image, uint8 0–255 or float 0–1 (H×W)."""
+    x = model_input(pixels, meta)
+    outputs, probabilities = forward_all(model, x, mirror=mirrored(meta))
+    return Forward(x, outputs, probabilities)
 
 
 @torch.inference_mode()

@@ -19,10 +19,9 @@ from torch import nn
 
 from lenet_core.errors import LabError
 from lenet_core.inspect import geometry
-from lenet_core.inspect.activations import forward_all
+from lenet_core.inspect.activations import forward_pass
 from lenet_core.inspect.unit import format_number
 from lenet_core.model.architectures import Architecture
-from lenet_core.model.inputs import mirrored
 from lenet_core.present import camera, colours
 from lenet_core.present import scene as scene3d
 from pages.ui import state
@@ -168,8 +167,8 @@ CHANGE_FROM_B = "Change from the other sample"
 CHANGE_FROM_EPOCH = "Change from the epoch before"
 
 
-def explorer_network_3d(prefix: str, picked, run_option, x: torch.Tensor,
-                        second_x: torch.Tensor | None = None) -> None:
+def explorer_network_3d(prefix: str, picked, run_option, pixels: np.ndarray,
+                        second_pixels: np.ndarray | None = None) -> None:
     """The Explorer's 3D view of sample ``x``: its own checkpoint slider over the run's epochs
     (the same sample through epoch 1 … N), and colours by value or by the change from the other sample
     or from the epoch before."""
@@ -187,21 +186,25 @@ def explorer_network_3d(prefix: str, picked, run_option, x: torch.Tensor,
         shown = load_option(dict(options)[epoch])
         k = epochs.index(epoch)
         before = (epochs[k - 1], load_option(dict(options)[epochs[k - 1]])) if k > 0 else None
-    choices = ["Values"] + ([CHANGE_FROM_B] if second_x is not None else []) + \
+    choices = ["Values"] + ([CHANGE_FROM_B] if second_pixels is not None else []) + \
         ([CHANGE_FROM_EPOCH] if before is not None else [])
     colour_by = st.segmented_control("Colour by", choices, default="Values", required=True,
                                      key=_key(prefix, state.NET3D_COLOUR))
     if colour_by not in choices:
         colour_by = "Values"
-    model, arch, classes = shown.model, shown.arch, shown.meta.classes
-    outputs, probabilities = forward_all(model, x, mirror=mirrored(shown.meta))
+    arch, classes = shown.arch, shown.meta.classes
+    seen = forward_pass(shown.model, shown.meta, pixels)
     reference, label = None, None
-    if colour_by == CHANGE_FROM_B:
-        reference = geometry.build_scene(arch, second_x, *forward_all(model, second_x), classes)
+    if colour_by == CHANGE_FROM_B:  # the same model, the other sample
+        reference = _scene(forward_pass(shown.model, shown.meta, second_pixels), arch, classes)
         label = "the other sample"
-    elif colour_by == CHANGE_FROM_EPOCH:
+    elif colour_by == CHANGE_FROM_EPOCH:  # the same sample, the checkpoint before
         epoch, older = before
-        reference = geometry.build_scene(arch, x, *forward_all(older.model, x), classes)
+        reference = _scene(forward_pass(older.model, older.meta, pixels), arch, classes)
         label = f"epoch {epoch}"
-    render_network_3d(prefix, model, arch, x, outputs, probabilities, classes,
+    render_network_3d(prefix, shown.model, arch, seen.x, seen.outputs, seen.probabilities, classes,
                       reference=reference, reference_label=label)
+
+
+def _scene(seen, arch, classes) -> geometry.Scene:
+    return geometry.build_scene(arch, seen.x, seen.outputs, seen.probabilities, classes)

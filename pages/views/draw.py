@@ -9,9 +9,8 @@ All the maths lives in lenet_core.inspect.preprocess / activations / visuals.
 import streamlit as st
 
 from lenet_core.errors import LabError
-from lenet_core.inspect.activations import format_probability, forward_all, saliency, top_k, torch_threads
+from lenet_core.inspect.activations import format_probability, forward_pass, saliency, top_k, torch_threads
 from lenet_core.inspect.preprocess import MAX_FILE_BYTES, load_image, mnist_style
-from lenet_core.model.inputs import mirrored, model_input
 from lenet_core.present import charts, pictures
 from pages.ui import state
 from pages.ui.activations import render_layers
@@ -136,9 +135,9 @@ if prepared is None or prepared.blank:
     show_empty_state(seen_col, source, prepared)
     st.stop()
 
-x = model_input(prepared.image, picked.meta)
 with torch_threads(1):  # one image: a single thread is fastest, and robust on a busy machine
-    outputs, probabilities = forward_all(picked.model, x, mirror=mirrored(picked.meta))
+    seen = forward_pass(picked.model, picked.meta, prepared.image)
+x, outputs, probabilities = seen.x, seen.outputs, seen.probabilities
 guesses = top_k(probabilities, picked.meta.classes, k=2)
 with guess_col:  # filled first: the guess reaches the screen before the pictures are made
     show_guesses(guesses, probabilities, picked.meta.classes)

@@ -10,8 +10,7 @@ import streamlit as st
 from lenet_core import data
 from lenet_core.errors import LabError
 from lenet_core.inspect import explore
-from lenet_core.inspect.activations import format_probability, forward_all, top_k
-from lenet_core.model.inputs import mirrored, model_input
+from lenet_core.inspect.activations import format_probability, forward_pass, top_k
 from lenet_core.model.shapes import layer_label
 from lenet_core.present import charts, pictures
 from pages.ui import state
@@ -53,8 +52,8 @@ def show_sample(picked: PickedModel, run_option: ModelOption, dataset: str, spli
         st.error(str(exc), icon=":material/error:")
         return None
     image = pixels / 255.0
-    x = model_input(pixels, picked.meta)
-    outputs, probabilities = forward_all(picked.model, x, mirror=mirrored(picked.meta))
+    seen = forward_pass(picked.model, picked.meta, pixels)
+    x, outputs, probabilities = seen.x, seen.outputs, seen.probabilities
     first = top_k(probabilities, picked.meta.classes, k=1)[0]
     right = picked.meta.classes[first.label] == class_name
     if narrow:
@@ -162,7 +161,7 @@ x, image, outputs = chosen
 st.subheader("The network in 3D")
 if st.toggle("Show the 3D view", key=state.key(KEY, state.NET3D_SHOW),
              help="Every unit of every layer as a tile, for the sample chosen above."):
-    explorer_network_3d(KEY, picked, run_pick.option, x, other[0] if other else None)
+    explorer_network_3d(KEY, picked, run_pick.option, image, other[1] if other else None)
 show_channel_stats(picked, outputs, KEY)
 st.subheader("Inspect one unit")
 st.caption("Pick a layer, a map and a position, or click a square of the map: the unit's receptive "
