@@ -30,9 +30,12 @@ ROOT = Path(__file__).resolve().parents[1]
 # 63 batches: a few seconds a run.
 ONE_PASS_DIGITS = dict(dataset="mnist-5k", arch="lenet-modern", init="default", optimizer="adam",
                        lr=0.01, batch_size=64, epochs=1)
-# A few batches of the same: a run that ends in about a second.
+# A few batches of the same (4): a run that ends in about a second.
 TINY = dict(dataset="mnist-5k", arch="lenet-modern", epochs=1, batch_size=100, lr=0.1,
-            optimizer="sgd-momentum", init="default", train_subset=300)
+            optimizer="sgd-momentum", init="default", train_subset=400)
+# Four batches of LeNet-5 (tanh, max pooling), for the tests of faults that want another network.
+TINY_LENET5 = {**TINY, "arch": "lenet5", "optimizer": "adam", "lr": 0.01, "batch_size": 64,
+               "train_subset": 256}
 # What every finished run's summary holds.
 SUMMARY_KEYS = {"train_loss", "train_acc", "test_loss", "test_acc", "best_test_acc",
                 "examples_per_sec", "seconds", "device", "per_class_acc", "confusion", "params"}

@@ -11,13 +11,10 @@ import shutil
 
 import pytest
 import torch
-from helpers import fill, open_page, sidebar_errors, start
+from helpers import TINY, fill, open_page, sidebar_errors, start
 
 from lenet_core import runs
 from lenet_core.training.config import TrainConfig
-
-TINY = dict(dataset="mnist-5k", arch="lenet-modern", epochs=1, batch_size=100, lr=0.1,
-            optimizer="sgd-momentum", init="default", train_subset=400)  # 4 batches
 
 
 @pytest.fixture

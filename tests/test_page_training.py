@@ -9,14 +9,11 @@ import sys
 import time
 
 import pytest
+from helpers import TINY, charts, fill, open_page, sidebar_errors, start, stopped_run
 from helpers import TRAINING_PAGE as PAGE
-from helpers import charts, fill, open_page, sidebar_errors, start, stopped_run
 
 from lenet_core import runs
 from lenet_core.training.config import TrainConfig
-
-TINY = dict(dataset="mnist-5k", arch="lenet-modern", epochs=1, batch_size=100, lr=0.1,
-            optimizer="sgd-momentum", init="default", train_subset=400)  # 4 batches
 
 
 def chart_with(at, *columns: str):

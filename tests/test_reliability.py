@@ -19,7 +19,7 @@ import time
 
 import pandas as pd
 import pytest
-from helpers import ROOT, cli, wait_for
+from helpers import ROOT, TINY_LENET5, cli, wait_for
 
 from lenet_core import runs
 from lenet_core.cli import main
@@ -29,8 +29,6 @@ from lenet_core.model.checkpoints import read_checkpoint
 from lenet_core.runs.export import escape_cell, to_csv, write_csv
 from lenet_core.training.config import TrainConfig
 
-TINY = dict(dataset="mnist-5k", arch="lenet5", init="default", optimizer="adam", lr=0.01,
-            batch_size=64, epochs=1, train_subset=256)  # 4 batches
 CHILD_ENV = {"OMP_NUM_THREADS": "1"}  # the machine is shared: one thread a trainer
 
 
@@ -43,7 +41,8 @@ def test_runs_outlive_a_crashed_server_three_at_once_on_two_cores(lab_home, monk
     monkeypatch.setenv("OMP_NUM_THREADS", "1")
     launcher = ("import os, signal, sys\nfrom lenet_core import runs\n"
                 "from lenet_core.training.config import TrainConfig\n"
-                f"run, _ = runs.start(TrainConfig(**{TINY!r}, seed=int(sys.argv[1])), name=sys.argv[1])\n"
+                f"run, _ = runs.start(TrainConfig(**{TINY_LENET5!r}, seed=int(sys.argv[1])),"
+                " name=sys.argv[1])\n"
                 "run_id = run.id\n"
                 "print(run_id, flush=True)\nos.kill(os.getpid(), signal.SIGKILL)\n")
     ids = []
@@ -78,7 +77,7 @@ def test_a_full_disk_fails_the_run_in_one_line_and_leaves_nothing_half_written(l
     """The trainer may write no file past 100 kB (a LeNet-5 checkpoint is ~250 kB): the run fails
     with a message saying what happened, no partial checkpoint is left, the store stays sound."""
     argv = [sys.executable, "-m", "lenet_core", "train", "--name", "full disk"]
-    argv += [f"--{k.replace('_', '-')}={v}" for k, v in TINY.items()]
+    argv += [f"--{k.replace('_', '-')}={v}" for k, v in TINY_LENET5.items()]
     done = subprocess.run(argv, capture_output=True, text=True, cwd=ROOT, timeout=240,
                           env={**os.environ, **CHILD_ENV}, preexec_fn=_limit_file_size(100_000))
     assert done.returncode == 2, done.stderr
@@ -150,7 +149,7 @@ def test_a_busy_store_waits_for_the_other_writer_and_loses_no_rows(lab_home):
     """Another process holds the write lock for a second and a half: our writes wait, then land;
     both writers' rows are there."""
     store = runs.RunStore()
-    run = store.create(TrainConfig(**TINY), "busy")
+    run = store.create(TrainConfig(**TINY_LENET5), "busy")
     holder = subprocess.Popen(
         [sys.executable, "-c",
          "import sqlite3, sys, time\n"
@@ -212,7 +211,7 @@ def test_metric_reads_use_the_run_index(lab_home):
 
 def test_exported_csv_cells_that_could_be_formulas_are_escaped(lab_home):
     store = runs.RunStore()
-    run = store.create(TrainConfig(**TINY), "export")
+    run = store.create(TrainConfig(**TINY_LENET5), "export")
     with sqlite3.connect(store.path) as conn:  # a hostile metric name written straight into the file
         conn.executemany("INSERT INTO metrics VALUES (?, ?, 0, ?, ?, 0)",
                          [(run.id, 1, '=HYPERLINK("http://x","y")', 1.0), (run.id, 2, "+1", 2.0),

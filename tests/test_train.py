@@ -25,9 +25,6 @@ from lenet_core.training.engine import batch_count, batch_slice, lr_at, reportin
 from lenet_core.training.evaluation import evaluate
 from lenet_core.training.records import Recorder
 
-TINY = ONE_PASS_DIGITS
-
-
 pytestmark = pytest.mark.usefixtures("one_thread")  # tests/conftest.py
 
 
@@ -79,7 +76,7 @@ def test_cosine_schedule_runs_from_lr_down_to_zero():
 @pytest.mark.slow
 def test_short_run_beats_chance_and_reports_like_the_tutorial(tmp_path, lab_home):
     rec = Capture()
-    outcome = train(TrainConfig(**{**TINY, "epochs": 2}), rec, checkpoint_dir=tmp_path, run_id="t")
+    outcome = train(TrainConfig(**{**ONE_PASS_DIGITS, "epochs": 2}), rec, checkpoint_dir=tmp_path, run_id="t")
     assert outcome.status == "completed" and outcome.epochs_done == 2
     # 63 batches an epoch: train loss/accuracy 5 times an epoch, the 5th at its end; test each epoch
     train_points = rec.named("train_loss")
@@ -107,7 +104,7 @@ def test_short_run_beats_chance_and_reports_like_the_tutorial(tmp_path, lab_home
 
 @pytest.mark.slow
 def test_a_fixed_seed_repeats_exactly_on_the_cpu(tmp_path, lab_home):
-    config = TrainConfig(**TINY, train_subset=512, augment="digits")
+    config = TrainConfig(**ONE_PASS_DIGITS, train_subset=512, augment="digits")
     runs = []
     for name in ("a", "b"):
         rec = Capture()
@@ -118,13 +115,13 @@ def test_a_fixed_seed_repeats_exactly_on_the_cpu(tmp_path, lab_home):
     first, second = (read_checkpoint(tmp_path / n / "final.pt")["state_dict"] for n in ("a", "b"))
     assert all(torch.equal(first[k], second[k]) for k in first)
     other = Capture()
-    train(TrainConfig(**TINY, train_subset=512, augment="digits", seed=1), other)
+    train(TrainConfig(**ONE_PASS_DIGITS, train_subset=512, augment="digits", seed=1), other)
     assert other.named("train_loss") != runs[0].named("train_loss")
 
 
 @pytest.mark.slow
 def test_stop_then_resume_continues_exactly_where_it_stopped(tmp_path, lab_home):
-    config = TrainConfig(**{**TINY, "epochs": 2, "train_subset": 512, "optimizer": "sgd-momentum",
+    config = TrainConfig(**{**ONE_PASS_DIGITS, "epochs": 2, "train_subset": 512, "optimizer": "sgd-momentum",
                             "lr": 0.05, "schedule": "cosine"})  # 8 batches an epoch
     whole = Capture()
     train(config, whole, checkpoint_dir=tmp_path / "whole")
@@ -156,7 +153,7 @@ def test_stop_before_the_first_batch_still_leaves_a_checkpoint(tmp_path, lab_hom
     stop = threading.Event()
     stop.set()
     rec = Capture()
-    outcome = train(TrainConfig(**TINY, train_subset=128), rec, checkpoint_dir=tmp_path, stop=stop)
+    outcome = train(TrainConfig(**ONE_PASS_DIGITS, train_subset=128), rec, checkpoint_dir=tmp_path, stop=stop)
     assert outcome.status == "stopped" and rec.rows == []
     assert load_model(tmp_path / "last.pt")[1].epoch == 0
 
@@ -266,14 +263,15 @@ def test_canvas_bends_about_half_the_batch_and_only_shifts_and_rotates_the_rest(
 @pytest.mark.skipif(torch.cuda.is_available(), reason="checks the message on a machine without CUDA")
 def test_an_absent_gpu_is_explained(lab_home):
     with pytest.raises(LabError, match="no CUDA GPU is available"):
-        train(TrainConfig(**TINY, device="cuda"))
+        train(TrainConfig(**ONE_PASS_DIGITS, device="cuda"))
 
 
 @pytest.mark.slow
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 def test_cuda_run_with_bf16_names_the_gpu(tmp_path, lab_home):
     rec = Capture()
-    outcome = train(TrainConfig(**TINY, device="cuda", precision="bf16"), rec, checkpoint_dir=tmp_path)
+    config = TrainConfig(**ONE_PASS_DIGITS, device="cuda", precision="bf16")
+    outcome = train(config, rec, checkpoint_dir=tmp_path)
     assert outcome.status == "completed"
     assert torch.cuda.get_device_name(0) in outcome.summary["device"]
     assert outcome.summary["test_acc"] > 0.5
@@ -286,7 +284,7 @@ def test_the_live_rate_counts_only_examples_whose_time_was_measured(tmp_path, la
     """The clock is read at reporting points only: between them the rate must stay put, not grow
     with every batch (which showed 22,000 examples/s on a machine that trains 5,000)."""
     rec = Capture()
-    train(TrainConfig(**TINY, train_subset=20 * 64), rec, checkpoint_dir=tmp_path)  # 20 batches
+    train(TrainConfig(**ONE_PASS_DIGITS, train_subset=20 * 64), rec, checkpoint_dir=tmp_path)  # 20 batches
     points = reporting_points(20)  # {4, 8, 12, 16, 20}
     rates = {batch: rate for _, batch, rate in rec.rates}
     assert all(rates[b] == 0.0 for b in range(1, 4))  # nothing timed yet this epoch
@@ -312,7 +310,7 @@ def test_lenet_modern_trains_when_the_last_batch_would_hold_one_example(lab_home
     """PyTorch's batch norm refuses a batch of one ("Expected more than 1 value per channel"): it
     failed mid-run with a traceback at batch size 3,999 on the 4,000 offline digits."""
     rec = Capture()
-    config = TrainConfig(**{**TINY, "batch_size": 64, "train_subset": 129})  # 64, 64 and 1
+    config = TrainConfig(**{**ONE_PASS_DIGITS, "batch_size": 64, "train_subset": 129})  # 64, 64 and 1
     outcome = train(config, rec)
     assert outcome.status == "completed"
     assert rec.info["batches"] == 2 and rec.info["examples"] == 129
