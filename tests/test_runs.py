@@ -237,3 +237,23 @@ def test_metrics_of_several_runs_come_back_as_one_frame(lab_home):
     assert len(frame) == 3 and set(frame.run_id) == set(ids)
     assert frame["step"].dtype == "int64" and frame["value"].isna().sum() == 1
     assert store.metrics([]).empty
+
+
+def test_a_zombie_counts_as_dead_and_a_stranger_is_never_signalled():
+    import psutil
+
+    from lenet_core.runs import process
+
+    ended = subprocess.Popen([sys.executable, "-c", "pass"])  # exits, not yet reaped: a zombie
+    deadline = time.monotonic() + 30
+    while psutil.Process(ended.pid).status() != psutil.STATUS_ZOMBIE and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not process.pid_alive(ended.pid)
+    ended.wait()
+    assert not process.pid_alive(ended.pid)  # reaped: gone
+    stranger = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        assert process.pid_alive(stranger.pid) and not process.runs_lenet_lab(stranger.pid)
+    finally:
+        stranger.kill()
+        stranger.wait()

@@ -18,6 +18,8 @@ import threading
 import time
 from pathlib import Path
 
+import psutil
+
 from lenet_core import paths
 from lenet_core.errors import LabError
 from lenet_core.runs import queue
@@ -36,26 +38,23 @@ def pid_alive(pid: int | None) -> bool:
     if not pid:
         return False
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+        return psutil.Process(pid).status() not in (psutil.STATUS_ZOMBIE, psutil.STATUS_DEAD)
+    except psutil.NoSuchProcess:
         return False
-    except PermissionError:
-        return True
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-        return stat.rsplit(")", 1)[1].split()[0] not in ("Z", "X")
-    except (OSError, IndexError):
-        return True  # no /proc (macOS): os.kill said it exists
+    except psutil.AccessDenied:
+        return True  # someone else's process: it exists
 
 
 def runs_lenet_lab(pid: int) -> bool:
     """Before signalling a pid, check it still runs LeNet Lab (pids are reused): a worker, or the
     ``python -m lenet_core`` / ``lenet-lab`` command line training in the foreground."""
     try:
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
-    except OSError:
-        return sys.platform != "linux"
-    return b"lenet_core" in cmdline or b"lenet-lab" in cmdline
+        cmdline = " ".join(psutil.Process(pid).cmdline())
+    except (psutil.NoSuchProcess, psutil.ZombieProcess):
+        return False
+    except psutil.AccessDenied:
+        return False  # not ours to signal
+    return "lenet_core" in cmdline or "lenet-lab" in cmdline
 
 
 def child_env(home: Path) -> dict[str, str]:
