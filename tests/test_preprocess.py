@@ -185,13 +185,13 @@ def test_huge_images_are_refused_before_decoding(tmp_path):
 
 
 def test_the_size_is_read_from_png_and_jpeg_headers(tmp_path):
-    from lenet_core.inspect.preprocess import header_size
+    from lenet_core.inspect.preprocess import image_size
 
     for fmt, mode, size in (("PNG", "L", (37, 21)), ("JPEG", "RGB", (640, 480)), ("PNG", "RGBA", (1, 1))):
         buffer = io.BytesIO()
         Image.new(mode, size).save(buffer, format=fmt)
-        assert header_size(buffer.getvalue()) == size
-    assert header_size(b"GIF89a...") is None and header_size(b"\x89PNG\r\n\x1a\n") is None
+        assert image_size(buffer.getvalue(), "x") == size
+    assert image_size(b"GIF89a...", "x") is None and image_size(b"\x89PNG\r\n\x1a\n", "x") is None
 
 
 def test_a_decompression_bomb_is_refused_before_pil_opens_it():
@@ -202,3 +202,7 @@ def test_a_decompression_bomb_is_refused_before_pil_opens_it():
         with pytest.raises(LabError, match="10,000×10,000 pixels is too large"):
             load_image(buffer.getvalue(), "bomb.png")
     assert caught == []  # PIL's DecompressionBombWarning never fired
+    buffer = io.BytesIO()
+    Image.new("1", (20_000, 20_000)).save(buffer, format="PNG")  # past PIL's own error, too
+    with pytest.raises(LabError, match="over 178,956,970 pixels is too large"):
+        load_image(buffer.getvalue(), "bigger.png")
