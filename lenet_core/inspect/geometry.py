@@ -14,6 +14,7 @@ Colours are not here: a scene holds values, and :mod:`lenet_core.present.scene` 
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -62,13 +63,13 @@ def planes(arch: Architecture) -> list[Plane]:
     Worked out once per architecture: its shapes come from tracing a zero input through the
     network, which took 20–70 ms of each stroke's rerun on a busy two-core machine (twice: the
     view and the scene both ask)."""
-    key = repr(arch)  # an Architecture holds dicts, so it cannot be a key itself
-    if key not in _PLANES:
-        _PLANES[key] = tuple(_trace_planes(arch))
-    return list(_PLANES[key])
+    return list(_planes_of(arch))
 
 
-_PLANES: dict[str, tuple[Plane, ...]] = {}  # planes() by architecture: frozen, the same for everyone
+@functools.cache
+def _planes_of(arch: Architecture) -> tuple[Plane, ...]:
+    """Frozen planes, the same for every caller."""
+    return tuple(_trace_planes(arch))
 
 
 def _trace_planes(arch: Architecture) -> list[Plane]:

@@ -27,6 +27,11 @@ class LayerSpec:
     def build(self) -> nn.Module:
         return getattr(nn, self.module)(**self.args)
 
+    def __hash__(self) -> int:
+        """By value, arguments included (a dict is not hashable itself): an architecture can be a
+        cache key (``functools.cache``)."""
+        return hash((self.name, self.module, tuple(sorted(self.args.items()))))
+
     @property
     def kind(self) -> str:
         """conv, pool, dense, activation, norm, flatten: how the views draw this layer's output."""
