@@ -1,18 +1,21 @@
 """The training engine: a TrainConfig in, metrics, checkpoints and an outcome out.
 
-It reads top to bottom as the training story: put the whole split on the device once, build
-the model and optimizer, then for each epoch slice shuffled index batches, step, and at five
-points an epoch (as the tutorial's plot does) read the running loss and accuracy. After each
-epoch it evaluates the test split and writes a checkpoint.
+:func:`train` tells the training story in named steps: :func:`prepare` puts the whole split on
+the device and builds the model and optimizer (or takes them from a checkpoint to resume); then
+each epoch steps through its shuffled batches, reads the running loss and accuracy at five points
+(as the tutorial's plot does), evaluates the test split and writes a checkpoint. Completed,
+stopped and diverged are one :class:`Outcome`, returned from one place and told to the recorder
+once.
 
 The engine never prints or draws. It tells a :class:`Recorder` what happened (the run store's
-writer, the CLI's progress bar) and stops between batches when its ``stop`` event is set.
+writer, the CLI's progress bar) and stops between batches when its ``stop`` event is set. The
+parts the steps are made of (batches, reporting points, the schedule, the state a checkpoint
+keeps) are in :mod:`lenet_core.training.steps`.
 """
 
 from __future__ import annotations
 
 import math
-import os
 import threading
 import time
 from contextlib import nullcontext
@@ -26,15 +29,28 @@ from torch import nn
 
 from lenet_core import data
 from lenet_core.errors import LabError
-from lenet_core.model.architectures import build_model, count_params, get_architecture
+from lenet_core.model.architectures import Architecture, build_model, count_params, get_architecture
 from lenet_core.model.checkpoints import CheckpointMeta, read_checkpoint, save_checkpoint
 from lenet_core.training.augment import augment
-from lenet_core.training.config import MOMENTUM, TrainConfig
+from lenet_core.training.config import TrainConfig
 from lenet_core.training.device import describe_device, resolve_device
 from lenet_core.training.evaluation import EvalResult, evaluate, input_scaling, prepare_images
-from lenet_core.training.records import Outcome, Progress, Recorder
+from lenet_core.training.records import InsidePoint, Outcome, Progress, Recorder
+from lenet_core.training.steps import (
+    LoopState,
+    batch_count,
+    batch_slice,
+    lr_at,
+    make_optimizer,
+    reporting_points,
+    synchronize,
+    use_all_cores,
+)
 
-POINTS_PER_EPOCH = 5  # train loss/accuracy read 5 times an epoch, the last at its end (d2l's plot)
+# The parts callers (the tests, the benchmarks, the Ray sweep) name through the engine.
+__all__ = ["DIVERGED_FACTOR", "SUBSET_SEED", "Session", "batch_count", "batch_slice", "lr_at",
+           "make_optimizer", "prepare", "reporting_points", "synchronize", "train", "use_all_cores"]
+
 SUBSET_SEED = 0  # train_subset takes the first N of this fixed shuffle, the same for every run
 # A run has diverged when its loss is NaN/inf, or above 100× the loss of guessing (100·ln 10 ≈ 230
 # for 10 classes): sigmoid and tanh nets saturate at a huge lr and their loss stays finite but
@@ -42,104 +58,11 @@ SUBSET_SEED = 0  # train_subset takes the first N of this fixed shuffle, the sam
 DIVERGED_FACTOR = 100
 
 
-
-# ---- pieces of the loop --------------------------------------------------------------------
-
-def use_all_cores() -> None:
-    """torch may default to fewer threads than the cores this process may use; one thread is
-    ~1.65× slower than two on an idle 2-core machine. ``OMP_NUM_THREADS`` overrides this: on a
-    busy machine one thread a run can be much faster (OpenMP threads wait on each other)."""
-    if os.environ.get("OMP_NUM_THREADS"):
-        return  # the person chose (e.g. 1 on a machine shared with other jobs)
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    if cores and torch.get_num_threads() < cores:
-        torch.set_num_threads(cores)
-
-
-def make_optimizer(config: TrainConfig, model: nn.Module) -> torch.optim.Optimizer:
-    params = model.parameters()
-    if config.optimizer == "adam":
-        return torch.optim.Adam(params, lr=config.lr, weight_decay=config.weight_decay)
-    if config.optimizer == "sgd-momentum":
-        return torch.optim.SGD(params, lr=config.lr, momentum=MOMENTUM, nesterov=True,
-                               weight_decay=config.weight_decay)
-    return torch.optim.SGD(params, lr=config.lr, weight_decay=config.weight_decay)
-
-
-def lr_at(config: TrainConfig, step: int, total_steps: int) -> float:
-    """The learning rate for batch ``step`` (0-based): constant, or cosine from lr down to 0."""
-    if config.schedule == "cosine":
-        return config.lr * 0.5 * (1 + math.cos(math.pi * step / max(total_steps, 1)))
-    return config.lr
-
-
-def synchronize(device: torch.device) -> None:
-    """Wait for queued GPU work, so that the clock measures it (a no-op on the CPU)."""
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-    elif device.type == "mps":
-        torch.mps.synchronize()
-
-
-def batch_count(examples: int, batch_size: int, merge_single: bool) -> int:
-    """Batches an epoch. With ``merge_single`` (a batch-norm network, which cannot train on one
-    example) a trailing batch of one is merged into the batch before it: 3,999 a batch over
-    4,000 examples is one batch of 4,000, not 3,999 and 1."""
-    batches = math.ceil(examples / batch_size)
-    if merge_single and batches > 1 and examples % batch_size == 1:
-        batches -= 1
-    return batches
-
-
-def batch_slice(index: int, batches: int, batch_size: int, examples: int) -> slice:
-    """Positions in the epoch's shuffle of batch ``index``; the last one runs to the end."""
-    end = examples if index == batches - 1 else (index + 1) * batch_size
-    return slice(index * batch_size, end)
-
-
-def reporting_points(batches: int) -> set[int]:
-    """Batch counts after which train loss/accuracy are read: 5 an epoch, the last at its end."""
-    return {max(1, round(k * batches / POINTS_PER_EPOCH)) for k in range(1, POINTS_PER_EPOCH + 1)}
-
-
-@dataclass
-class LoopState:
-    """Everything needed to continue a run exactly where it stopped (saved in checkpoints)."""
-
-    epoch: int = 0  # epochs completed
-    batch: int = 0  # batches done in the epoch in progress
-    step: int = 0  # batches done in the run
-    perm: torch.Tensor | None = None  # the epoch in progress's shuffle (None at an epoch boundary)
-    loss_sum: float = 0.0  # running sums of the epoch in progress
-    correct: int = 0
-    count: int = 0
-    epoch_seconds: float = 0.0  # time in the training steps, the epoch in progress
-    train_seconds: float = 0.0  # time in the training steps, the whole run
-    examples: int = 0  # examples trained on, the whole run
-    elapsed: float = 0.0  # wall-clock seconds of earlier sessions (before a resume)
-    best_test_acc: float = 0.0
-    last: dict[str, float] = field(default_factory=dict)  # latest value of each metric
-
-    def to_extra(self, optimizer, generator) -> dict[str, Any]:
-        state = {k: v for k, v in self.__dict__.items()}
-        return {"resume": {**state, "optimizer": optimizer.state_dict(),
-                           "generator": generator.get_state()}}
-
-    @classmethod
-    def from_extra(cls, extra: dict[str, Any], optimizer, generator) -> LoopState:
-        resume = dict(extra["resume"])
-        optimizer.load_state_dict(resume.pop("optimizer"))
-        generator.set_state(resume.pop("generator"))
-        return cls(**resume)
-
-
-# ---- the loop ------------------------------------------------------------------------------
-
 def train(config: TrainConfig, recorder: Recorder | None = None, *,
           checkpoint_dir: Path | None = None, run_id: str | None = None, home: Path | None = None,
           stop: threading.Event | None = None, resume_from: Path | None = None,
           started_at: float | None = None) -> Outcome:
-    """Train ``config`` to completion, a stop request, or a non-finite loss.
+    """Train ``config`` to completion, a stop request, or a diverging loss.
 
     Elapsed time counts from ``started_at`` (Unix time; default: now), data loading included: the
     run store's worker passes the moment it claimed the run, so the page's clock never goes back.
@@ -149,25 +72,30 @@ def train(config: TrainConfig, recorder: Recorder | None = None, *,
     Problems with the request (an absent dataset or device) raise :class:`LabError`.
     """
     started_at = time.time() if started_at is None else started_at
-    recorder = recorder or Recorder()
     stop = stop or threading.Event()
+    session = prepare(config, recorder or Recorder(), home=home, resume_from=resume_from,
+                      checkpoint_dir=checkpoint_dir, run_id=run_id, started_at=started_at)
+    session.announce()
+    outcome = None
+    while outcome is None and session.state.epoch < config.epochs:
+        outcome = session.run_epoch(stop)
+    if outcome is None:
+        outcome = session.complete()
+    session.recorder.finish(outcome)
+    return outcome
+
+
+def prepare(config: TrainConfig, recorder: Recorder, *, home: Path | None, resume_from: Path | None,
+            checkpoint_dir: Path | None, run_id: str | None, started_at: float) -> Session:
+    """The data on the device, the model, its optimizer and the shuffling generator, seeded; with
+    ``resume_from``, their state where that checkpoint left them."""
     use_all_cores()
     device = resolve_device(config.device)
     if device.type == "cuda":
         torch.backends.cudnn.benchmark = True  # fixed batch shapes: pick the fastest kernels once
     info = input_scaling(data.get_dataset(config.dataset), config.normalise)
     arch = get_architecture(config.arch)
-
-    # The whole split lives on the device; a batch is one index_select, no per-sample work.
-    train_x, train_y = data.load_split(config.dataset, "train", home)
-    test_x, test_y = data.load_split(config.dataset, "test", home)
-    if config.train_subset:
-        keep = torch.randperm(len(train_y), generator=torch.Generator().manual_seed(SUBSET_SEED))
-        keep = keep[:config.train_subset]
-        train_x, train_y = train_x[keep], train_y[keep]
-    xs, ys = prepare_images(train_x, info, arch, device), train_y.to(device)
-    test_xs, test_ys = prepare_images(test_x, info, arch, device), test_y.to(device)
-    background = (0.0 - info.mean) / info.std
+    xs, ys, test_xs, test_ys = splits_on_device(config, info, arch, device, home)
 
     torch.manual_seed(config.seed)
     model = build_model(arch, init=config.init).to(device, memory_format=torch.channels_last)
@@ -180,163 +108,251 @@ def train(config: TrainConfig, recorder: Recorder | None = None, *,
             raise LabError(f"{resume_from}: holds no training state to resume from")
         model.load_state_dict(payload["state_dict"])
         state = LoopState.from_extra(payload["extra"], optimizer, generator)
+    return Session(config, recorder, device, info, arch, xs, ys, test_xs, test_ys, model, optimizer,
+                   generator, state, checkpoint_dir, run_id, started_at)
 
-    n = len(ys)
-    batches = batch_count(n, config.batch_size, merge_single=arch.batch_norm)
-    total_steps = batches * config.epochs
-    points = reporting_points(batches)
-    diverged_loss = DIVERGED_FACTOR * math.log(len(info.classes))
-    autocast = (torch.autocast(device.type, dtype=torch.bfloat16) if config.precision == "bf16"
-                else nullcontext())
-    described = describe_device(device)
-    params = count_params(model)
 
-    def meta(epoch: int) -> CheckpointMeta:
-        return CheckpointMeta(arch=arch.name, dataset=info.name, classes=list(info.classes),
-                              mean=info.mean, std=info.std, epoch=epoch, metrics=dict(state.last),
-                              run_id=run_id, config=config.to_dict())
+def splits_on_device(config: TrainConfig, info: data.DatasetInfo, arch: Architecture,
+                     device: torch.device, home: Path | None) -> tuple[torch.Tensor, ...]:
+    """The train split (or its fixed subset) and the test split as model input, on the device:
+    there a batch is one index_select, with no per-sample work."""
+    train_x, train_y = data.load_split(config.dataset, "train", home)
+    test_x, test_y = data.load_split(config.dataset, "test", home)
+    if config.train_subset:
+        keep = torch.randperm(len(train_y), generator=torch.Generator().manual_seed(SUBSET_SEED))
+        keep = keep[:config.train_subset]
+        train_x, train_y = train_x[keep], train_y[keep]
+    return (prepare_images(train_x, info, arch, device), train_y.to(device),
+            prepare_images(test_x, info, arch, device), test_y.to(device))
 
-    def save(name: str) -> None:
-        if checkpoint_dir is None:
+
+@dataclass(eq=False)
+class Session:
+    """One session of a run (a fresh start or a resume) and the loop's state. Its methods are the
+    steps :func:`train` takes, in the order it takes them; ``state`` is what a checkpoint keeps."""
+
+    config: TrainConfig
+    recorder: Recorder
+    device: torch.device
+    info: data.DatasetInfo  # with the mean/std the inputs are scaled by
+    arch: Architecture
+    xs: torch.Tensor  # the train split as model input, on the device
+    ys: torch.Tensor
+    test_xs: torch.Tensor
+    test_ys: torch.Tensor
+    model: nn.Module
+    optimizer: torch.optim.Optimizer
+    generator: torch.Generator  # shuffles and augmentation
+    state: LoopState
+    checkpoint_dir: Path | None
+    run_id: str | None
+    started_at: float  # Unix time this session's wall clock counts from
+    last_eval: EvalResult | None = None  # the latest test evaluation, for the summary
+    # On the device, so that a step never waits for a read (.item() would wait for every step):
+    loss_sum: torch.Tensor = field(init=False)  # the epoch's summed loss and correct answers
+    correct: torch.Tensor = field(init=False)
+    perm: torch.Tensor = field(init=False)  # the epoch's shuffle
+    # The clock is read only where the device syncs anyway (reporting points, the end):
+    tick: float = 0.0  # perf_counter when the training steps not yet banked began
+    pending: int = 0  # examples trained on since ``tick``
+    session_start: float = 0.0  # perf_counter at the first batch, for the time a batch takes (ETA)
+    session_batches: int = 0
+
+    def __post_init__(self) -> None:
+        self.batches = batch_count(len(self.ys), self.config.batch_size, merge_single=self.arch.batch_norm)
+        self.total_steps = self.batches * self.config.epochs
+        self.points = reporting_points(self.batches)
+        self.diverged_loss = DIVERGED_FACTOR * math.log(len(self.info.classes))
+        self.bf16 = self.config.precision == "bf16"
+        self.autocast = torch.autocast(self.device.type, dtype=torch.bfloat16) if self.bf16 else nullcontext()
+        self.background = (0.0 - self.info.mean) / self.info.std  # a blank pixel, as model input
+        self.described = describe_device(self.device)
+        self.params = count_params(self.model)
+        self.elapsed_before = self.state.elapsed  # wall-clock seconds of the sessions before
+
+    # ---- the steps, in train()'s order --------------------------------------------------------
+
+    def announce(self) -> None:
+        """Tell the recorder where this session starts; the running sums continue from the state."""
+        self.session_start = time.perf_counter()
+        s = self.state
+        self.recorder.start({"device": self.described.summary, "device_kind": self.described.kind,
+                             "params": self.params, "batches": self.batches, "epochs": self.config.epochs,
+                             "examples": len(self.ys), "start_epoch": s.epoch, "start_batch": s.batch,
+                             "elapsed_s": self.wall()})
+        self.model.train()
+        self.loss_sum = torch.tensor(s.loss_sum, device=self.device)
+        self.correct = torch.tensor(s.correct, device=self.device)
+
+    def run_epoch(self, stop: threading.Event) -> Outcome | None:
+        """The epoch in progress, from its next batch to its checkpoint. Returns the outcome when
+        the run ends inside it (stopped, diverged); None when the epoch ran to its end."""
+        self.begin_epoch()
+        while self.state.batch < self.batches:
+            if stop.is_set():
+                return self.stopped()
+            self.train_batch()
+            if self.state.batch in self.points:
+                loss = self.read_point()
+                if not math.isfinite(loss) or loss > self.diverged_loss:
+                    return self.diverged(loss)
+                self.record_point(loss)
+            self.recorder.progress(self.progress())
+        self.end_epoch()
+        return None
+
+    def begin_epoch(self) -> None:
+        """The epoch's shuffle (kept in the state, so a resume repeats it); the clock starts."""
+        if self.state.perm is None:
+            self.state.perm = torch.randperm(len(self.ys), generator=self.generator)
+        self.perm = self.state.perm.to(self.device)
+        self.pending = 0
+        self.tick = time.perf_counter()
+
+    def train_batch(self) -> None:
+        """One optimizer step on the epoch's next batch; a reporting point's recorder looks inside
+        between the backward pass and the step."""
+        s, config = self.state, self.config
+        index = self.perm[batch_slice(s.batch, self.batches, config.batch_size, len(self.ys))]
+        x, y = self.xs[index], self.ys[index]
+        x = augment(config.augment, x, self.generator, self.background)
+        for group in self.optimizer.param_groups:
+            group["lr"] = lr_at(config, s.step, self.total_steps)
+        with self.autocast:
+            logits = self.model(x)
+        loss = F.cross_entropy(logits.float(), y, label_smoothing=config.label_smoothing)
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        if s.batch + 1 in self.points:
+            self.recorder.inside(InsidePoint(self.model, x, y, logits.detach(), loss.detach(),
+                                             step=s.step + 1, epoch=s.epoch + (s.batch + 1) / self.batches))
+        self.optimizer.step()
+        with torch.no_grad():
+            self.loss_sum += loss.detach() * len(y)
+            self.correct += (logits.argmax(1) == y).sum()
+        s.count += len(y)
+        s.batch += 1
+        s.step += 1
+        self.session_batches += 1
+        self.pending += len(y)
+
+    def read_point(self) -> float:
+        """At a reporting point: the device in sync, its time banked, the epoch's running loss."""
+        synchronize(self.device)
+        self.bank_time()
+        return float(self.loss_sum) / self.state.count
+
+    def record_point(self, loss: float) -> None:
+        s = self.state
+        s.last.update(train_loss=loss, train_acc=int(self.correct) / s.count,
+                      lr=self.optimizer.param_groups[0]["lr"])
+        self.recorder.metrics(s.step, s.epoch + s.batch / self.batches,
+                              {k: s.last[k] for k in ("train_loss", "train_acc", "lr")}, self.wall())
+        self.tick = time.perf_counter()
+
+    def end_epoch(self) -> None:
+        """Test loss and accuracy, the epoch's throughput, a checkpoint; the running sums restart."""
+        s = self.state
+        self.evaluate(bf16=self.bf16)
+        s.epoch += 1
+        s.last.update(test_loss=self.last_eval.loss, test_acc=self.last_eval.accuracy,
+                      examples_per_sec=s.count / s.epoch_seconds if s.epoch_seconds else 0.0)
+        s.best_test_acc = max(s.best_test_acc, self.last_eval.accuracy)
+        self.recorder.metrics(s.step, float(s.epoch),
+                              {k: s.last[k] for k in ("test_loss", "test_acc", "examples_per_sec")},
+                              self.wall())
+        self.loss_sum.zero_()
+        self.correct.zero_()
+        s.next_epoch()
+        self.checkpoint(f"epoch-{s.epoch:03d}.pt")
+
+    # ---- the ways out: each builds the one Outcome that train() returns -------------------------
+
+    def stopped(self) -> Outcome:
+        """Between batches, on request: the time banked, and last.pt to resume from."""
+        synchronize(self.device)
+        self.bank_time()
+        self.state.loss_sum, self.state.correct = float(self.loss_sum), int(self.correct)
+        self.checkpoint("last.pt")
+        return self.outcome("stopped")
+
+    def diverged(self, loss: float) -> Outcome:
+        """No checkpoint (NaN weights are not worth a file); the progress of the batch it diverged
+        on, so the page's "batch i/n" agrees with the message."""
+        self.recorder.progress(self.progress())
+        s, guessing = self.state, math.log(len(self.info.classes))
+        return self.outcome("diverged", error=(
+            f"loss became {loss:.4g} at epoch {s.epoch + 1}, step {s.step} (guessing scores "
+            f"{guessing:.2f}): the learning rate {self.config.lr:g} is too high; try a smaller one"))
+
+    def complete(self) -> Outcome:
+        if self.last_eval is None:  # resumed after the last epoch had already ended
+            self.evaluate(bf16=False)
+        self.checkpoint("final.pt")
+        if self.checkpoint_dir is not None:
+            (Path(self.checkpoint_dir) / "last.pt").unlink(missing_ok=True)  # superseded by final.pt
+        return self.outcome("completed")
+
+    def outcome(self, status: str, error: str | None = None) -> Outcome:
+        return Outcome(status, self.summary(), error=error, epochs_done=self.state.epoch)
+
+    # ---- what the steps share -------------------------------------------------------------------
+
+    def evaluate(self, bf16: bool) -> None:
+        self.last_eval = evaluate(self.model, self.test_xs, self.test_ys, num_classes=len(self.info.classes),
+                                  bf16=bf16, mirror=self.config.test_mirror)
+
+    def checkpoint(self, name: str) -> None:
+        """The weights, the metadata inference needs, and the state to resume from."""
+        if self.checkpoint_dir is None:
             return
-        state.elapsed = wall()
-        path = save_checkpoint(Path(checkpoint_dir) / name, model, meta(state.epoch),
-                               extra=state.to_extra(optimizer, generator))
-        recorder.checkpoint(state.epoch, path)
+        s = self.state
+        s.elapsed = self.wall()
+        meta = CheckpointMeta(arch=self.arch.name, dataset=self.info.name, classes=list(self.info.classes),
+                              mean=self.info.mean, std=self.info.std, epoch=s.epoch, metrics=dict(s.last),
+                              run_id=self.run_id, config=self.config.to_dict())
+        path = save_checkpoint(Path(self.checkpoint_dir) / name, self.model, meta,
+                               extra=s.to_extra(self.optimizer, self.generator))
+        self.recorder.checkpoint(s.epoch, path)
 
-    last_eval: EvalResult | None = None
+    def wall(self) -> float:
+        """Wall-clock seconds of the whole run: the sessions before, and this one so far."""
+        return self.elapsed_before + time.time() - self.started_at
 
-    def summary() -> dict[str, Any]:
-        out = {key: state.last.get(key) for key in ("train_loss", "train_acc", "test_loss", "test_acc")}
+    def bank_time(self) -> None:
+        """Add the training steps' time and examples since ``tick`` (the device is in sync)."""
+        seconds = time.perf_counter() - self.tick
+        self.state.epoch_seconds += seconds
+        self.state.train_seconds += seconds
+        self.state.examples += self.pending
+        self.pending = 0
+
+    def progress(self) -> Progress:
+        """Where the run is, without reading the device. The live rate counts only examples whose
+        time is banked (the ``pending`` ones' time is not measured yet)."""
+        s = self.state
+        remaining = (self.config.epochs - s.epoch) * self.batches - s.batch
+        per_batch = (time.perf_counter() - self.session_start) / max(self.session_batches, 1)
+        timed = s.count - self.pending
+        rate = timed / s.epoch_seconds if s.epoch_seconds and timed > 0 else 0.0
+        return Progress(epoch=s.epoch + 1, epochs=self.config.epochs, batch=s.batch, batches=self.batches,
+                        step=s.step, examples_per_sec=rate, eta_s=remaining * per_batch,
+                        elapsed_s=self.wall(), train_loss=s.last.get("train_loss"),
+                        train_acc=s.last.get("train_acc"), at=time.time())
+
+    def summary(self) -> dict[str, Any]:
+        """The run's figures at its end, for the store and the CLI."""
+        s, last_eval = self.state, self.last_eval
+        out = {key: s.last.get(key) for key in ("train_loss", "train_acc", "test_loss", "test_acc")}
         out.update(
             # None, not 0.0, until an epoch has been evaluated: a run stopped or diverged in its
-            # first epoch has no test accuracy (the runs table showed it as 0%).
-            best_test_acc=state.best_test_acc if state.epoch else None,
-            examples_per_sec=state.examples / state.train_seconds if state.train_seconds else 0.0,
-            seconds=wall(), train_seconds=state.train_seconds, epochs=state.epoch,
-            device=described.summary, device_kind=described.kind, params=params,
-            classes=list(info.classes),
+            # first epoch has no test accuracy.
+            best_test_acc=s.best_test_acc if s.epoch else None,
+            examples_per_sec=s.examples / s.train_seconds if s.train_seconds else 0.0,
+            seconds=self.wall(), train_seconds=s.train_seconds, epochs=s.epoch,
+            device=self.described.summary, device_kind=self.described.kind, params=self.params,
+            classes=list(self.info.classes),
             per_class_acc=last_eval.per_class_acc if last_eval else None,
             confusion=last_eval.confusion.tolist() if last_eval else None,
         )
         return out
-
-    session_start = time.perf_counter()  # the loop's start, for the time a batch takes (ETA)
-    elapsed_before = state.elapsed  # wall-clock seconds of the sessions before a resume
-
-    def wall() -> float:
-        return elapsed_before + time.time() - started_at
-
-    recorder.start({"device": described.summary, "device_kind": described.kind, "params": params,
-                    "batches": batches, "epochs": config.epochs, "examples": n,
-                    "start_epoch": state.epoch, "start_batch": state.batch, "elapsed_s": wall()})
-    model.train()
-    loss_sum = torch.tensor(state.loss_sum, device=device)
-    correct = torch.tensor(state.correct, device=device)
-    session_batches = 0
-
-    def bank_time(tick: float, pending: int) -> None:
-        """Add the training-step time and examples since ``tick`` (the device is in sync)."""
-        seconds = time.perf_counter() - tick
-        state.epoch_seconds += seconds
-        state.train_seconds += seconds
-        state.examples += pending
-
-    while state.epoch < config.epochs:
-        if state.perm is None:
-            state.perm = torch.randperm(n, generator=generator)
-        perm = state.perm.to(device)
-        pending = 0  # examples trained on since the last reporting point
-        tick = time.perf_counter()
-        while state.batch < batches:
-            if stop.is_set():
-                synchronize(device)
-                bank_time(tick, pending)
-                state.loss_sum, state.correct = float(loss_sum), int(correct)
-                save("last.pt")
-                outcome = Outcome("stopped", summary(), epochs_done=state.epoch)
-                recorder.finish(outcome)
-                return outcome
-            index = perm[batch_slice(state.batch, batches, config.batch_size, n)]
-            x, y = xs[index], ys[index]
-            x = augment(config.augment, x, generator, background)
-            for group in optimizer.param_groups:
-                group["lr"] = lr_at(config, state.step, total_steps)
-            with autocast:
-                logits = model(x)
-            loss = F.cross_entropy(logits.float(), y, label_smoothing=config.label_smoothing)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            # Accumulate on the device: reading a value (.item()) would wait for every step.
-            with torch.no_grad():
-                loss_sum += loss.detach() * len(y)
-                correct += (logits.argmax(1) == y).sum()
-            state.count += len(y)
-            state.batch += 1
-            state.step += 1
-            session_batches += 1
-            pending += len(y)
-
-            if state.batch in points:
-                synchronize(device)
-                bank_time(tick, pending)
-                pending = 0
-                epoch_loss = float(loss_sum) / state.count
-                if not math.isfinite(epoch_loss) or epoch_loss > diverged_loss:
-                    # The batch it diverged on, so the page's "batch i/n" agrees with the message.
-                    recorder.progress(_progress(config, state, batches, session_batches, session_start,
-                                                wall(), pending))
-                    outcome = Outcome("diverged", summary(), epochs_done=state.epoch, error=(
-                        f"loss became {epoch_loss:.4g} at epoch {state.epoch + 1}, step {state.step}"
-                        f" (guessing scores {math.log(len(info.classes)):.2f}): the learning rate "
-                        f"{config.lr:g} is too high; try a smaller one"))
-                    recorder.finish(outcome)
-                    return outcome
-                state.last.update(train_loss=epoch_loss, train_acc=int(correct) / state.count,
-                                  lr=optimizer.param_groups[0]["lr"])
-                recorder.metrics(state.step, state.epoch + state.batch / batches,
-                                 {k: state.last[k] for k in ("train_loss", "train_acc", "lr")}, wall())
-                tick = time.perf_counter()
-            recorder.progress(_progress(config, state, batches, session_batches, session_start,
-                                        wall(), pending))
-
-        # End of an epoch: test accuracy, throughput, a checkpoint; reset the running sums.
-        last_eval = evaluate(model, test_xs, test_ys, num_classes=len(info.classes),
-                             bf16=config.precision == "bf16", mirror=config.test_mirror)
-        state.epoch += 1
-        state.last.update(test_loss=last_eval.loss, test_acc=last_eval.accuracy,
-                          examples_per_sec=state.count / state.epoch_seconds if state.epoch_seconds else 0.0)
-        state.best_test_acc = max(state.best_test_acc, last_eval.accuracy)
-        recorder.metrics(state.step, float(state.epoch),
-                         {k: state.last[k] for k in ("test_loss", "test_acc", "examples_per_sec")},
-                         wall())
-        loss_sum.zero_()
-        correct.zero_()
-        state.batch, state.perm, state.count, state.epoch_seconds = 0, None, 0, 0.0
-        state.loss_sum, state.correct = 0.0, 0
-        save(f"epoch-{state.epoch:03d}.pt")
-
-    if last_eval is None:  # resumed after the last epoch had already ended
-        last_eval = evaluate(model, test_xs, test_ys, num_classes=len(info.classes),
-                             mirror=config.test_mirror)
-    save("final.pt")
-    if checkpoint_dir is not None:
-        (Path(checkpoint_dir) / "last.pt").unlink(missing_ok=True)  # superseded by final.pt
-    outcome = Outcome("completed", summary(), epochs_done=state.epoch)
-    recorder.finish(outcome)
-    return outcome
-
-
-def _progress(config: TrainConfig, state: LoopState, batches: int, session_batches: int,
-              session_start: float, wall_s: float, pending: int) -> Progress:
-    """``pending``: examples trained on since the last reporting point, whose time is not yet in
-    ``state.epoch_seconds`` (the clock is read only at reporting points, where the device syncs)."""
-    remaining = (config.epochs - state.epoch) * batches - state.batch
-    per_batch = (time.perf_counter() - session_start) / max(session_batches, 1)
-    timed = state.count - pending
-    rate = timed / state.epoch_seconds if state.epoch_seconds and timed > 0 else 0.0
-    return Progress(epoch=state.epoch + 1, epochs=config.epochs, batch=state.batch, batches=batches,
-                    step=state.step, examples_per_sec=rate, eta_s=remaining * per_batch,
-                    elapsed_s=wall_s, train_loss=state.last.get("train_loss"),
-                    train_acc=state.last.get("train_acc"), at=time.time())
