@@ -20,7 +20,7 @@ import time
 import torch
 
 from bench.common import Report, at_least, emit, parser, verdict
-from lenet_core.inspect import geometry
+from lenet_core.inspect import geometry, selection
 from lenet_core.inspect.activations import forward_all
 from lenet_core.model.architectures import ARCHITECTURES, build_model, pad_to_input
 from lenet_core.present import camera
@@ -34,7 +34,7 @@ def one_update(arch, model, x) -> tuple[float, int, float]:
     start = time.perf_counter()
     outputs, probabilities = forward_all(model, x)
     scene = geometry.build_scene(arch, x, outputs, probabilities, CLASSES)
-    edges = geometry.unit_edges(model, arch, x, outputs, scene, "fc1", (0,))
+    edges = selection.unit_edges(model, arch, x, outputs, scene, "fc1", (0,))
     deck = scene3d.build_deck(scene, scene3d.plane_scales(scene, model, outputs),
                               {p.name for p in scene.planes}, edges=edges)
     size = scene3d.payload_bytes(deck)

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from lenet_core.errors import LabError
-from lenet_core.inspect import geometry
+from lenet_core.inspect import geometry, selection
 from lenet_core.inspect.activations import forward_all
 from lenet_core.inspect.unit import inspect_unit, receptive_field
 from lenet_core.model.architectures import ARCHITECTURES, build_model, pad_to_input
@@ -48,7 +48,7 @@ def test_lenet5_is_harleys_9134_units_in_eight_planes():
 def test_planes_are_traced_once_per_architecture(monkeypatch):
     arch = ARCHITECTURES["lenet5"]
     first = geometry.planes(arch)
-    monkeypatch.setattr(geometry, "output_shapes", lambda arch: pytest.fail("traced again"))
+    monkeypatch.setattr(geometry, "shape_table", lambda arch: pytest.fail("traced again"))
     again = geometry.planes(arch)
     assert again == first
     again.pop()  # a caller's list is its own
@@ -96,7 +96,7 @@ def test_a_convolution_units_lines_are_its_receptive_window_in_every_input_map(n
     arch, model, x, outputs, probabilities = network(name)
     scene = geometry.build_scene(arch, x, outputs, probabilities, CLASSES)
     unit = (5, 3, 4)
-    edges = geometry.unit_edges(model, arch, x, outputs, scene, "conv2", unit)
+    edges = selection.unit_edges(model, arch, x, outputs, scene, "conv2", unit)
     report = inspect_unit(model, arch, x, outputs, "conv2", unit)
     box = report.source_box
     maps = scene.planes[2].shape[0]  # pool1's: 6, or 16 for lenet-wide
@@ -106,14 +106,14 @@ def test_a_convolution_units_lines_are_its_receptive_window_in_every_input_map(n
     assert got == expected and len(edges) == maps * 25
     assert set(scene.plane[edges.source]) == {scene.planes[2].index}  # pool1
     assert edges.product.sum() + report.bias == pytest.approx(report.value, rel=1e-4, abs=1e-4)
-    assert edges.strongest.sum() == geometry.STRONGEST
+    assert edges.strongest.sum() == selection.STRONGEST
     assert np.abs(edges.product[edges.strongest]).min() >= np.abs(edges.product[~edges.strongest]).max()
 
 
 def test_lines_into_the_padding_are_dropped_and_the_input_field_matches_the_inspector():
     arch, model, x, outputs, probabilities = network("lenet-classic")
     scene = geometry.build_scene(arch, x, outputs, probabilities, CLASSES)
-    edges = geometry.unit_edges(model, arch, x, outputs, scene, "conv1", (0, 0, 0))
+    edges = selection.unit_edges(model, arch, x, outputs, scene, "conv1", (0, 0, 0))
     field = receptive_field(arch, "conv1", 0, 0).clipped(28, 28)
     got = {(int(scene.row[i]), int(scene.col[i])) for i in edges.source}
     assert got == {(y, xx) for y in range(field.top, field.bottom + 1)
@@ -124,35 +124,35 @@ def test_lines_into_the_padding_are_dropped_and_the_input_field_matches_the_insp
 def test_a_dense_unit_reads_the_whole_previous_plane_and_its_lines_sum_to_its_value():
     arch, model, x, outputs, probabilities = network("lenet5")
     scene = geometry.build_scene(arch, x, outputs, probabilities, CLASSES)
-    edges = geometry.unit_edges(model, arch, x, outputs, scene, "fc1", (17,))
+    edges = selection.unit_edges(model, arch, x, outputs, scene, "fc1", (17,))
     assert len(edges) == 400 and set(scene.plane[edges.source]) == {4}
     np.testing.assert_allclose(scene.value[edges.source], outputs["pool2"].numpy().ravel())
     bias = float(model.fc1.bias.detach()[17])
     assert edges.product.sum() + bias == pytest.approx(float(outputs["fc1"][17]), abs=1e-4)
-    out = geometry.unit_edges(model, arch, x, outputs, scene, "fc3", (7,))
+    out = selection.unit_edges(model, arch, x, outputs, scene, "fc3", (7,))
     assert len(out) == 100
 
 
 def test_pooling_lines_weigh_the_window_as_the_rule_does():
     arch, model, x, outputs, probabilities = network("lenet5")  # max pooling
     scene = geometry.build_scene(arch, x, outputs, probabilities, CLASSES)
-    edges = geometry.unit_edges(model, arch, x, outputs, scene, "pool1", (2, 4, 5))
+    edges = selection.unit_edges(model, arch, x, outputs, scene, "pool1", (2, 4, 5))
     assert len(edges) == 4 and set(scene.map[edges.source]) == {2}
     assert edges.product.sum() == pytest.approx(float(outputs["pool1"][2, 4, 5]), abs=1e-6)
     assert (edges.product != 0).sum() == 1
     arch, model, x, outputs, probabilities = network("lenet-classic")  # average pooling
     scene = geometry.build_scene(arch, x, outputs, probabilities, CLASSES)
-    edges = geometry.unit_edges(model, arch, x, outputs, scene, "pool2", (9, 1, 1))
+    edges = selection.unit_edges(model, arch, x, outputs, scene, "pool2", (9, 1, 1))
     assert edges.product.sum() == pytest.approx(float(outputs["pool2"][9, 1, 1]), abs=1e-6)
 
 
 def test_a_units_chain_ends_at_the_value_its_plane_shows():
     arch, model, x, outputs, probabilities = network("lenet-modern")
     plane = geometry.plane_named(arch, "fc1")
-    chain = geometry.unit_chain(model, arch, x, outputs, plane, (11,))
+    chain = selection.unit_chain(model, arch, x, outputs, plane, (11,))
     assert [r.layer for r in chain] == ["fc1", "bn3", "relu3"]
     assert chain[-1].value == pytest.approx(float(outputs["relu3"][11]), abs=1e-5)
-    assert geometry.unit_chain(model, arch, x, outputs, geometry.plane_named(arch, "input"), (0, 0, 0)) == []
+    assert selection.unit_chain(model, arch, x, outputs, geometry.plane_named(arch, "input"), (0, 0, 0)) == []
 
 
 def test_difference_subtracts_and_refuses_two_architectures():

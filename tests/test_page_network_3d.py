@@ -185,3 +185,46 @@ def test_the_change_from_the_epoch_before_compares_mirrored_with_mirrored_guesse
              if (m := re.search(r"class (\d+): ([+-]\d\.\d+)$", str(r[1])))}
     assert sorted(shown) == list(range(10))
     assert max(abs(shown[k] - expected[k]) for k in range(10)) < 1.5e-3, (shown, expected)
+
+
+def _a_click_in_3d_script():
+    """The 3D view's click handler and the Draw page's unit inspector, on the bundled digit
+    model: a button stands in for deck.gl's click, with the selection pydeck reports."""
+    import numpy as np
+    import streamlit as st
+
+    from lenet_core.inspect import geometry
+    from lenet_core.inspect.activations import forward_pass
+    from lenet_core.model.architectures import get_architecture
+    from lenet_core.model.checkpoints import load_model, pretrained_path
+    from lenet_core.present import scene as scene3d
+    from pages.ui import network_3d
+    from pages.ui.unit_inspector import unit_inspector_expander
+
+    model, meta = load_model(pretrained_path("digits"))
+    arch = get_architecture(meta.arch)
+    planes = geometry.planes(arch)
+    image = np.zeros((28, 28), np.float32)
+    seen = forward_pass(model, meta, image)
+    for name, unit in (("conv2", (3, 4, 4)), ("input", (0, 5, 6))):
+        plane = next(p for p in planes if p.name == name)
+        u = int(scene3d.pack(np.array([np.ravel_multi_index(unit, plane.shape)]), np.zeros((1, 3)))[0])
+        st.session_state[f"fake_{name}"] = {"selection": {"objects": {f"{name}~{arch.name}": [[u, ""]]}}}
+        st.button(name, key=f"click_{name}", on_click=network_3d._on_pick, args=(f"fake_{name}", "t", planes))
+    unit_inspector_expander(model, arch, seen.x, image, "t", outputs=seen.outputs)
+
+
+def test_a_click_in_3d_opens_the_unit_inspector_on_that_unit():
+    """The click goes through the inspector's own select_unit: the 3D view sets none of its keys."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_function(_a_click_in_3d_script, default_timeout=60).run()
+    assert not at.exception and not at.metric  # the inspector is shut until something opens it
+    at.button(key="click_conv2").click().run()
+    assert not at.exception
+    assert at.session_state["t_3d_unit"] == ("conv2", (3, 4, 4))
+    assert at.metric[0].label == "conv2 map 3, row 4, column 4"
+    assert at.selectbox(key="t_unit_layer").value == "conv2"
+    at.button(key="click_input").click().run()  # an input pixel: selected, nothing to inspect
+    assert at.session_state["t_3d_unit"] == ("input", (0, 5, 6))
+    assert at.metric[0].label == "conv2 map 3, row 4, column 4"

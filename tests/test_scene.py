@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from lenet_core import data
-from lenet_core.inspect import geometry
+from lenet_core.inspect import geometry, selection
 from lenet_core.inspect.activations import forward_all
 from lenet_core.model.architectures import ARCHITECTURES, build_model, get_architecture, pad_to_input
 from lenet_core.model.checkpoints import load_model, pretrained_path
@@ -97,7 +97,7 @@ def test_every_unit_is_sent_once_where_geometry_put_it(name):
         # four corners, each N×3: a square of side TILE in the plane, counter-clockwise
         corners = [np.stack([np.broadcast_to(np.asarray(c, float), i.shape) for c in point], axis=1)
                    for point in polygon]
-        side = scene3d.TILE
+        side = geometry.TILE
         for k, step in enumerate([(side, 0, 0), (side, side, 0), (0, side, 0)], start=1):
             np.testing.assert_allclose(corners[k] - corners[0], np.broadcast_to(step, corners[0].shape),
                                        atol=1e-4)
@@ -105,7 +105,7 @@ def test_every_unit_is_sent_once_where_geometry_put_it(name):
             assert (plane, int(unit)) not in sent
             sent[(plane, int(unit))] = corner
     assert len(sent) == len(scene)
-    inset = np.array([scene3d.TILE / 2, scene3d.TILE / 2, 0])
+    inset = np.array([geometry.TILE / 2, geometry.TILE / 2, 0])
     for plane in scene.planes:
         start = scene.find(plane.name, (0,) * len(plane.shape))
         for unit in (0, plane.size // 2, plane.size - 1):
@@ -153,14 +153,14 @@ def test_hidden_layers_are_not_sent_and_cannot_be_picked():
 
 def test_a_selected_unit_gets_a_frame_and_one_line_per_visible_input():
     arch, model, x, outputs, scene = setup("lenet5")
-    edges = geometry.unit_edges(model, arch, x, outputs, scene, "conv2", (2, 3, 3))
+    edges = selection.unit_edges(model, arch, x, outputs, scene, "conv2", (2, 3, 3))
     scales = scene3d.plane_scales(scene, model, outputs)
     spec = deck_json(scene3d.build_deck(scene, scales, {p.name for p in scene.planes}, edges=edges))
     lines = next(layer for layer in spec["layers"] if layer["id"] == "lines")
     assert len(lines["data"]) == 150
     widths = sorted({r["w"] for r in lines["data"]})
     assert widths == [scene3d.LINE_WIDTH, 3 * scene3d.LINE_WIDTH]
-    assert sum(r["w"] > scene3d.LINE_WIDTH for r in lines["data"]) == geometry.STRONGEST
+    assert sum(r["w"] > scene3d.LINE_WIDTH for r in lines["data"]) == selection.STRONGEST
     hidden = deck_json(scene3d.build_deck(scene, scales, {"conv2"}, edges=edges))
     assert next(layer for layer in hidden["layers"] if layer["id"] == "lines")["data"] == []
 
@@ -175,8 +175,8 @@ def test_a_pick_names_the_plane_and_the_unit():
     planes = geometry.planes(ARCHITECTURES["lenet5"])
     u = int(scene3d.pack(np.array([790]), np.array([[1, 2, 3]]))[0])
     assert scene3d.unpack(u) == (790, [1, 2, 3])
-    selection = {"indices": {"conv1": [790]}, "objects": {"conv1": [[u, "..."]]}}
-    assert scene3d.picked_unit(planes, selection) == ("conv1", (1, 0, 6))
+    picked = {"indices": {"conv1": [790]}, "objects": {"conv1": [[u, "..."]]}}
+    assert scene3d.picked_unit(planes, picked) == ("conv1", (1, 0, 6))
     assert scene3d.picked_unit(planes, {"indices": {}, "objects": {}}) is None
     assert scene3d.picked_unit(planes, {"objects": {"labels": [{"t": "conv1 6@28x28"}]}}) is None
 
@@ -184,7 +184,7 @@ def test_a_pick_names_the_plane_and_the_unit():
 @pytest.mark.parametrize("name", list(ARCHITECTURES))
 def test_an_update_stays_under_500_kb_with_the_largest_set_of_lines(name):
     arch, model, x, outputs, scene = setup(name)
-    edges = geometry.unit_edges(model, arch, x, outputs, scene, "fc1", (0,))  # 400 lines
+    edges = selection.unit_edges(model, arch, x, outputs, scene, "fc1", (0,))  # 400 lines
     deck = scene3d.build_deck(scene, scene3d.plane_scales(scene, model, outputs),
                               {p.name for p in scene.planes}, edges=edges)
     assert scene3d.payload_bytes(deck) < scene3d.payload_goal(scene.planes)
@@ -258,7 +258,7 @@ def test_points_land_where_deck_gls_orbit_viewport_puts_them(view):
 
 
 def tile_corners(scene) -> np.ndarray:
-    h = scene3d.TILE / 2
+    h = geometry.TILE / 2
     return np.concatenate([scene.position + [dx, dy, 0] for dx in (-h, h) for dy in (-h, h)])
 
 
@@ -313,7 +313,7 @@ def test_a_lines_width_is_in_pixels_at_every_zoom():
     """pydeck reads a bare string as an expression: ``width_units="pixels"`` became
     "@@=pixels" and deck.gl drew the lines in scene units, wider with each zoom step."""
     arch, model, x, outputs, scene = setup("lenet5")
-    edges = geometry.unit_edges(model, arch, x, outputs, scene, "conv2", (2, 3, 3))
+    edges = selection.unit_edges(model, arch, x, outputs, scene, "conv2", (2, 3, 3))
     spec = deck_json(scene3d.build_deck(scene, scene3d.plane_scales(scene, model, outputs),
                                         {p.name for p in scene.planes}, edges=edges))
     lines = next(layer for layer in spec["layers"] if layer["id"] == "lines")

@@ -1,15 +1,21 @@
-"""The network in 3D, as plain arrays: every unit of every layer with a place in space and a value,
-and for one unit the lines to the units it reads from.
+"""The network in 3D, as plain data: every unit of every layer with a place in space and a value.
 
 A *plane* is what the 3D view draws as one layer: the input, each convolution or pooling layer
 (feature maps side by side), each dense layer (a row) and the output (the ten classes). Layers
 that act on one value at a time (activations, batch norm) and flatten belong to the plane before
 them, so a convolution plane shows the maps after their activation, as Adam Harley's view does.
 Each plane says which module does its arithmetic (``weighted``: the convolution, pooling or dense
-layer) and whose output it shows (``shows``). Positions are in scene units: one unit apart
-within a map, :data:`DEPTH` apart between planes; x runs right, y up, z towards the viewer.
+layer) and whose output it shows (``shows``).
 
-Colours are not here: a scene holds values, and :mod:`lenet_core.present.scene` colours them.
+Where a plane's units are drawn is one :class:`PlaneLayout`: plain numbers (a grid, its origin,
+its steps, the tile's side) and one formula, :func:`unit_centre`. NumPy reads them here (the
+positions that lines, picking and the camera use) and :mod:`lenet_core.present.scene` writes the
+same formula as the browser's deck.gl expression: the layout is declared once. Positions are in
+scene units: one unit apart within a map, :data:`DEPTH` apart between planes; x runs right, y up,
+z towards the viewer.
+
+Colours are not here: a scene holds values, and :mod:`lenet_core.present.scene` colours them. The
+lines of a selected unit join this scene to the unit inspector's report: :mod:`.selection`.
 """
 
 from __future__ import annotations
@@ -19,12 +25,12 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
-from torch import nn
 
 from lenet_core.errors import LabError
-from lenet_core.inspect.unit import INPUT, UnitReport, first_layer_input, inspect_unit, output_shapes
 from lenet_core.model.architectures import Architecture
+from lenet_core.model.shapes import shape_table
 
+INPUT = "input"  # the input plane's name
 DEPTH = 36.0  # between two planes
 TILE = 0.8  # the side of a unit's tile: 0.2 of a gap between neighbours
 MAP_GAP = 4.0  # between two maps of one plane
@@ -73,7 +79,7 @@ def _planes_of(arch: Architecture) -> tuple[Plane, ...]:
 
 
 def _trace_planes(arch: Architecture) -> list[Plane]:
-    shapes = output_shapes(arch)
+    shapes = {row.name: tuple(row.output_shape[1:]) for row in shape_table(arch).rows}
     found = [Plane(INPUT, 0, "input", arch.input_shape, None, INPUT, ())]
     for spec in arch.layers:
         if spec.kind in PER_VALUE:
@@ -96,37 +102,66 @@ def plane_named(arch: Architecture, name: str) -> Plane:
     raise LabError(f"{arch.name} has no plane {name!r}: choose one of {names}")
 
 
-# ---- positions ----------------------------------------------------------------------------------
+# ---- the layout: where every unit is drawn, declared once as data ------------------------------
 
-def map_origin(c: int, h: int, w: int) -> tuple[float, float]:
-    """The top-left corner (x, y) of the first of ``c`` maps side by side in one row, the row
-    centred on x = 0 and y = 0; map k starts ``k · (w + MAP_GAP)`` further right."""
-    return -(c * w + (c - 1) * MAP_GAP) / 2, h / 2
+@dataclass(frozen=True)
+class PlaneLayout:
+    """Where one plane's units are drawn, as plain numbers (``dataclasses.asdict`` gives JSON).
+
+    The plane is ``maps`` grids of ``rows`` × ``cols`` units side by side; unit ``i`` (the plane's
+    output flattened, as PyTorch orders it) is in map ``i // (rows·cols)``, row ``i // cols % rows``
+    and column ``i % cols``, and its tile, a square of side ``tile``, is centred on
+    ``(x0 + map·map_step + column·col_step, y0 − row·row_step, z)``: :func:`unit_centre`. A dense
+    plane, and the output, is one map of one row."""
+
+    maps: int
+    rows: int
+    cols: int
+    x0: float  # the centre of unit 0: map 0, row 0, column 0
+    y0: float
+    z: float
+    col_step: float  # from a unit to its right-hand neighbour
+    row_step: float  # from a row down to the next
+    map_step: float  # from a map's column 0 to the next map's
+    tile: float
 
 
-def vector_origin(n: int, step: float) -> float:
-    """The x of unit 0 of a row of ``n`` units ``step`` apart, centred on x = 0."""
-    return -(n - 1) / 2 * step
+@functools.cache
+def plane_layout(plane: Plane) -> PlaneLayout:
+    """The plane's layout: maps side by side in one row, and dense units in a row, each plane
+    centred on x = 0 and y = 0 and :data:`DEPTH` behind the one before it."""
+    z = -plane.index * DEPTH
+    if len(plane.shape) == 3:
+        c, h, w = plane.shape
+        left = -(c * w + (c - 1) * MAP_GAP) / 2  # the row of maps' left edge
+        return PlaneLayout(c, h, w, x0=left + 0.5, y0=h / 2 - 0.5, z=z, col_step=1.0, row_step=1.0,
+                           map_step=w + MAP_GAP, tile=TILE)
+    (n,) = plane.shape
+    step = OUTPUT_STEP if plane.kind == "output" else DENSE_STEP
+    return PlaneLayout(1, 1, n, x0=-(n - 1) / 2 * step, y0=0.0, z=z, col_step=step, row_step=1.0,
+                       map_step=n * step, tile=TILE)
 
 
-def vector_step(plane: Plane) -> float:
-    return OUTPUT_STEP if plane.kind == "output" else DENSE_STEP
+def grid_cell(i, layout: PlaneLayout):
+    """(map, row, column) of unit ``i`` in the layout's grid."""
+    return i // (layout.rows * layout.cols), i // layout.cols % layout.rows, i % layout.cols
+
+
+def unit_centre(i, layout: PlaneLayout):
+    """``(x, y, z)``, the centre of unit ``i``'s tile: the layout's one formula.
+
+    ``i`` is anything with ``+ − · // %`` on whole numbers: a NumPy array of unit indices here
+    (:func:`plane_positions`), and in :mod:`lenet_core.present.scene` a deck.gl expression, which
+    this same function writes out for the browser. Keep it to those operators and ``i ≥ 0``."""
+    m, row, col = grid_cell(i, layout)
+    return (layout.x0 + m * layout.map_step + col * layout.col_step,
+            layout.y0 - row * layout.row_step, layout.z)
 
 
 def plane_positions(plane: Plane) -> np.ndarray:
     """N×3 float32 positions of the plane's units, in the order of its flattened output."""
-    z = -plane.index * DEPTH
-    if len(plane.shape) == 3:
-        c, h, w = plane.shape
-        x0, y0 = map_origin(c, h, w)
-        cc, yy, xx = np.meshgrid(np.arange(c), np.arange(h), np.arange(w), indexing="ij")
-        x = x0 + cc * (w + MAP_GAP) + xx + 0.5
-        y = y0 - yy - 0.5
-    else:
-        (n,) = plane.shape
-        x = vector_origin(n, vector_step(plane)) + np.arange(n) * vector_step(plane)
-        y = np.zeros(n)
-    return np.stack([x.ravel(), y.ravel(), np.full(x.size, z)], axis=1).astype(np.float32)
+    x, y, z = unit_centre(np.arange(plane.size), plane_layout(plane))
+    return np.stack([x, y, np.full(plane.size, z)], axis=1).astype(np.float32)
 
 
 def plane_box(plane: Plane) -> tuple[float, float, float, float, float]:
@@ -139,12 +174,7 @@ def plane_box(plane: Plane) -> tuple[float, float, float, float, float]:
 def unit_index(plane: Plane) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(map, row, column) of each unit in flattened order; a vector plane's units are map 0,
     row 0, column = the unit's index."""
-    if len(plane.shape) == 3:
-        c, h, w = plane.shape
-        cc, yy, xx = np.meshgrid(np.arange(c), np.arange(h), np.arange(w), indexing="ij")
-        return cc.ravel(), yy.ravel(), xx.ravel()
-    (n,) = plane.shape
-    return np.zeros(n, int), np.zeros(n, int), np.arange(n)
+    return grid_cell(np.arange(plane.size), plane_layout(plane))
 
 
 # ---- the scene ----------------------------------------------------------------------------------
@@ -181,11 +211,11 @@ class Scene:
 
 
 def plane_values(plane: Plane, x: torch.Tensor, outputs: dict[str, torch.Tensor],
-                 probabilities: torch.Tensor, arch: Architecture) -> np.ndarray:
-    """The values the plane shows, flattened: the input as the first layer takes it, a module's
-    output, or the class probabilities for the output plane."""
+                 probabilities: torch.Tensor) -> np.ndarray:
+    """The values the plane shows, flattened: the model's input (what ``outputs`` were computed
+    from), a module's output, or the class probabilities for the output plane."""
     if plane.kind == "input":
-        values = first_layer_input(arch, x)[0]
+        values = x
     elif plane.kind == "output":
         values = probabilities
     else:
@@ -205,7 +235,7 @@ def build_scene(arch: Architecture, x: torch.Tensor, outputs: dict[str, torch.Te
         parts["row"].append(r.astype(np.int16))
         parts["col"].append(k.astype(np.int16))
         parts["position"].append(plane_positions(plane))
-        values = plane_values(plane, x, outputs, probabilities, arch)
+        values = plane_values(plane, x, outputs, probabilities)
         if values.size != plane.size:
             raise LabError(f"{plane.name} gave {values.size} values for {plane.size} units: "
                            f"is the model a {arch.name}?")
@@ -221,103 +251,3 @@ def difference(scene: Scene, reference: Scene) -> Scene:
         raise LabError(f"cannot compare a {scene.arch} with a {reference.arch}: "
                        "choose two inputs or checkpoints of one architecture")
     return replace(scene, value=scene.value - reference.value)
-
-
-# ---- the lines of one unit ----------------------------------------------------------------------
-
-@dataclass
-class Edges:
-    """The lines from one unit to every unit it reads: parallel arrays, one entry a line."""
-
-    target: int  # scene index of the selected unit
-    source: np.ndarray  # scene indices of the units read
-    product: np.ndarray  # input × weight of each line (what it adds to the weighted sum)
-    strongest: np.ndarray  # bool: among the largest |input × weight|
-    note: str  # what the lines stand for, one sentence
-
-    def __len__(self) -> int:
-        return len(self.source)
-
-
-STRONGEST = 5  # lines drawn bold
-
-
-def _report(model: nn.Sequential, arch: Architecture, x, outputs, plane: Plane,
-            unit: tuple[int, ...]) -> UnitReport:
-    return inspect_unit(model, arch, x, outputs, plane.weighted, unit)
-
-
-def unit_edges(model: nn.Sequential, arch: Architecture, x: torch.Tensor,
-               outputs: dict[str, torch.Tensor], scene: Scene, plane_name: str,
-               unit: tuple[int, ...]) -> Edges:
-    """The lines into ``unit`` of ``plane_name``: for a convolution, every value of its window
-    in every input map; for pooling, its window in one map; for a dense unit, the whole previous
-    plane. Window cells in the zero padding have no unit and no line."""
-    plane = next((p for p in scene.planes if p.name == plane_name), None)
-    if plane is None:
-        raise LabError(f"the scene has no plane {plane_name!r}")
-    target = scene.find(plane_name, unit)
-    if plane.kind == "input":
-        return Edges(target, np.zeros(0, int), np.zeros(0), np.zeros(0, bool),
-                     "an input pixel reads nothing: it is the image")
-    report = _report(model, arch, x, outputs, plane, unit)
-    before = scene.planes[plane.index - 1]
-    products, note = _products(report)
-    if report.source_box is not None and len(before.shape) == 3:
-        cells, products = _window_cells(report, before, products)
-    else:
-        cells = np.arange(before.size)
-    source = scene.find(before.name, (0,) * len(before.shape)) + cells
-    magnitude = np.abs(products)
-    strongest = np.zeros(len(products), bool)
-    if len(products):
-        strongest[np.argsort(-magnitude, kind="stable")[:STRONGEST]] = True
-        strongest &= magnitude > 0
-    return Edges(target, source.astype(int), products.astype(np.float32), strongest, note)
-
-
-def _products(report: UnitReport) -> tuple[np.ndarray, str]:
-    """Input × weight of each value the unit reads, in the shape of ``report.inputs``."""
-    inputs = np.asarray(report.inputs, np.float64)
-    if report.weights is not None:
-        return inputs * report.weights, "each line is input × weight: what it adds to the sum"
-    if report.module == "MaxPool2d":
-        weight = (inputs == inputs.max()).astype(float)
-        weight /= weight.sum()
-        return inputs * weight, "max pooling passes on the largest value: only its line counts"
-    k = inputs.size
-    return inputs / k, f"average pooling weighs each of its {k} values by 1/{k}"
-
-
-def _window_cells(report: UnitReport, before: Plane, products: np.ndarray
-                  ) -> tuple[np.ndarray, np.ndarray]:
-    """Flattened indices into ``before`` of the window's cells that lie inside its maps, and
-    their products (padding cells dropped)."""
-    box = report.source_box
-    c, h, w = before.shape
-    window = products if products.ndim == 3 else products[None]
-    channels = range(window.shape[0]) if products.ndim == 3 else [report.unit[0]]
-    cells, kept = [], []
-    for k, channel in enumerate(channels):
-        for dy in range(box.height):
-            for dx in range(box.width):
-                y, xx = box.top + dy, box.left + dx
-                if 0 <= y < h and 0 <= xx < w:
-                    cells.append((channel * h + y) * w + xx)
-                    kept.append(window[k, dy, dx])
-    return np.array(cells, int), np.array(kept, float)
-
-
-def unit_chain(model: nn.Sequential, arch: Architecture, x: torch.Tensor,
-               outputs: dict[str, torch.Tensor], plane: Plane, unit: tuple[int, ...]
-               ) -> list[UnitReport]:
-    """The selected unit's whole story: the weighted module's report, then one for each module
-    after it in the plane (batch norm, activation), ending at the value the plane shows."""
-    if plane.kind == "input":
-        return []
-    chain = []
-    for name in plane.modules:
-        if name == "flatten":
-            continue
-        chain.append(inspect_unit(model, arch, x, outputs, name, unit))
-    return chain

@@ -29,7 +29,7 @@ from itertools import chain
 import numpy as np
 
 from lenet_core.inspect import geometry
-from lenet_core.inspect.geometry import TILE, Plane
+from lenet_core.inspect.geometry import Plane
 
 # ``rotationOrbit`` turns about the vertical axis, ``rotationX`` tilts towards a view from above.
 # No preset looks exactly along a plane (orbit ±90, tilt 90): orthographic, a plane seen edge-on
@@ -110,7 +110,7 @@ def to_screen(points, view: str, zoom: float, target=(0.0, 0.0, 0.0)) -> np.ndar
 def plane_corners(plane: Plane) -> np.ndarray:
     """4×3: the corners of the rectangle that holds every tile of ``plane``."""
     left, right, bottom, top, z = geometry.plane_box(plane)
-    h = TILE / 2
+    h = geometry.plane_layout(plane).tile / 2
     return np.array([[left - h, bottom - h, z], [right + h, bottom - h, z],
                      [right + h, top + h, z], [left - h, top + h, z]])
 
@@ -162,7 +162,8 @@ def class_labels(planes: tuple[Plane, ...], classes, view: str, zoom: float) -> 
     output = planes[-1]
     if hidden(output, planes, view):
         return []
-    anchors = geometry.plane_positions(output) - np.array([0, TILE / 2, 0], np.float32)
+    half = geometry.plane_layout(output).tile / 2
+    anchors = geometry.plane_positions(output) - np.array([0, half, 0], np.float32)
     names = [str(c).encode("ascii", "replace").decode() for c in classes[:len(anchors)]]
     for rows in range(1, CLASS_ROWS + 1):
         labels = [Label(name, output.name, tuple(map(float, anchor)),
@@ -183,7 +184,8 @@ def name_label(plane: Plane, view: str, zoom: float, taken: list[np.ndarray]) ->
     rows higher as find room (a staircase, for planes seen one behind the other); the name alone
     when ROWS rows do not; at last the name alone as high as it takes."""
     left, _, _, top, z = geometry.plane_box(plane)
-    corner = (left - TILE / 2, top + TILE / 2, z)
+    half = geometry.plane_layout(plane).tile / 2
+    corner = (left - half, top + half, z)
 
     def rows(text, count):
         w, h = label_size(text)

@@ -28,8 +28,10 @@ import torch
 from pydeck.bindings.json_tools import default_serialize
 from torch import nn
 
+from lenet_core.format import format_fixed
 from lenet_core.inspect import geometry
-from lenet_core.inspect.geometry import TILE, Edges, Plane, Scene
+from lenet_core.inspect.geometry import Plane, PlaneLayout, Scene
+from lenet_core.inspect.selection import Edges
 from lenet_core.present import camera, colours
 from lenet_core.present.colours import ColourScale
 
@@ -74,10 +76,13 @@ def plane_scales(scene: Scene, model: nn.Sequential, outputs: dict[str, torch.Te
 #
 # One SolidPolygonLayer a plane. A unit's record is a pair ``[u, tooltip]``: ``u`` packs the unit's
 # index in its plane and its colour (index · 2^24 + RGB); deck.gl expressions unpack both in the
-# browser (``this`` is the record), and the position is geometry's layout of the index with the
-# plane's constants. A pair, not an object: keys would add 10 bytes to each of 9,000 records. Few
-# layers matter too: with a layer per colour step (~140), a click in Chromium's software WebGL
-# was too slow to count as a click and selected nothing.
+# browser (``this`` is the record), and the tile's place is geometry's own formula of the index
+# (``unit_centre``) with the plane's layout numbers written in. A pair, not an object: keys would
+# add 10 bytes to each of 9,000 records. Positions are not sent: two numbers more a unit made a
+# LeNet-5 update 22 % larger (484 KB against 396 KB, near the 500 KB goal) and half again as slow
+# to build (36 against 23 ms), for tiles that never move. Few layers matter too: with a layer per
+# colour step (~140), a click in Chromium's software WebGL was too slow to count as a click and
+# selected nothing.
 
 PACK = 1 << 24  # one unit index step in ``u``
 
@@ -107,28 +112,43 @@ COLOUR = f"[{_floor(f'{U} % {PACK} / 65536')}, {_floor(f'{U} % 65536 / 256')}, {
 FLAT = {"ambient": 1.0, "diffuse": 0.0, "shininess": 1, "specularColor": [0, 0, 0]}
 
 
-def corner_expressions(plane: Plane, i: str = INDEX) -> tuple[str, str, str]:
-    """x, y and z of the lower-left corner of unit ``i``'s tile: geometry's layout
-    (:func:`plane_positions`) as deck.gl expressions, the tile centred on the unit's position."""
-    z = f"{-plane.index * geometry.DEPTH:g}"
-    inset = (1 - TILE) / 2  # from a cell's corner to its tile's
-    if len(plane.shape) == 3:
-        c, h, w = plane.shape
-        x0, y0 = geometry.map_origin(c, h, w)
-        x = f"{x0 + inset:g} + {_floor(f'{i} / {h * w}')} * {w + geometry.MAP_GAP:g} + {i} % {w}"
-        y = f"{y0 - 1 + inset:g} - {_floor(f'({i} % {h * w}) / {w}')}"
-        return x, y, z
-    (n,) = plane.shape
-    step = geometry.vector_step(plane)
-    x0 = geometry.vector_origin(n, step) - TILE / 2
-    return f"{x0:g} + {i} * {step:g}", f"{-TILE / 2:g}", z
+class Js:
+    """A deck.gl expression being written: arithmetic on it writes the expression's text, so that
+    geometry's formula, written once in Python (:func:`geometry.unit_centre`), is the browser's
+    too. Every operation is parenthesised; ``a // b`` is ``((a / b) | 0)``, right for the whole,
+    non-negative numbers it divides (unit indices)."""
+
+    def __init__(self, text: str):
+        self.text = text
+
+    @staticmethod
+    def text_of(value) -> str:
+        """An expression's text, or a number's (plain decimals, as JavaScript reads them)."""
+        return value.text if isinstance(value, Js) else f"{float(value):.12g}"
+
+    def _join(self, op: str, other, swapped: bool = False) -> Js:
+        a, b = (other, self) if swapped else (self, other)
+        return Js(f"({Js.text_of(a)} {op} {Js.text_of(b)})")
+
+    def __add__(self, other): return self._join("+", other)
+    def __radd__(self, other): return self._join("+", other, swapped=True)
+    def __sub__(self, other): return self._join("-", other)
+    def __rsub__(self, other): return self._join("-", other, swapped=True)
+    def __mul__(self, other): return self if other == 1 else self._join("*", other)
+    def __rmul__(self, other): return self if other == 1 else self._join("*", other, swapped=True)
+    def __mod__(self, other): return 0 if other == 1 else self._join("%", other)  # whole numbers
+    def __floordiv__(self, other): return Js(_floor(f"{self.text} / {Js.text_of(other)}"))
 
 
-def tile_expression(plane: Plane, i: str = INDEX) -> str:
-    """Unit ``i``'s tile as a deck.gl polygon expression: four corners, counter-clockwise."""
-    x, y, z = corner_expressions(plane, i)
-    x1, y1 = f"{x} + {TILE:g}", f"{y} + {TILE:g}"
-    return f"[[{x}, {y}, {z}], [{x1}, {y}, {z}], [{x1}, {y1}, {z}], [{x}, {y1}, {z}]]"
+def tile_expression(layout: PlaneLayout, i: str = INDEX) -> str:
+    """Unit ``i``'s tile as a deck.gl polygon expression: the square of side ``layout.tile``
+    centred where :func:`geometry.unit_centre` puts the unit, corners counter-clockwise."""
+    x, y, z = geometry.unit_centre(Js(i), layout)
+    half = layout.tile / 2
+    left, right, bottom, top = x - half, x + half, y - half, y + half
+    corners = [(left, bottom), (right, bottom), (right, top), (left, top)]
+    return "[" + ", ".join(f"[{Js.text_of(a)}, {Js.text_of(b)}, {Js.text_of(z)}]"
+                           for a, b in corners) + "]"
 
 
 def unit_where(plane: Plane, unit: int, classes) -> str:
@@ -144,8 +164,8 @@ def unit_where(plane: Plane, unit: int, classes) -> str:
 
 def _value_text(plane: Plane, value: float, difference: bool) -> str:
     if difference:
-        return f"{value:+.3f}"
-    return f"p = {value:.3f}" if plane.kind == "output" else f"{value:.3f}"
+        return ("+" if value >= 0 else "") + format_fixed(value, 3)
+    return f"p = {format_fixed(value, 3)}" if plane.kind == "output" else format_fixed(value, 3)
 
 
 def plane_layer(scene: Scene, plane: Plane, scale: ColourScale, difference: bool = False) -> pdk.Layer:
@@ -156,7 +176,7 @@ def plane_layer(scene: Scene, plane: Plane, scale: ColourScale, difference: bool
     records = [[int(u), f"{plane.name} {unit_where(plane, i, scene.classes)}: "
                         f"{_value_text(plane, float(values[i]), difference)}"]
                for i, u in enumerate(packed)]
-    polygon = tile_expression(plane)
+    polygon = tile_expression(geometry.plane_layout(plane))
     return pdk.Layer(
         "SolidPolygonLayer", data=records, id=layer_id(scene, plane), get_polygon=polygon,
         get_fill_color=COLOUR, extruded=False, pickable=True,

@@ -6,8 +6,9 @@
 Every unit of every layer as a tile coloured by its value (lenet_core.inspect.geometry builds
 the scene, lenet_core.present.scene the deck); camera presets and a reset; a toggle per layer;
 hover a tile for its layer, map, row, column and value; click one for the lines to every unit it
-reads and its arithmetic, and the unit inspector below opens on it. ``reference``: a second scene
-of the same network (another sample, another epoch): the view colours the difference.
+reads and its arithmetic (lenet_core.inspect.selection), and the unit inspector below opens on it
+(its select_unit). ``reference``: a second scene of the same network (another sample, another
+epoch): the view colours the difference.
 """
 
 from __future__ import annotations
@@ -18,13 +19,14 @@ import torch
 from torch import nn
 
 from lenet_core.errors import LabError
-from lenet_core.inspect import geometry
+from lenet_core.inspect import geometry, selection
 from lenet_core.inspect.activations import forward_pass
 from lenet_core.inspect.unit import format_number
 from lenet_core.model.architectures import Architecture
 from lenet_core.present import camera, colours
 from lenet_core.present import scene as scene3d
 from pages.ui import state
+from pages.ui.unit_inspector import select_unit
 
 
 def _key(prefix: str, part: str) -> str:
@@ -55,17 +57,8 @@ def _on_pick(chart_key: str, prefix: str, planes: list[geometry.Plane]) -> None:
     st.session_state[_key(prefix, state.NET3D_UNIT)] = picked
     name, unit = picked
     plane = next(p for p in planes if p.name == name)
-    if plane.weighted is None:
-        return
-    inspector = _key(prefix, "unit")
-    st.session_state[state.key(inspector, "layer")] = plane.weighted
-    if len(unit) == 3:
-        st.session_state[state.key(inspector, f"map_{plane.weighted}")] = unit[0]
-        st.session_state[state.key(inspector, f"row_{plane.weighted}")] = unit[1]
-        st.session_state[state.key(inspector, f"col_{plane.weighted}")] = unit[2]
-    else:
-        st.session_state[state.key(inspector, f"index_{plane.weighted}")] = unit[0]
-    st.session_state[_key(prefix, "unit_open")] = True
+    if plane.weighted is not None:  # an input pixel computes nothing to inspect
+        select_unit(prefix, plane.weighted, unit)
 
 
 def _reset_camera(prefix: str) -> None:
@@ -89,12 +82,12 @@ def controls(prefix: str, planes: list[geometry.Plane]) -> tuple[str, set[str]]:
                                     key=_key(prefix, state.NET3D_VIEW), required=True,
                                     on_change=_reset_camera, args=(prefix,),
                                     help="Drag to turn, scroll to zoom, shift-drag to pan.")
-        st.button("Reset camera", icon=":material/restart_alt:", key=_key(prefix, "3d_reset"),
+        st.button("Reset camera", icon=":material/restart_alt:", key=_key(prefix, state.NET3D_RESET),
                   on_click=_reset_camera, args=(prefix,))
     with st.container(horizontal=True, vertical_alignment="bottom", gap="small"):
         shown = st.pills("Layers", names, selection_mode="multi", default=names, key=layers_key,
                          help="Hide a layer to see past it; a hidden layer's tiles cannot be picked.")
-        st.button("Show all", key=_key(prefix, "3d_all"), on_click=_show_all, args=(prefix, names))
+        st.button("Show all", key=_key(prefix, state.NET3D_ALL), on_click=_show_all, args=(prefix, names))
     state.keep(_key(prefix, state.NET3D_VIEW), layers_key)
     return view, set(shown or [])
 
@@ -112,7 +105,7 @@ def render_network_3d(prefix: str, model: nn.Sequential, arch: Architecture, x: 
     selected = _selected(prefix, planes)
     edges = None
     if selected is not None and selected[0].name in visible:
-        edges = geometry.unit_edges(model, arch, x, outputs, scene, selected[0].name, selected[1])
+        edges = selection.unit_edges(model, arch, x, outputs, scene, selected[0].name, selected[1])
     if not visible:
         st.info("Every layer is hidden: choose one above, or Show all.", icon=":material/visibility_off:")
         return
@@ -148,7 +141,7 @@ def _selected_panel(model, arch, x, outputs, scene, selected, visible) -> None:
     if plane.name not in visible:
         st.caption("Its layer is hidden: show it to see its lines.")
     try:
-        chain = geometry.unit_chain(model, arch, x, outputs, plane, unit)
+        chain = selection.unit_chain(model, arch, x, outputs, plane, unit)
     except LabError as exc:
         st.error(str(exc), icon=":material/error:")
         return
