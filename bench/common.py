@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from lenet_core import data, paths
+from lenet_core.format import format_figure as fmt  # noqa: F401 (re-exported: the scripts call it fmt)
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -117,10 +118,6 @@ class Report:
 
 def emit(report: Report, as_json: bool) -> None:
     print(json.dumps(report.to_dict(), default=str) if as_json else report.table(), flush=True)
-
-
-def fmt(value: float | None, spec: str, suffix: str = "") -> str:
-    return "—" if value is None else f"{format(value, spec)}{suffix}"
 
 
 def verdict(value: float | None, target: float, text: str, higher_is_better: bool = False) -> str:

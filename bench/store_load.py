@@ -19,11 +19,10 @@ import sqlite3
 import statistics
 import tempfile
 import time
-from pathlib import Path
 
 from bench.common import Report, at_least, emit, parser, verdict
 from lenet_core import runs
-from lenet_core.present import charts
+from lenet_core.present.charts import curves
 from lenet_core.runs import report
 from lenet_core.training.config import TrainConfig
 
@@ -79,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     n_rows = args.rows or (20_000 if args.quick else 200_000)
     with tempfile.TemporaryDirectory() as home:
         os.environ["LENET_LAB_HOME"] = home
-        store = runs.RunStore(Path(home))
+        store = runs.store_for(home)
         began = time.perf_counter()
         ids = fill(store, n_runs, n_rows)
         size = os.path.getsize(store.path) / 2**20
@@ -92,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
         labels = report.run_labels([r for r in store.list() if r.id in five])
 
         def overlay():
-            return [panel.to_dict() for panel in charts.compare_runs_panels(frame, labels, x="epoch",
+            return [panel.to_dict() for panel in curves.compare_runs_panels(frame, labels, x="epoch",
                                                                              smoothing=0.6)]
 
         t_chart, _ = timed(overlay, args.repeats)

@@ -106,17 +106,17 @@ def live_reader(home: Path, interval: float = 1.0) -> None:
     the number of ticks and their median ms."""
     import pandas as pd
 
-    from lenet_core.present import charts
+    from lenet_core.present.charts import curves
     from lenet_core.runs import report
 
-    store = runs.RunStore(home)
+    store = runs.store_for(home)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     # One chart first: the first build loads altair's schema (a second or so), which the page
     # server has long done before a run starts.
     sample = pd.DataFrame({"run_id": ["x"], "step": [1], "epoch": [0.2], "name": ["train_loss"],
                            "value": [2.3], "wall_time": [0.0]})
-    charts.training_curves_spec(sample, epochs=1)
+    curves.training_curves_spec(sample, epochs=1)
     report.runs_table(store.list())
     times: list[float] = []
     print("ready", flush=True)
@@ -131,7 +131,7 @@ def live_reader(home: Path, interval: float = 1.0) -> None:
             report.progress_view(run)
             if not metrics.empty:
                 report.latest_test_acc(metrics)
-                spec, rows = charts.training_curves_spec(metrics, epochs=run.config.epochs)
+                spec, rows = curves.training_curves_spec(metrics, epochs=run.config.epochs)
                 rows.to_json()  # what Streamlit then serialises: the rows (as Arrow)
         times.append(time.perf_counter() - start)
         tick += 1

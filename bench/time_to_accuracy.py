@@ -66,7 +66,7 @@ def one_round(home: Path, preset: str, device: str, targets: list[float], extra:
     """One fresh ``train`` process, stopped once every target is reached (or at its end)."""
     command = [sys.executable, "-m", "lenet_core", "train", "--preset", preset, "--device", device,
                "--name", "time to accuracy", *extra]
-    store = runs.RunStore(home)
+    store = runs.store_for(home)
     before = {run.id for run in store.list()}
     launched = time.time()
     process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, "LENET_LAB_HOME": str(home)},

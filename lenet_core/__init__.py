@@ -9,7 +9,7 @@ The layers, each importing only those below it (``tests/test_layers.py`` checks 
     training   the config, the device, the loop, evaluation
     data       datasets: registry, idx files, sources, splits, download
     model      architectures as data, shapes, checkpoints, model input
-    base       errors.py, paths.py
+    base       errors.py, paths.py, format.py (numbers as the lab writes them)
 
 The pages (``pages/``) and the CLI are thin faces over it.
 """

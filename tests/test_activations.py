@@ -7,7 +7,6 @@ import torch
 from torch import nn
 
 from lenet_core.inspect.activations import (
-    format_probability,
     forward_all,
     gradient_saliency,
     occlusion_saliency,
@@ -61,12 +60,6 @@ def test_top_k_orders_by_probability_and_names_classes():
     assert guesses[0].probability == pytest.approx(0.6)
     named = top_k(p, ["zero", "one", "two", "three"] + ["x"] * 6, k=2)
     assert [g.name for g in named] == ["one", "three"]
-
-
-def test_format_probability_never_claims_certainty():
-    assert format_probability(0.9996) == ">99.9%"
-    assert format_probability(0.0004) == "<0.1%"
-    assert format_probability(0.4321) == "43.2%"
 
 
 def half_and_half_model():

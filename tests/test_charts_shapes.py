@@ -4,7 +4,7 @@ import pandas as pd
 
 from lenet_core.model import shapes
 from lenet_core.model.architectures import get_architecture
-from lenet_core.present.charts import shapes_charts
+from lenet_core.present.charts.shapes import shapes_charts
 
 
 def _rows():

@@ -6,15 +6,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lenet_core.present.charts import (
+from lenet_core.present.charts.curves import (
     compare_runs_panels,
-    confusion_chart,
     ema_smooth,
-    per_class_chart,
     smooth_metrics,
     training_curves_chart,
     training_curves_spec,
 )
+from lenet_core.present.charts.evaluation import confusion_chart, per_class_chart
 from lenet_core.present.colours import run_colours, runs_legend_html
 
 
@@ -227,7 +226,7 @@ def test_compare_runs_panel_without_points_has_a_0_to_1_axis_and_says_why():
 # ---- a sweep's settings against its metric ------------------------------------------------------
 
 def test_sweep_panels_one_per_setting_as_typed_with_the_statuses_present():
-    from lenet_core.present.charts import sweep_panels
+    from lenet_core.present.charts.sweeps import sweep_panels
 
     table = pd.DataFrame({"trial": [1, 2, 3, 4], "lr": [0.01, 0.1, 0.01, 0.1],
                           "batch_size": [64, 64, 128, 128],

@@ -388,3 +388,25 @@ def test_selects_show_short_names_and_say_the_rest_in_their_help(lab_home):
     assert "**lenet-classic**: LeNet (classic, sigmoid)" in arch.help
     augment = at.sidebar.selectbox(key="form_augment")
     assert "Digits" in augment.options and "**Digits**: shifts ±2 px, rotations ±10°" in augment.help
+
+
+def test_reading_the_page_starts_nothing_and_a_stalled_queue_is_started_by_its_button(lab_home, monkeypatch):
+    monkeypatch.setenv("LENET_LAB_SLOTS", "cpu=1")
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()  # a real pid that no longer runs: a trainer killed with -9
+    store = runs.store_for(lab_home)
+    holder = store.create(TrainConfig(**TINY), "killed")
+    assert store.claim(holder.id, gone.pid)
+    waiting, _ = runs.start(TrainConfig(**TINY), "waits", home=lab_home)
+    assert store.get(waiting.id).dispatched is None  # the slot was taken
+    at = open_page(PAGE)
+    assert not at.exception and store.get(holder.id).status == "failed"
+    after_read = store.get(waiting.id)
+    assert (after_read.status, after_read.dispatched, after_read.pid) == ("queued", None, None)
+    assert any(w.value.startswith("1 run waits while a slot is free") for w in at.warning)
+    at.button(key="start_waiting").click().run()
+    assert not at.exception
+    started = store.get(waiting.id)
+    assert started.dispatched is not None and started.pid
+    assert not any("waits while a slot is free" in w.value for w in at.warning)
+    runs.stop(waiting.id, wait=60)

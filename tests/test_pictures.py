@@ -6,7 +6,8 @@ import torch
 
 from lenet_core.inspect.activations import forward_all
 from lenet_core.model.architectures import build_model
-from lenet_core.present import charts, colours, pictures
+from lenet_core.present import colours, pictures
+from lenet_core.present.charts.guesses import probability_chart
 
 
 def outputs_of(arch):
@@ -130,7 +131,7 @@ def test_legend_shows_the_range_and_the_rule():
 
 def test_probability_chart_highlights_first_and_second_guess():
     p = np.array([0.01, 0.02, 0.7, 0.01, 0.2, 0.01, 0.01, 0.02, 0.01, 0.01])
-    spec = charts.probability_chart(p, [str(i) for i in range(10)]).to_dict()
+    spec = probability_chart(p, [str(i) for i in range(10)]).to_dict()
     rows = spec["datasets"][next(iter(spec["datasets"]))]
     roles = {row["class"]: row["role"] for row in rows}
     assert roles["2"] == "first guess" and roles["4"] == "second guess"
@@ -143,7 +144,7 @@ def test_with_a_label_the_guess_is_green_when_right_and_red_when_wrong():
     classes = [str(i) for i in range(10)]
 
     def roles(truth):
-        spec = charts.probability_chart(p, classes, truth=truth).to_dict()
+        spec = probability_chart(p, classes, truth=truth).to_dict()
         rows = spec["datasets"][next(iter(spec["datasets"]))]
         scale = spec["layer"][0]["encoding"]["color"]["scale"]
         colour = dict(zip(scale["domain"], scale["range"]))
@@ -155,7 +156,7 @@ def test_with_a_label_the_guess_is_green_when_right_and_red_when_wrong():
 
 def test_every_probability_bar_carries_its_value_even_when_too_small_to_see():
     p = np.array([0.9994, 0.0004, 0.0002] + [0.0] * 7)
-    spec = charts.probability_chart(p, [str(i) for i in range(10)]).to_dict()
+    spec = probability_chart(p, [str(i) for i in range(10)]).to_dict()
     rows = spec["datasets"][next(iter(spec["datasets"]))]
     labels = {row["class"]: row["label"] for row in rows}
     assert labels["0"] == ">99.9%" and labels["1"] == "<0.1%" and labels["2"] == "<0.1%"
@@ -168,6 +169,6 @@ def test_every_probability_bar_carries_its_value_even_when_too_small_to_see():
 
 def test_probability_axis_always_labels_zero_and_one_hundred_percent():
     # In the Draw page's narrow column the axis read 0%, 40%, 80%: no 100% for a sure guess.
-    spec = charts.probability_chart(np.full(10, 0.1), [str(i) for i in range(10)]).to_dict()
+    spec = probability_chart(np.full(10, 0.1), [str(i) for i in range(10)]).to_dict()
     values = spec["encoding"]["x"]["axis"]["values"]
     assert values[0] == 0 and values[-1] == 1

@@ -57,11 +57,14 @@ def test_three_runs_one_slot_wait_in_order_and_each_freed_slot_starts_the_next(l
     running = wait_for(store, second.id, lambda r: r.status == "running")
     assert state(store).position(third.id) == 1
 
-    # kill -9 the second: nothing of it runs any more; the next read (reap) marks it failed
-    # and gives its slot to the third.
+    # kill -9 the second: nothing of it runs any more; the next read (reap) marks it failed,
+    # and starts nothing: the third waits in a free slot until asked (the page's button).
     os.kill(running.pid, signal.SIGKILL)
     wait_for(store, second.id, lambda r: r.status == "failed")
     assert "vanished" in store.get(second.id).error
+    assert store.get(third.id).dispatched is None
+    assert runs.report.stalled_words(state(store)).startswith("1 run waits while a slot is free")
+    assert runs.start_waiting(store) == [third.id]
     wait_for(store, third.id, lambda r: r.status == "running")
     runs.stop(third.id, wait=60)
     assert [store.get(r.id).status for r in (first, second, third)] == ["stopped", "failed", "stopped"]

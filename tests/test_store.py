@@ -1,6 +1,6 @@
 """The run store on its own: lenient reads of rows whose config no longer validates, one busy
-timeout reported by SQLite's error name, a request id that makes one run across processes, an
-older store gaining the new column, and the worker entry point."""
+timeout reported by SQLite's error name, a request id that makes one run across processes,
+and the worker entry point (migrations: tests/test_store_migrations.py)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from helpers import ROOT, TINY, open_page
 
 from lenet_core import runs
 from lenet_core.errors import LabError
-from lenet_core.runs import store as store_module
+from lenet_core.runs import schema
 from lenet_core.training.config import TrainConfig
 
 
@@ -42,7 +42,7 @@ def test_a_row_whose_config_no_longer_validates_is_listed_with_a_note(lab_home):
 def test_a_store_held_past_the_busy_timeout_says_so_by_sqlites_error_name(lab_home, monkeypatch):
     store = runs.RunStore(lab_home)
     run = store.create(TrainConfig(**TINY), "busy")
-    monkeypatch.setattr(store_module, "BUSY_TIMEOUT_S", 0.3)  # the one wait, shortened for the test
+    monkeypatch.setattr(schema, "BUSY_TIMEOUT_S", 0.3)  # the one wait, shortened for the test
     holder = subprocess.Popen(
         [sys.executable, "-c",
          "import sqlite3, sys, time\nconn = sqlite3.connect(sys.argv[1], isolation_level=None)\n"
@@ -76,19 +76,6 @@ def test_one_request_id_is_one_run_even_from_four_processes_at_once(lab_home):
     assert len({run_id for run_id, _ in answers}) == 1
     assert sorted(new for _, new in answers) == ["False", "False", "False", "True"]
     assert len(runs.RunStore(lab_home).list()) == 1
-
-
-def test_a_store_made_before_request_ids_gains_the_column_and_keeps_its_rows(lab_home):
-    path = lab_home / "runs.db"
-    with sqlite3.connect(path) as conn:  # the first schema: no request_id
-        conn.executescript(store_module.SCHEMA)
-        conn.execute("INSERT INTO runs (id, name, created, config, status) VALUES (?, ?, ?, ?, ?)",
-                     ("20261128-143012-3fa9", "old", 1.0, TrainConfig().to_json(), "completed"))
-    store = runs.RunStore(lab_home)
-    (old,) = store.list()
-    assert (old.name, old.request_id, old.note) == ("old", None, None)
-    with sqlite3.connect(path) as conn:
-        assert "request_id" in {row[1] for row in conn.execute("PRAGMA table_info(runs)")}
 
 
 @pytest.mark.slow

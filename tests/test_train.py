@@ -165,7 +165,7 @@ def test_a_huge_learning_rate_diverges_and_stops(arch, tmp_path, lab_home):
     config = TrainConfig(dataset="mnist-5k", arch=arch, lr=1e6, batch_size=64, epochs=3)
     outcome = train(config, rec, checkpoint_dir=tmp_path)
     assert outcome.status == "diverged"
-    assert "learning rate 1e+06 is too high" in outcome.error
+    assert "learning rate 1e6 is too high" in outcome.error
     assert rec.named("test_acc") == []  # stopped at the first reporting point of epoch 1
     assert "step 13 " in outcome.error  # 63 batches an epoch: the first point is after batch 13
     assert rec.progress_calls == 13  # one a batch, the diverging one included (the page shows it)

@@ -3,7 +3,8 @@
 import numpy as np
 
 from lenet_core.inspect.unit import Box
-from lenet_core.present import charts, colours, pictures
+from lenet_core.present import colours, pictures
+from lenet_core.present.charts import unit_map
 
 
 def test_outline_frames_exactly_the_box():
@@ -27,24 +28,24 @@ def test_field_picture_is_the_28x28_view_with_the_field():
 def test_unit_map_chart_selects_by_flat_index_and_frames_the_chosen_unit():
     values = np.arange(12, dtype=np.float32).reshape(3, 4)
     scale = colours.signed_scale(values)
-    spec = charts.unit_map_chart(values, scale, selected=6).to_dict()
+    spec = unit_map.unit_map_chart(values, scale, selected=6).to_dict()
     rows = spec["datasets"][next(iter(spec["datasets"]))]
     assert len(rows) == 12
     chosen = [r for r in rows if r["chosen"]]
     assert [(r["unit"], r["row"], r["col"]) for r in chosen] == [(6, 1, 2)]
     r, g, b = scale.colour(np.array([11.0]))[0]
     assert rows[11]["colour"] == f"#{r:02x}{g:02x}{b:02x}"
-    assert spec["params"][0]["name"] == charts.SELECTION
+    assert spec["params"][0]["name"] == unit_map.SELECTION
     assert spec["params"][0]["select"]["fields"] == ["unit"]
 
 
 def test_a_vector_wraps_into_rows():
-    assert charts.grid_shape(np.zeros(120)) == (6, 20)
-    assert charts.grid_shape(np.zeros(10)) == (1, 10)
-    assert charts.grid_shape(np.zeros((5, 7))) == (5, 7)
+    assert unit_map.grid_shape(np.zeros(120)) == (6, 20)
+    assert unit_map.grid_shape(np.zeros(10)) == (1, 10)
+    assert unit_map.grid_shape(np.zeros((5, 7))) == (5, 7)
 
 
 def test_clicked_unit_reads_the_selection_event():
-    assert charts.clicked_unit({"selection": {"unit": [{"unit": 17}]}}) == 17
-    assert charts.clicked_unit({"selection": {"unit": []}}) is None
-    assert charts.clicked_unit(None) is None
+    assert unit_map.clicked_unit({"selection": {"unit": [{"unit": 17}]}}) == 17
+    assert unit_map.clicked_unit({"selection": {"unit": []}}) is None
+    assert unit_map.clicked_unit(None) is None

@@ -6,6 +6,7 @@ import json
 import sys
 
 from lenet_core import data
+from lenet_core.format import format_megabytes
 
 STATE_MARK = {data.AVAILABLE: "✓", data.DOWNLOADABLE: "↓", data.UNAVAILABLE: "✗"}
 
@@ -58,13 +59,9 @@ def render(reports: list[data.Availability]) -> str:
         head = f"{STATE_MARK[r.state]} {r.name:<{width}}  {r.state:<12}"
         if r.state == data.AVAILABLE:
             lines.append(f"{head}  {r.train_size:,} train / {r.test_size:,} test, "
-                         f"{_megabytes(r.bytes_on_disk)} on disk")
+                         f"{format_megabytes(r.bytes_on_disk)} on disk")
             lines.append(f"  {'':<{width}}  from {r.source}: {r.location}")
         else:
             lines.append(f"{head}  {r.remedy}")
         lines += [f"  {'':<{width}}  skipped: {problem}" for problem in r.problems]
     return "\n".join(lines)
-
-
-def _megabytes(size: int | None) -> str:
-    return "?" if size is None else f"{size / 1e6:.1f} MB"

@@ -12,7 +12,8 @@ from pathlib import Path
 
 from lenet_core import runs
 from lenet_core.errors import LabError
-from lenet_core.inspect.activations import format_probability, forward_pass, top_k, torch_threads
+from lenet_core.format import format_percent, format_probability
+from lenet_core.inspect.activations import forward_pass, top_k, torch_threads
 from lenet_core.inspect.preprocess import load_image, mnist_style
 from lenet_core.model.checkpoints import load_model, pretrained_path
 from lenet_core.paths import db_path, lab_home
@@ -50,7 +51,7 @@ def checkpoint_path(run_id: str | None, home: Path | None = None) -> Path:
     status = "unknown"
     if db_path(home).is_file():  # only read the store: predicting never creates one
         try:
-            status = runs.RunStore(home).get(run_id).status
+            status = runs.store_for(home).get(run_id).status
         except LabError:
             status = "unknown"
     if status == "unknown":
@@ -92,7 +93,7 @@ def run(args) -> int:
     acc = meta.metrics.get("test_acc")
     source = "bundled digit model" if args.run is None else f"run {args.run}"
     print(f"model: {source} ({meta.arch} on {meta.dataset}"
-          f"{f', test accuracy {acc:.1%}' if acc is not None else ''})", file=sys.stderr)
+          f"{f', test accuracy {format_percent(acc)}' if acc is not None else ''})", file=sys.stderr)
     results, failed = [], False
     for path in args.images:
         try:

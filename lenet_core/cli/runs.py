@@ -8,6 +8,7 @@ import math
 import sys
 
 from lenet_core import runs
+from lenet_core.format import format_count, format_duration, format_metric, format_rate
 from lenet_core.runs import queue, report
 from lenet_core.runs.export import to_csv, write_csv
 
@@ -48,6 +49,10 @@ def add_parser(sub) -> None:
     v.add_argument("id")
     v.set_defaults(func=resume)
 
+    v = verbs.add_parser("start-waiting", help="start the waiting runs that free slots fit (after "
+                         "a trainer vanished, nothing else starts them)")
+    v.set_defaults(func=start_waiting)
+
     v = verbs.add_parser("delete", help="remove a run: its row, metrics and checkpoints")
     v.add_argument("id")
     v.set_defaults(func=delete)
@@ -59,25 +64,21 @@ def add_parser(sub) -> None:
     v.set_defaults(func=export)
 
 
-def _fmt(value, spec: str, missing: str = "") -> str:
-    return missing if value is None else format(value, spec)
-
-
 def summary_line(s: dict) -> str:
     """A run's figures in one line; a figure not measured yet (a run stopped in its first epoch)
     reads "—", not an empty gap ("loss , train acc , test acc  (best 0.000)")."""
-    def num(key: str, spec: str) -> str:
-        return _fmt(s.get(key), spec, "—")
+    def num(key: str) -> str:
+        return format_metric(s.get(key))
 
-    return (f"summary    loss {num('train_loss', '.3f')}, train acc {num('train_acc', '.3f')}, "
-            f"test acc {num('test_acc', '.3f')} (best {num('best_test_acc', '.3f')}), "
-            f"{num('examples_per_sec', ',.0f')} examples/sec, {num('seconds', '.1f')} s, "
-            f"{num('params', ',')} parameters")
+    return (f"summary    loss {num('train_loss')}, train acc {num('train_acc')}, "
+            f"test acc {num('test_acc')} (best {num('best_test_acc')}), "
+            f"{format_rate(s.get('examples_per_sec'))} examples/sec, {format_duration(s.get('seconds'))}, "
+            f"{format_count(s.get('params'))} parameters")
 
 
 def list_runs(args) -> int:
-    # A vanished trainer is noticed here, and marked failed; a freed slot starts the next run.
-    found = runs.reap(runs.RunStore())
+    # A vanished trainer is noticed here, and marked failed; reading starts nothing.
+    found = runs.reap(runs.store_for())
     waiting = queue.queue_state(found)
     if args.json:
         print(json.dumps([{**run.to_dict(), "queue_position": waiting.position(run.id)}
@@ -93,14 +94,23 @@ def list_runs(args) -> int:
         done = run.summary.get("epochs", epoch if run.active else None)
         status = report.status_text(run, waiting)
         print(f"{run.id:<21} {status:<12} {f'{done}/{epochs}' if done is not None else '':>7} "
-              f"{_fmt(run.summary.get('test_acc'), '.3f'):>8}  {runs.iso(run.created):<20} {run.name}")
+              f"{format_metric(run.summary.get('test_acc')):>8}  {runs.iso(run.created):<20} {run.name}")
     for key in waiting.keys():
         print(f"{key}: {queue.summary(waiting, key)} ({queue.SLOTS_ENV} sets how many)")
+    if stalled := report.stalled_words(waiting):
+        print(f"{stalled}: python -m lenet_core runs start-waiting")
+    return 0
+
+
+def start_waiting(args) -> int:
+    started = runs.start_waiting(runs.store_for())
+    print(f"started {len(started)} waiting run{'s' * (len(started) != 1)}"
+          + (f": {', '.join(started)}" if started else ""))
     return 0
 
 
 def show(args) -> int:
-    store = runs.RunStore()
+    store = runs.store_for()
     runs.reap(store)
     run = store.get(args.id)
     checkpoints = [{"epoch": epoch, "path": str(path)} for epoch, path in runs.checkpoint_paths(run.id)]
@@ -115,7 +125,7 @@ def show(args) -> int:
     if run.active and run.progress:
         p = run.progress
         print(f"progress   epoch {p.get('epoch')}/{p.get('epochs')}, batch {p.get('batch')}/"
-              f"{p.get('batches')}, ETA {_fmt(p.get('eta_s'), '.0f')} s")
+              f"{p.get('batches')}, ETA {format_duration(p.get('eta_s'))}")
     s = run.summary
     if s:
         print(summary_line(s))
@@ -123,7 +133,7 @@ def show(args) -> int:
         print(f"note       {note}")
         if s.get("per_class_acc"):
             classes = s.get("classes") or range(len(s["per_class_acc"]))
-            print("per class  " + ", ".join(f"{c} {_fmt(a, '.3f')}"
+            print("per class  " + ", ".join(f"{c} {format_metric(a)}"
                                             for c, a in zip(classes, s["per_class_acc"])))
     for item in checkpoints:
         print(f"checkpoint epoch {item['epoch']}: {item['path']}")
@@ -152,7 +162,7 @@ def delete(args) -> int:
 
 
 def export(args) -> int:
-    store = runs.RunStore()
+    store = runs.store_for()
     store.get(args.id)  # a clear error for an unknown id
     frame = store.metrics([args.id])
     if args.output:

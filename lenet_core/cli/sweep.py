@@ -16,6 +16,7 @@ import pandas as pd
 
 from lenet_core import runs
 from lenet_core.errors import LabError
+from lenet_core.format import format_metric, format_setting
 from lenet_core.runs import process, ray_tune, sweeps
 from lenet_core.runs.space import MAX_TRIALS, METRICS
 from lenet_core.training.config import DEFAULTS, FIELDS, PRESETS
@@ -121,7 +122,7 @@ def start(args) -> int:
                        samples=args.random, metric=args.metric, backend=args.backend,
                        early_stop=args.early_stop, name=args.name, allow_many=args.yes,
                        options=options(args))
-    store = runs.RunStore()
+    store = runs.store_for()
     if args.detach or plan.backend == "local":
         sweep = sweeps.start(plan, store.home)
     else:
@@ -167,7 +168,7 @@ def watch(store: runs.RunStore, sweep_id: str) -> None:
 
 def trial_line(run: runs.Run, total: int) -> str:
     acc = run.summary.get("best_test_acc")
-    shown = f" · best test acc {acc:.3f}" if isinstance(acc, (int, float)) else ""
+    shown = f" · best test acc {format_metric(acc)}" if isinstance(acc, (int, float)) else ""
     why = f"\n  {run.error}" if run.error and run.status != "stopped" else ""
     return f"trial {run.trial}/{total} {run.status}{shown} · {run.name}{why}"
 
@@ -198,7 +199,7 @@ def train_command(run: runs.Run) -> str:
         if isinstance(value, bool):
             parts.append(flag(field) if value else f"--no-{flag(field)[2:]}")
         else:
-            parts.append(f"{flag(field)} {value:g}" if isinstance(value, float) else f"{flag(field)} {value}")
+            parts.append(f"{flag(field)} {format_setting(value)}")
     return " ".join(parts)
 
 
@@ -229,7 +230,7 @@ def say(text: str) -> None:
 
 
 def list_sweeps(args) -> int:
-    store = runs.RunStore()
+    store = runs.store_for()
     found = store.list_sweeps()
     every = process.reap(store)
     if args.json:
@@ -246,7 +247,7 @@ def list_sweeps(args) -> int:
 
 
 def show(args) -> int:
-    store = runs.RunStore()
+    store = runs.store_for()
     process.reap(store)
     sweep = store.get_sweep(args.id)
     if args.json:
@@ -266,7 +267,7 @@ def stop(args) -> int:
 
 
 def resume(args) -> int:
-    store = runs.RunStore()
+    store = runs.store_for()
     again = sweeps.resume(args.id, store.home)
     say(f"sweep {args.id}: {len(again)} trial{'s' if len(again) != 1 else ''} queued again")
     sweep = store.get_sweep(args.id)

@@ -12,6 +12,7 @@ from tqdm import tqdm
 from lenet_core import data, runs
 from lenet_core.data import DATASETS
 from lenet_core.errors import LabError
+from lenet_core.format import format_duration, format_metric, format_rate
 from lenet_core.runs import check_launch
 from lenet_core.runs.report import stuck_note
 from lenet_core.training.config import (
@@ -112,7 +113,7 @@ def refuse_settings_on_resume(args) -> None:
 
 
 def run(args) -> int:
-    store = runs.RunStore()
+    store = runs.store_for()
     if args.resume is not None:  # "--resume ''" is a mistake, not "no resume"
         refuse_settings_on_resume(args)
         run_id = runs.validate_run_id(args.resume)
@@ -129,8 +130,11 @@ def run(args) -> int:
         run_id = store.create(config, args.name).id  # holds its slot: trained here, at once
         resume = False
     console = ConsoleProgress(run_id)
-    outcome = runs.execute(run_id, recorder=console, resume=resume,
-                           signals=(signal.SIGTERM, signal.SIGINT))
+    try:
+        outcome = runs.execute(run_id, recorder=console, resume=resume,
+                               signals=(signal.SIGTERM, signal.SIGINT))
+    finally:
+        runs.start_waiting(store)  # this run's slot is free: the next waiting run starts
     if outcome is None:
         print(f"run {run_id} was stopped before it started", file=sys.stderr)
         return EXIT["stopped"]
@@ -153,17 +157,13 @@ def result_json(run: runs.Run) -> dict:
             "error": run.error}
 
 
-def _num(value, fmt: str) -> str:
-    return "—" if value is None else format(value, fmt)
-
-
 def final_line(run: runs.Run) -> str:
     """The tutorial's closing lines, on one: loss, train acc, test acc, examples/sec on device."""
     s = run.summary
-    line = (f"run {run.id} {run.status}: loss {_num(s.get('train_loss'), '.3f')}, "
-            f"train acc {_num(s.get('train_acc'), '.3f')}, test acc {_num(s.get('test_acc'), '.3f')}; "
-            f"{_num(s.get('examples_per_sec'), ',.0f')} examples/sec on {s.get('device')}, "
-            f"{_num(s.get('seconds'), '.1f')} s")
+    line = (f"run {run.id} {run.status}: loss {format_metric(s.get('train_loss'))}, "
+            f"train acc {format_metric(s.get('train_acc'))}, test acc {format_metric(s.get('test_acc'))}; "
+            f"{format_rate(s.get('examples_per_sec'))} examples/sec on {s.get('device')}, "
+            f"{format_duration(s.get('seconds'))}")
     return line + (f"\n{run.error}" if run.error else "") + resume_hint(run)
 
 
@@ -209,13 +209,13 @@ class ConsoleProgress(Recorder):
     def progress(self, p: Progress):
         if self.tty:
             bar = self._bar(p)
-            bar.set_postfix_str(f"loss {_num(p.train_loss, '.3f')} acc {_num(p.train_acc, '.3f')} "
-                                f"{p.examples_per_sec:,.0f} ex/s", refresh=False)
+            bar.set_postfix_str(f"loss {format_metric(p.train_loss)} acc {format_metric(p.train_acc)} "
+                                f"{format_rate(p.examples_per_sec)} ex/s", refresh=False)
             bar.update(p.batch - bar.n)
         elif p.batch == p.batches:
             print(f"epoch {p.epoch}/{p.epochs}: batch {p.batch}/{p.batches} loss "
-                  f"{_num(p.train_loss, '.3f')} acc {_num(p.train_acc, '.3f')} "
-                  f"{p.examples_per_sec:,.0f} ex/s", file=self.stream, flush=True)
+                  f"{format_metric(p.train_loss)} acc {format_metric(p.train_acc)} "
+                  f"{format_rate(p.examples_per_sec)} ex/s", file=self.stream, flush=True)
 
     def _close(self) -> None:
         if self.bar is not None:
@@ -225,8 +225,9 @@ class ConsoleProgress(Recorder):
     def metrics(self, step, epoch, values, wall_time):
         if "test_acc" in values:
             self._close()
-            print(f"epoch {epoch:.0f}: test loss {values['test_loss']:.3f}, test acc "
-                  f"{values['test_acc']:.3f}, {values['examples_per_sec']:,.0f} examples/sec",
+            print(f"epoch {epoch:.0f}: test loss {format_metric(values['test_loss'])}, "
+                  f"test acc {format_metric(values['test_acc'])}, "
+                  f"{format_rate(values['examples_per_sec'])} examples/sec",
                   file=self.stream, flush=True)
 
     def finish(self, outcome: Outcome):

@@ -104,15 +104,6 @@ def top_k(probabilities: torch.Tensor | np.ndarray, classes: list[str] | tuple[s
     return [Guess(int(i), str(classes[int(i)]), float(v)) for v, i in zip(values, indices)]
 
 
-def format_probability(p: float) -> str:
-    """``98.1%``; the ends as ``>99.9%`` and ``<0.1%`` so a confident guess never reads 100%."""
-    if p > 0.999:
-        return ">99.9%"
-    if p < 0.001:
-        return "<0.1%"
-    return f"{p:.1%}"
-
-
 # ---- saliency --------------------------------------------------------------------------------
 
 @torch.inference_mode()

@@ -19,6 +19,7 @@ import torch
 from torch import nn
 
 from lenet_core.errors import LabError
+from lenet_core.format import format_fixed
 from lenet_core.model.architectures import Architecture, LayerSpec, pad_to_input
 from lenet_core.model.shapes import shape_table
 
@@ -238,7 +239,7 @@ DIGITS = 6
 
 def format_number(v: float) -> str:
     """A number as the steps write it: ``DIGITS`` decimals, a true minus sign."""
-    return f"{v:.{DIGITS}f}".replace("-", "−")
+    return format_fixed(v, DIGITS)
 
 
 _fmt = format_number  # the step strings are long enough

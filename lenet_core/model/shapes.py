@@ -18,6 +18,7 @@ import torch
 from torch import nn
 
 from lenet_core.errors import LabError
+from lenet_core.format import format_shape
 from lenet_core.model.architectures import Architecture, LayerSpec, get_architecture
 
 
@@ -86,11 +87,6 @@ def parse_input_size(text: str) -> tuple[int, int, int]:
     if max(shape) > 4096:
         raise LabError(f"input size {text!r} is too large: each dimension must be at most 4,096")
     return shape  # type: ignore[return-value]
-
-
-def format_shape(shape: list[int] | tuple[int, ...]) -> str:
-    """``1×16×5×5``; a dimension of a thousand or more with separators (``1×8,464``)."""
-    return "×".join(f"{n:,}" for n in shape)
 
 
 def how_read(text: str) -> str | None:

@@ -1,6 +1,7 @@
 """The present layer — everything a page shows, as plain values: pictures, charts, colour rules.
 
-Owns: one rule for which goes where: an Altair chart is built in ``charts``, a NumPy picture
+Owns: one rule for which goes where: an Altair chart is built in ``charts/`` (a module per
+thing shown: curves, evaluation, guesses, unit_map, sweeps, shapes), a NumPy picture
 (what ``st.image`` shows) in ``pictures``, the 3D view's pydeck deck in ``scene``, a colour rule and
 its legend in ``colours``. Pure
 functions, tested without Streamlit. May import: ``inspect`` (a unit's report, for its pictures),

@@ -16,6 +16,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from lenet_core.format import format_significant
+
 # Anchor colours, interpolated into 257-entry tables. Viridis (sequential, perceptually even) and
 # a blue-white-red diverging map in the manner of ColorBrewer's RdBu.
 _ANCHORS = {
@@ -59,20 +61,22 @@ def largest(values: torch.Tensor | np.ndarray) -> float:
 
 def signed_scale(values, what: str = "signed values") -> ColourScale:
     m = largest(values)
-    return ColourScale(-m, m, "diverging", f"{what}: blue negative, white 0, red positive; ±{m:.3g} "
-                       "is this layer's largest magnitude")
+    return ColourScale(-m, m, "diverging", f"{what}: blue negative, white 0, red positive; "
+                       f"±{format_significant(m)} is this layer's largest magnitude")
 
 
 def fixed_scale(vmin: float, vmax: float, why: str) -> ColourScale:
     cmap = "diverging" if vmin < 0 else "sequential"
     return ColourScale(vmin, vmax, cmap,
-                       f"{why}: fixed {_number(vmin)} … {_number(vmax)}, the same for every input")
+                       f"{why}: fixed {format_significant(vmin)} … {format_significant(vmax)}, "
+                       "the same for every input")
 
 
 def positive_scale(values, why: str) -> ColourScale:
     m = float(np.asarray(values).max()) if np.asarray(values).size else 0.0
     m = m if m > 1e-12 else 1.0
-    return ColourScale(0.0, m, "sequential", f"{why}: 0 … {m:.3g}, this layer's largest value")
+    return ColourScale(0.0, m, "sequential",
+                       f"{why}: 0 … {format_significant(m)}, this layer's largest value")
 
 
 # What each module's output can be: "unit" (0…1), "tanh" (−1…1), "positive" (≥ 0), "signed".
@@ -113,14 +117,10 @@ def legend_html(scale: ColourScale, width: int = 180) -> str:
         f'<div style="width:{width}px;height:10px;border:1px solid #bbb;'
         f'background:linear-gradient(to right, {stops})"></div>'
         f'<div style="position:relative;width:{width}px;height:1.1em">'
-        f'<span style="position:absolute;left:0">{_number(scale.vmin)}</span>{mid}'
-        f'<span style="position:absolute;right:0">{_number(scale.vmax)}</span></div>'
+        f'<span style="position:absolute;left:0">{format_significant(scale.vmin)}</span>{mid}'
+        f'<span style="position:absolute;right:0">{format_significant(scale.vmax)}</span></div>'
         f'<div style="color:#666">{html.escape(scale.rule)}</div></div>'
     )
-
-
-def _number(v: float) -> str:
-    return f"{v:.3g}".replace("-", "−")
 
 
 # ---- one colour per run ---------------------------------------------------------------------------

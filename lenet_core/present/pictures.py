@@ -2,7 +2,7 @@
 the 28×28 view, the saliency overlay, the receptive field, a unit's window, sample tiles).
 
 The rule for ``present/``: a picture — an array a page shows with ``st.image`` — is built here; an
-interactive chart — anything Altair — in :mod:`lenet_core.present.charts`; a colour rule and its
+interactive chart — anything Altair — in the :mod:`lenet_core.present.charts` package; a colour rule and its
 legend in :mod:`lenet_core.present.colours`. Pure functions, tested without Streamlit.
 """
 

@@ -1,6 +1,7 @@
 """The runs layer: training runs recorded in the run store, their trainer processes and files.
 
-Owns: the store (``store``: schema, reads, writes), a run's files (``files``), the run queue
+Owns: the store (``store``: reads and writes, ``store_for`` its one door; ``schema``: numbered
+migrations; ``rows``: a run and a sweep as Python values), a run's files (``files``), the run queue
 (``queue``: slots per device, places in line), its trainer processes (``process``: spawn, stop
 signal, reaping a vanished one, starting waiting runs in free slots), starting and stopping runs
 (``launch``), the worker that trains a run (``worker``), sweeps (``space``: search spaces;
@@ -8,12 +9,11 @@ signal, reaping a vanished one, starting waiting runs in free slots), starting a
 there and only when used), words and numbers about runs for the
 pages and the CLI (``report``) and CSV export (``export``). May import: ``training``, ``model``,
 ``data`` and the base modules; never ``inspect``, ``present`` or the CLI. Its public names are
-re-exported here, so a caller writes ``runs.RunStore(...)``, ``runs.start(...)``.
+re-exported here, so a caller writes ``runs.store_for(home)``, ``runs.start(...)``.
 """
 
 from lenet_core.runs.files import best_checkpoint, checkpoint_paths, resume_point, run_dir
 from lenet_core.runs.launch import (
-    LaunchOutcome,
     check_launch,
     delete,
     new_request_id,
@@ -21,29 +21,19 @@ from lenet_core.runs.launch import (
     request_id,
     resume,
     resume_blocker,
-    resume_once,
     start,
-    start_from_form,
+    start_waiting,
     stop,
 )
 from lenet_core.runs.process import dispatch, pid_alive, reap
-from lenet_core.runs.store import (
-    ACTIVE,
-    RESUMABLE,
-    STATUSES,
-    Run,
-    RunStore,
-    Sweep,
-    iso,
-    name_problem,
-    validate_run_id,
-)
+from lenet_core.runs.rows import ACTIVE, RESUMABLE, STATUSES, Run, Sweep, iso, name_problem, validate_run_id
+from lenet_core.runs.store import RunStore, store_for
 from lenet_core.runs.worker import StoreRecorder, execute
 
 __all__ = [
-    "ACTIVE", "RESUMABLE", "STATUSES", "LaunchOutcome", "Run", "RunStore", "StoreRecorder", "Sweep",
+    "ACTIVE", "RESUMABLE", "STATUSES", "Run", "RunStore", "StoreRecorder", "Sweep",
     "best_checkpoint", "check_launch", "checkpoint_paths", "delete", "dispatch", "execute", "iso",
     "name_problem", "new_request_id", "pid_alive", "prepare_resume", "reap", "request_id", "resume",
-    "resume_blocker", "resume_once", "resume_point", "run_dir", "start", "start_from_form",
-    "stop", "validate_run_id",
+    "resume_blocker", "resume_point", "run_dir", "start", "start_waiting",
+    "stop", "store_for", "validate_run_id",
 ]

@@ -12,7 +12,7 @@ from pathlib import Path
 from lenet_core import paths
 from lenet_core.errors import LabError
 from lenet_core.model.checkpoints import read_checkpoint
-from lenet_core.runs.store import validate_run_id
+from lenet_core.runs.rows import validate_run_id
 
 
 def run_dir(run_id: str, home: Path | None = None) -> Path:

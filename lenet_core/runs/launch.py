@@ -1,5 +1,6 @@
-"""Starting, resuming, stopping and deleting runs: form -> validate -> :func:`start` -> one
-INSERT -> the worker.
+"""Starting, resuming, stopping and deleting runs: a validated config -> :func:`start` -> one
+INSERT -> the worker. It speaks configs and values; what a page says about them is the page's
+(``pages/ui/launching.py``).
 
 A double click never starts a run twice: a form's submission carries a request id (the form's
 own token, the settings and the name), stored in a UNIQUE column of the run store, so sending the
@@ -13,14 +14,14 @@ import hashlib
 import secrets
 import shutil
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from lenet_core import data
 from lenet_core.errors import LabError
-from lenet_core.runs import process, queue, report
+from lenet_core.runs import process
 from lenet_core.runs.files import checkpoint_paths, resume_point, run_dir
-from lenet_core.runs.store import RESUMABLE, Run, RunStore, name_problem
+from lenet_core.runs.rows import RESUMABLE, Run
+from lenet_core.runs.store import RunStore, store_for
 from lenet_core.training.config import TrainConfig, validate
 from lenet_core.training.device import resolve_device
 
@@ -60,7 +61,7 @@ def start(config: TrainConfig, name: str | None = None, *, request_id: str | Non
     """Record the run (queued) and start its worker if its device has a free slot (else it
     waits its turn: :mod:`lenet_core.runs.queue`). Returns the run and whether it was recorded
     now: False when ``request_id`` already made one (which is returned instead)."""
-    store = RunStore(home)
+    store = store_for(home)
     run, new = store.insert(config, name, request_id)
     if not new:  # the request had been made: its run, not a second one
         return run, False
@@ -71,7 +72,7 @@ def start(config: TrainConfig, name: str | None = None, *, request_id: str | Non
 def resume(run_id: str, home: Path | None = None) -> str:
     """Continue a stopped (or failed) run from its last checkpoint in a detached process, when
     its device has a free slot (until then it waits in the queue)."""
-    store = RunStore(home)
+    store = store_for(home)
     prepare_resume(store, run_id)
     process.dispatch(store)
     return run_id
@@ -98,7 +99,7 @@ def stop(run_id: str, home: Path | None = None, wait: float = 0.0) -> Run:
     """Ask a run to stop (SIGTERM: it saves a checkpoint between batches, then ends ``stopped``).
     A queued run is cancelled at once (it ends ``stopped`` without having trained, and its
     slot, if it had one, goes to the next). Waits up to ``wait`` seconds for it to end."""
-    store = RunStore(home)
+    store = store_for(home)
     run = store.get(run_id)
     if run.backend == "ray" and run.active:
         raise LabError(f"run {run_id} is a trial of Ray sweep {run.sweep_id}, trained by its driver: "
@@ -106,6 +107,7 @@ def stop(run_id: str, home: Path | None = None, wait: float = 0.0) -> Run:
     if run.status == "queued":
         store.mark(run_id, "stopped", expect=("queued",), error=None if run.started else
                    "cancelled while queued: it never started")
+        start_waiting(store)  # the slot it held (reserved, or a foreground run's) is free
     elif run.status != "running":
         raise LabError(f"run {run_id} is {run.status}: only a queued or running run can be stopped")
     process.signal_stop(run)
@@ -117,6 +119,15 @@ def stop(run_id: str, home: Path | None = None, wait: float = 0.0) -> Run:
     return run
 
 
+def start_waiting(store: RunStore) -> list[str]:
+    """Start the waiting runs that free slots fit (:func:`process.dispatch`); a bad
+    ``LENET_LAB_SLOTS`` leaves them waiting (the sidebar and ``runs list`` say what is wrong)."""
+    try:
+        return process.dispatch(store)
+    except LabError:
+        return []
+
+
 def _current(store: RunStore, run_id: str) -> Run:
     """The run now, a vanished trainer noticed (a stop is waited for: a kill -9 must not hang it)."""
     return next(r for r in process.reap(store) if r.id == run_id)
@@ -124,49 +135,13 @@ def _current(store: RunStore, run_id: str) -> Run:
 
 def delete(run_id: str, home: Path | None = None) -> None:
     """Remove a run: its row, its metrics and its folder. A queued or running run is refused."""
-    store = RunStore(home)
+    store = store_for(home)
     run = store.get(run_id)
     if run.active:
         raise LabError(f"run {run_id} is {run.status}: stop it first "
                        f"(python -m lenet_core runs stop {run_id})")
     store.remove(run_id)
     shutil.rmtree(run_dir(run_id, store.home), ignore_errors=True)
-
-
-# ---- from the Training page's form -------------------------------------------------------------
-
-@dataclass(frozen=True)
-class LaunchOutcome:
-    run_id: str | None
-    started: bool  # False: refused (errors), or this request had started its run already
-    message: str
-    errors: dict[str, str] = field(default_factory=dict)  # field -> message, for the form
-
-
-def start_from_form(raw: dict, name: str | None, form_token: str,
-                    reports: dict[str, data.Availability] | None = None,
-                    home: Path | None = None) -> LaunchOutcome:
-    """Check a form's values and its run name, then start the run once per submission
-    (:func:`request_id`)."""
-    config, errors = check_launch(raw, reports)
-    if name is not None and (problem := name_problem(name)):
-        config, errors = None, {**errors, "name": problem}
-    if config is None:
-        return LaunchOutcome(None, False, "not started: " + "; ".join(errors.values()), errors)
-    try:
-        name = (name or "").strip() or None
-        run, started = start(config, name, request_id=request_id(form_token, config, name), home=home)
-    except LabError as exc:
-        return LaunchOutcome(None, False, str(exc), {"dataset": str(exc)})
-    if not started:
-        return LaunchOutcome(run.id, False, f"“{run.name}” was started from this form with these "
-                             "settings already: showing it rather than starting it twice (change a "
-                             "setting, the seed say, to start another).")
-    waiting = report.queue_words(run, queue.queue_state(RunStore(home).list()))
-    if waiting:
-        return LaunchOutcome(run.id, True, f"Queued “{run.name}”, {waiting}: it starts by itself "
-                             "when a slot frees.")
-    return LaunchOutcome(run.id, True, f"Started “{run.name}”.")
 
 
 def resume_blocker(run: Run, home: Path | None = None) -> str | None:
@@ -182,25 +157,3 @@ def resume_blocker(run: Run, home: Path | None = None) -> str | None:
         return ("it saved no checkpoint to continue from (one is saved at each epoch's end and on "
                 "Stop): start it again from the sidebar")
     return None
-
-
-def resume_once(run_id: str, home: Path | None = None) -> LaunchOutcome:
-    """Resume a stopped or failed run in a detached process, unless it is already going again (a
-    double click, a second tab: queueing it again from stopped is one atomic UPDATE, and this says
-    so in words instead of an error)."""
-    store = RunStore(home)
-    run = store.get(run_id)
-    if run.active:
-        return LaunchOutcome(run_id, False, f"“{run.name}” is already {run.status}: "
-                             "it was resumed just now.")
-    if reason := resume_blocker(run, store.home):
-        return LaunchOutcome(run_id, False, f"“{run.name}” cannot be resumed: {reason}.",
-                             {"resume": reason})
-    try:
-        resume(run_id, store.home)
-    except LabError as exc:
-        if store.get(run_id).active:  # a second click won the race to queue it
-            return LaunchOutcome(run_id, False, f"“{run.name}” is already running: it was resumed just now.")
-        return LaunchOutcome(run_id, False, f"“{run.name}” could not be resumed: {exc}",
-                             {"resume": str(exc)})
-    return LaunchOutcome(run_id, True, f"Resumed “{run.name}” from its last checkpoint.")

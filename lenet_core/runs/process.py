@@ -24,7 +24,8 @@ from lenet_core import paths
 from lenet_core.errors import LabError
 from lenet_core.runs import queue
 from lenet_core.runs.files import run_dir
-from lenet_core.runs.store import ACTIVE, Run, RunStore
+from lenet_core.runs.rows import ACTIVE, Run
+from lenet_core.runs.store import RunStore
 
 HEARTBEAT_STALE_S = 120  # a running run writes at least every PROGRESS_EVERY_S while it trains
 QUEUED_GRACE_S = 60  # a run given its slot this long ago (heartbeat) with no process: never started
@@ -129,10 +130,10 @@ def _driver_gone(run: Run, now: float) -> str | None:
     return None
 
 
-def reap(store: RunStore, start_waiting: bool = True) -> list[Run]:
-    """Mark failed each active run whose trainer is gone or silent (its metrics are kept), start
-    the waiting runs that a freed slot now fits (:func:`dispatch`), and return every run as it
-    now stands, newest first."""
+def reap(store: RunStore) -> list[Run]:
+    """Mark failed each active run whose trainer is gone or silent (its metrics are kept) and
+    return every run as it now stands, newest first. It starts nothing: a slot freed this way
+    waits for :func:`dispatch` (the page's "Start waiting runs", ``runs start-waiting``)."""
     all_runs = store.list()
     now = time.time()
     for run in all_runs:
@@ -141,11 +142,6 @@ def reap(store: RunStore, start_waiting: bool = True) -> list[Run]:
         reason = vanished(run, now)
         if reason and store.mark(run.id, "failed", expect=(run.status,), error=reason):
             run.status, run.error, run.finished = "failed", reason, now
-    try:
-        if start_waiting and dispatch(store):
-            all_runs = store.list()
-    except LabError:
-        pass  # a bad LENET_LAB_SLOTS: runs wait; the sidebar and `runs list` say what is wrong
     return all_runs
 
 

@@ -24,7 +24,7 @@ import os
 from dataclasses import dataclass
 
 from lenet_core.errors import LabError
-from lenet_core.runs.store import Run
+from lenet_core.runs.rows import Run
 from lenet_core.training.device import resolve_device
 
 SLOTS_ENV = "LENET_LAB_SLOTS"

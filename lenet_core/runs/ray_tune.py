@@ -29,7 +29,8 @@ from typing import Any
 
 from lenet_core.errors import LabError
 from lenet_core.runs.files import run_dir
-from lenet_core.runs.store import ACTIVE, Run, RunStore
+from lenet_core.runs.rows import ACTIVE, Run
+from lenet_core.runs.store import RunStore, store_for
 from lenet_core.training.config import TrainConfig
 from lenet_core.training.records import Outcome, Recorder
 
@@ -236,7 +237,7 @@ def drive(sweep_id: str, home: Path | None = None, say: Callable[[str], None] = 
     os.environ.setdefault("TUNE_DISABLE_AUTO_CALLBACK_LOGGERS", "1")  # our store is the record
     os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")
     os.environ.setdefault("TUNE_DISABLE_STRICT_METRIC_CHECKING", "1")
-    store = RunStore(home)
+    store = store_for(home)
     sweep = store.get_sweep(sweep_id)
     spec = sweep.spec
     pending = [r for r in store.sweep_runs(sweep_id) if r.status == "queued"]

@@ -15,26 +15,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from lenet_core.format import format_duration, format_percent, format_rate, format_setting
 from lenet_core.runs import queue
 from lenet_core.runs.files import checkpoint_paths, run_dir
-from lenet_core.runs.store import Run
+from lenet_core.runs.rows import Run
 from lenet_core.training.config import TrainConfig
 
 # ---- words and numbers ---------------------------------------------------------------------
-
-def format_duration(seconds: float | None) -> str:
-    """``42s``, ``3m 05s``, ``1h 02m``: short enough for a metric tile; an em dash when unknown."""
-    if seconds is None or not math.isfinite(seconds):
-        return "—"
-    seconds = max(0, int(round(seconds)))
-    if seconds < 60:
-        return f"{seconds}s"
-    minutes, seconds = divmod(seconds, 60)
-    if minutes < 60:
-        return f"{minutes}m {seconds:02d}s"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}h {minutes:02d}m"
-
 
 def last_value(metrics: pd.DataFrame, name: str) -> float | None:
     """The newest recorded value of one metric (None if there is none yet)."""
@@ -135,6 +122,16 @@ def queue_words(run: Run, state: queue.QueueState | None = None) -> str | None:
             f"({queue.summary(state, key)})")
 
 
+def stalled_words(state: queue.QueueState) -> str | None:
+    """``2 runs wait while a slot is free``: what a trainer that vanished (kill -9, a restart
+    during its start) leaves, since reading the store starts nothing; None when none wait so."""
+    count = len(state.to_start())
+    if not count:
+        return None
+    runs_wait, them = ("runs wait", "them") if count > 1 else ("run waits", "it")
+    return f"{count} {runs_wait} while a slot is free (a trainer ended without starting {them})"
+
+
 def status_text(run: Run, state: queue.QueueState) -> str:
     """The status column: ``queued · 2nd`` for a waiting run, else the status."""
     position = state.position(run.id) if run.status == "queued" else None
@@ -153,7 +150,7 @@ def runs_table(all_runs: list[Run], now: float | None = None) -> pd.DataFrame:
             "architecture": run.config.arch, "status": status_text(run, state),
             "best test acc": best,
             "duration": format_duration(duration(run, now)),
-            "examples/s": f"{rate:,.0f}" if rate else "—",  # text: a blank reads better than None
+            "examples/s": format_rate(rate),  # text: a dash reads better than None
             "started": datetime.fromtimestamp(run.started or run.created), "id": run.id,
         })
     columns = ["name", "dataset", "architecture", "status", "best test acc", "duration",
@@ -187,10 +184,11 @@ def stuck_note(run: Run, metrics: pd.DataFrame) -> str | None:
         columns = np.asarray(confusion).sum(axis=0)
         if columns.sum() and columns.max() >= ONE_CLASS_SHARE * columns.sum():
             share = columns.max() / columns.sum()
+            accuracy = np.trace(np.asarray(confusion)) / columns.sum()
             what = (f"it predicts “{classes[int(columns.argmax())]}” for "
                     f"{'every' if share == 1 else f'{share:.0%} of the'} test image"
                     f"{'' if share == 1 else 's'}, and its test accuracy "
-                    f"({np.trace(np.asarray(confusion)) / columns.sum():.1%}) is what guessing scores")
+                    f"({format_percent(accuracy)}) is what guessing scores")
     loss = metrics.loc[metrics["name"] == "train_loss"]
     total = run.config.epochs * (run.progress.get("batches") or 0)
     if what is None and total and not loss.empty:
@@ -213,15 +211,15 @@ def plateau_advice(config: TrainConfig, steps: int) -> str:
     step = config.lr / config.batch_size
     if config.optimizer != "adam" and step > 4 * TUTORIAL_STEP:
         smaller = config.lr * config.batch_size / 256
-        return (f"Learning rate {config.lr:g} on batches of {config.batch_size} takes steps "
+        return (f"Learning rate {format_setting(config.lr)} on batches of {config.batch_size} takes steps "
                 f"{step / TUTORIAL_STEP:.0f}× the tutorial's (lr 0.9, batch 256), which saturate the "
                 f"units: lower the learning rate (to about {smaller:.2g}) or raise the batch size "
                 "(to 256).")
     if config.optimizer == "adam" and config.lr > 0.01:
-        return f"Adam's learning rate {config.lr:g} is high: try 0.001."
+        return f"Adam's learning rate {format_setting(config.lr)} is high: try 0.001."
     if step < TUTORIAL_STEP / 10:
-        return (f"Learning rate {config.lr:g} is small for batches of {config.batch_size}: raise it, "
-                "or train for more epochs.")
+        return (f"Learning rate {format_setting(config.lr)} is small for batches of {config.batch_size}: "
+                "raise it, or train for more epochs.")
     return ("Try a smaller learning rate, standardised pixels, or lenet-modern, whose batch norm "
             "leaves the plateau at once.")
 

@@ -26,6 +26,7 @@ from itertools import product
 from typing import Any
 
 from lenet_core.errors import LabError
+from lenet_core.format import format_setting
 from lenet_core.training.config import FIELDS, SETTINGS, Choice, Number, TrainConfig, Whole, YesNo, validate
 
 MAX_TRIALS = 10_000  # a bigger sweep needs --yes: a typo (0.001,...,1 step 1e-6) must not queue a week
@@ -51,9 +52,9 @@ class Dimension:
     def text(self) -> str:
         """As typed: ``lr=0.01,0.1`` or ``lr=log(0.001,1)``."""
         if self.kind in ("grid", "choice"):
-            return f"{self.field}={','.join(shown(v) for v in self.values)}"
+            return f"{self.field}={','.join(format_setting(v) for v in self.values)}"
         name = "log" if self.kind == "log" else "range"
-        return f"{self.field}={name}({shown(self.low)},{shown(self.high)})"
+        return f"{self.field}={name}({format_setting(self.low)},{format_setting(self.high)})"
 
     def draw(self, rng: random.Random) -> Any:
         if self.kind == "choice":
@@ -118,15 +119,6 @@ class SpaceError(LabError):
         self.problem, self.field = problem, field
         where = f"{flag} {field}: " if flag and field else f"{flag} " if flag else ""
         super().__init__(where + problem)
-
-
-def shown(value: Any) -> str:
-    """A value as a person types it: ``0.1``, ``true``, ``64``."""
-    if isinstance(value, bool):
-        return str(value).lower()
-    if isinstance(value, float):
-        return f"{value:g}"
-    return str(value)
 
 
 def _split(text: str, flag: str | None) -> tuple[str, str]:
@@ -284,7 +276,7 @@ def trial_configs(base: TrainConfig, space: Space, allow_many: bool = False) -> 
     for number, values in enumerate(space.overrides(), 1):
         config, errors = validate({**base.to_dict(), **values})
         if config is None:
-            varied = ", ".join(f"{k}={shown(v)}" for k, v in values.items())
+            varied = ", ".join(f"{k}={format_setting(v)}" for k, v in values.items())
             raise LabError(f"trial {number} ({varied}) cannot train: "
                            + "; ".join(f"{k}: {m}" for k, m in errors.items()))
         configs.append(config)

@@ -1,30 +1,22 @@
-"""The run store: one row per run and its metrics in ``<home>/runs.db`` (SQLite, WAL).
+"""The run store: one row per run and its metrics, and one per sweep, in ``<home>/runs.db``
+(SQLite, WAL). :func:`store_for` is the one way to it: the CLI, the workers and the pages (through
+their cached one) all take their store from it, and its schema is created or migrated once per
+file and process (:mod:`lenet_core.runs.schema`).
 
 Reads never write: a run whose trainer vanished is marked failed only by an explicit
-:func:`lenet_core.runs.process.reap`, which the live panel and ``runs list`` call. Reading is
-lenient: a row whose stored config no longer validates (a renamed architecture, a range since
-tightened) is listed with a note and the defaults in place of the values that no longer hold,
-and never takes a page down. Several processes read and write at once: WAL mode and SQLite's own
-busy timeout (:data:`BUSY_TIMEOUT_S`, stated once) make that safe; a write that still cannot get
-the lock is reported in words, classified by SQLite's error name.
-
-Status: queued -> running -> completed | stopped | failed | diverged | pruned (a sweep's early
-stop). A sweep (:mod:`lenet_core.runs.sweeps`) is a row of its own table; its trials are runs with
-its ``sweep_id`` and their number in it.
+:func:`lenet_core.runs.process.reap`. Several processes read and write at once; a write waits for
+the lock at most SQLite's busy timeout, then says so in words. What a row holds in Python is in
+:mod:`lenet_core.runs.rows`; a sweep's trials are runs with its ``sweep_id`` and their number.
 """
 
 from __future__ import annotations
 
+import functools
 import json
-import math
-import re
-import secrets
 import sqlite3
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -32,238 +24,55 @@ import pandas as pd
 
 from lenet_core import paths
 from lenet_core.errors import LabError
-from lenet_core.training.config import DEFAULTS, SETTINGS, TrainConfig, validate
-
-STATUSES = ("queued", "running", "completed", "stopped", "failed", "diverged", "pruned")
-ACTIVE = ("queued", "running")
-RESUMABLE = ("stopped", "failed")
-RUN_ID = re.compile(r"^\d{8}-\d{6}-[0-9a-f]{4}$")  # 20261128-143012-3fa9: sortable, path-safe
-SWEEP_ID = re.compile(r"^sw-\d{8}-\d{6}-[0-9a-f]{4}$")  # sw-20261202-150102-0b1c
-BUSY_TIMEOUT_S = 10.0  # how long SQLite waits for another process's write lock, the only wait
-NAME_LIMIT = 80  # characters: a name shows in the run picker, the legend and `runs list`
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS runs (
-    id TEXT PRIMARY KEY,
-    name TEXT NOT NULL,
-    created REAL NOT NULL,
-    config TEXT NOT NULL,
-    status TEXT NOT NULL,
-    pid INTEGER,
-    device TEXT,
-    started REAL,
-    finished REAL,
-    error TEXT,
-    summary TEXT,
-    progress TEXT,
-    heartbeat REAL
-);
-CREATE TABLE IF NOT EXISTS metrics (
-    run_id TEXT NOT NULL,
-    step INTEGER NOT NULL,
-    epoch REAL NOT NULL,
-    name TEXT NOT NULL,
-    value REAL,
-    wall_time REAL NOT NULL
-);
-CREATE INDEX IF NOT EXISTS metrics_by_run ON metrics (run_id, step);
-CREATE TABLE IF NOT EXISTS sweeps (
-    id TEXT PRIMARY KEY,
-    name TEXT NOT NULL,
-    created REAL NOT NULL,
-    spec TEXT NOT NULL,
-    status TEXT NOT NULL,
-    pid INTEGER,
-    finished REAL,
-    error TEXT
-);
-"""
-# Columns added since the first schema: a store made by an older version gains them on open.
-ADDED_COLUMNS = {"request_id": "TEXT", "dispatched": "REAL", "sweep_id": "TEXT", "trial": "INTEGER",
-                 "backend": "TEXT", "rung": "INTEGER"}
-INDEXES = ["CREATE UNIQUE INDEX IF NOT EXISTS runs_by_request ON runs (request_id)",
-           "CREATE INDEX IF NOT EXISTS runs_by_sweep ON runs (sweep_id, trial)"]
+from lenet_core.runs import schema
+from lenet_core.runs.rows import (
+    NAME_LIMIT,
+    Run,
+    Sweep,
+    distinct_run_ids,
+    dumps,
+    json_safe,
+    name_problem,
+    new_run_id,
+    stored_config,
+    validate_run_id,
+    validate_sweep_id,
+)
+from lenet_core.runs.schema import store_error
+from lenet_core.training.config import TrainConfig
 
 
-def validate_run_id(run_id: str) -> str:
-    """Run ids become folder names: anything but the strict pattern (e.g. ``../x``) is refused."""
-    if not isinstance(run_id, str) or not RUN_ID.match(run_id):
-        raise LabError(f"{run_id!r} is not a run id (they look like 20261128-143012-3fa9; "
-                       "`python -m lenet_core runs list` shows them)")
-    return run_id
+def store_for(home: Path | str | None = None) -> RunStore:
+    """The run store of ``home`` (default: ``LENET_LAB_HOME``, see :mod:`lenet_core.paths`)."""
+    return RunStore(home)
 
 
-def validate_sweep_id(sweep_id: str) -> str:
-    if not isinstance(sweep_id, str) or not SWEEP_ID.match(sweep_id):
-        raise LabError(f"{sweep_id!r} is not a sweep id (they look like sw-20261202-150102-0b1c; "
-                       "`python -m lenet_core sweep list` shows them)")
-    return sweep_id
-
-
-def new_run_id() -> str:
-    return f"{datetime.now().strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(2)}"
-
-
-def name_problem(name: str) -> str | None:
-    """Why ``name`` cannot name a run (too long, or a line break or other control character that
-    would break a table line), or None. An empty name means the default one."""
-    if len(name.strip()) > NAME_LIMIT:
-        return f"{len(name.strip())} characters is too long: at most {NAME_LIMIT}"
-    if any(ord(c) < 32 or ord(c) == 127 for c in name):
-        return "it holds a line break or another control character: use one line of text"
-    return None
-
-
-def _distinct_run_ids(count: int) -> list[str]:
-    """``count`` run ids, no two alike (many drawn in one second share its prefix)."""
-    ids: dict[str, None] = {}
-    while len(ids) < count:
-        ids[new_run_id()] = None
-    return list(ids)
-
-
-def iso(timestamp: float | None) -> str | None:
-    if timestamp is None:
-        return None
-    return datetime.fromtimestamp(timestamp, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
-@dataclass
-class Run:
-    id: str
-    name: str
-    created: float  # Unix seconds; to_dict() gives ISO 8601
-    config: TrainConfig
-    status: str
-    pid: int | None
-    device: str | None
-    started: float | None
-    finished: float | None
-    error: str | None
-    summary: dict[str, Any] = field(default_factory=dict)
-    progress: dict[str, Any] = field(default_factory=dict)
-    heartbeat: float | None = None
-    request_id: str | None = None
-    note: str | None = None  # the stored config no longer validates here: what was replaced
-    dispatched: float | None = None  # when a queued run got a slot (None: waiting for one)
-    sweep_id: str | None = None  # the sweep this run is a trial of
-    trial: int | None = None  # its number in the sweep, from 1
-    backend: str | None = None  # "ray": trained by a Ray sweep's driver, not by the local queue
-    rung: int | None = None  # pruned: the epoch after which the early stop cut it
-
-    @property
-    def active(self) -> bool:
-        return self.status in ACTIVE
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "name": self.name, "created": iso(self.created),
-                "status": self.status, "config": self.config.to_dict(), "pid": self.pid,
-                "device": self.device, "started": iso(self.started), "finished": iso(self.finished),
-                "error": self.error, "summary": self.summary, "progress": self.progress,
-                "note": self.note, "dispatched": iso(self.dispatched), "sweep_id": self.sweep_id,
-                "trial": self.trial, "backend": self.backend, "rung": self.rung}
-
-
-@dataclass
-class Sweep:
-    """A sweep as stored: its spec (base config, space, metric, backend, early stop, ...) and the
-    state of its driver. Its trials are runs (:meth:`RunStore.sweep_runs`)."""
-
-    id: str
-    name: str
-    created: float
-    spec: dict[str, Any]
-    status: str  # running | stopped | ended (what its trials say is worked out by sweeps.progress)
-    pid: int | None  # the driver (a Ray sweep's, or the CLI watching a local one)
-    finished: float | None
-    error: str | None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "name": self.name, "created": iso(self.created), "spec": self.spec,
-                "status": self.status, "pid": self.pid, "finished": iso(self.finished),
-                "error": self.error}
-
-
-def _json_safe(value: Any) -> Any:
-    """NaN/inf become null, so the stored JSON is standard JSON."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: _json_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_json_safe(v) for v in value]
-    return value
-
-
-def _dumps(value: Any) -> str:
-    return json.dumps(_json_safe(value))
-
-
-def stored_config(text: str) -> tuple[TrainConfig, str | None]:
-    """A run's stored config, leniently: fields this version does not know are left out, and a
-    value that no longer validates is replaced by the default, said in the note."""
+def _file_identity(path: Path) -> tuple[int, int] | None:
     try:
-        raw = json.loads(text)
-    except json.JSONDecodeError:
-        raw = None
-    if not isinstance(raw, dict):
-        return TrainConfig(), "stored config could not be read: it is shown with the default settings"
-    known = {k: v for k, v in raw.items() if k in SETTINGS}
-    config, errors = validate(known)
-    if config is not None:
-        return config, None
-    kept = {k: v for k, v in known.items() if k not in errors}
-    config, more = validate(kept)
-    if config is None:  # what is left fails together (batch norm and a batch of one)
-        config, more = TrainConfig(), {}
-    replaced = "; ".join(f"{k}: {m} (shown as {DEFAULTS[k]!r})" for k, m in {**errors, **more}.items())
-    return config, f"stored settings no longer hold here: {replaced}"
+        found = path.stat()
+    except OSError:  # not made yet, or a home that is no folder: migrate() says which in words
+        return None
+    return found.st_dev, found.st_ino
 
 
-def _store_error(exc: sqlite3.Error, path: Path, doing: str) -> LabError:
-    """A SQLite error in words, by its error name (not its message text)."""
-    name = getattr(exc, "sqlite_errorname", "") or ""
-    if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
-        why = f"another process has held it for over {BUSY_TIMEOUT_S:g} s; try again"
-    elif name.startswith(("SQLITE_READONLY", "SQLITE_CANTOPEN", "SQLITE_PERM", "SQLITE_AUTH")):
-        why = "it is not writable here; set LENET_LAB_HOME to a writable folder with free space"
-    elif name.startswith("SQLITE_FULL"):
-        why = "the disk is full; free some space"
-    elif name.startswith(("SQLITE_NOTADB", "SQLITE_CORRUPT")):
-        why = "it is not a LeNet Lab run store (not an SQLite database, or damaged)"
-    else:
-        why = str(exc)
-    return LabError(f"{path}: cannot {doing} the run store ({why})")
+@functools.cache
+def _migrated(path: Path, identity: tuple[int, int] | None) -> None:
+    """Migrate each store file once per process (a file replaced on disk is another file)."""
+    schema.migrate(path)
 
 
 class RunStore:
     """Runs and metrics in ``<home>/runs.db``. A short-lived connection per operation, so one
     store can be used from any thread (Streamlit sessions) and any number of processes."""
 
-    def __init__(self, home: Path | None = None):
+    def __init__(self, home: Path | str | None = None):
         self.home = Path(home or paths.lab_home()).expanduser().resolve()
         self.path = paths.db_path(self.home)
-        try:
-            self.home.mkdir(parents=True, exist_ok=True)
-            with self._connect() as conn:
-                conn.execute("PRAGMA journal_mode=WAL")  # readers never block the writer
-                conn.executescript(SCHEMA)
-                have = {row["name"] for row in conn.execute("PRAGMA table_info(runs)")}
-                for column, kind in ADDED_COLUMNS.items():
-                    if column not in have:
-                        conn.execute(f"ALTER TABLE runs ADD COLUMN {column} {kind}")
-                for sql in INDEXES:
-                    conn.execute(sql)
-        except OSError as exc:
-            raise LabError(f"{self.path}: cannot open the run store ({exc}); set LENET_LAB_HOME "
-                           "to a writable folder with free space") from None
-        except sqlite3.Error as exc:
-            raise _store_error(exc, self.path, "open") from None
+        _migrated(self.path, _file_identity(self.path))
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
-        conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
-        conn.row_factory = sqlite3.Row
+        conn = schema.connect(self.path)
         try:
             yield conn
         finally:
@@ -290,14 +99,14 @@ class RunStore:
         except sqlite3.IntegrityError:
             raise  # a constraint the caller handles (a run id or request id taken)
         except sqlite3.Error as exc:
-            raise _store_error(exc, self.path, "write") from None
+            raise store_error(exc, self.path, "write") from None
 
     def _read(self, sql: str, params: tuple = ()) -> list[sqlite3.Row]:
         try:
             with self._connect() as conn:
                 return conn.execute(sql, params).fetchall()
         except sqlite3.Error as exc:
-            raise _store_error(exc, self.path, "read") from None
+            raise store_error(exc, self.path, "read") from None
 
     # -- reads --
 
@@ -372,7 +181,7 @@ class RunStore:
                     continue  # the same id drawn in the same second: draw again
                 existing = self.find_request(request_id) if request_id else None
                 if existing is None:
-                    raise _store_error(exc, self.path, "write") from None
+                    raise store_error(exc, self.path, "write") from None
                 return existing, False
 
     def mark(self, run_id: str, status: str, *, expect: Iterable[str] | None = None,
@@ -391,7 +200,7 @@ class RunStore:
             params.append(time.time())
         if summary is not None:
             sets.append("summary = ?")
-            params.append(_dumps(summary))
+            params.append(dumps(summary))
         if rung is not None:
             sets.append("rung = ?")
             params.append(rung)
@@ -425,7 +234,7 @@ class RunStore:
                     raise
                 return reserved
         except sqlite3.Error as exc:
-            raise _store_error(exc, self.path, "write") from None
+            raise store_error(exc, self.path, "write") from None
 
     def set_pid(self, run_id: str, pid: int) -> None:
         self._write([("UPDATE runs SET pid = ? WHERE id = ? AND status = 'queued'", (pid, run_id))])
@@ -446,11 +255,11 @@ class RunStore:
         if metrics:
             statements.append(("INSERT INTO metrics (run_id, step, epoch, name, value, wall_time) "
                                "VALUES (?, ?, ?, ?, ?, ?)",
-                               [(run_id, *_json_safe(list(row))) for row in metrics]))
+                               [(run_id, *json_safe(list(row))) for row in metrics]))
         sets, params = ["heartbeat = ?"], [time.time()]
         if progress is not None:
             sets.append("progress = ?")
-            params.append(_dumps(progress))
+            params.append(dumps(progress))
         if device is not None:
             sets.append("device = ?")
             params.append(device)
@@ -485,7 +294,7 @@ class RunStore:
             raise LabError(f"sweep name: {problem}")
         while True:
             sweep_id, now = "sw-" + new_run_id(), time.time()
-            rows, ids = [], _distinct_run_ids(len(trials))
+            rows, ids = [], distinct_run_ids(len(trials))
             for number, (run_id, (trial_name, config)) in enumerate(zip(ids, trials), 1):
                 rows.append((run_id, trial_name[:NAME_LIMIT], now,
                              config.to_json(), now, now if backend == "ray" else None, pid, sweep_id,
@@ -493,13 +302,13 @@ class RunStore:
             try:
                 self._write([
                     ("INSERT INTO sweeps (id, name, created, spec, status, pid) VALUES (?, ?, ?, ?, "
-                     "'running', ?)", (sweep_id, name.strip(), now, _dumps(spec), pid)),
+                     "'running', ?)", (sweep_id, name.strip(), now, dumps(spec), pid)),
                     ("INSERT INTO runs (id, name, created, config, status, heartbeat, dispatched, pid, "
                      "sweep_id, trial, backend) VALUES (?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?)", rows)])
                 return self.get_sweep(sweep_id)
             except sqlite3.IntegrityError as exc:
                 if getattr(exc, "sqlite_errorname", "") != "SQLITE_CONSTRAINT_PRIMARYKEY":
-                    raise _store_error(exc, self.path, "write") from None
+                    raise store_error(exc, self.path, "write") from None
                 # two ids drawn alike (same second, same 4 hex digits): draw them all again
 
     def get_sweep(self, sweep_id: str) -> Sweep:

@@ -29,10 +29,12 @@ import pandas as pd
 
 from lenet_core import paths
 from lenet_core.errors import LabError
+from lenet_core.format import format_duration, format_setting
 from lenet_core.runs import launch, process, report
 from lenet_core.runs.files import resume_point
-from lenet_core.runs.space import METRICS, Space, parse_space, shown, trial_configs
-from lenet_core.runs.store import ACTIVE, Run, RunStore, Sweep, name_problem
+from lenet_core.runs.rows import ACTIVE, Run, Sweep, name_problem
+from lenet_core.runs.space import METRICS, Space, parse_space, trial_configs
+from lenet_core.runs.store import RunStore, store_for
 from lenet_core.training.config import DEFAULTS, TrainConfig, preset_values, validate
 
 BACKENDS = ("local", "ray")
@@ -108,7 +110,7 @@ def plan(*, preset: str | None = "best", base: dict[str, Any] | None = None, gri
 
 def trial_name(number: int, config: TrainConfig, fields: list[str]) -> str:
     """A trial by what varies: ``lr=0.1 · batch_size=64`` (its sweep is said beside it, once)."""
-    return " · ".join(f"{f}={shown(getattr(config, f))}" for f in fields) or f"trial {number}"
+    return " · ".join(f"{f}={format_setting(getattr(config, f))}" for f in fields) or f"trial {number}"
 
 
 def record(store: RunStore, plan: Plan, pid: int | None = None) -> Sweep:
@@ -120,7 +122,7 @@ def record(store: RunStore, plan: Plan, pid: int | None = None) -> Sweep:
 def start(plan: Plan, home: Path | None = None) -> Sweep:
     """Record the sweep and set it going without waiting: a local sweep's trials join the queue;
     a Ray sweep gets a detached driver (its output in ``sweeps/<id>/driver.log``)."""
-    store = RunStore(home)
+    store = store_for(home)
     sweep = record(store, plan)
     if plan.backend == "local":
         process.dispatch(store)
@@ -157,10 +159,10 @@ def spawn_driver(store: RunStore, sweep_id: str) -> int:
 def stop(sweep_id: str, home: Path | None = None) -> Sweep:
     """Stop the whole sweep: waiting trials are cancelled, training ones stop at their next batch
     (a Ray sweep's driver is told, and it stops its trials)."""
-    store = RunStore(home)
+    store = store_for(home)
     sweep = store.get_sweep(sweep_id)
     store.mark_sweep(sweep_id, "stopped", pid=sweep.pid)
-    trials = process.reap(store, start_waiting=False)
+    trials = process.reap(store)
     # The waiting ones first: none of them may take a slot that a stopping trial frees.
     mine = sorted((r for r in trials if r.sweep_id == sweep_id and r.active),
                   key=lambda r: r.status != "queued")
@@ -188,9 +190,9 @@ def resume(sweep_id: str, home: Path | None = None) -> list[str]:
     """Queue the sweep's stopped and failed trials again (a local trial with a checkpoint goes on
     from it; the others start afresh) and set the sweep going; returns their ids. Finished trials
     (completed, diverged, pruned) keep their results."""
-    store = RunStore(home)
+    store = store_for(home)
     sweep = store.get_sweep(sweep_id)
-    trials = [r for r in process.reap(store, start_waiting=False) if r.sweep_id == sweep_id]
+    trials = [r for r in process.reap(store) if r.sweep_id == sweep_id]
     if any(r.active for r in trials):
         raise LabError(f"sweep {sweep_id} is still running: stop it first, or let it finish")
     again = [r for r in trials if resumable(r)]
@@ -279,7 +281,7 @@ def trial_table(sweep: Sweep, trials: list[Run], metrics: pd.DataFrame, now: flo
         row.update({f: getattr(run.config, f) for f in fields_})
         row.update({"status": _status_words(run), metric: scores[run.id],
                     "best test acc": best_acc[run.id],
-                    "duration": report.format_duration(report.duration(run, now)), "id": run.id})
+                    "duration": format_duration(report.duration(run, now)), "id": run.id})
         rows.append(row)
     columns = ["trial", *fields_, "status", metric, "best test acc", "duration", "id"]
     columns = list(dict.fromkeys(columns))  # metric test_acc and best test acc are two columns
@@ -323,7 +325,7 @@ def varied_fields(sweep: Sweep, trials: list[Run]) -> list[str]:
 
 def varied_words(fields_: list[str], run: Run) -> str:
     """``lr=0.1 · batch_size=64``: a trial's values of the varied settings."""
-    return " · ".join(f"{f}={shown(getattr(run.config, f))}" for f in fields_)
+    return " · ".join(f"{f}={format_setting(getattr(run.config, f))}" for f in fields_)
 
 
 def trial_labels(sweep: Sweep, trials: list[Run]) -> dict[str, str]:

@@ -21,7 +21,7 @@ from typing import Any
 from lenet_core.errors import LabError
 from lenet_core.runs.files import resume_point, run_dir
 from lenet_core.runs.process import dispatch
-from lenet_core.runs.store import RunStore
+from lenet_core.runs.store import RunStore, store_for
 from lenet_core.training.engine import train
 from lenet_core.training.records import Outcome, Progress, Recorder, Recorders
 
@@ -101,7 +101,7 @@ def execute(run_id: str, *, home: Path | None = None, recorder: Recorder | None 
     Returns None when the run was no longer queued (stopped before it began). Any error marks
     the run failed with a one-line message, then propagates.
     """
-    store = RunStore(home)
+    store = store_for(home)
     stop = threading.Event()
     with stop_on_signals(stop, signals):
         run = store.get(run_id)
@@ -168,7 +168,7 @@ def main(argv: list[str] | None = None) -> int:
 def start_next() -> None:
     """This run's slot is free: start the next waiting run (the queue needs no server)."""
     try:
-        dispatch(RunStore())
+        dispatch(store_for())
     except LabError as exc:
         print(f"error: could not start the next queued run: {exc}")
 

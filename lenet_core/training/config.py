@@ -20,16 +20,12 @@ from typing import Any
 
 from lenet_core.data import DATASETS
 from lenet_core.errors import LabError
+from lenet_core.format import format_setting
 from lenet_core.model.architectures import ARCHITECTURES
 from lenet_core.training.augment import KINDS as AUGMENTATIONS
 
 MOMENTUM = 0.9  # the momentum of "sgd-momentum" (Nesterov): the usual value, not worth a field
 DEVICE_PATTERN = re.compile(r"^(auto|cpu|mps|cuda|cuda:\d+)$")
-
-
-def _g(x: float) -> str:
-    """1e+07 -> 1e7: numbers in messages as a person writes them."""
-    return f"{x:g}".replace("e+0", "e").replace("e+", "e").replace("e-0", "e-")
 
 
 # ---- rules: what a setting's values may be -------------------------------------------------
@@ -85,7 +81,7 @@ class Number:
     low_open: bool = False  # the low end itself is not allowed (a learning rate of 0)
 
     def allowed(self) -> str:
-        return f"{'>' if self.low_open else '≥'} {_g(self.low)} and ≤ {_g(self.high)}"
+        return f"{'>' if self.low_open else '≥'} {format_setting(self.low)} and ≤ {format_setting(self.high)}"
 
     def check(self, value) -> tuple[Any, str | None]:
         written = None
@@ -102,7 +98,7 @@ class Number:
         value = float(value)
         too_low = value <= self.low if self.low_open else value < self.low
         if not math.isfinite(value) or too_low or value > self.high:
-            shown = written if written is not None else _g(value)  # "1e309", as typed, not "inf"
+            shown = written if written is not None else format_setting(value)  # "1e309", as typed, not "inf"
             return None, f"{shown} is out of range: must be {self.allowed()}"
         return value, None
 

@@ -29,6 +29,7 @@ from torch import nn
 
 from lenet_core import data
 from lenet_core.errors import LabError
+from lenet_core.format import format_setting
 from lenet_core.model.architectures import Architecture, build_model, count_params, get_architecture
 from lenet_core.model.checkpoints import CheckpointMeta, read_checkpoint, save_checkpoint
 from lenet_core.training.augment import augment
@@ -283,7 +284,8 @@ class Session:
         s, guessing = self.state, math.log(len(self.info.classes))
         return self.outcome("diverged", error=(
             f"loss became {loss:.4g} at epoch {s.epoch + 1}, step {s.step} (guessing scores "
-            f"{guessing:.2f}): the learning rate {self.config.lr:g} is too high; try a smaller one"))
+            f"{guessing:.2f}): the learning rate {format_setting(self.config.lr)} is too high; "
+            "try a smaller one"))
 
     def complete(self) -> Outcome:
         if self.last_eval is None:  # resumed after the last epoch had already ended

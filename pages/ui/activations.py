@@ -29,6 +29,7 @@ import streamlit as st
 import torch
 from torch import nn
 
+from lenet_core.format import format_significant
 from lenet_core.inspect.activations import forward_all
 from lenet_core.model.architectures import Architecture, get_architecture
 from lenet_core.model.shapes import layer_label
@@ -111,7 +112,8 @@ def _enlarge_popover(where, name: str, maps: np.ndarray, scale: colours.ColourSc
         one = maps[index]
         cell = max(4, 280 // max(one.shape))
         st.image(pictures.pixel_view(one, scale, cell=cell), width=cell * one.shape[1],
-                 caption=f"{name} map {index}: min {one.min():.3g}, max {one.max():.3g}")
+                 caption=f"{name} map {index}: min {format_significant(float(one.min()))}, "
+                         f"max {format_significant(float(one.max()))}")
 
 
 def render_filters(model: nn.Sequential, narrow: bool = False) -> None:

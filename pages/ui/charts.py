@@ -1,4 +1,4 @@
-"""Drawing the lab's Altair charts (:mod:`lenet_core.present.charts`) on a page.
+"""Drawing the lab's Altair charts (the :mod:`lenet_core.present.charts` modules) on a page.
 
 ``st.altair_chart`` turns a chart into its Vega-Lite spec with Altair's ``to_dict()``, which checks
 the whole spec against Vega-Lite's JSON schema on every rerun: 30 to 250 ms of a page's rerun

@@ -21,10 +21,11 @@ from torch import nn
 
 from lenet_core.data import DATASETS
 from lenet_core.errors import LabError
+from lenet_core.format import format_percent
 from lenet_core.model.architectures import Architecture, get_architecture
 from lenet_core.model.checkpoints import CheckpointMeta, load_model, pretrained_path, read_checkpoint
 from lenet_core.paths import db_path, lab_home
-from lenet_core.runs import Run, RunStore, checkpoint_paths, report, run_dir
+from lenet_core.runs import Run, checkpoint_paths, report, run_dir
 from pages.ui import state
 
 BUNDLED = "bundled:digits"
@@ -61,7 +62,7 @@ class PickedModel:
 
 
 def _percent(acc: float | None) -> str:
-    return "test accuracy unknown" if acc is None else f"test accuracy {acc:.1%}"
+    return "test accuracy unknown" if acc is None else f"test accuracy {format_percent(acc)}"
 
 
 def bundled_option() -> ModelOption | None:
@@ -101,7 +102,7 @@ def run_options(home: Path, digits_only: bool, any_status: bool = False) -> list
     if not db_path(home).is_file():  # a page that only reads never creates the store
         return []
     options = []
-    for run in RunStore(home).list():
+    for run in state.run_store(home).list():
         info = DATASETS.get(run.config.dataset)
         if info is None or (digits_only and not info.is_digits):
             continue
@@ -144,7 +145,7 @@ def _missing_note(key: str) -> str | None:
     if not key.startswith("run:"):
         return None
     try:
-        return report.missing_checkpoint_note(RunStore().get(key.removeprefix("run:")))
+        return report.missing_checkpoint_note(state.run_store(lab_home()).get(key.removeprefix("run:")))
     except LabError:
         return None  # deleted meanwhile: the generic message will do
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from lenet_core import runs
 from lenet_core.runs import RunStore
 
 # ---- the Training page ------------------------------------------------------------------------
@@ -75,6 +76,19 @@ NET3D_UNIT = "3d_unit"  # (plane, unit) selected by a click, kept while the draw
 NET3D_SHOW = "3d_show"  # the toggle that shows the view
 NET3D_EPOCH = "3d_epoch"  # the Explorer's checkpoint slider of the 3D view
 NET3D_COLOUR = "3d_colour"  # values, or a difference
+NET3D_RESET = "3d_reset"  # the Reset camera button
+NET3D_ALL = "3d_all"  # the Show all button
+
+# ---- the unit inspector (Draw page and Layer Explorer) -----------------------------------------
+# Only pages/ui/unit_inspector.py writes these; another widget points it at a unit through its
+# select_unit().
+UNIT_OPEN = "unit_open"  # key(page prefix, UNIT_OPEN): its expander, open or shut
+UNIT = "unit"  # key(page prefix, UNIT): the prefix of the inspector's own widgets, below
+UNIT_LAYER = "layer"  # the layer inspected
+UNIT_MAP, UNIT_ROW, UNIT_COL = "map", "row", "col"  # a unit of maps: key(.., f"{part}_{layer}")
+UNIT_INDEX = "index"  # a unit of a vector layer: key(.., f"index_{layer}")
+UNIT_CHART = "chart"  # the clickable map: key(.., f"chart_{layer}")
+UNIT_NUMBERS = "numbers"  # the input map whose numbers are shown: key(.., f"numbers_{layer}")
 
 KEPT = "kept_widget_values"  # {widget key: value}, for the widgets of pages not on screen
 
@@ -108,7 +122,7 @@ def keep(*keys: str) -> None:
 
 @st.cache_resource(show_spinner=False)
 def _store(home: str) -> RunStore:
-    return RunStore(Path(home))
+    return runs.store_for(home)
 
 
 def run_store(home: Path) -> RunStore:

@@ -8,8 +8,8 @@ import streamlit as st
 
 from lenet_core import runs
 from lenet_core.errors import LabError
-from lenet_core.present.charts import sweep_panels
-from lenet_core.runs import RunStore, sweeps
+from lenet_core.present.charts.sweeps import sweep_panels
+from lenet_core.runs import sweeps
 from lenet_core.runs.space import METRIC_TITLES
 from pages.ui import state
 from pages.ui.charts import show_chart
@@ -31,7 +31,7 @@ def pick_sweep(all_sweeps: list[runs.Sweep]) -> runs.Sweep:
     return next(s for s in all_sweeps if s.id == chosen)
 
 
-def section(store: RunStore) -> None:
+def section(store: runs.RunStore) -> None:
     """The sweep picker and the chosen sweep, live while it runs."""
     all_sweeps = store.list_sweeps()
     if not all_sweeps:
@@ -55,7 +55,7 @@ def section(store: RunStore) -> None:
     body()
 
 
-def view(sweep: runs.Sweep, trials: list[runs.Run], store: RunStore) -> None:
+def view(sweep: runs.Sweep, trials: list[runs.Run], store: runs.RunStore) -> None:
     spec = sweep.spec
     metric = spec.get("metric", "test_acc")
     progress = sweeps.progress(sweep, trials)
@@ -98,7 +98,7 @@ def _metric_column(metric: str):
     return st.column_config.NumberColumn(METRIC_TITLES[metric], format="%.4f")
 
 
-def actions(sweep, trials, metrics, progress, store: RunStore) -> None:
+def actions(sweep, trials, metrics, progress, store: runs.RunStore) -> None:
     """Stop (while it runs) or Resume (stopped, or a trial failed), and the best config as a run."""
     buttons = []
     if progress.state == "running":
@@ -139,7 +139,7 @@ def _stop(sweep_id: str, home) -> None:
 def _resume(sweep_id: str, home) -> None:
     try:
         again = sweeps.resume(sweep_id, home)
-        store = RunStore(home)
+        store = state.run_store(home)
         if store.get_sweep(sweep_id).spec.get("backend") == "ray":
             sweeps.spawn_driver(store, sweep_id)
         st.session_state[state.SWEEP_ACTION] = ("success", f"Resumed: {len(again)} trials queued again.")
@@ -148,7 +148,7 @@ def _resume(sweep_id: str, home) -> None:
 
 
 def _train_best(run_id: str, home) -> None:
-    store = RunStore(home)
+    store = state.run_store(home)
     best = store.get(run_id)
     try:
         run, _ = runs.start(best.config, f"best of sweep · {best.name}"[:80], home=home)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import streamlit as st
 
 from lenet_core import runs
-from lenet_core.present.charts import compare_runs_panels
+from lenet_core.present.charts.curves import compare_runs_panels
 from lenet_core.present.colours import runs_legend_html
 from lenet_core.runs import RunStore, report
 from pages.ui import state

@@ -6,7 +6,7 @@ a selectbox, yes/no a checkbox, and a number a text box (a browser's number box 
 typed, and validation says what is wrong with it). Each widget's key is ``form_<field>``. Start
 validates in a callback (before the page redraws), so each message can be drawn under its own
 field. Each submission carries a request id made of the form's token (one per session), the
-settings and the name (:func:`lenet_core.runs.start_from_form`): a double click sends the same one
+settings and the name (:func:`pages.ui.launching.start_from_form`): a double click sends the same one
 twice, and the run store's UNIQUE column turns the second into "started already".
 """
 
@@ -16,6 +16,7 @@ import streamlit as st
 
 from lenet_core import data, runs
 from lenet_core.errors import LabError
+from lenet_core.format import format_setting
 from lenet_core.model.architectures import ARCHITECTURES
 from lenet_core.runs import queue
 from lenet_core.training.config import (
@@ -30,6 +31,7 @@ from lenet_core.training.config import (
 )
 from lenet_core.training.device import describe_device, device_choices
 from pages.ui import state
+from pages.ui.launching import start_from_form
 
 PRESET_TITLES = {"tutorial": "Tutorial recipe", "best": "Best recipe", "quick": "Quick digits recipe"}
 PRESET_INTROS = {"tutorial": "The d2l tutorial's recipe", "best": "A LeNet-sized modern recipe",
@@ -47,7 +49,7 @@ def preset_help(name: str) -> str:
     named = changed or list(TUTORIAL_NAMED)
 
     def shown(value) -> str:
-        return ("on" if value else "off") if isinstance(value, bool) else str(value)
+        return ("on" if value else "off") if isinstance(value, bool) else format_setting(value)
 
     settings = ", ".join(f"{SETTINGS[f].title.lower()} {shown(values[f])}" for f in named)
     if changed:
@@ -66,7 +68,7 @@ def is_text(field: str) -> bool:
 def _as_widget_value(field: str, value):
     if not is_text(field):
         return value
-    return f"{value:g}" if isinstance(value, float) else str(value)
+    return format_setting(value)
 
 
 def _apply(values: dict) -> None:
@@ -83,7 +85,7 @@ def form_words(reports: dict[str, data.Availability]) -> str | None:
     optimizer = SETTINGS["optimizer"].rule.title(config.optimizer)
     epochs = f"{config.epochs} epoch{'s' if config.epochs != 1 else ''}"
     return (f"{config.arch} on {reports[config.dataset].title} for {epochs} ({optimizer}, learning rate "
-            f"{config.lr:g}, batch {config.batch_size})")
+            f"{format_setting(config.lr)}, batch {config.batch_size})")
 
 
 def load_into_form(values: dict) -> None:
@@ -159,7 +161,7 @@ def _start(reports: dict[str, data.Availability], form_token: str, home) -> None
     submission."""
     raw = {field: st.session_state.get(key(field)) for field in FIELDS}
     name = st.session_state.get(key("name")) or ""
-    outcome = runs.start_from_form(raw, name, form_token, reports, home)
+    outcome = start_from_form(raw, name, form_token, reports, home)
     st.session_state[state.FORM_ERRORS] = outcome.errors
     if outcome.errors:
         if any(SETTINGS[f].more for f in outcome.errors if f in SETTINGS):
@@ -225,7 +227,7 @@ def launcher(home, reports: dict[str, data.Availability]) -> None:
 def _slots_note(home) -> None:
     """How many of the CPU's slots are in use, and how to have more (a bad setting, said)."""
     try:
-        waiting = queue.queue_state(runs.RunStore(home).list())
+        waiting = queue.queue_state(state.run_store(home).list())
         st.sidebar.caption(f"{queue.summary(waiting, 'cpu')}. A run started while every slot is "
                            f"busy waits its turn; `{queue.SLOTS_ENV}=cpu=2` allows two at once.")
     except LabError as exc:

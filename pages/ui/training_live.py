@@ -13,12 +13,23 @@ import streamlit as st
 
 from lenet_core import runs
 from lenet_core.errors import LabError
+from lenet_core.format import (
+    MISSING,
+    format_duration,
+    format_metric,
+    format_percent,
+    format_probability,
+    format_rate,
+    format_setting,
+)
 from lenet_core.inspect import mistakes as run_mistakes
 from lenet_core.present import pictures
-from lenet_core.present.charts import confusion_chart, per_class_chart, training_curves_spec
-from lenet_core.runs import RunStore, export, queue, report
+from lenet_core.present.charts.curves import training_curves_spec
+from lenet_core.present.charts.evaluation import confusion_chart, per_class_chart
+from lenet_core.runs import export, queue, report
 from pages.ui import state
 from pages.ui.charts import show_chart
+from pages.ui.launching import resume_once
 
 LIVE_EVERY_S = 1.0
 BADGES = {  # status -> (colour, icon)
@@ -52,7 +63,7 @@ def badge(status: str) -> None:
     st.badge(status, color=colour, icon=icon)
 
 
-def live_panel(run: runs.Run, store: RunStore) -> None:
+def live_panel(run: runs.Run, store: runs.RunStore) -> None:
     """Status, progress and curves of ``run``, refreshed every second while it is active (each
     tick notices a trainer that vanished: :func:`lenet_core.runs.reap`)."""
     run_id, home, was_active = run.id, store.home, run.active
@@ -92,10 +103,10 @@ def _status_line(run: runs.Run, home: Path | None, metrics) -> None:
         badge(run.status)
     c = run.config
     # the whole queue is read only for a queued run (not on every tick of a running one)
-    waiting = (report.queue_words(run, queue.queue_state(RunStore(home).list()))
+    waiting = (report.queue_words(run, queue.queue_state(state.run_store(home).list()))
                if run.status == "queued" else None)
     device = run.device or f"{c.device} ({'waiting' if waiting else 'starting'})"
-    middle.markdown(f"**{run.name}** · {c.arch} on {c.dataset} · {c.optimizer} lr {c.lr:g} · "
+    middle.markdown(f"**{run.name}** · {c.arch} on {c.dataset} · {c.optimizer} lr {format_setting(c.lr)} · "
                     f"batch {c.batch_size} · seed {c.seed} · device **{device}**")
     blocker = None if run.active else runs.resume_blocker(run, home)
     if waiting:
@@ -147,7 +158,7 @@ def _resume_hint(run: runs.Run, blocker: str | None) -> str:
 
 
 def _resume(run_id: str, home: Path | None) -> None:
-    outcome = runs.resume_once(run_id, home)
+    outcome = resume_once(run_id, home)
     kind = "success" if outcome.started else ("error" if outcome.errors else "info")
     st.session_state[state.RESUME_NOTICE] = (kind, outcome.message)
 
@@ -169,13 +180,14 @@ def _progress(run: runs.Run, metrics) -> None:
     # The engine's rate restarts each epoch (0 until its first reporting point): show the last
     # epoch's meanwhile rather than a dash.
     rate = view.examples_per_sec or report.last_value(metrics, "examples_per_sec")
-    cols[0].metric("Examples/s", f"{rate:,.0f}" if rate else "—")
-    cols[1].metric("Elapsed", report.format_duration(view.elapsed_s))
-    cols[2].metric("ETA", report.format_duration(view.eta_s) if run.active else "—")
+    cols[0].metric("Examples/s", format_rate(rate))
+    cols[1].metric("Elapsed", format_duration(view.elapsed_s))
+    cols[2].metric("ETA", format_duration(view.eta_s) if run.active else MISSING)
     train_loss = run.progress.get("train_loss")
-    cols[3].metric("Train loss", f"{train_loss:.3f}" if train_loss is not None else "—")
-    cols[4].metric("Test acc", "—" if test_acc is None else f"{test_acc:.1%}",
-                   help=None if best is None else f"Latest epoch's; the best so far is {best:.1%}.")
+    cols[3].metric("Train loss", format_metric(train_loss))
+    cols[4].metric("Test acc", format_percent(test_acc),
+                   help=None if best is None else
+                   f"Latest epoch's; the best so far is {format_percent(best)}.")
 
 
 # ---- after a run -----------------------------------------------------------------------------
@@ -186,7 +198,7 @@ def _mistakes(run_id: str, checkpoint: str, mtime: float, home: str) -> run_mist
     return run_mistakes.misclassified(run_id, Path(home))
 
 
-def result(run: runs.Run, store: RunStore) -> None:
+def result(run: runs.Run, store: runs.RunStore) -> None:
     """Confusion matrix, per-class accuracy and the misclassified gallery of a finished run."""
     home = store.home
     summary = run.summary
@@ -210,7 +222,8 @@ def result(run: runs.Run, store: RunStore) -> None:
         return
     st.markdown(f"**Misclassified test images** — {mistakes.total:,} of {mistakes.tested:,} wrong "
                 f"({checkpoint.name}); the {len(mistakes.table)} the model was surest about:")
-    captions = [f"{row.true} → {row.predicted} ({row.confidence:.0%})" for row in mistakes.table.itertuples()]
+    captions = [f"{row.true} → {row.predicted} ({format_probability(row.confidence)})"
+                for row in mistakes.table.itertuples()]
     st.image([pictures.upscale(image, 3) for image in mistakes.images], caption=captions, width=84)
     st.caption("Each caption reads true class → predicted class (the model's confidence).")
 
@@ -227,7 +240,7 @@ def _no_evaluation_note(run: runs.Run) -> str:
     return note + (" Resume it to get one." if run.status in runs.RESUMABLE else "")
 
 
-def actions(run: runs.Run, store: RunStore) -> None:
+def actions(run: runs.Run, store: runs.RunStore) -> None:
     """Download the metrics and the checkpoint; delete the run after a confirmation (an ended
     run: :func:`lenet_core.runs.delete` refuses an active one)."""
     cols = st.columns(3)

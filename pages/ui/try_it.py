@@ -12,6 +12,7 @@ import streamlit as st
 from lenet_core import data, runs
 from lenet_core.training.config import preset_values
 from pages.ui import state
+from pages.ui.launching import start_from_form
 from pages.ui.training_form import load_into_form
 
 RECIPE = "quick"
@@ -29,7 +30,7 @@ def recipe_words() -> str:
 def _start(reports: dict[str, data.Availability], home) -> None:
     values = preset_values(RECIPE)
     form_token = st.session_state.setdefault(state.FORM_TOKEN, runs.new_request_id())
-    outcome = runs.start_from_form(values, RUN_NAME, form_token, reports, home)
+    outcome = start_from_form(values, RUN_NAME, form_token, reports, home)
     if outcome.run_id is None:
         st.session_state[state.TRY_NOTICE] = "Could not start it: " + "; ".join(outcome.errors.values())
         return

@@ -2,15 +2,17 @@
 
     render_unit_inspector(model, arch, x, image, key_prefix, outputs=None)
     unit_inspector_expander(model, arch, x, image, key_prefix, outputs=None)  # built when opened
+    select_unit(key_prefix, layer, unit)  # from another widget's callback: point it at a unit
 
 - ``model``/``arch``: the network in eval mode and its Architecture.
 - ``x``: the model's input (1×1×S×S, normalised and padded), ``image``: the 28×28 picture in
   [0, 1] it was made from (the receptive field is drawn on it).
 - ``outputs``: :func:`lenet_core.inspect.activations.forward_all`'s dict, when the page has it already.
 
-Pick a layer, a map and a position with the inputs, or click a square of the large map; the
-widget shows the unit's receptive field on the input, what it reads, its weights, the weighted
-sum and bias, its rule and its value — and the forward pass's own value beside it.
+Pick a layer, a map and a position with the inputs, or click a square of the large map (or a
+tile of the 3D view, which calls ``select_unit``); the widget shows the unit's receptive field on
+the input, what it reads, its weights, the weighted sum and bias, its rule and its value — and
+the forward pass's own value beside it.
 """
 
 from __future__ import annotations
@@ -22,12 +24,14 @@ import torch
 from torch import nn
 
 from lenet_core.errors import LabError
+from lenet_core.format import format_fixed
 from lenet_core.inspect import unit as unit_inspection
 from lenet_core.inspect.activations import forward_all
 from lenet_core.inspect.unit import INPUT, UnitReport, format_number, inspect_unit, partial_sums
 from lenet_core.model.architectures import Architecture
 from lenet_core.model.shapes import layer_label
-from lenet_core.present import charts, colours, pictures
+from lenet_core.present import colours, pictures
+from lenet_core.present.charts import unit_map
 from pages.ui import state
 from pages.ui.charts import show_chart
 
@@ -39,9 +43,9 @@ def render_unit_inspector(model: nn.Sequential, arch: Architecture, x: torch.Ten
                           key_prefix: str, outputs: dict[str, torch.Tensor] | None = None) -> None:
     if outputs is None:
         outputs, _ = forward_all(model, x)
-    key = state.key(key_prefix, "unit")
+    key = state.key(key_prefix, state.UNIT)
     names = list(outputs)
-    layer = st.selectbox("Layer", names, key=state.key(key, "layer"),
+    layer = st.selectbox("Layer", names, key=state.key(key, state.UNIT_LAYER),
                          format_func=lambda n: layer_label(n, [1, *outputs[n].shape]))
     values = outputs[layer].detach().cpu().numpy()
     scale = colours.layer_scales(model, outputs)[layer]
@@ -65,37 +69,58 @@ def render_unit_inspector(model: nn.Sequential, arch: Architecture, x: torch.Ten
 NUMBERING = "Maps, rows, columns and units count from 0, as PyTorch indexes a layer's output: " \
             "output[0, map, row, column]."
 
+
+def select_unit(key_prefix: str, layer: str, unit: tuple[int, ...]) -> None:
+    """Point the inspector of ``key_prefix`` at ``unit`` of ``layer`` ((map, row, column), or
+    (unit,) for a vector layer) and open its expander: how another widget (the 3D view's click)
+    chooses a unit. Call it from a widget's callback, which runs before the inspector's widgets
+    are drawn again."""
+    key = state.key(key_prefix, state.UNIT)
+    st.session_state[state.key(key, state.UNIT_LAYER)] = layer
+    for part, value in zip(_unit_parts(len(unit)), unit):
+        st.session_state[_unit_key(key, part, layer)] = int(value)
+    st.session_state[state.key(key_prefix, state.UNIT_OPEN)] = True
+
+
+def _unit_parts(dims: int) -> tuple[str, ...]:
+    return (state.UNIT_MAP, state.UNIT_ROW, state.UNIT_COL) if dims == 3 else (state.UNIT_INDEX,)
+
+
+def _unit_key(key: str, part: str, layer: str) -> str:
+    """One number input of a layer's unit: per layer, so that each layer keeps its own choice."""
+    return state.key(key, f"{part}_{layer}")
+
+
 def _choose_unit(key: str, layer: str, values: np.ndarray) -> tuple[int, ...]:
     """Number inputs for (map, row, column) or (unit,); keys are per layer so each layer keeps
     its own choice and no value is ever outside a widget's range."""
     if values.ndim == 3:
         c, h, w = values.shape
+        map_key, row_key, col_key = (_unit_key(key, part, layer) for part in _unit_parts(3))
         # Defaults go through session state: a click sets row and column there too, and a
         # widget given both a default and a state value warns on screen.
-        st.session_state.setdefault(state.key(key, f"row_{layer}"), h // 2)
-        st.session_state.setdefault(state.key(key, f"col_{layer}"), w // 2)
-        channel = st.number_input(f"Map (0–{c - 1})", 0, c - 1, key=state.key(key, f"map_{layer}"),
-                                  help=NUMBERING)
-        y = st.number_input(f"Row (0–{h - 1})", 0, h - 1, key=state.key(key, f"row_{layer}"), help=NUMBERING)
-        x = st.number_input(f"Column (0–{w - 1})", 0, w - 1, key=state.key(key, f"col_{layer}"),
-                            help=NUMBERING)
+        st.session_state.setdefault(row_key, h // 2)
+        st.session_state.setdefault(col_key, w // 2)
+        channel = st.number_input(f"Map (0–{c - 1})", 0, c - 1, key=map_key, help=NUMBERING)
+        y = st.number_input(f"Row (0–{h - 1})", 0, h - 1, key=row_key, help=NUMBERING)
+        x = st.number_input(f"Column (0–{w - 1})", 0, w - 1, key=col_key, help=NUMBERING)
         return int(channel), int(y), int(x)
     n = values.shape[0]
-    return (int(st.number_input(f"Unit (0–{n - 1})", 0, n - 1, key=state.key(key, f"index_{layer}"),
-                                help=NUMBERING)),)
+    return (int(st.number_input(f"Unit (0–{n - 1})", 0, n - 1,
+                                key=_unit_key(key, state.UNIT_INDEX, layer), help=NUMBERING)),)
 
 
 def _on_click(chart_key: str, key: str, layer: str, width: int | None) -> None:
     # A callback runs before the widgets are drawn again, so it may set their values.
-    unit = charts.clicked_unit(st.session_state.get(chart_key))
+    unit = unit_map.clicked_unit(st.session_state.get(chart_key))
     if unit is None:
         return
     if width is None:
-        st.session_state[state.key(key, f"index_{layer}")] = unit
+        st.session_state[_unit_key(key, state.UNIT_INDEX, layer)] = unit
     else:
         row, col = divmod(unit, width)
-        st.session_state[state.key(key, f"row_{layer}")] = row
-        st.session_state[state.key(key, f"col_{layer}")] = col
+        st.session_state[_unit_key(key, state.UNIT_ROW, layer)] = row
+        st.session_state[_unit_key(key, state.UNIT_COL, layer)] = col
 
 
 def _clickable_map(key: str, layer: str, values: np.ndarray, unit: tuple[int, ...],
@@ -107,10 +132,10 @@ def _clickable_map(key: str, layer: str, values: np.ndarray, unit: tuple[int, ..
     else:
         one, flat, width = values, unit[0], None
         st.markdown(f"**{layer}** · click a square to inspect that unit")
-    chart_key = state.key(key, f"chart_{layer}")
-    show_chart(charts.unit_map_chart(one, scale, selected=flat), key=chart_key,
+    chart_key = _unit_key(key, state.UNIT_CHART, layer)
+    show_chart(unit_map.unit_map_chart(one, scale, selected=flat), key=chart_key,
                on_select=lambda: _on_click(chart_key, key, layer, width),
-               selection_mode=charts.SELECTION, width="content")
+               selection_mode=unit_map.SELECTION, width="content")
     st.html(colours.legend_html(scale))
 
 
@@ -190,7 +215,7 @@ def _window_numbers(report: UnitReport, key: str) -> None:
         channel = 0
         if len(patch) > 1:
             channel = st.selectbox("Input map", range(len(patch)), help=NUMBERING,
-                                   key=state.key(key, f"numbers_{report.layer}"))
+                                   key=_unit_key(key, state.UNIT_NUMBERS, report.layer))
         st.caption("input window x")
         st.dataframe(pd.DataFrame(patch[channel]), width="content")
         if report.weights is not None:
@@ -218,10 +243,10 @@ def _show_calculation(report: UnitReport, outputs: dict[str, torch.Tensor]) -> N
     forward = float(outputs[report.layer][report.unit])
     # Both at the value's precision: the steps carry two more decimals, so that their last one
     # (rounding) never reads as a disagreement with the forward pass (1.078976 vs 1.078977).
-    st.metric(f"{report.name}", f"{report.value:.{VALUE_DECIMALS}f}")
+    st.metric(f"{report.name}", format_fixed(report.value, VALUE_DECIMALS))
     agrees = abs(forward - report.value) <= 1e-5 * max(1.0, abs(forward))
     (st.success if agrees else st.error)(
-        f"The forward pass gives {forward:.{VALUE_DECIMALS}f}: "
+        f"The forward pass gives {format_fixed(forward, VALUE_DECIMALS)}: "
         f"{'the same value' if agrees else 'a different value'}.",
         icon=":material/check_circle:" if agrees else ":material/error:")
 
@@ -231,7 +256,7 @@ def unit_inspector_expander(model: nn.Sequential, arch: Architecture, x: torch.T
     """The inspector in an expander that builds its contents only while open: a page that reruns
     on every stroke (Draw) pays nothing for it until a person opens it."""
     box = st.expander("Inspect one unit", icon=":material/center_focus_strong:",
-                      key=state.key(key_prefix, "unit_open"), on_change="rerun")
+                      key=state.key(key_prefix, state.UNIT_OPEN), on_change="rerun")
     if box.open:
         with box:
             render_unit_inspector(model, arch, x, image, key_prefix, outputs=outputs)

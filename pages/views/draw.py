@@ -9,9 +9,11 @@ All the maths lives in lenet_core.inspect.preprocess / activations / visuals.
 import streamlit as st
 
 from lenet_core.errors import LabError
-from lenet_core.inspect.activations import format_probability, forward_pass, saliency, top_k, torch_threads
+from lenet_core.format import format_probability
+from lenet_core.inspect.activations import forward_pass, saliency, top_k, torch_threads
 from lenet_core.inspect.preprocess import MAX_FILE_BYTES, load_image, mnist_style
-from lenet_core.present import charts, pictures
+from lenet_core.present import pictures
+from lenet_core.present.charts.guesses import probability_chart
 from pages.ui import state
 from pages.ui.activations import render_layers
 from pages.ui.charts import show_chart
@@ -72,7 +74,7 @@ def show_guesses(guesses, probabilities, classes) -> None:
     st.markdown(f"### First guess: {first.name}")
     st.progress(first.probability, text=f"{format_probability(first.probability)} confident")
     st.markdown(f"**Second guess: {second.name}** · {format_probability(second.probability)}")
-    show_chart(charts.probability_chart(probabilities, classes), width="stretch")
+    show_chart(probability_chart(probabilities, classes), width="stretch")
     st.caption("All ten classes: red is the first guess, pink the second.")
 
 

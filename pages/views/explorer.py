@@ -9,10 +9,12 @@ import streamlit as st
 
 from lenet_core import data
 from lenet_core.errors import LabError
+from lenet_core.format import format_percent, format_probability
 from lenet_core.inspect import explore
-from lenet_core.inspect.activations import format_probability, forward_pass, top_k
+from lenet_core.inspect.activations import forward_pass, top_k
 from lenet_core.model.shapes import layer_label
-from lenet_core.present import charts, pictures
+from lenet_core.present import pictures
+from lenet_core.present.charts.guesses import probability_chart
 from pages.ui import state
 from pages.ui.activations import render_layers
 from pages.ui.charts import show_chart
@@ -65,7 +67,7 @@ def show_sample(picked: PickedModel, run_option: ModelOption, dataset: str, spli
                    f"{format_probability(first.probability)} confident "
                    + (":green[right]" if right else ":red[wrong]"))
     truth = picked.meta.classes.index(class_name) if class_name in picked.meta.classes else None
-    show_chart(charts.probability_chart(probabilities, picked.meta.classes, truth=truth), words,
+    show_chart(probability_chart(probabilities, picked.meta.classes, truth=truth), words,
                width="stretch")
     words.caption("Green: the guess, right. Red: a wrong guess, its true class in light green."
                   if truth is not None else "Red: the model's first guess; pink: its second.")
@@ -112,7 +114,7 @@ st.caption("Every layer's output for real samples: choose a model (and, for a tr
 run_pick = pick_model(KEY, digits_only=False, any_status=True)
 picked = pick_epoch(run_pick, KEY)
 st.caption(f"{picked.arch.title} trained on {picked.meta.dataset} · checkpoint after epoch "
-           f"{picked.meta.epoch}" + (f" · test accuracy {picked.meta.metrics['test_acc']:.1%}"
+           f"{picked.meta.epoch}" + (f" · test accuracy {format_percent(picked.meta.metrics['test_acc'])}"
                                       if "test_acc" in picked.meta.metrics else ""))
 
 dataset, split = pick_source(KEY, picked.meta.dataset)
@@ -126,7 +128,7 @@ def predictions_for(picked: PickedModel, dataset: str, split: str) -> explore.Pr
     """The model's answer for every sample of the split (cached), its accuracy said above."""
     path = picked.option.path
     found = split_predictions(str(path), path.stat().st_mtime, dataset, split, picked.model, picked.meta)
-    st.caption(f"The model gets {found.accuracy:.1%} of {dataset} {split} right "
+    st.caption(f"The model gets {format_percent(found.accuracy)} of {dataset} {split} right "
                f"({int(found.wrong.sum()):,} wrong).")
     return found
 

@@ -4,9 +4,10 @@ import pandas as pd
 import streamlit as st
 
 from lenet_core.errors import LabError
+from lenet_core.format import format_count, format_shape
 from lenet_core.model import shapes
 from lenet_core.model.architectures import ARCHITECTURES
-from lenet_core.present.charts import shapes_charts
+from lenet_core.present.charts.shapes import shapes_charts
 from pages.ui import state
 from pages.ui.charts import show_chart
 
@@ -53,7 +54,7 @@ def flatten_note(table: shapes.ShapeTable) -> None:
         return
     before = table.rows[flatten - 1]
     c, h, w = before.output_shape[1:]
-    first = shapes.format_shape(table.input_shape[1:])
+    first = format_shape(table.input_shape[1:])
     st.info(
         f"**How {first} becomes {c * h * w:,} features:** the convolutions and pooling layers trade "
         f"space for channels until `{before.name}` holds {c:,} maps of {h:,}×{w:,}; "
@@ -70,7 +71,7 @@ left, right = st.columns([2, 1])
 arch_name = left.selectbox("Architecture", list(ARCHITECTURES), key=state.SHAPES_ARCH)
 arch = ARCHITECTURES[arch_name]
 size_text = right.text_input(
-    "Input size (C×H×W)", value=shapes.format_shape(arch.input_shape).replace("×", "x"),
+    "Input size (C×H×W)", value=format_shape(arch.input_shape).replace("×", "x"),
     key=state.key("shapes_input", arch_name), help="Channels × height × width, e.g. 1x28x28; or height × "
     "width (28x28) for one channel.",
 )
@@ -84,7 +85,7 @@ except LabError as exc:  # not a size at all: nothing to run through the network
 if note := shapes.how_read(size_text):
     right.caption(note[0].upper() + note[1:] + ".")
 
-size = shapes.format_shape(table.input_shape)
+size = format_shape(table.input_shape)
 if table.broken is not None:
     b = table.broken
     st.error(f"**{arch_name} cannot take a {size} input: it stops at layer {b.index}, "
@@ -96,9 +97,9 @@ if table.broken is not None:
     st.stop()
 
 c1, c2, c3 = st.columns(3)
-c1.metric("Layers", f"{len(table.rows):,}")
-c2.metric("Parameters", f"{table.total_params:,}")
-c3.metric("Multiply-adds per image", f"{table.total_macs:,}")
+c1.metric("Layers", format_count(len(table.rows)))
+c2.metric("Parameters", format_count(table.total_params))
+c3.metric("Multiply-adds per image", format_count(table.total_macs))
 show_table(table)
 flatten_note(table)
 

@@ -8,6 +8,7 @@ import streamlit as st
 
 from lenet_core import data, paths, runs
 from lenet_core.errors import LabError
+from lenet_core.runs import queue, report
 from pages.ui import state, sweep_form, sweep_view, training_compare, training_form, training_live
 from pages.ui.try_it import try_it_button
 
@@ -30,6 +31,13 @@ try:
 except LabError as exc:
     st.error(f"The run store could not be read. {exc}", icon=":material/error:")
     st.stop()
+
+if stalled := report.stalled_words(queue.queue_state(all_runs)):
+    with st.container(border=True, key="stalled_queue"):
+        st.warning(f"{stalled}.", icon=":material/hourglass_disabled:")
+        if st.button("Start waiting runs", icon=":material/play_arrow:", key="start_waiting"):
+            runs.start_waiting(store)
+            st.rerun()
 
 if store.list_sweeps():  # two views once a sweep exists: the runs, and the sweeps
     state.restore(state.TRAINING_VIEW)
