@@ -4,11 +4,12 @@
     .venv/bin/python -m bench.canvas_latency [--quick] [--json] [--repeats 500] [--threads N]
 
 The Draw page's per-stroke work, measured on a 280×280 RGBA drawing like the canvas sends:
-preprocessing (ink -> 20×20 box -> centre of mass -> normalisation) plus ``forward_all`` (every
-layer's output and the softmax). For comparison: the bare forward pass, and the work that comes
-after the guess is on screen (occlusion saliency, the layer pictures), and the per-stroke work with
-torch's default thread count instead of the page's one thread. Variants are interleaved
-(A B C A B C ...) and medians quoted, because this machine's speed drifts from moment to moment.
+preprocessing (ink -> 20×20 box -> centre of mass) plus ``forward_pass`` (the checkpoint's
+normalisation, every layer's output and the softmax), as the page calls it. For comparison: the
+bare forward pass, and the work that comes after the guess is on screen (occlusion saliency, the
+layer pictures), and the per-stroke work with torch's default thread count instead of the page's
+one thread. Variants are interleaved (A B C A B C ...) and medians quoted, because this machine's
+speed drifts from moment to moment.
 Models: the bundled digit model plus lenet-classic and lenet5 with fresh weights (speed does not
 depend on the weights).
 """
@@ -23,15 +24,14 @@ import torch
 from PIL import Image, ImageDraw
 
 from bench.common import Report, at_least, emit, parser, verdict
-from lenet_core.inspect.activations import forward_all, saliency, torch_threads
+from lenet_core.inspect.activations import forward_all, forward_pass, saliency, torch_threads
 from lenet_core.inspect.preprocess import mnist_style
 from lenet_core.model.architectures import build_model, get_architecture
-from lenet_core.model.checkpoints import load_model, pretrained_path
-from lenet_core.model.inputs import standardise
+from lenet_core.model.checkpoints import CheckpointMeta, load_model, pretrained_path
 from lenet_core.present import colours, pictures
 
 BUDGET_MS = 3.0
-PAGE = "preprocess + forward_all"  # as the page runs it: one thread (activations.torch_threads)
+PAGE = "preprocess + forward_pass"  # as the page runs it: one thread (activations.torch_threads)
 MEAN, STD = 0.1307, 0.3081
 
 
@@ -43,13 +43,16 @@ def drawing() -> np.ndarray:
     return np.asarray(image)
 
 
-def models() -> list[tuple[str, torch.nn.Sequential, str]]:
+def models() -> list[tuple[str, torch.nn.Sequential, CheckpointMeta]]:
+    """The bundled model with its checkpoint's metadata; two fresh nets with MNIST's."""
     found = []
     if pretrained_path("digits").is_file():
         model, meta = load_model(pretrained_path("digits"))
-        found.append((f"bundled ({meta.arch})", model, meta.arch))
+        found.append((f"bundled ({meta.arch})", model, meta))
     for arch in ("lenet-classic", "lenet5"):
-        found.append((arch, build_model(arch).eval(), arch))
+        meta = CheckpointMeta(arch=arch, dataset="mnist", classes=[str(i) for i in range(10)],
+                              mean=MEAN, std=STD)
+        found.append((arch, build_model(arch).eval(), meta))
     return found
 
 
@@ -64,16 +67,14 @@ def layer_pictures(model, outputs) -> None:
             pictures.filter_grid(module.weight.detach())
 
 
-def measure(model, arch_name: str, rgba: np.ndarray, repeats: int) -> dict[str, float]:
-    arch = get_architecture(arch_name)
-    prepared = mnist_style(rgba)
-    x = standardise(prepared.image, MEAN, STD, arch)
-    outputs, probabilities = forward_all(model, x)
-    target = int(probabilities.argmax())
+def measure(model, meta: CheckpointMeta, rgba: np.ndarray, repeats: int) -> dict[str, float]:
+    arch = get_architecture(meta.arch)
+    seen = forward_pass(model, meta, mnist_style(rgba).image)
+    x, outputs = seen.x, seen.outputs
+    target = int(seen.probabilities.argmax())
 
     def per_stroke():
-        p = mnist_style(rgba)
-        forward_all(model, standardise(p.image, MEAN, STD, arch))
+        forward_pass(model, meta, mnist_style(rgba).image)
 
     def one_thread(fn):
         def run():
@@ -134,8 +135,8 @@ def main(argv: list[str] | None = None) -> int:
                  f"torch {torch.__version__}, {torch.get_num_threads()} threads, {repeats} rounds, "
                  f"drawing {rgba.shape[1]}×{rgba.shape[0]} RGBA; medians in ms")
     worst, figures = 0.0, {}
-    for label, model, arch in models():
-        result = measure(model, arch, rgba, repeats)
+    for label, model, meta in models():
+        result = measure(model, meta, rgba, repeats)
         figures[label] = result
         worst = max(worst, result[PAGE])
         for name, ms in result.items():

@@ -5,6 +5,7 @@ import json
 
 from helpers import SEVEN, draw, open_page
 
+from lenet_core.format import format_fixed
 from lenet_core.inspect import geometry
 from lenet_core.model.architectures import get_architecture
 from lenet_core.model.checkpoints import load_model, pretrained_path
@@ -128,7 +129,7 @@ def test_explorer_3d_steps_one_sample_through_a_runs_epochs_and_colours_the_chan
     outputs, _ = forward_all(model, model_input(pixels, meta))
     texts = [r[1] for layer in deck(at)[1]["layers"] if layer["id"] == "conv2~lenet5"
              for r in layer["data"]]
-    assert f"conv2 map 0 (0, 0): {float(outputs['tanh2'][0, 0, 0]):.3f}" in texts
+    assert f"conv2 map 0 (0, 0): {format_fixed(float(outputs['tanh2'][0, 0, 0]), 3)}" in texts
     assert at.button_group(key="explore_3d_colour").options == ["Values"]  # epoch 1: nothing before
     slider.set_value(2).run()
     at.button_group(key="explore_3d_colour").set_value("Change from the epoch before").run()
@@ -136,8 +137,8 @@ def test_explorer_3d_steps_one_sample_through_a_runs_epochs_and_colours_the_chan
     assert any("change from epoch 1" in c.value for c in at.caption)
     _, spec = deck(at)
     signed = [r[1] for layer in spec["layers"] if layer["id"] == "fc1~lenet5" for r in layer["data"]]
-    assert all(t.split(": ")[1][0] in "+-" for t in signed)
-    assert any(np.abs(float(t.split(": ")[1])) > 0 for t in signed)
+    assert all(t.split(": ")[1][0] in "+−" for t in signed)  # a true minus sign, as every view
+    assert any(np.abs(float(t.split(": ")[1].replace("−", "-"))) > 0 for t in signed)
 
 
 def test_explorer_3d_colours_the_change_from_the_second_sample(lab_home):
@@ -181,8 +182,8 @@ def test_the_change_from_the_epoch_before_compares_mirrored_with_mirrored_guesse
         guesses.append(class_probabilities(model, model_input(pixels, meta), mirror=True)[0])
     expected = (guesses[1] - guesses[0]).detach().numpy()
     records = [r for layer in deck(at)[1]["layers"] for r in layer.get("data", []) if isinstance(r, list)]
-    shown = {int(m.group(1)): float(m.group(2)) for r in records
-             if (m := re.search(r"class (\d+): ([+-]\d\.\d+)$", str(r[1])))}
+    shown = {int(m.group(1)): float(m.group(2).replace("−", "-")) for r in records
+             if (m := re.search(r"class (\d+): ([+−]\d\.\d+)$", str(r[1])))}
     assert sorted(shown) == list(range(10))
     assert max(abs(shown[k] - expected[k]) for k in range(10)) < 1.5e-3, (shown, expected)
 
@@ -211,7 +212,7 @@ def _a_click_in_3d_script():
         u = int(scene3d.pack(np.array([np.ravel_multi_index(unit, plane.shape)]), np.zeros((1, 3)))[0])
         st.session_state[f"fake_{name}"] = {"selection": {"objects": {f"{name}~{arch.name}": [[u, ""]]}}}
         st.button(name, key=f"click_{name}", on_click=network_3d._on_pick, args=(f"fake_{name}", "t", planes))
-    unit_inspector_expander(model, arch, seen.x, image, "t", outputs=seen.outputs)
+    unit_inspector_expander(model, arch, seen, image, "t")
 
 
 def test_a_click_in_3d_opens_the_unit_inspector_on_that_unit():

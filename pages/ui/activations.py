@@ -1,18 +1,17 @@
 """Every layer's output for one input, in network order: the widget shared by the Draw page and
 the Layer Explorer.
 
-    render_layers(model, arch, x, key_prefix, classes=None, outputs=None, probabilities=None)
+    render_layers(model, arch, seen, key_prefix, classes=None, narrow=False)
 
 - ``model``: an ``nn.Sequential`` in eval mode whose children are named after the layer specs
   (as :func:`lenet_core.model.checkpoints.load_model` returns it).
 - ``arch``: its :class:`~lenet_core.model.architectures.Architecture` (or name), for each layer's kind, or
   ``None`` to go by the module types alone.
-- ``x``: the model's input for one image, 1×C×H×W or C×H×W, already normalised and padded
-  (:func:`lenet_core.model.inputs.model_input` of the checkpoint's metadata).
+- ``seen``: the page's :func:`lenet_core.inspect.activations.forward_pass` for one image (its
+  input, every layer's output and the probabilities, mirrored where the checkpoint asks): the
+  one forward pass every view of the page shows.
 - ``key_prefix``: makes the widget keys unique when a page shows the widget more than once.
 - ``classes``: class names, to label the last layer and the softmax (default 0…N−1).
-- ``outputs``/``probabilities``: pass :func:`lenet_core.inspect.activations.forward_all`'s result when
-  the page already has it, so the network runs once.
 - ``narrow``: the widget sits in half a page (two samples side by side): each layer's legend and
   its *Enlarge a map* go under its maps instead of beside them, and pictures are at most
   :data:`NARROW_WIDTH` pixels wide.
@@ -30,7 +29,7 @@ import torch
 from torch import nn
 
 from lenet_core.format import format_significant
-from lenet_core.inspect.activations import forward_all
+from lenet_core.inspect.activations import Forward
 from lenet_core.model.architectures import Architecture, get_architecture
 from lenet_core.model.shapes import layer_label
 from lenet_core.present import colours, pictures
@@ -48,12 +47,9 @@ def _kinds(model: nn.Sequential, arch: Architecture | str | None) -> dict[str, s
     return {name: by_spec.get(name, type(module).__name__) for name, module in model.named_children()}
 
 
-def render_layers(model: nn.Sequential, arch: Architecture | str | None, x: torch.Tensor, key_prefix: str,
-                  classes: list[str] | tuple[str, ...] | None = None,
-                  outputs: dict[str, torch.Tensor] | None = None,
-                  probabilities: torch.Tensor | None = None, narrow: bool = False) -> None:
-    if outputs is None or probabilities is None:
-        outputs, probabilities = forward_all(model, x)
+def render_layers(model: nn.Sequential, arch: Architecture | str | None, seen: Forward, key_prefix: str,
+                  classes: list[str] | tuple[str, ...] | None = None, narrow: bool = False) -> None:
+    x, outputs, probabilities = seen.x, seen.outputs, seen.probabilities
     classes = list(classes) if classes is not None else [str(i) for i in range(len(probabilities))]
     scales = colours.layer_scales(model, outputs)
     kinds = _kinds(model, arch)

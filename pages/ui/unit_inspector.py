@@ -1,13 +1,13 @@
 """Inspect one unit: the widget shared by the Layer Explorer and the Draw page.
 
-    render_unit_inspector(model, arch, x, image, key_prefix, outputs=None)
-    unit_inspector_expander(model, arch, x, image, key_prefix, outputs=None)  # built when opened
+    render_unit_inspector(model, arch, seen, image, key_prefix)
+    unit_inspector_expander(model, arch, seen, image, key_prefix)  # built when opened
     select_unit(key_prefix, layer, unit)  # from another widget's callback: point it at a unit
 
 - ``model``/``arch``: the network in eval mode and its Architecture.
-- ``x``: the model's input (1×1×S×S, normalised and padded), ``image``: the 28×28 picture in
-  [0, 1] it was made from (the receptive field is drawn on it).
-- ``outputs``: :func:`lenet_core.inspect.activations.forward_all`'s dict, when the page has it already.
+- ``seen``: the page's :func:`lenet_core.inspect.activations.forward_pass` (the model's input,
+  every layer's output), so the network runs once a rerun and every view shows the same pass;
+  ``image``: the 28×28 picture in [0, 1] it was made from (the receptive field is drawn on it).
 
 Pick a layer, a map and a position with the inputs, or click a square of the large map (or a
 tile of the 3D view, which calls ``select_unit``); the widget shows the unit's receptive field on
@@ -26,7 +26,7 @@ from torch import nn
 from lenet_core.errors import LabError
 from lenet_core.format import format_fixed
 from lenet_core.inspect import unit as unit_inspection
-from lenet_core.inspect.activations import forward_all
+from lenet_core.inspect.activations import Forward
 from lenet_core.inspect.unit import INPUT, UnitReport, format_number, inspect_unit, partial_sums
 from lenet_core.model.architectures import Architecture
 from lenet_core.model.shapes import layer_label
@@ -39,10 +39,9 @@ CELL = 10  # screen pixels per input pixel in the receptive-field picture
 VALUE_DECIMALS = 4  # the unit's value and the forward pass's, as the page shows them
 
 
-def render_unit_inspector(model: nn.Sequential, arch: Architecture, x: torch.Tensor, image: np.ndarray,
-                          key_prefix: str, outputs: dict[str, torch.Tensor] | None = None) -> None:
-    if outputs is None:
-        outputs, _ = forward_all(model, x)
+def render_unit_inspector(model: nn.Sequential, arch: Architecture, seen: Forward, image: np.ndarray,
+                          key_prefix: str) -> None:
+    x, outputs = seen.x, seen.outputs
     key = state.key(key_prefix, state.UNIT)
     names = list(outputs)
     layer = st.selectbox("Layer", names, key=state.key(key, state.UNIT_LAYER),
@@ -251,12 +250,12 @@ def _show_calculation(report: UnitReport, outputs: dict[str, torch.Tensor]) -> N
         icon=":material/check_circle:" if agrees else ":material/error:")
 
 
-def unit_inspector_expander(model: nn.Sequential, arch: Architecture, x: torch.Tensor, image: np.ndarray,
-                            key_prefix: str, outputs: dict[str, torch.Tensor] | None = None) -> None:
+def unit_inspector_expander(model: nn.Sequential, arch: Architecture, seen: Forward, image: np.ndarray,
+                            key_prefix: str) -> None:
     """The inspector in an expander that builds its contents only while open: a page that reruns
     on every stroke (Draw) pays nothing for it until a person opens it."""
     box = st.expander("Inspect one unit", icon=":material/center_focus_strong:",
                       key=state.key(key_prefix, state.UNIT_OPEN), on_change="rerun")
     if box.open:
         with box:
-            render_unit_inspector(model, arch, x, image, key_prefix, outputs=outputs)
+            render_unit_inspector(model, arch, seen, image, key_prefix)

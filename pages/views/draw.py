@@ -157,6 +157,5 @@ with seen_col:
 st.subheader("Inside the network")
 st.caption("Every layer's output for this drawing, in order. Colours follow one rule per layer, "
            "shown beside it; the number above each map is its channel.")
-render_layers(picked.model, picked.arch, x, "draw", classes=picked.meta.classes,
-              outputs=outputs, probabilities=probabilities)
-unit_inspector_expander(picked.model, picked.arch, x, prepared.image, "draw", outputs=outputs)
+render_layers(picked.model, picked.arch, seen, "draw", classes=picked.meta.classes)
+unit_inspector_expander(picked.model, picked.arch, seen, prepared.image, "draw")

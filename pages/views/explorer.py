@@ -55,7 +55,7 @@ def show_sample(picked: PickedModel, run_option: ModelOption, dataset: str, spli
         return None
     image = pixels / 255.0
     seen = forward_pass(picked.model, picked.meta, pixels)
-    x, outputs, probabilities = seen.x, seen.outputs, seen.probabilities
+    probabilities = seen.probabilities
     first = top_k(probabilities, picked.meta.classes, k=1)[0]
     right = picked.meta.classes[first.label] == class_name
     if narrow:
@@ -72,9 +72,8 @@ def show_sample(picked: PickedModel, run_option: ModelOption, dataset: str, spli
     words.caption("Green: the guess, right. Red: a wrong guess, its true class in light green."
                   if truth is not None else "Red: the model's first guess; pink: its second.")
     show_epoch_trace(picked, run_option, pixels, label)
-    render_layers(picked.model, picked.arch, x, prefix, classes=picked.meta.classes,
-                  outputs=outputs, probabilities=probabilities, narrow=narrow)
-    return x, image, outputs
+    render_layers(picked.model, picked.arch, seen, prefix, classes=picked.meta.classes, narrow=narrow)
+    return seen, image
 
 
 def show_epoch_trace(picked: PickedModel, run_option: ModelOption, pixels, label: int) -> None:
@@ -159,13 +158,13 @@ else:
 
 if chosen is None:
     st.stop()
-x, image, outputs = chosen
+seen, image = chosen
 st.subheader("The network in 3D")
 if st.toggle("Show the 3D view", key=state.key(KEY, state.NET3D_SHOW),
              help="Every unit of every layer as a tile, for the sample chosen above."):
     explorer_network_3d(KEY, picked, run_pick.option, image, other[1] if other else None)
-show_channel_stats(picked, outputs, KEY)
+show_channel_stats(picked, seen.outputs, KEY)
 st.subheader("Inspect one unit")
 st.caption("Pick a layer, a map and a position, or click a square of the map: the unit's receptive "
            "field, what it reads, its weights, the weighted sum and bias, its rule and its value.")
-render_unit_inspector(picked.model, picked.arch, x, image, KEY, outputs=outputs)
+render_unit_inspector(picked.model, picked.arch, seen, image, KEY)

@@ -231,7 +231,7 @@ def test_draw_see_turn_hide_and_select_a_unit_in_3d(webgl_page, app_server):
     wait_for_pixels(page, lambda p: changed_share(without, p) > 0.02, timeout_s=10)
     page.wait_for_timeout(500)  # deck.gl eases the zoom in
     x, y, tip = find_tile(page, "conv1 map", middle_y)
-    assert re.fullmatch(r"conv1 map \d+ \(\d+, \d+\): -?\d\.\d{3}", tip), tip
+    assert re.fullmatch(r"conv1 map \d+ \(\d+, \d+\): −?\d\.\d{3}", tip), tip
     unit = tip.split(":")[0]
 
     selected = page.get_by_text(re.compile(rf"^Selected: {re.escape(unit)}"))
