@@ -4,6 +4,7 @@ kill -9 — real workers (subprocesses) on a real run store."""
 import json
 import os
 import signal
+import subprocess
 
 import pytest
 from helpers import TINY, lab, wait_for
@@ -120,3 +121,25 @@ def test_runs_list_shows_places_in_the_queue_and_refuses_a_bad_slots_setting(lab
     assert code != 0 and "Traceback" not in err
     assert "LENET_LAB_SLOTS: 'many' is not a number of slots from 1 to 64" in err
     assert store.get(first.id).status == "queued"  # nothing lost, nothing started
+
+
+@pytest.mark.slow
+def test_runs_list_says_when_runs_wait_in_a_free_slot_and_start_waiting_starts_them(lab_home, monkeypatch):
+    monkeypatch.setenv(queue.SLOTS_ENV, "cpu=1")
+    store = runs.store_for()
+    holder = store.create(TrainConfig(**LONG), "killed")
+    gone = subprocess.Popen(["true"])
+    gone.wait()  # a real pid that no longer runs: its trainer was killed with -9
+    assert store.claim(holder.id, gone.pid)
+    waiting = runs.start(TrainConfig(**LONG), name="waits")[0]
+    code, out, err = lab("runs", "list")
+    assert code == 0, err
+    assert ("1 run waits while a slot is free (a trainer ended without starting it): "
+            "python -m lenet_core runs start-waiting") in out
+    assert store.get(holder.id).status == "failed" and store.get(waiting.id).dispatched is None
+    code, out, err = lab("runs", "start-waiting")
+    assert (code, out.strip()) == (0, f"started 1 waiting run: {waiting.id}"), err
+    wait_for(store, waiting.id, lambda r: r.status == "running")
+    runs.stop(waiting.id, wait=60)
+    code, out, err = lab("runs", "start-waiting")
+    assert out.strip() == "started 0 waiting runs"
