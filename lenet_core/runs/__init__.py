@@ -20,7 +20,6 @@ from lenet_core.runs.launch import (
     prepare_resume,
     request_id,
     resume,
-    resume_blocker,
     start,
     start_waiting,
     stop,
@@ -34,6 +33,6 @@ __all__ = [
     "ACTIVE", "RESUMABLE", "STATUSES", "Run", "RunStore", "StoreRecorder", "Sweep",
     "best_checkpoint", "check_launch", "checkpoint_paths", "delete", "dispatch", "execute", "iso",
     "name_problem", "new_request_id", "pid_alive", "prepare_resume", "reap", "request_id", "resume",
-    "resume_blocker", "resume_point", "run_dir", "start", "start_waiting",
+    "resume_point", "run_dir", "start", "start_waiting",
     "stop", "store_for", "validate_run_id",
 ]

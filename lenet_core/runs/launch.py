@@ -19,7 +19,7 @@ from pathlib import Path
 from lenet_core import data
 from lenet_core.errors import LabError
 from lenet_core.runs import process
-from lenet_core.runs.files import checkpoint_paths, resume_point, run_dir
+from lenet_core.runs.files import resume_point, run_dir
 from lenet_core.runs.rows import RESUMABLE, Run
 from lenet_core.runs.store import RunStore, store_for
 from lenet_core.training.config import TrainConfig, validate
@@ -142,18 +142,3 @@ def delete(run_id: str, home: Path | None = None) -> None:
                        f"(python -m lenet_core runs stop {run_id})")
     store.remove(run_id)
     shutil.rmtree(run_dir(run_id, store.home), ignore_errors=True)
-
-
-def resume_blocker(run: Run, home: Path | None = None) -> str | None:
-    """Why the page cannot offer to resume ``run``, or None when it can: only a stopped or failed
-    run that saved a checkpoint to continue from (one at each epoch's end, and on Stop)."""
-    if run.status not in RESUMABLE:
-        return f"a {run.status} run cannot be resumed (only a stopped or failed one)"
-    if run.note:
-        return f"its {run.note}"
-    if run.backend == "ray":
-        return f"it is a trial of a Ray sweep: resume the sweep ({run.sweep_id}) from its view"
-    if not any(p.name != "final.pt" for _, p in checkpoint_paths(run.id, home)):
-        return ("it saved no checkpoint to continue from (one is saved at each epoch's end and on "
-                "Stop): start it again from the sidebar")
-    return None

@@ -59,7 +59,7 @@ def resume_once(run_id: str, home: Path | None = None) -> LaunchOutcome:
     if run.active:
         return LaunchOutcome(run_id, False, f"“{run.name}” is already {run.status}: "
                              "it was resumed just now.")
-    if reason := runs.resume_blocker(run, store.home):
+    if reason := resume_blocker(run, store.home):
         return LaunchOutcome(run_id, False, f"“{run.name}” cannot be resumed: {reason}.",
                              {"resume": reason})
     try:
@@ -70,3 +70,18 @@ def resume_once(run_id: str, home: Path | None = None) -> LaunchOutcome:
         return LaunchOutcome(run_id, False, f"“{run.name}” could not be resumed: {exc}",
                              {"resume": str(exc)})
     return LaunchOutcome(run_id, True, f"Resumed “{run.name}” from its last checkpoint.")
+
+
+def resume_blocker(run: runs.Run, home: Path | None = None) -> str | None:
+    """Why the page cannot offer to resume ``run``, or None when it can: only a stopped or failed
+    run that saved a checkpoint to continue from (one at each epoch's end, and on Stop)."""
+    if run.status not in runs.RESUMABLE:
+        return f"a {run.status} run cannot be resumed (only a stopped or failed one)"
+    if run.note:
+        return f"its {run.note}"
+    if run.backend == "ray":
+        return f"it is a trial of a Ray sweep: resume the sweep ({run.sweep_id}) from its view"
+    if not any(p.name != "final.pt" for _, p in runs.checkpoint_paths(run.id, home)):
+        return ("it saved no checkpoint to continue from (one is saved at each epoch's end and on "
+                "Stop): start it again from the sidebar")
+    return None

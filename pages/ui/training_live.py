@@ -29,7 +29,7 @@ from lenet_core.present.charts.evaluation import confusion_chart, per_class_char
 from lenet_core.runs import export, queue, report
 from pages.ui import state
 from pages.ui.charts import show_chart
-from pages.ui.launching import resume_once
+from pages.ui.launching import resume_blocker, resume_once
 
 LIVE_EVERY_S = 1.0
 BADGES = {  # status -> (colour, icon)
@@ -108,7 +108,7 @@ def _status_line(run: runs.Run, home: Path | None, metrics) -> None:
     device = run.device or f"{c.device} ({'waiting' if waiting else 'starting'})"
     middle.markdown(f"**{run.name}** · {c.arch} on {c.dataset} · {c.optimizer} lr {format_setting(c.lr)} · "
                     f"batch {c.batch_size} · seed {c.seed} · device **{device}**")
-    blocker = None if run.active else runs.resume_blocker(run, home)
+    blocker = None if run.active else resume_blocker(run, home)
     if waiting:
         right.button("Cancel", key=state.key("stop", run.id), icon=":material/close:", width="stretch",
                      on_click=_stop, args=(run.id, home), help="Takes it out of the queue: it never "
