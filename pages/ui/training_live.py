@@ -113,8 +113,8 @@ def _status_line(run: runs.Run, home: Path | None, metrics) -> None:
         right.button("Cancel", key=state.key("stop", run.id), icon=":material/close:", width="stretch",
                      on_click=_stop, args=(run.id, home), help="Takes it out of the queue: it never "
                      "starts (it is kept, marked stopped).")
-        st.info(f"Queued, {waiting}. It starts by itself when a slot frees — when a run ends, "
-                f"or at the next refresh of this page or `runs list` after a trainer was killed. "
+        st.info(f"Queued, {waiting}. It starts by itself when the run before it ends; if a "
+                "trainer was killed instead, **Start waiting runs** above starts it. "
                 f"`{queue.SLOTS_ENV}` sets the slots (e.g. cpu=2).", icon=":material/schedule:")
     elif run.active:
         right.button("Stop", key=state.key("stop", run.id), icon=":material/stop:", width="stretch",
