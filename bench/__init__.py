@@ -12,7 +12,8 @@ the 3D view repainted, in Chromium; needs Playwright and Chromium), sweep_throug
 4-trial sweep through the local queue and through Ray Tune), time_to_accuracy (process start
 to 0.90 and 0.91 test accuracy with the best preset) and page_reruns (one rerun of each page on
 the server, what runs in it, and each page's load in Chromium).
-Shared helpers: ``bench.common``. Nothing in ``lenet_core`` imports this package.
+Shared helpers: ``bench.common``; engine_speed's parts: ``bench.tutorial_loop`` (its variant A)
+and ``bench.memory`` (a process's peak memory). Nothing in ``lenet_core`` imports this package.
 """
 
 QUESTIONS = ["engine_speed", "store_overhead", "canvas_latency", "store_load"]

@@ -15,32 +15,25 @@ C  the compute floor: the engine's model (same layout) doing forward, backward a
 
 Throughput is training examples over the wall time of the training passes (data handling
 included, test evaluation excluded and timed on its own). Then the peak memory of a fresh
-``lenet-lab train`` process. Targets: B ≥ 3× A, B ≥ 0.9 C, B's accuracy within a point of A's,
-peak memory under 1.5 GB.
+``lenet-lab train`` process (:mod:`bench.memory`). Targets: B ≥ 3× A, B ≥ 0.9 C, B's accuracy
+within a point of A's, peak memory under 1 GB. A lives in :mod:`bench.tutorial_loop`.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
-import subprocess
-import sys
 import tempfile
 import time
-import warnings
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import torch
 import torch.nn.functional as F
-from torch import nn
 
 from bench.common import (
-    ROOT,
     Report,
     emit,
     fmt,
@@ -54,18 +47,20 @@ from bench.common import (
     scratch_home,
     verdict,
 )
+from bench.memory import peak_rss_of_training
+from bench.tutorial_loop import ARCH, TUTORIAL_WORKERS, TutorialLoop
 from lenet_core import data, runs
 from lenet_core.model.architectures import build_model, get_architecture
 from lenet_core.training.config import TrainConfig, preset
 from lenet_core.training.device import describe_device, resolve_device
-from lenet_core.training.engine import SUBSET_SEED, make_optimizer, synchronize, train, use_all_cores
+from lenet_core.training.engine import make_optimizer, synchronize, train, use_all_cores
 from lenet_core.training.evaluation import input_scaling, prepare_images
 from lenet_core.training.records import Recorder, Recorders
 
-ARCH = "lenet-classic"
-TUTORIAL_WORKERS = 4  # d2l's get_dataloader_workers()
+# Peak memory: torch alone holds about 650 MB of a training process here (its import 510 MB, the
+# optimizer's first use of torch._dynamo 150 MB); docs/performance.md has the rest, stage by stage.
 TARGETS = {"speedup_vs_tutorial": 3.0, "fraction_of_floor": 0.9, "accuracy_gap_points": -1.0,
-           "peak_rss_mb": 1536.0}
+           "peak_rss_mb": 1024.0}
 
 
 @dataclass(frozen=True)
@@ -82,153 +77,6 @@ class Settings:
     seed: int = 0  # round r trains A and B from seed + r
     memory: bool = True  # peak RSS of a `lenet-lab train` process
     quick: bool = False
-
-
-# ---- A: the tutorial's loop --------------------------------------------------------------------
-
-def torchvision_root(name: str, home: Path, folder: Path) -> tuple[type, Path]:
-    """torchvision's MNIST-family class and a root holding ``name``'s splits as it wants them:
-    uncompressed idx files in ``<root>/<Class>/raw`` (``download=False`` reads them as they are).
-    The arrays come from :func:`data.read_split`, so A reads exactly the data B reads."""
-    import torchvision
-
-    class_name = data.TORCHVISION_FOLDER.get(name, "MNIST")  # mnist-5k: MNIST's reader, our files
-    raw = folder / class_name / "raw"
-    raw.mkdir(parents=True, exist_ok=True)
-    for split in data.SPLITS:
-        images, labels = data.read_split(name, split, home)
-        image_stem, label_stem = data.IDX_NAMES[split]
-        _write_idx(raw / image_stem, images, data.IDX_IMAGES_MAGIC)
-        _write_idx(raw / label_stem, labels, data.IDX_LABELS_MAGIC)
-    return getattr(torchvision.datasets, class_name), folder
-
-
-def _write_idx(path: Path, array, magic: int) -> None:
-    header = magic.to_bytes(4, "big") + b"".join(d.to_bytes(4, "big") for d in array.shape)
-    path.write_bytes(header + array.astype("uint8", copy=False).tobytes())
-
-
-def _accuracy(y_hat: torch.Tensor, y: torch.Tensor) -> float:
-    """d2l's ``accuracy``: the number of correct predictions, as a Python float."""
-    if len(y_hat.shape) > 1 and y_hat.shape[1] > 1:
-        y_hat = y_hat.argmax(axis=1)
-    cmp = y_hat.type(y.dtype) == y
-    return float(cmp.type(y.dtype).sum())
-
-
-@contextmanager
-def quiet_workers() -> Iterator[None]:
-    """DataLoader warns that 4 workers are more than 2 cores: the tutorial's choice, kept as is."""
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="This DataLoader will create")
-        yield
-
-
-class EngineShuffles(torch.utils.data.Sampler):
-    """The engine's batch order: a randperm per epoch from a generator seeded with the run's seed.
-
-    It stands in for DataLoader's own ``shuffle=True`` sampler (also one randperm per epoch, the
-    same cost) so that A and B see the same batches from the same initial weights, and their test
-    accuracies compare the two loops rather than two lucky draws: lenet-classic sits on a loss
-    plateau (≈ 2.30) through most of its first epoch, and when it leaves it varies from seed to seed.
-    """
-
-    def __init__(self, size: int):
-        self.size = size
-        self.generator = torch.Generator()
-
-    def reseed(self, seed: int) -> None:
-        self.generator.manual_seed(seed)
-
-    def __iter__(self):
-        return iter(torch.randperm(self.size, generator=self.generator).tolist())
-
-    def __len__(self) -> int:
-        return self.size
-
-
-class TutorialLoop:
-    """d2l's ``load_data_fashion_mnist`` + ``train_ch6`` (without the plot), on our data; the
-    batches come in the engine's order (:class:`EngineShuffles`)."""
-
-    def __init__(self, name: str, home: Path, folder: Path, settings: Settings,
-                 device: torch.device):
-        from torch.utils.data import DataLoader, Subset
-        from torchvision import transforms
-
-        dataset_class, root = torchvision_root(name, home, folder)
-        trans = transforms.Compose([transforms.ToTensor()])
-        train_set = dataset_class(root=str(root), train=True, transform=trans, download=False)
-        test_set = dataset_class(root=str(root), train=False, transform=trans, download=False)
-        if settings.train_subset:  # the engine's subset: first N of the same fixed shuffle
-            keep = torch.randperm(len(train_set), generator=torch.Generator().manual_seed(SUBSET_SEED))
-            train_set = Subset(train_set, keep[:settings.train_subset].tolist())
-        self.shuffles = EngineShuffles(len(train_set))
-        with quiet_workers():
-            self.train_iter = DataLoader(train_set, settings.batch_size, sampler=self.shuffles,
-                                         num_workers=settings.workers)
-            self.test_iter = DataLoader(test_set, settings.batch_size, shuffle=False,
-                                        num_workers=settings.workers)
-        self.examples = len(train_set)
-        self.settings, self.device = settings, device
-
-    def run(self, seed: int) -> dict[str, Any]:
-        """Train from scratch for ``settings.epochs``; wall time of the epochs, then test accuracy."""
-        self.shuffles.reseed(seed)
-        torch.manual_seed(seed)
-        net = build_model(ARCH, init="default")
-
-        def init_weights(m):
-            if type(m) is nn.Linear or type(m) is nn.Conv2d:
-                nn.init.xavier_uniform_(m.weight)
-
-        net.apply(init_weights)
-        net.to(self.device)
-        optimizer = torch.optim.SGD(net.parameters(), lr=self.settings.lr)
-        with quiet_workers():
-            return self._train(net, optimizer)
-
-    def _train(self, net: nn.Module, optimizer: torch.optim.Optimizer) -> dict[str, Any]:
-        loss = nn.CrossEntropyLoss()
-        passes = []
-        timer = 0.0  # d2l's Timer: only the steps, not the wait for the next batch
-        for _ in range(self.settings.epochs):
-            metric = [0.0, 0.0, 0.0]  # d2l.Accumulator(3): loss sum, correct, examples
-            net.train()
-            start = time.perf_counter()
-            for X, y in self.train_iter:
-                step_start = time.perf_counter()
-                optimizer.zero_grad()
-                X, y = X.to(self.device), y.to(self.device)
-                y_hat = net(X)
-                lo = loss(y_hat, y)
-                lo.backward()
-                optimizer.step()
-                with torch.no_grad():
-                    metric = [a + float(b) for a, b in
-                              zip(metric, (lo * X.shape[0], _accuracy(y_hat, y), X.shape[0]))]
-                timer += time.perf_counter() - step_start
-            synchronize(self.device)
-            passes.append(time.perf_counter() - start)
-        start = time.perf_counter()
-        test_acc = self.evaluate(net)
-        examples = self.examples * len(passes)
-        return {"seconds": sum(passes), "examples": examples,
-                # what train_ch6 prints: examples over the time inside its Timer
-                "reported_examples_per_sec": examples / timer if timer else None,
-                "eval_s": time.perf_counter() - start, "test_acc": test_acc,
-                "train_loss": metric[0] / metric[2], "train_acc": metric[1] / metric[2]}
-
-    def evaluate(self, net: nn.Module) -> float:
-        """d2l's ``evaluate_accuracy_gpu``."""
-        net.eval()
-        correct, count = 0.0, 0.0
-        with torch.no_grad():
-            for X, y in self.test_iter:
-                X, y = X.to(self.device), y.to(self.device)
-                correct, count = correct + _accuracy(net(X), y), count + y.numel()
-        return correct / count
-
 
 
 # ---- B: our engine, as the Training page runs it ---------------------------------------------
@@ -274,7 +122,7 @@ def engine_run(name: str, home: Path, settings: Settings, seed: int, label: str 
                writer: type[runs.StoreRecorder] = runs.StoreRecorder) -> dict[str, Any]:
     """One run in the store at ``home``, trained in this process the way the worker does it:
     create, claim, train with the store's writer (``writer``: a timed one, for the store bench)."""
-    store = runs.RunStore(home)
+    store = runs.store_for(home)
     config = engine_config(name, settings, seed)
     run = store.create(config, name=f"bench {label} seed {seed}")
     if not store.claim(run.id, os.getpid()):
@@ -319,37 +167,6 @@ class Floor:
         synchronize(self.device)
         return {"seconds": time.perf_counter() - start, "examples": self.steps * len(self.y)}
 
-
-
-# ---- memory -------------------------------------------------------------------------------------
-
-def peak_rss_of_training(name: str, device: str, train_subset: int = 0) -> dict[str, Any]:
-    """Peak resident memory of a fresh `python -m lenet_core train` process: one epoch of
-    ``name``, as a run started from the dashboard (a process of its own) trains it."""
-    work = Path(tempfile.mkdtemp(prefix="lenet-bench-mem-"))
-    home = scratch_home(work)
-    env = {**os.environ, "LENET_LAB_HOME": str(home)}
-    command = [sys.executable, "-m", "lenet_core", "train", "--dataset", name, "--arch", ARCH,
-               "--epochs", "1", "--device", device, "--json"]
-    if train_subset:
-        command += ["--train-subset", str(train_subset)]
-    try:
-        with open(work / "out.txt", "w") as out:
-            start = time.perf_counter()
-            process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out,
-                                       stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
-            _, status, usage = os.wait4(process.pid, 0)  # this child's own rusage
-            process.returncode = os.waitstatus_to_exitcode(status)
-            seconds = time.perf_counter() - start
-        # Linux reports kilobytes, macOS bytes
-        peak = usage.ru_maxrss * (1 if sys.platform == "darwin" else 1024)
-        lines = (work / "out.txt").read_text().strip().splitlines()
-        result = json.loads(lines[-1]) if lines and lines[-1].startswith("{") else {}
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-    return {"peak_rss_mb": peak / 2**20, "exit_status": process.returncode, "dataset": name,
-            "process_s": seconds, "examples_per_sec": result.get("examples_per_sec"),
-            "test_acc": result.get("test_acc")}
 
 
 @dataclass
@@ -406,7 +223,7 @@ def run_bench(settings: Settings) -> dict[str, Any]:
         memory = None
         if settings.memory:
             log(f"  peak memory: one epoch of {name} in a fresh train process ...")
-            memory = peak_rss_of_training(name, settings.device, settings.train_subset)
+            memory = peak_rss_of_training(name, ARCH, settings.device, settings.train_subset)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     a, b, c = (samples.median(v) for v in ("tutorial", "engine", "floor"))

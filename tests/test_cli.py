@@ -28,6 +28,21 @@ def lenet(home: Path, *args: str, **kwargs) -> subprocess.CompletedProcess:
 
 # ---- usage mistakes -------------------------------------------------------------------------
 
+def test_a_command_imports_its_own_module_alone(lab_home):
+    """A trainer keeps what it imported for its whole run: ``train`` does not load what ``sweep``
+    and ``predict`` need, while ``--help`` still lists every command."""
+    code = ("import sys\nfrom lenet_core.cli import main\ntry:\n    main(sys.argv[1:])\n"
+            "except SystemExit:\n    pass\n"
+            "print(sorted(m for m in sys.modules if m.startswith('lenet_core.cli.')), file=sys.stderr)")
+    env = {**os.environ, "LENET_LAB_HOME": str(lab_home)}
+    train = subprocess.run([sys.executable, "-c", code, "train", "--help"], cwd=ROOT, env=env,
+                           capture_output=True, text=True, timeout=120)
+    assert train.stderr.splitlines()[-1] == "['lenet_core.cli.train']", train.stderr
+    whole = subprocess.run([sys.executable, "-m", "lenet_core", "--help"], cwd=ROOT, env=env,
+                           capture_output=True, text=True, timeout=120)
+    assert all(f"    {command} " in whole.stdout for command in ("shapes", "train", "runs", "sweep"))
+
+
 @pytest.mark.parametrize("argv", [["train", "--preset", "bogus"], ["runs", "show"], ["nonsense"]])
 def test_a_usage_mistake_is_one_error_line_with_exit_2(lab_home, argv, capsys):
     """argparse printed its whole usage block (eleven lines for train) above the message."""

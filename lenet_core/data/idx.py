@@ -19,6 +19,7 @@ from lenet_core.errors import LabError
 IDX_IMAGES_MAGIC = 2051
 IDX_LABELS_MAGIC = 2049
 _READ_ERRORS = (OSError, EOFError, gzip.BadGzipFile, zlib.error)
+_READ_CHUNK = 1 << 20
 
 
 def _open(path: Path):
@@ -70,7 +71,9 @@ def read_idx(path: Path, expected_magic: int) -> np.ndarray:
             values = np.empty(int(np.prod(dims)), dtype=np.uint8)
             view, filled = memoryview(values), 0
             while filled < len(values):  # readinto may return short counts; stop at end of file
-                n = f.readinto(view[filled:])
+                # gzip reads a request into a bytes object first, then copies it: ask a chunk at
+                # a time, or a whole split would be in memory twice.
+                n = f.readinto(view[filled:filled + _READ_CHUNK])
                 if not n:
                     break
                 filled += n

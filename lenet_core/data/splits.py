@@ -111,18 +111,25 @@ def read_split(name: str, split: str, home: Path | None = None, *,
     raise LabError(f"{name} is not available here{found}; {remedy}")
 
 
-@lru_cache(maxsize=8)
-def _load_cached(name: str, split: str, home: str) -> tuple[torch.Tensor, torch.Tensor]:
+def _read_tensors(name: str, split: str, home: str) -> tuple[torch.Tensor, torch.Tensor]:
     images, labels = read_split(name, split, Path(home), disk_cache=True)
     return torch.from_numpy(np.ascontiguousarray(images)), torch.from_numpy(labels.astype(np.int64))
 
 
-def load_split(name: str, split: str, home: Path | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+_load_cached = lru_cache(maxsize=8)(_read_tensors)
+
+
+def load_split(name: str, split: str, home: Path | None = None, *,
+               keep: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
     """``(images uint8 N×28×28, labels int64 N)``, read once per process and kept in memory.
 
-    The tensors are shared by every caller in the process: treat them as read-only.
+    The tensors are shared by every caller in the process: treat them as read-only. ``keep=False``
+    reads them without keeping them (from the disk cache: 0.02 s for Fashion-MNIST's train
+    split), for a caller that converts the images once and lets them go: a trainer, whose float
+    copy is what it keeps, so the uint8 split (47 MB) is freed once it is converted.
     """
-    return _load_cached(name, split, str(home or paths.lab_home()))
+    home_key = str(home or paths.lab_home())
+    return _load_cached(name, split, home_key) if keep else _read_tensors(name, split, home_key)
 
 
 def clear_memory_cache() -> None:

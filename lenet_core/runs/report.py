@@ -11,15 +11,18 @@ import time
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from lenet_core.format import format_duration, format_percent, format_rate, format_setting
 from lenet_core.runs import queue
 from lenet_core.runs.files import checkpoint_paths, run_dir
 from lenet_core.runs.rows import Run
 from lenet_core.training.config import TrainConfig
+
+if TYPE_CHECKING:  # pandas (~70 MB) is imported where a table is built: a trainer never builds one
+    import pandas as pd
 
 # ---- words and numbers ---------------------------------------------------------------------
 
@@ -97,6 +100,8 @@ def examples_per_sec(run: Run) -> float | None:
 def run_labels(all_runs: list[Run]) -> dict[str, str]:
     """A legend label per run: its name, with the id's last four characters when two runs share
     a name (the default names often do)."""
+    import pandas as pd
+
     counts = pd.Series([r.name for r in all_runs]).value_counts()
     return {r.id: f"{r.name} #{r.id[-4:]}" if counts[r.name] > 1 else r.name for r in all_runs}
 
@@ -155,6 +160,8 @@ def runs_table(all_runs: list[Run], now: float | None = None) -> pd.DataFrame:
         })
     columns = ["name", "dataset", "architecture", "status", "best test acc", "duration",
                "examples/s", "started", "id"]
+    import pandas as pd
+
     return pd.DataFrame(rows, columns=columns)
 
 

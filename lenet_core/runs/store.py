@@ -18,9 +18,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from lenet_core import paths
 from lenet_core.errors import LabError
@@ -40,6 +38,9 @@ from lenet_core.runs.rows import (
 )
 from lenet_core.runs.schema import store_error
 from lenet_core.training.config import TrainConfig
+
+if TYPE_CHECKING:  # pandas (~70 MB) is imported where a table is built: a trainer never builds one
+    import pandas as pd
 
 
 def store_for(home: Path | str | None = None) -> RunStore:
@@ -128,6 +129,8 @@ class RunStore:
 
     def metrics(self, run_ids: Iterable[str] | str) -> pd.DataFrame:
         """Long table: run_id, step, epoch, name, value, wall_time (seconds since the run began)."""
+        import pandas as pd
+
         run_ids = [run_ids] if isinstance(run_ids, str) else list(run_ids)
         for run_id in run_ids:
             validate_run_id(run_id)

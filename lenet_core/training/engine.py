@@ -117,8 +117,8 @@ def splits_on_device(config: TrainConfig, info: data.DatasetInfo, arch: Architec
                      device: torch.device, home: Path | None) -> tuple[torch.Tensor, ...]:
     """The train split (or its fixed subset) and the test split as model input, on the device:
     there a batch is one index_select, with no per-sample work."""
-    train_x, train_y = data.load_split(config.dataset, "train", home)
-    test_x, test_y = data.load_split(config.dataset, "test", home)
+    train_x, train_y = data.load_split(config.dataset, "train", home, keep=False)
+    test_x, test_y = data.load_split(config.dataset, "test", home, keep=False)
     if config.train_subset:
         keep = torch.randperm(len(train_y), generator=torch.Generator().manual_seed(SUBSET_SEED))
         keep = keep[:config.train_subset]
