@@ -40,7 +40,16 @@ def test_each_gallery_shows_its_ten_classes_on_one_row_at_1280_px(page, app_serv
     # The class pictures have captions (the pages' cards show their screenshots without one).
     gallery = page.get_by_test_id("stImageContainer").filter(has=page.get_by_test_id("stImageCaption"))
     expect(gallery).to_have_count(20)  # mnist-5k and Fashion-MNIST: ten classes each
-    tops = [round(box["y"]) for box in (image.bounding_box() for image in gallery.all())]
+    # Measured once every picture has loaded and the page has stopped moving: on a loaded machine
+    # the first image of a row was measured before the others had their height.
+    gallery.locator("img").evaluate_all("imgs => Promise.all(imgs.map(i => i.decode()))")
+    wait_for_run(page)
+    tops = None
+    for _ in range(25):  # until two reads 0.2 s apart agree (5 s at most)
+        before, tops = tops, [round(box["y"]) for box in (image.bounding_box() for image in gallery.all())]
+        if tops == before:
+            break
+        page.wait_for_timeout(200)
     assert len(set(tops[:10])) == 1 and len(set(tops[10:])) == 1, tops
 
 
