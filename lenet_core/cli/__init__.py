@@ -18,6 +18,7 @@ from lenet_core.errors import LabError
 # (command, module under lenet_core.cli): each module defines add_parser(subparsers)
 COMMANDS = [
     ("shapes", "shapes"),
+    ("arch", "arch"),
     ("datasets", "datasets"),
     ("predict", "predict"),
     ("train", "train"),

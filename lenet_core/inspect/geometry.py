@@ -36,7 +36,7 @@ TILE = 0.8  # the side of a unit's tile: 0.2 of a gap between neighbours
 MAP_GAP = 4.0  # between two maps of one plane
 DENSE_STEP = 1.5  # between two units of a dense plane
 OUTPUT_STEP = 10.0  # between two output classes: room for their names under the tiles
-PER_VALUE = ("activation", "norm", "flatten")  # kinds that join the plane before them
+PER_VALUE = ("activation", "norm", "flatten", "dropout")  # kinds that join the plane before them
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,8 @@ class LayerSpec:
 
     @property
     def kind(self) -> str:
-        """conv, pool, dense, activation, norm, flatten: how the views draw this layer's output."""
+        """conv, pool, dense, activation, norm, flatten, dropout: how the views draw this layer's
+        output."""
         return _KINDS[self.module]
 
 
@@ -49,6 +50,7 @@ _KINDS = {
     "BatchNorm2d": "norm",
     "BatchNorm1d": "norm",
     "Flatten": "flatten",
+    "Dropout": "dropout",
 }
 
 

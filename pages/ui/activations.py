@@ -37,7 +37,8 @@ from pages.ui import state
 
 NARROW_WIDTH = 400  # half of the main column at 1280 px, less the card's padding
 KIND_WORDS = {"conv": "convolution", "pool": "pooling", "dense": "dense (fully connected)",
-              "activation": "activation", "norm": "batch normalisation", "flatten": "flatten"}
+              "activation": "activation", "norm": "batch normalisation", "flatten": "flatten",
+              "dropout": "dropout (only while training)"}
 
 
 def _kinds(model: nn.Sequential, arch: Architecture | str | None) -> dict[str, str]:
