@@ -13,7 +13,9 @@ from helpers import TINY, charts, fill, open_page, sidebar_errors, start, stoppe
 from helpers import TRAINING_PAGE as PAGE
 
 from lenet_core import runs
+from lenet_core.model import saved
 from lenet_core.training.config import TrainConfig
+from pages.ui.training_form import FORM_FIELDS
 
 
 def chart_with(at, *columns: str):
@@ -33,7 +35,8 @@ def test_launcher_has_every_trainconfig_field_and_the_labels_the_browser_test_us
     assert not at.exception
     keys = {w.key for kind in ("selectbox", "number_input", "text_input", "checkbox")
             for w in at.sidebar.get(kind)}
-    assert {f"form_{f}" for f in TrainConfig().to_dict()} | {"form_name"} <= keys
+    assert {f"form_{f}" for f in FORM_FIELDS} | {"form_name"} <= keys
+    assert "form_layers" not in keys  # a saved network's layers are read when its run starts
     labels = {w.label for kind in ("selectbox", "number_input", "text_input") for w in at.sidebar.get(kind)}
     assert {"Dataset", "Architecture", "Epochs", "Learning rate", "Batch size", "Optimizer",
             "Device", "Seed", "Run name"} <= labels
@@ -44,6 +47,39 @@ def test_launcher_has_every_trainconfig_field_and_the_labels_the_browser_test_us
     at.sidebar.button[1].click().run()  # Best recipe
     empty = next(m.value for m in at.markdown if "No runs yet" in m.value)
     assert "lenet-wide on Fashion-MNIST for 10 epochs" in empty
+
+
+MAXED = ("conv(6,5,pad=2) relu maxpool(2) conv(16,5) relu maxpool(2) conv(32,3,pad=1) relu "
+         "flatten fc(120) relu fc(84) relu fc(10)")
+
+
+def test_saved_networks_are_offered_and_a_run_of_one_carries_its_layers(lab_home):
+    saved.save_network(saved.network("lenet-maxed", "three convolutions", MAXED), lab_home)
+    folder = lab_home / "architectures"
+    (folder / "broken.json").write_text('{"name": "broken", "layers": 3}')
+    at = open_page(PAGE)
+    assert not at.exception
+    picker = next(w for w in at.sidebar.selectbox if w.key == "form_arch")
+    assert picker.options[:4] == ["lenet-classic", "lenet5", "lenet-modern", "lenet-wide"]
+    assert picker.options[4:] == ["lenet-maxed (saved)"]
+    assert any("broken.json: missing description, input_size" in c.value for c in at.sidebar.caption)
+    fill(at, **{**TINY, "arch": "lenet-maxed"})
+    start(at)
+    assert not at.exception and not sidebar_errors(at)
+    [run] = runs.RunStore(lab_home).list()
+    assert run.config.arch == "lenet-maxed" and run.config.layers == MAXED
+    runs.stop(run.id, lab_home, wait=30)
+
+
+def test_a_saved_network_deleted_before_start_is_refused_under_its_field(lab_home):
+    saved.save_network(saved.network("lenet-maxed", "three convolutions", MAXED), lab_home)
+    at = open_page(PAGE)
+    fill(at, **{**TINY, "arch": "lenet-maxed"})
+    saved.delete_network("lenet-maxed", lab_home)
+    start(at)
+    assert not at.exception
+    assert any("unknown network 'lenet-maxed'" in e for e in sidebar_errors(at))
+    assert not (lab_home / "runs.db").exists() or runs.RunStore(lab_home).list() == []
 
 
 def test_invalid_values_are_explained_under_their_fields_and_nothing_starts(lab_home):

@@ -96,7 +96,8 @@ def test_the_page_editor_names_every_problem_at_once_by_its_line_in_its_own_word
     assert space is None
     assert problems == [
         "line 1 (lr): 'abc' is not a number (allowed: > 0 and ≤ 1e7)",
-        "line 3 (colour): unknown setting (known: " + ", ".join(TrainConfig().to_dict()) + ")",
+        "line 3 (colour): unknown setting (known: " + ", ".join(TrainConfig().to_dict())
+        + "; or a layer's, e.g. conv1.channels)",
         "line 6: 'momentum': write a setting, '=' and its values, e.g. lr = 0.01, 0.1",
         "line 8 (seed): a value is listed twice (1,1)",
         "batch_size is on lines 2 and 7: keep one",

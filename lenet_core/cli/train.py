@@ -32,6 +32,9 @@ from lenet_core.training.records import Outcome, Progress, Recorder
 EXIT = {"completed": 0, "stopped": 130, "diverged": 1, "failed": 1}
 
 
+METAVARS = {"train_subset": "N", "arch": "NAME", "layers": "TEXT"}
+
+
 def flag(field: str) -> str:
     return f"--{field.replace('_', '-')}"
 
@@ -49,7 +52,7 @@ def add_setting_flags(p: argparse.ArgumentParser) -> None:
         elif isinstance(setting.rule, YesNo):
             kwargs.update(action=argparse.BooleanOptionalAction, default=None)
         else:
-            kwargs["metavar"] = field.upper() if field != "train_subset" else "N"
+            kwargs["metavar"] = METAVARS.get(field, field.upper())
         p.add_argument(flag(field), dest=field, **kwargs)
 
 

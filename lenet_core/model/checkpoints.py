@@ -8,6 +8,7 @@ It is loaded with ``torch.load(weights_only=True)``: a file carrying pickled cod
 
 from __future__ import annotations
 
+import functools
 import io
 import os
 import pickle
@@ -21,7 +22,8 @@ import torch
 from torch import nn
 
 from lenet_core.errors import LabError
-from lenet_core.model.architectures import build_model, get_architecture
+from lenet_core.model.architectures import Architecture, build_model, get_architecture
+from lenet_core.model.grammar import parse_network
 
 FORMAT = 1
 PRETRAINED_DIR = Path(__file__).resolve().parent / "pretrained"
@@ -38,6 +40,22 @@ class CheckpointMeta:
     metrics: dict[str, float] = field(default_factory=dict)  # e.g. test_acc, train_loss
     run_id: str | None = None
     config: dict[str, Any] = field(default_factory=dict)  # the TrainConfig as plain data
+    # The whole network as one line of the grammar (``input(32)`` first for a 32×32 input), so
+    # the checkpoint works after its saved network is renamed, edited or deleted, and on another
+    # machine. Checkpoints written before networks could be saved lack it: ``arch`` is a built-in.
+    layers: str = ""
+
+
+@functools.lru_cache(maxsize=64)
+def _architecture(name: str, layers: str) -> Architecture:
+    if not layers:
+        return get_architecture(name)
+    return parse_network(layers, name, "as its checkpoint stores it")
+
+
+def architecture_of(meta: CheckpointMeta) -> Architecture:
+    """The network a checkpoint was trained as: the one door from a checkpoint to its layers."""
+    return _architecture(meta.arch, getattr(meta, "layers", "") or "")
 
 
 def save_checkpoint(path: Path, model: nn.Module, meta: CheckpointMeta,
@@ -109,8 +127,10 @@ def load_model(path: Path, device: str | torch.device = "cpu"
     payload = read_checkpoint(path)
     try:
         meta = CheckpointMeta(**payload["meta"])
-        model = build_model(get_architecture(meta.arch))
+        model = build_model(architecture_of(meta))
         model.load_state_dict(payload["state_dict"])
+    except LabError as exc:
+        raise LabError(f"{path}: {exc}") from None
     except (TypeError, RuntimeError, KeyError) as exc:
         first = str(exc).strip().splitlines()[0]
         raise LabError(f"{path}: its weights do not fit its architecture ({first})") from None

@@ -11,6 +11,11 @@ Layers, separated by spaces (the arguments in brackets, keywords after the numbe
     avgpool(K[,stride=S])  maxpool(K[,stride=S])
     sigmoid  tanh  relu  batchnorm  dropout(P)  flatten  fc(N)
 
+A network that reads a 32×32 input (a 28×28 image padded by 2, as LeNet-5 reads it) starts with
+``input(32)``; without it the input is the 28×28 image itself. :func:`network_text` and
+:func:`parse_network` carry that, so one line holds a whole network: a run's config and its
+checkpoints store it, and a run never needs its saved file again.
+
 What the text leaves out is derived, never typed: every ``in_channels``, ``in_features`` and
 ``num_features``, a pool's stride (its window, unless stated), whether batch norm is 2-d (after a
 convolution) or 1-d (after flatten), and the layers' names (``conv1``, ``pool1``, ``fc1``,
@@ -27,7 +32,7 @@ import re
 from dataclasses import dataclass
 
 from lenet_core.errors import LabError
-from lenet_core.model.architectures import LayerSpec
+from lenet_core.model.architectures import Architecture, LayerSpec
 
 MAX_LAYERS = 40  # LeNet has 12 to 16; a designer list longer than this is a mistake, not a net
 MAX_WIDTH = 1024  # maps of a convolution, units of a dense layer: what this machine draws and trains
@@ -202,19 +207,76 @@ def _spec(layer: Written, shape: _Shape, name: str) -> LayerSpec:
     return LayerSpec(name, kind.module)  # an activation: the shape goes through
 
 
-def parse_layers(text: str, input_size: int = 28) -> tuple[LayerSpec, ...]:
-    """The spec list ``text`` describes for a one-channel ``input_size``² input, or a LabError."""
-    written = read_layers(text)
-    shape, counts, specs = _Shape(1, input_size), {}, []
+def _named(written: list[Written]):
+    """Each layer as written with the name it gets (``conv1``, ``pool2``, ``flatten``)."""
+    counts: dict[str, int] = {}
     for layer in written:
         stem = KINDS[layer.word].name or layer.word
         counts[stem] = counts.get(stem, 0) + 1
-        name = stem if stem == "flatten" and counts[stem] == 1 else f"{stem}{counts[stem]}"
-        specs.append(_spec(layer, shape, name))
+        yield layer, stem if stem == "flatten" and counts[stem] == 1 else f"{stem}{counts[stem]}"
+
+
+def parse_layers(text: str, input_size: int = 28) -> tuple[LayerSpec, ...]:
+    """The spec list ``text`` describes for a one-channel ``input_size``² input, or a LabError."""
+    written = read_layers(text)
+    shape = _Shape(1, input_size)
+    specs = tuple(_spec(layer, shape, name) for layer, name in _named(written))
     if written[-1].word != "fc":
         raise LabError(f"the network must end in a dense layer giving one output per class (e.g. "
                        f"fc(10)); it ends in layer {written[-1].number} ({written[-1].text})")
-    return tuple(specs)
+    return specs
+
+
+@dataclass(frozen=True)
+class Misfit:
+    """The first layer refused where it stands (a window larger than its maps, a number out of
+    range): its number from 1, the name it would have, its module and the one-line reason."""
+
+    number: int
+    name: str
+    module: str
+    message: str
+
+
+def trace_layers(text: str, input_size: int = 28) -> tuple[tuple[LayerSpec, ...], Misfit | None]:
+    """The specs of the layers that fit, up to the first that does not, and that one (or None):
+    the designer's table of a network being edited. A text that does not read is a LabError; the
+    end in a dense layer is :func:`parse_layers`' check, not this one's."""
+    shape, specs = _Shape(1, input_size), []
+    for layer, name in _named(read_layers(text)):
+        try:
+            specs.append(_spec(layer, shape, name))
+        except LabError as exc:
+            return tuple(specs), Misfit(layer.number, name, KINDS[layer.word].module, str(exc))
+    return tuple(specs), None
+
+
+INPUT = re.compile(r"^\s*input\(\s*(\d+)\s*\)")
+INPUT_SIZES = (28, 32)  # a 28×28 image as it is, or padded by 2 as LeNet-5 reads it
+
+
+def split_input(text: str) -> tuple[int, str]:
+    """``(input side, the layers' text)``: an optional leading ``input(N)`` taken off."""
+    found = INPUT.match(text) if isinstance(text, str) else None
+    if not found:
+        return 28, text
+    side = int(found.group(1))
+    if side not in INPUT_SIZES:
+        raise LabError(f"input({side}): the input is 28 (the image as it is) or 32 (padded by 2)")
+    return side, text[found.end():]
+
+
+def parse_network(text: str, name: str, description: str = "") -> Architecture:
+    """The whole network one line describes (``input(32)`` first for a 32×32 input), named ``name``."""
+    side, layers = split_input(text)
+    return Architecture(name=name, title=name, description=description, input_size=side,
+                        layers=parse_layers(layers, side))
+
+
+def network_text(arch: Architecture) -> str:
+    """The whole network as one line: its layers, after ``input(32)`` when that is its input."""
+    text = layers_text(arch.layers)
+    return text if arch.input_size == 28 else f"input({arch.input_size}) {text}"
 
 
 def _number(value) -> str:

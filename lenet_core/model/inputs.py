@@ -13,6 +13,7 @@ import numpy as np
 import torch
 
 from lenet_core.model.architectures import Architecture, get_architecture
+from lenet_core.model.checkpoints import architecture_of
 
 
 def standardise(pixels, mean: float, std: float, arch: Architecture | str) -> torch.Tensor:
@@ -51,7 +52,7 @@ def model_input(pixels, meta) -> torch.Tensor:
     or anything with ``mean``, ``std`` and ``arch``). Every place that runs a saved model on
     pixels (Draw, upload, ``predict``, the Explorer, the epoch trace, the misclassified gallery)
     builds its input here."""
-    return standardise(pixels, meta.mean, meta.std, meta.arch)
+    return standardise(pixels, meta.mean, meta.std, architecture_of(meta))
 
 
 def mirrored(meta) -> bool:

@@ -24,11 +24,11 @@ from pathlib import Path
 from lenet_core import paths
 from lenet_core.errors import LabError
 from lenet_core.model.architectures import ARCHITECTURES, Architecture
-from lenet_core.model.grammar import layers_text, parse_layers
+from lenet_core.model.grammar import INPUT_SIZES, layers_text, parse_layers
 
 FOLDER = "architectures"
 KEYS = ("name", "description", "input_size", "layers")
-INPUT_SIZES = (28, 32)  # a 28×28 image as it is, or padded by 2 as LeNet-5 reads it
+
 NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")  # a file name, a CLI word, a picker label
 DESCRIPTION_LIMIT = 200
 
@@ -119,6 +119,22 @@ def saved_networks(home: Path | None = None) -> list[Listed]:
         except LabError as exc:
             found.append(Listed(path.stem, path, None, str(exc)))
     return found
+
+
+def picker_networks(home: Path | None = None) -> tuple[dict[str, Architecture], list[Listed]]:
+    """What an architecture picker offers: every usable network by name, built-ins first, then
+    the saved ones; and the saved files that cannot be used (each with its one-line error)."""
+    listed = saved_networks(home)
+    usable = {**ARCHITECTURES, **{n.name: n.arch for n in listed if n.arch is not None}}
+    return usable, [n for n in listed if n.arch is None]
+
+
+def broken_words(broken: list[Listed]) -> str | None:
+    """One line on the saved files a picker leaves out, or None when there are none."""
+    if not broken:
+        return None
+    return (f"{len(broken)} saved network file{'s' if len(broken) != 1 else ''} cannot be used: "
+            + "; ".join(n.error for n in broken))
 
 
 def find_network(name: str, home: Path | None = None) -> Architecture:

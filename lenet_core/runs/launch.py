@@ -22,7 +22,7 @@ from lenet_core.runs import process
 from lenet_core.runs.files import resume_point, run_dir
 from lenet_core.runs.rows import RESUMABLE, Run
 from lenet_core.runs.store import RunStore, store_for
-from lenet_core.training.config import TrainConfig, validate
+from lenet_core.training.config import TrainConfig, validate, with_saved_network
 from lenet_core.training.device import resolve_device
 
 
@@ -38,13 +38,18 @@ def request_id(form_token: str, config: TrainConfig, name: str | None) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:24]
 
 
-def check_launch(raw: dict, reports: dict[str, data.Availability] | None = None
-                 ) -> tuple[TrainConfig | None, dict[str, str]]:
-    """Validate a form's values, then check what validation leaves to the run's start: that the
-    dataset is here and the device is present. Each problem is named under its field."""
+def check_launch(raw: dict, reports: dict[str, data.Availability] | None = None,
+                 home: Path | None = None) -> tuple[TrainConfig | None, dict[str, str]]:
+    """Validate a form's values, then check what validation leaves to the run's start: that a
+    saved network is saved here (its layers are copied into the config), that the dataset is here
+    and the device is present. Each problem is named under its field."""
     config, errors = validate(raw)
     if config is None:
         return None, errors
+    try:
+        config = with_saved_network(config, home)
+    except LabError as exc:
+        return None, {"arch": str(exc)}
     report = (reports or {}).get(config.dataset) or data.dataset_availability(config.dataset)
     if report.state != data.AVAILABLE:
         errors["dataset"] = (f"{report.title} is {report.state} here, so it cannot be trained on: "

@@ -18,16 +18,31 @@ validated, so a bad space is refused in one line before a run exists.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import random
 import re
 from dataclasses import dataclass
 from itertools import product
+from pathlib import Path
 from typing import Any
 
 from lenet_core.errors import LabError
 from lenet_core.format import format_setting
-from lenet_core.training.config import FIELDS, SETTINGS, Choice, Number, TrainConfig, Whole, YesNo, validate
+from lenet_core.model.grammar import network_text
+from lenet_core.model.tweak import check_value, is_layer_setting, layer_value, with_layer_setting
+from lenet_core.training.config import (
+    FIELDS,
+    SETTINGS,
+    Choice,
+    Number,
+    TrainConfig,
+    Whole,
+    YesNo,
+    network_of,
+    validate,
+    with_saved_network,
+)
 
 MAX_TRIALS = 10_000  # a bigger sweep needs --yes: a typo (0.001,...,1 step 1e-6) must not queue a week
 HARD_LIMIT = 50_000  # even with --yes: run ids drawn in one second must stay distinct
@@ -59,7 +74,7 @@ class Dimension:
     def draw(self, rng: random.Random) -> Any:
         if self.kind == "choice":
             return rng.choice(self.values)
-        whole = isinstance(SETTINGS[self.field].rule, Whole)
+        whole = _whole(self.field)
         if self.kind == "log":
             value = math.exp(rng.uniform(math.log(self.low), math.log(self.high)))
             return round(value) if whole else float(f"{value:.4g}")
@@ -127,16 +142,21 @@ def _split(text: str, flag: str | None) -> tuple[str, str]:
     example = f"{flag} lr=0.01,0.1" if flag else "lr = 0.01, 0.1"
     if not sep or not name:
         raise SpaceError(f"{text!r}: write a setting, '=' and its values, e.g. {example}", flag=flag)
-    if name not in SETTINGS:
-        raise SpaceError(f"unknown setting (known: {', '.join(FIELDS)})", name, flag)
+    if name not in SETTINGS and not is_layer_setting(name):
+        raise SpaceError(f"unknown setting (known: {', '.join(FIELDS)}; or a layer's, e.g. "
+                         "conv1.channels)", name, flag)
     if not values.strip():
         raise SpaceError("no values after '='", name, flag)
     return name, values.strip()
 
 
 def _check(field: str, text: str, flag: str | None) -> Any:
-    """One value, by the field's own rule."""
-    value, problem = SETTINGS[field].rule.check(text.strip())
+    """One value, by the field's own rule (a layer's setting: a number; whether it fits its layer
+    is checked with each trial's network)."""
+    if is_layer_setting(field):
+        value, problem = check_value(field, text)
+    else:
+        value, problem = SETTINGS[field].rule.check(text.strip())
     if problem:
         raise SpaceError(problem, field, flag)
     return value
@@ -162,7 +182,16 @@ def _bounds(field: str, inner: str, flag: str | None, log: bool) -> tuple[float,
     return low, high
 
 
+def _whole(field: str) -> bool:
+    """Whether a field takes whole numbers: a Whole setting, or a layer's (but a dropout's p)."""
+    if is_layer_setting(field):
+        return not field.endswith(".p")
+    return isinstance(getattr(SETTINGS.get(field), "rule", None), Whole)
+
+
 def _rangeable(field: str, flag: str | None, what: str) -> None:
+    if is_layer_setting(field):
+        return
     if not isinstance(SETTINGS[field].rule, (Number, Whole)):
         kind = "a choice" if isinstance(SETTINGS[field].rule, (Choice, YesNo)) else "not a number"
         raise SpaceError(f"{what} needs a numeric setting ({field} is {kind}: list its values instead)",
@@ -173,7 +202,7 @@ def parse_grid(text: str, flag: str | None = "--grid") -> Dimension:
     """``lr=0.01,0.03,0.1`` or ``epochs=range(1,5)`` (a whole-number field)."""
     field, values = _split(text, flag)
     if match := FUNCTION.match(values):
-        if match.group(1) == "log" or not isinstance(SETTINGS[field].rule, Whole):
+        if match.group(1) == "log" or not _whole(field):
             raise SpaceError(f"a grid lists its values ({field}=0.01,0.1); log() and range() of numbers "
                              "belong in --space with --random N", field, flag)
         low, high = _bounds(field, match.group(2), flag, log=False)
@@ -260,11 +289,14 @@ def _draw_problems(drawing: bool, samples: int | None) -> list[str]:
 def _grid_range(compact: str) -> bool:
     """``epochs=range(1,5)`` of a whole-number field is a grid line in the editor."""
     field, _, values = compact.partition("=")
-    return values.startswith("range(") and isinstance(getattr(SETTINGS.get(field), "rule", None), Whole)
+    return values.startswith("range(") and _whole(field)
 
 
-def trial_configs(base: TrainConfig, space: Space, allow_many: bool = False) -> list[TrainConfig]:
-    """Every trial's config: the base with each trial's values on top, each one validated."""
+def trial_configs(base: TrainConfig, space: Space, allow_many: bool = False,
+                  home: Path | None = None) -> list[TrainConfig]:
+    """Every trial's config: the base with each trial's values on top, each one validated. A
+    trial's network is read when it is planned: a saved one's layers are copied in, and a layer's
+    setting (``conv1.channels``) rewrites the layers; the sweep never needs the saved file again."""
     count = space.count()
     if count > HARD_LIMIT:
         raise LabError(f"this sweep has {count:,} trials: at most {HARD_LIMIT:,} can be recorded; "
@@ -274,10 +306,55 @@ def trial_configs(base: TrainConfig, space: Space, allow_many: bool = False) -> 
                        "(the sweep command's --yes records them all)")
     configs = []
     for number, values in enumerate(space.overrides(), 1):
-        config, errors = validate({**base.to_dict(), **values})
-        if config is None:
-            varied = ", ".join(f"{k}={format_setting(v)}" for k, v in values.items())
-            raise LabError(f"trial {number} ({varied}) cannot train: "
-                           + "; ".join(f"{k}: {m}" for k, m in errors.items()))
-        configs.append(config)
+        varied = ", ".join(f"{k}={format_setting(v)}" for k, v in values.items())
+        try:
+            configs.append(trial_config(base, values, home))
+        except LabError as exc:
+            raise LabError(f"trial {number} ({varied}) cannot train: {exc}") from None
     return configs
+
+
+def trial_config(base: TrainConfig, values: dict[str, Any], home: Path | None = None) -> TrainConfig:
+    """One trial: the base with its settings on top, its network read and its layers' settings
+    applied; a LabError naming each problem."""
+    settings = {k: v for k, v in values.items() if not is_layer_setting(k)}
+    raw = {**base.to_dict(), **settings}
+    if "arch" in settings and settings["arch"] != base.arch:
+        raw["layers"] = ""  # another network: its own layers, not the base's
+    config, errors = validate(raw)
+    if config is None:
+        raise LabError("; ".join(f"{k}: {m}" for k, m in errors.items()))
+    config = with_saved_network(config, home)
+    layer_values = {k: v for k, v in values.items() if is_layer_setting(k)}
+    if not layer_values:
+        return config
+    arch = network_of(config)
+    for name, value in layer_values.items():
+        arch = with_layer_setting(arch, name, value)
+    changed = variant_name(config.arch, layer_values)
+    config, errors = validate({**config.to_dict(), "arch": changed, "layers": network_text(arch)})
+    if config is None:
+        raise LabError("; ".join(f"{k}: {m}" for k, m in errors.items()))
+    return config
+
+
+def variant_name(base: str, layer_values: dict[str, Any]) -> str:
+    """A network named after its base and what changed: ``lenet-classic-conv1-channels-16``; too
+    long for a name, the base and a short digest of the change."""
+    change = "-".join(f"{k.replace('.', '-')}-{format_setting(v).replace('.', 'p')}"
+                      for k, v in layer_values.items())
+    name = f"{base}-{change}"
+    if len(name) <= 40:
+        return name
+    digest = hashlib.sha256(change.encode()).hexdigest()[:8]
+    return f"{base[:31]}-{digest}"
+
+
+def config_value(config: TrainConfig, field: str) -> Any:
+    """A trial's value of a varied field: a setting, or a layer's setting read from its network."""
+    if is_layer_setting(field):
+        try:
+            return layer_value(network_of(config), field)
+        except LabError:
+            return None
+    return getattr(config, field)

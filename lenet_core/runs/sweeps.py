@@ -33,7 +33,7 @@ from lenet_core.format import format_duration, format_setting
 from lenet_core.runs import launch, process, report
 from lenet_core.runs.files import resume_point
 from lenet_core.runs.rows import ACTIVE, Run, Sweep, name_problem
-from lenet_core.runs.space import METRICS, Space, parse_space, trial_configs
+from lenet_core.runs.space import METRICS, Space, config_value, parse_space, trial_configs
 from lenet_core.runs.store import RunStore, store_for
 from lenet_core.training.config import DEFAULTS, TrainConfig, preset_values, validate
 
@@ -77,7 +77,8 @@ def ray_missing() -> str | None:
 def plan(*, preset: str | None = "best", base: dict[str, Any] | None = None, grid=(), space=(),
          samples: int | None = None, parsed: Space | None = None, metric: str = "test_acc",
          backend: str = "local", early_stop: str = "none", name: str | None = None,
-         allow_many: bool = False, options: dict[str, Any] | None = None) -> Plan:
+         allow_many: bool = False, options: dict[str, Any] | None = None,
+         home: Path | None = None) -> Plan:
     """Check a sweep's request and build its trials; a LabError in one line if anything is wrong
     (nothing is recorded before this has passed). The space comes as the command line's texts
     (``grid``, ``space``, ``samples``) or already read (``parsed``: the page's editor)."""
@@ -99,9 +100,10 @@ def plan(*, preset: str | None = "best", base: dict[str, Any] | None = None, gri
     if config is None:
         raise LabError("base config: " + "; ".join(f"{k}: {m}" for k, m in errors.items()))
     parsed = parsed or parse_space(list(grid), list(space), samples)
-    configs = trial_configs(config, parsed, allow_many)
+    configs = trial_configs(config, parsed, allow_many, home)
     for dataset, device in dict.fromkeys((c.dataset, c.device) for c in configs):
-        _, problems = launch.check_launch({**config.to_dict(), "dataset": dataset, "device": device})
+        _, problems = launch.check_launch({**config.to_dict(), "dataset": dataset, "device": device},
+                                          home=home)
         if problems:  # the data or the device is not here: every such trial would fail
             raise LabError("; ".join(f"{k}: {m}" for k, m in problems.items()))
     name = (name or "").strip() or f"{' × '.join(parsed.varied or parsed.fields)} sweep"
@@ -110,7 +112,7 @@ def plan(*, preset: str | None = "best", base: dict[str, Any] | None = None, gri
 
 def trial_name(number: int, config: TrainConfig, fields: list[str]) -> str:
     """A trial by what varies: ``lr=0.1 · batch_size=64`` (its sweep is said beside it, once)."""
-    return " · ".join(f"{f}={format_setting(getattr(config, f))}" for f in fields) or f"trial {number}"
+    return " · ".join(f"{f}={format_setting(config_value(config, f))}" for f in fields) or f"trial {number}"
 
 
 def record(store: RunStore, plan: Plan, pid: int | None = None) -> Sweep:
@@ -278,7 +280,7 @@ def trial_table(sweep: Sweep, trials: list[Run], metrics: pd.DataFrame, now: flo
     rows = []
     for run in trials:
         row: dict[str, Any] = {"trial": run.trial}
-        row.update({f: getattr(run.config, f) for f in fields_})
+        row.update({f: config_value(run.config, f) for f in fields_})
         row.update({"status": _status_words(run), metric: scores[run.id],
                     "best test acc": best_acc[run.id],
                     "duration": format_duration(report.duration(run, now)), "id": run.id})
@@ -320,12 +322,12 @@ def varied_fields(sweep: Sweep, trials: list[Run]) -> list[str]:
     fields_ = list(sweep.spec.get("fields", []))
     if len(trials) < 2:
         return fields_
-    return [f for f in fields_ if len({getattr(r.config, f) for r in trials}) > 1]
+    return [f for f in fields_ if len({config_value(r.config, f) for r in trials}) > 1]
 
 
 def varied_words(fields_: list[str], run: Run) -> str:
     """``lr=0.1 · batch_size=64``: a trial's values of the varied settings."""
-    return " · ".join(f"{f}={format_setting(getattr(run.config, f))}" for f in fields_)
+    return " · ".join(f"{f}={format_setting(config_value(run.config, f))}" for f in fields_)
 
 
 def trial_labels(sweep: Sweep, trials: list[Run]) -> dict[str, str]:

@@ -16,12 +16,17 @@ import json
 import math
 import re
 from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
 from typing import Any
 
 from lenet_core.data import DATASETS
 from lenet_core.errors import LabError
 from lenet_core.format import format_setting
-from lenet_core.model.architectures import ARCHITECTURES
+from lenet_core.model import saved
+from lenet_core.model.architectures import ARCHITECTURES, Architecture
+from lenet_core.model.grammar import network_text, parse_network
+from lenet_core.model.limits import classes_problem, size_problem
+from lenet_core.model.saved import name_problem
 from lenet_core.training.augment import KINDS as AUGMENTATIONS
 
 MOMENTUM = 0.9  # the momentum of "sgd-momentum" (Nesterov): the usual value, not worth a field
@@ -121,7 +126,37 @@ class DeviceName:
         return None, f"{value!r} is not one of auto, cpu, cuda, cuda:N, mps"
 
 
-Rule = Choice | Whole | Number | YesNo | DeviceName
+@dataclass(frozen=True)
+class NetworkName:
+    """A built-in network's name, or a name a saved network may have (whether that network is
+    saved here is checked when the run starts: :func:`with_saved_network`)."""
+
+    def options(self) -> tuple[str, ...]:
+        return tuple(ARCHITECTURES)
+
+    def check(self, value) -> tuple[Any, str | None]:
+        if isinstance(value, str) and (value in ARCHITECTURES or name_problem(value) is None):
+            return value, None
+        return None, (f"{value!r} is not a network: choose one of {', '.join(ARCHITECTURES)}, or a "
+                      "saved network's name (lenet-lab arch list)")
+
+
+@dataclass(frozen=True)
+class NetworkText:
+    """A whole network as one line of the grammar, or empty for the architecture's own layers;
+    parsed with the rest of the config (:func:`validate`)."""
+
+    limit: int = 2000
+
+    def check(self, value) -> tuple[Any, str | None]:
+        if not isinstance(value, str):
+            return None, f"{value!r} is not text: write the layers, e.g. conv(6,5,pad=2) sigmoid ... fc(10)"
+        if "\n" in value or len(value) > self.limit:
+            return None, f"write the layers on one line of at most {self.limit:,} characters"
+        return " ".join(value.split()), None
+
+
+Rule = Choice | Whole | Number | YesNo | DeviceName | NetworkName | NetworkText
 
 
 @dataclass(frozen=True)
@@ -132,10 +167,11 @@ class Setting:
     help: str  # one sentence, for the form's tooltip and the CLI's --help
     rule: Rule
     more: bool = False  # under the form's "More settings"
+    form: bool = True  # a widget of the Training form (layers: the designer page edits them)
 
 
-def _setting(default, title: str, help: str, rule: Rule, more: bool = False):
-    return field(default=default, metadata={"setting": Setting(title, help, rule, more)})
+def _setting(default, title: str, help: str, rule: Rule, more: bool = False, form: bool = True):
+    return field(default=default, metadata={"setting": Setting(title, help, rule, more, form)})
 
 
 OPTIMIZER_TITLES = {"sgd": "SGD", "sgd-momentum": f"SGD + Nesterov momentum {MOMENTUM}", "adam": "Adam"}
@@ -147,8 +183,13 @@ class TrainConfig:
 
     dataset: str = _setting("fashion-mnist", "Dataset", "The images to train and test on.",
                             Choice(tuple(DATASETS)))
-    arch: str = _setting("lenet-classic", "Architecture", "The network, as a list of layers.",
-                         Choice(tuple(ARCHITECTURES)))
+    arch: str = _setting("lenet-classic", "Architecture", "The network: a built-in one, or one "
+                         "saved from the designer (lenet-lab arch list).", NetworkName())
+    # A saved network's layers are copied here when its run starts: the run, its checkpoints, a
+    # resume and a Ray trial on another machine never need the saved file again.
+    layers: str = _setting("", "Layers", "The network's layers as one line, e.g. \"conv(6,5,pad=2) "
+                           "sigmoid avgpool(2) ... fc(10)\"; empty: the architecture's own.",
+                           NetworkText(), more=True, form=False)
     epochs: int = _setting(10, "Epochs", "Whole passes over the training split.", Whole(1, 1000))
     batch_size: int = _setting(256, "Batch size", "Examples a step (2 or more for batch norm).",
                                Whole(1, 65_536))
@@ -277,16 +318,56 @@ def validate(raw: dict[str, Any]) -> tuple[TrainConfig | None, dict[str, str]]:
             values[key] = checked
     if errors:
         return None, errors
-    errors = _batch_norm_errors(TrainConfig(**values))
+    config = TrainConfig(**values)
+    errors = _network_errors(config)
     if errors:
         return None, errors
-    return TrainConfig(**values), {}
+    return config, {}
 
 
-def _batch_norm_errors(config: TrainConfig) -> dict[str, str]:
+def network_of(config: TrainConfig) -> Architecture:
+    """The network a config trains: its ``layers`` when it has them, else the built-in ``arch``."""
+    if config.layers:
+        return parse_network(config.layers, config.arch, f"the layers of {config.arch}")
+    if config.arch not in ARCHITECTURES:
+        raise LabError(f"arch: {config.arch!r} is no built-in network and the config holds no layers: "
+                       "start it with lenet-lab train --arch NAME, which reads the saved network")
+    return ARCHITECTURES[config.arch]
+
+
+def with_saved_network(config: TrainConfig, home: Path | None = None) -> TrainConfig:
+    """``config`` with its saved network's layers copied in (unchanged for a built-in or when it
+    has layers already); a LabError in one line when no such network is saved."""
+    if config.layers or config.arch in ARCHITECTURES:
+        return config
+    arch = saved.find_network(config.arch, home)
+    return TrainConfig.from_dict({**config.to_dict(), "layers": network_text(arch)})
+
+
+def _network_errors(config: TrainConfig) -> dict[str, str]:
+    """What the network itself refuses: layers that do not parse or do not fit their input, a
+    built-in name on other layers, an output that is not one per class, a size this machine
+    cannot train, batch norm on batches of one. A saved name without layers is checked when its
+    layers are read (:func:`with_saved_network`)."""
+    if not config.layers and config.arch not in ARCHITECTURES:
+        return {}
+    try:
+        arch = network_of(config)
+    except LabError as exc:
+        return {"layers": str(exc)}
+    builtin = ARCHITECTURES.get(config.arch)
+    if builtin is not None and network_text(builtin) != network_text(arch):
+        return {"arch": f"{config.arch} is built in and its layers are fixed: give other layers their "
+                        "own name (save them in the designer, or lenet-lab arch add)"}
+    classes = len(DATASETS[config.dataset].classes)
+    if problem := classes_problem(arch, config.dataset, classes) or size_problem(arch):
+        return {"layers" if config.layers else "arch": problem}
+    return _batch_norm_errors(config, arch)
+
+
+def _batch_norm_errors(config: TrainConfig, arch: Architecture) -> dict[str, str]:
     """Batch norm needs two examples a batch: a batch size of 1, or a subset of 1 example, cannot
     train such a network. (A trailing batch of one is merged into the batch before it.)"""
-    arch = ARCHITECTURES[config.arch]
     if not arch.batch_norm:
         return {}
     why = f"{arch.name} uses batch normalisation, which needs at least 2 examples a batch"

@@ -30,10 +30,11 @@ from torch import nn
 from lenet_core import data
 from lenet_core.errors import LabError
 from lenet_core.format import format_setting
-from lenet_core.model.architectures import Architecture, build_model, count_params, get_architecture
+from lenet_core.model.architectures import Architecture, build_model, count_params
 from lenet_core.model.checkpoints import CheckpointMeta, read_checkpoint, save_checkpoint
+from lenet_core.model.grammar import network_text
 from lenet_core.training.augment import augment
-from lenet_core.training.config import TrainConfig
+from lenet_core.training.config import TrainConfig, network_of
 from lenet_core.training.device import describe_device, resolve_device
 from lenet_core.training.evaluation import EvalResult, evaluate, input_scaling, prepare_images
 from lenet_core.training.records import InsidePoint, Outcome, Progress, Recorder
@@ -95,7 +96,7 @@ def prepare(config: TrainConfig, recorder: Recorder, *, home: Path | None, resum
     if device.type == "cuda":
         torch.backends.cudnn.benchmark = True  # fixed batch shapes: pick the fastest kernels once
     info = input_scaling(data.get_dataset(config.dataset), config.normalise)
-    arch = get_architecture(config.arch)
+    arch = network_of(config)
     xs, ys, test_xs, test_ys = splits_on_device(config, info, arch, device, home)
 
     torch.manual_seed(config.seed)
@@ -312,7 +313,8 @@ class Session:
         s.elapsed = self.wall()
         meta = CheckpointMeta(arch=self.arch.name, dataset=self.info.name, classes=list(self.info.classes),
                               mean=self.info.mean, std=self.info.std, epoch=s.epoch, metrics=dict(s.last),
-                              run_id=self.run_id, config=self.config.to_dict())
+                              run_id=self.run_id, config=self.config.to_dict(),
+                              layers=network_text(self.arch))
         path = save_checkpoint(Path(self.checkpoint_dir) / name, self.model, meta,
                                extra=s.to_extra(self.optimizer, self.generator))
         self.recorder.checkpoint(s.epoch, path)

@@ -22,8 +22,14 @@ from torch import nn
 from lenet_core.data import DATASETS
 from lenet_core.errors import LabError
 from lenet_core.format import format_percent
-from lenet_core.model.architectures import Architecture, get_architecture
-from lenet_core.model.checkpoints import CheckpointMeta, load_model, pretrained_path, read_checkpoint
+from lenet_core.model.architectures import Architecture
+from lenet_core.model.checkpoints import (
+    CheckpointMeta,
+    architecture_of,
+    load_model,
+    pretrained_path,
+    read_checkpoint,
+)
 from lenet_core.paths import db_path, lab_home
 from lenet_core.runs import Run, checkpoint_paths, report, run_dir
 from pages.ui import state
@@ -50,7 +56,7 @@ class PickedModel:
 
     @property
     def arch(self) -> Architecture:
-        return get_architecture(self.meta.arch)
+        return architecture_of(self.meta)
 
     @property
     def label(self) -> str:
@@ -129,7 +135,7 @@ def model_options(home: Path | None = None, digits_only: bool = True,
 def _load(path: str, mtime: float) -> tuple[nn.Sequential, CheckpointMeta]:
     # mtime is part of the cache key: a checkpoint rewritten in place is loaded again.
     model, meta = load_model(Path(path))
-    arch = get_architecture(meta.arch)
+    arch = architecture_of(meta)
     with torch.inference_mode():  # the first pass is slow (allocations): pay it here, not on a stroke
         model(torch.zeros(1, *arch.input_shape))
     return model, meta

@@ -42,6 +42,7 @@ TRAINING_VIEW = "training_view"  # Runs or Sweeps: the page's two views (shown o
 SWEEP_OPEN = "sweep_open"  # the sidebar's "New sweep" section, closed until opened
 SWEEP_PRESET = "sweep_preset"
 SWEEP_DATASET = "sweep_dataset"
+SWEEP_ARCH = "sweep_arch"  # the trials' network unless the space varies it
 SWEEP_EPOCHS = "sweep_epochs"
 SWEEP_SPACE = "sweep_space"  # the space editor's text
 SWEEP_DRAWS = "sweep_draws"
@@ -129,3 +130,24 @@ def run_store(home: Path) -> RunStore:
     """The run store of ``home``: one per home for the server process, not one per rerun.
     (A RunStore holds no connection: each operation opens its own, from any thread.)"""
     return _store(str(Path(home).resolve()))
+
+# ---- the Network Designer page ------------------------------------------------------------------
+DESIGN_ROWS = "designer_rows"  # the layer list being edited: a tuple of lenet_core.model.edit.Row
+DESIGN_VERSION = "designer_version"  # bumped when the list is replaced or reordered: fresh row widgets
+DESIGN_ROW = "designer_row"  # key(DESIGN_ROW, f"{version}_{row}_{field}"): a row's kind and numbers
+DESIGN_SOURCE = "designer_source"  # what the list was loaded from, in words
+DESIGN_FROM = "designer_from"  # the "Start from" picker
+DESIGN_INPUT = "designer_input"  # 28 or 32
+DESIGN_DATASET = "designer_dataset"  # its class count is the output layer's width
+DESIGN_TEXT = "designer_text"  # the network as text (editable)
+DESIGN_TEXT_SHOWN = "designer_text_shown"  # the list's text the box was last set to
+DESIGN_TEXT_ERROR = "designer_text_error"  # why the text just applied does not read
+DESIGN_ADD_KIND = "designer_add_kind"  # the kind Add adds
+DESIGN_ADD_AT = "designer_add_at"  # key(DESIGN_ADD_AT, version): where Add puts the new layer
+DESIGN_NAME = "designer_name"
+DESIGN_DESCRIPTION = "designer_description"
+DESIGN_REPLACE = "designer_replace"  # key(DESIGN_REPLACE, name): replace the saved network of that name
+DESIGN_NOTICE = "designer_notice"  # (kind, text) about the Save or Delete click just made
+DESIGN_SAVED = "designer_saved"  # the name just saved: the Train it button
+DESIGN_TRAIN = "designer_train"  # Train it was clicked: open the Training page
+DESIGN_CONFIRM_DELETE = "designer_confirm_delete"  # the saved network awaiting a second click on Delete

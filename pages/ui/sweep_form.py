@@ -10,17 +10,21 @@ import streamlit as st
 
 from lenet_core import data
 from lenet_core.errors import LabError
+from lenet_core.model import saved
 from lenet_core.runs import sweeps
 from lenet_core.runs.space import METRIC_TITLES, METRICS, read_lines
 from lenet_core.training.config import SETTINGS, preset_values
 from pages.ui import state
-from pages.ui.training_form import PRESET_TITLES, dataset_detail, dataset_label, options_help
+from pages.ui.training_form import PRESET_TITLES, dataset_detail, dataset_label, network_label, options_help
 
 SPACE_HELP = ("One setting a line. A list is crossed with the other lists (a grid): `lr = 0.03, 0.1`. "
               "A line with one value sets it for every trial: `weight_decay = 0`. `log(a, b)` and "
               "`range(a, b)` draw values at random, as many times as **Random draws** says: "
               "`lr = log(1e-3, 1)`; `~ optimizer = sgd, adam` draws from a list. Any setting of the run "
-              "form can be swept, by its name: " + ", ".join(SETTINGS) + ".")
+              "form can be swept, by its name: " + ", ".join(f for f in SETTINGS if SETTINGS[f].form)
+              + ". Networks too: `arch = lenet-classic, lenet5, my-net` (built-in and saved), and one "
+              "layer's setting: `conv1.channels = 4, 6, 8, 16` (also `.kernel`, `.stride`, `.pad`; "
+              "`fc1.units`; `pool1.kernel`; `dropout1.p`).")
 DEFAULT_RECIPE = "quick"
 DEFAULT_EPOCHS = "2"  # the quick recipe's single epoch, twice: 4 trials take about a minute on 2 cores
 DEFAULT_SPACE = "lr = 0.05, 0.1\nbatch_size = 64, 128"
@@ -31,7 +35,8 @@ EARLY_STOPS = {"none": "every trial trains to its end", "asha": "ASHA stops weak
 
 
 def _widgets() -> list[str]:
-    return [state.SWEEP_OPEN, state.SWEEP_PRESET, state.SWEEP_DATASET, state.SWEEP_EPOCHS, state.SWEEP_SPACE,
+    return [state.SWEEP_OPEN, state.SWEEP_PRESET, state.SWEEP_DATASET, state.SWEEP_ARCH, state.SWEEP_EPOCHS,
+            state.SWEEP_SPACE,
             state.SWEEP_DRAWS, state.SWEEP_METRIC, state.SWEEP_BACKEND, state.SWEEP_ADDRESS,
             state.SWEEP_EARLY, state.SWEEP_NAME]
 
@@ -40,7 +45,8 @@ def _defaults() -> None:
     state.restore(*_widgets())
     recipe = preset_values(DEFAULT_RECIPE)
     for widget, value in ((state.SWEEP_OPEN, False), (state.SWEEP_PRESET, DEFAULT_RECIPE),
-                          (state.SWEEP_DATASET, recipe["dataset"]), (state.SWEEP_EPOCHS, DEFAULT_EPOCHS),
+                          (state.SWEEP_DATASET, recipe["dataset"]), (state.SWEEP_ARCH, recipe["arch"]),
+                          (state.SWEEP_EPOCHS, DEFAULT_EPOCHS),
                           (state.SWEEP_SPACE, DEFAULT_SPACE), (state.SWEEP_DRAWS, "0"),
                           (state.SWEEP_METRIC, "test_acc"), (state.SWEEP_BACKEND, "local"),
                           (state.SWEEP_ADDRESS, ""), (state.SWEEP_EARLY, "none"), (state.SWEEP_NAME, "")):
@@ -51,7 +57,20 @@ def _recipe_chosen() -> None:
     """A recipe brings its own dataset and epochs (the fields stay editable)."""
     recipe = preset_values(st.session_state[state.SWEEP_PRESET])
     st.session_state[state.SWEEP_DATASET] = recipe["dataset"]
+    st.session_state[state.SWEEP_ARCH] = recipe["arch"]
     st.session_state[state.SWEEP_EPOCHS] = str(recipe["epochs"])
+
+
+def _network_picker() -> None:
+    """The trials' network unless the space varies it (``arch = ...``): built-in or saved."""
+    networks, broken = saved.picker_networks()
+    if st.session_state.get(state.SWEEP_ARCH) not in networks:  # a saved network deleted since
+        st.session_state[state.SWEEP_ARCH] = preset_values(st.session_state[state.SWEEP_PRESET])["arch"]
+    st.selectbox("Network", list(networks), key=state.SWEEP_ARCH, format_func=network_label,
+                 help="Every trial's network, unless a line of the space varies it (arch = a, b) or one "
+                 "of its layers (conv1.channels = 4, 8).")
+    if words := saved.broken_words(broken):
+        st.caption(f":material/warning: {words}")
 
 
 def _draws() -> tuple[int | None, str | None]:
@@ -82,7 +101,8 @@ def planned(reports: dict[str, data.Availability]) -> tuple[sweeps.Plan | None, 
     address = (s.get(state.SWEEP_ADDRESS) or "").strip() if ray else ""
     options = {"address": address} if address else None
     try:
-        return sweeps.plan(preset=s[state.SWEEP_PRESET], base={"dataset": report.name, "epochs": epochs},
+        base = {"dataset": report.name, "epochs": epochs, "arch": s[state.SWEEP_ARCH]}
+        return sweeps.plan(preset=s[state.SWEEP_PRESET], base=base,
                            parsed=space, metric=s[state.SWEEP_METRIC], backend=s[state.SWEEP_BACKEND],
                            early_stop=s[state.SWEEP_EARLY] if ray else "none",
                            name=s[state.SWEEP_NAME] or None, options=options), []
@@ -146,6 +166,7 @@ def _fields(reports: dict[str, data.Availability]) -> None:
     st.selectbox("Dataset", list(reports), key=state.SWEEP_DATASET,
                  format_func=lambda name: dataset_label(reports[name]))
     st.caption(dataset_detail(reports[st.session_state[state.SWEEP_DATASET]]))
+    _network_picker()
     st.text_area("Search space", key=state.SWEEP_SPACE, height=90, help=SPACE_HELP)
     left, right = st.columns(2)
     left.text_input("Epochs", key=state.SWEEP_EPOCHS, help=SETTINGS["epochs"].help)

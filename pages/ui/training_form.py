@@ -17,6 +17,7 @@ import streamlit as st
 from lenet_core import data, runs
 from lenet_core.errors import LabError
 from lenet_core.format import format_setting
+from lenet_core.model import saved
 from lenet_core.model.architectures import ARCHITECTURES
 from lenet_core.runs import queue
 from lenet_core.training.config import (
@@ -58,6 +59,9 @@ def preset_help(name: str) -> str:
 
 
 key = state.form_key
+# What the form edits. A saved network's layers are read when its run starts, never kept in the
+# form: a form that held them would train stale layers after another network is chosen.
+FORM_FIELDS = tuple(field for field in FIELDS if SETTINGS[field].form)
 
 
 def is_text(field: str) -> bool:
@@ -73,13 +77,15 @@ def _as_widget_value(field: str, value):
 
 def _apply(values: dict) -> None:
     for field, value in values.items():
+        if field not in FORM_FIELDS:
+            continue
         st.session_state[key(field)] = _as_widget_value(field, value)
     st.session_state[state.FORM_ERRORS] = {}
 
 
 def form_words(reports: dict[str, data.Availability]) -> str | None:
     """What Start would train, read from the form as it stands (None while a value is wrong)."""
-    config, errors = validate({field: st.session_state.get(key(field)) for field in FIELDS})
+    config, errors = validate({field: st.session_state.get(key(field)) for field in FORM_FIELDS})
     if config is None:
         return None
     optimizer = SETTINGS["optimizer"].rule.title(config.optimizer)
@@ -92,14 +98,14 @@ def load_into_form(values: dict) -> None:
     """Show ``values`` (TrainConfig fields, and ``name``) in the run form the next time it is
     drawn, on any page: from a callback, before the form's widgets exist in this run."""
     values = {key(field): _as_widget_value(field, value) if field in SETTINGS else value
-              for field, value in values.items()}
+              for field, value in values.items() if field in FORM_FIELDS or field not in SETTINGS}
     st.session_state.update(values)
     st.session_state.setdefault(state.KEPT, {}).update(values)  # a page without the form drops widget keys
     st.session_state[state.FORM_ERRORS] = {}
 
 
 def _form_keys() -> list[str]:
-    return [key(field) for field in FIELDS] + [key("name")]
+    return [key(field) for field in FORM_FIELDS] + [key("name")]
 
 
 def _init_defaults(reports: dict[str, data.Availability]) -> None:
@@ -159,7 +165,7 @@ def option_detail(title: str) -> str | None:
 def _start(reports: dict[str, data.Availability], form_token: str, home) -> None:
     """Start's callback: validate, check the dataset and device are here, start once per
     submission."""
-    raw = {field: st.session_state.get(key(field)) for field in FIELDS}
+    raw = {field: st.session_state.get(key(field)) for field in FORM_FIELDS}
     name = st.session_state.get(key("name")) or ""
     outcome = start_from_form(raw, name, form_token, reports, home)
     st.session_state[state.FORM_ERRORS] = outcome.errors
@@ -248,7 +254,7 @@ def _dataset_field(reports: dict[str, data.Availability]) -> None:
 def layout(main: bool) -> list[tuple[str, ...]]:
     """The form's rows: every field of the section once, in declaration order, two numbers that
     follow each other sharing a row (Epochs | Batch size, Learning rate | Seed)."""
-    section = [f for f, s in SETTINGS.items() if s.more != main and f != "dataset"]
+    section = [f for f, s in SETTINGS.items() if s.more != main and s.form and f != "dataset"]
     rows: list[tuple[str, ...]] = []
     for field in section:
         if main and rows and len(rows[-1]) == 1 and is_text(rows[-1][0]) and is_text(field):
@@ -280,8 +286,7 @@ def _widget(field: str) -> None:
         st.selectbox(setting.title, choices, key=key(field),
                      help=options_help(setting.help, {c: device_detail(c) for c in choices}))
     elif field == "arch":
-        st.selectbox(setting.title, list(ARCHITECTURES), key=key(field), help=options_help(
-            setting.help, {name: arch.title for name, arch in ARCHITECTURES.items()}))
+        _network_picker(setting)
     elif isinstance(setting.rule, Choice):
         titles = {option: setting.rule.title(option) for option in setting.rule.options}
         details = {option_label(title): option_detail(title) for title in titles.values()}
@@ -292,6 +297,23 @@ def _widget(field: str) -> None:
         st.checkbox(setting.title, key=key(field), help=setting.help)
     else:
         st.text_input(setting.title, key=key(field), help=setting.help)
+
+
+def _network_picker(setting) -> None:
+    """Built-in and saved networks; a saved file that cannot be used is named with its error."""
+    usable, broken = saved.picker_networks()
+    if st.session_state.get(key("arch")) not in usable:  # deleted since it was chosen
+        st.session_state[key("arch")] = DEFAULTS["arch"]
+    st.selectbox(setting.title, list(usable), key=key("arch"), format_func=network_label,
+                 help=options_help(setting.help, {name: arch.title if name in ARCHITECTURES
+                                                  else arch.description or "saved" for name, arch
+                                                  in usable.items()}))
+    if words := saved.broken_words(broken):
+        st.caption(f":material/warning: {words}")
+
+
+def network_label(name: str) -> str:
+    return name if name in ARCHITECTURES else f"{name} (saved)"
 
 
 def options_help(text: str, details: dict[str, str | None]) -> str:

@@ -5,7 +5,7 @@ import streamlit as st
 
 from lenet_core.errors import LabError
 from lenet_core.format import format_count, format_shape
-from lenet_core.model import shapes
+from lenet_core.model import saved, shapes
 from lenet_core.model.architectures import ARCHITECTURES
 from lenet_core.present.charts.shapes import shapes_charts
 from pages.ui import state
@@ -68,8 +68,14 @@ st.caption("Each layer's output for one input image: its shape, its parameters a
            "multiply-adds it costs. Batch size 1, as the tutorial printed it.")
 
 left, right = st.columns([2, 1])
-arch_name = left.selectbox("Architecture", list(ARCHITECTURES), key=state.SHAPES_ARCH)
-arch = ARCHITECTURES[arch_name]
+networks, broken = saved.picker_networks()
+if st.session_state.get(state.SHAPES_ARCH) not in networks:  # a saved network deleted since
+    st.session_state.pop(state.SHAPES_ARCH, None)
+arch_name = left.selectbox("Architecture", list(networks), key=state.SHAPES_ARCH,
+                           format_func=lambda name: name if name in ARCHITECTURES else f"{name} (saved)")
+arch = networks[arch_name]
+if words := saved.broken_words(broken):
+    left.caption(f":material/warning: {words}")
 size_text = right.text_input(
     "Input size (C×H×W)", value=format_shape(arch.input_shape).replace("×", "x"),
     key=state.key("shapes_input", arch_name), help="Channels × height × width, e.g. 1x28x28; or height × "
