@@ -2,6 +2,10 @@
 
 Owns: the architectures as lists of layer specs and the networks built from them
 (``architectures``), the layer-by-layer shape table (``shapes``), checkpoints with their
-metadata (``checkpoints``, and the bundled digit model in ``pretrained/``), and the one way
-pixels become a model's input (``inputs``). May import: ``lenet_core.errors`` only (and torch).
+metadata (``checkpoints``, and the bundled digit model in ``pretrained/``), the one way
+pixels become a model's input (``inputs``), and the learner's own networks: one line of text per
+network (``grammar``), saved in the home folder (``saved``), edited as a list (``edit``), the
+tutorial's exercises (``exercises``), one layer's setting changed (``tweak``) and what this
+machine can train (``limits``). May import: the base layer (``errors``, ``paths``, ``format``) and
+torch.
 """

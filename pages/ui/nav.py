@@ -28,6 +28,9 @@ PAGES = [
     PageInfo("pages/views/shapes.py", "Layer Shapes", ":material/table_chart:",
              "Layer-by-layer output shapes, parameters and multiply-adds of each LeNet, for any "
              "input size, with a picture of how the tensor shrinks."),
+    PageInfo("pages/views/designer.py", "Network Designer", ":material/architecture:",
+             "Start from any LeNet or a tutorial exercise and edit its layers as a list: shapes, "
+             "parameters and multiply-adds follow each change; save it under a name and train it."),
     PageInfo("pages/views/training.py", "Training", ":material/model_training:",
              "Train LeNet from the sidebar and watch its loss and accuracy live; compare runs, "
              "and read a finished run's confusion matrix and its most confident mistakes."),

@@ -110,7 +110,8 @@ def _form_keys() -> list[str]:
 
 def _init_defaults(reports: dict[str, data.Availability]) -> None:
     """The form as the user left it (kept across page visits, :mod:`pages.ui.state`); the
-    tutorial's defaults on a first view."""
+    tutorial's defaults on a first view, under what another page chose for it (the designer's
+    Train it: the network alone)."""
     state.restore(*_form_keys())
     if key("dataset") in st.session_state:
         return
@@ -118,8 +119,8 @@ def _init_defaults(reports: dict[str, data.Availability]) -> None:
     if reports[defaults["dataset"]].state != data.AVAILABLE:
         usable = [name for name, r in reports.items() if r.state == data.AVAILABLE]
         defaults["dataset"] = usable[0] if usable else defaults["dataset"]
-    _apply(defaults)
-    st.session_state[key("name")] = ""
+    _apply({field: value for field, value in defaults.items() if key(field) not in st.session_state})
+    st.session_state.setdefault(key("name"), "")
 
 
 def _apply_preset(name: str, reports: dict[str, data.Availability]) -> None:

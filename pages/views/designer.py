@@ -1,0 +1,50 @@
+"""Network Designer: start from any network or a tutorial exercise, edit its layers as a list,
+watch the shapes follow, save it under a name and train it."""
+
+import streamlit as st
+
+from lenet_core import data, paths
+from lenet_core.model import edit
+from pages.ui import designer, state
+from pages.ui.shape_table import show_table
+
+home = paths.lab_home()
+designer.init()
+
+st.title("Network designer")
+st.caption("Edit a network as a list of layers. Every layer's input size is derived from the one "
+           "before it, and the output layer is as wide as the dataset has classes.")
+
+left, middle, right = st.columns([3, 1, 2])
+with left:
+    designer.picker(home)
+middle.radio("Input", [28, 32], key=state.DESIGN_INPUT, format_func=lambda s: f"{s}×{s}",
+             help="28×28: the image as it is. 32×32: padded by 2, as LeNet-5 reads it.")
+dataset = right.selectbox("Dataset", list(data.DATASETS), key=state.DESIGN_DATASET,
+                          format_func=lambda n: data.DATASETS[n].title,
+                          help="Its number of classes is the width of the last dense layer.")
+designer.exercises_menu()
+
+classes = len(data.DATASETS[dataset].classes)
+done = edit.design(designer.rows(), st.session_state[state.DESIGN_INPUT], classes)
+
+st.subheader("Layers")
+st.caption(f"Editing {st.session_state[state.DESIGN_SOURCE]}. The last dense layer gives one output per "
+           f"class: {classes} for {data.DATASETS[dataset].title}.")
+designer.layer_list(done)
+
+st.subheader("Shapes")
+table_side, numbers_side = st.columns([3, 2])
+with numbers_side:
+    designer.totals(done)
+    designer.text_box(done)
+if done.table is not None:
+    if done.table.broken is not None:
+        b = done.table.broken
+        table_side.caption(f"The {len(done.table.rows)} layers an input reaches, then layer {b.index}, "
+                           f"{b.name}, where it stops:")
+    show_table(done.table, table_side)
+
+st.subheader("Save")
+designer.save_panel(done, home)
+designer.keep()
