@@ -86,14 +86,14 @@ def test_every_tile_the_browser_draws_is_centred_where_numpy_puts_its_unit(name,
 def test_a_layout_is_plain_numbers_that_survive_json():
     arch = ARCHITECTURES["lenet5"]
     conv1, fc3 = geometry.plane_named(arch, "conv1"), geometry.plane_named(arch, "fc3")
-    # six maps of 28 side by side with gaps of 4 (188 across, centred), one plane deep
+    # six maps of 28 side by side with gaps of 4 (188 across, centred), one plane deep: one band
     assert geometry.plane_layout(conv1) == geometry.PlaneLayout(
         maps=6, rows=28, cols=28, x0=-93.5, y0=13.5, z=-36.0, col_step=1.0, row_step=1.0,
-        map_step=32.0, tile=0.8)
+        map_step=32.0, tile=0.8, map_cols=6, band_step=32.0)
     # the ten classes in a row, OUTPUT_STEP apart, centred
     assert geometry.plane_layout(fc3) == geometry.PlaneLayout(
-        maps=1, rows=1, cols=10, x0=-45.0, y0=0.0, z=-252.0, col_step=10.0, row_step=1.0,
-        map_step=100.0, tile=0.8)
+        maps=1, rows=1, cols=10, x0=-45.0, y0=0.0, z=-252.0, col_step=10.0, row_step=10.0,
+        map_step=100.0, tile=0.8, map_cols=1, band_step=10.0)
     for name, arch in ARCHITECTURES.items():
         for plane in geometry.planes(arch):
             layout = geometry.plane_layout(plane)

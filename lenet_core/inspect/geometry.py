@@ -59,7 +59,7 @@ class Plane:
     def title(self) -> str:
         dims = "×".join(map(str, self.shape[1:])) if len(self.shape) == 3 else str(self.shape[0])
         count = f"{self.shape[0]}@{dims}" if len(self.shape) == 3 else dims
-        after = [m for m in self.modules[1:] if m != "flatten"]
+        after = [m for m in self.modules if m not in (self.weighted, "flatten")]
         return f"{self.name} · {count}" + (f" (after {', '.join(after)})" if after else "")
 
 
@@ -108,11 +108,13 @@ def plane_named(arch: Architecture, name: str) -> Plane:
 class PlaneLayout:
     """Where one plane's units are drawn, as plain numbers (``dataclasses.asdict`` gives JSON).
 
-    The plane is ``maps`` grids of ``rows`` × ``cols`` units side by side; unit ``i`` (the plane's
-    output flattened, as PyTorch orders it) is in map ``i // (rows·cols)``, row ``i // cols % rows``
-    and column ``i % cols``, and its tile, a square of side ``tile``, is centred on
-    ``(x0 + map·map_step + column·col_step, y0 − row·row_step, z)``: :func:`unit_centre`. A dense
-    plane, and the output, is one map of one row."""
+    The plane is ``maps`` grids of ``rows`` × ``cols`` units, ``map_cols`` grids to a band of maps
+    (all of them in one band, side by side, unless that is wider than :data:`ROW_LIMIT`); unit
+    ``i`` (the plane's output flattened, as PyTorch orders it) is in map ``m = i // (rows·cols)``,
+    row ``i // cols % rows`` and column ``i % cols``, and its tile, a square of side ``tile``, is
+    centred on ``(x0 + (m % map_cols)·map_step + column·col_step, y0 − (m // map_cols)·band_step
+    − row·row_step, z)``: :func:`unit_centre`. A dense plane, and the output, is one map whose
+    units fill rows of ``cols`` (one row, unless wider than ROW_LIMIT), the last row maybe short."""
 
     maps: int
     rows: int
@@ -122,24 +124,40 @@ class PlaneLayout:
     z: float
     col_step: float  # from a unit to its right-hand neighbour
     row_step: float  # from a row down to the next
-    map_step: float  # from a map's column 0 to the next map's
+    map_step: float  # from a map's column 0 to the next map's in its band
     tile: float
+    map_cols: int  # maps in a band, side by side
+    band_step: float  # from a band of maps down to the next
+
+
+# The widest a row of maps (or of dense units) is drawn, in scene units: LeNet's own planes are
+# one row each (lenet-wide's conv1, 16 maps of 28, is the widest: 508); a wider plane folds into
+# bands of rows, so that 64 maps or 1,024 units stay a block the camera can frame at a size
+# where a tile is still seen, instead of a line thousands of units long.
+ROW_LIMIT = 520.0
 
 
 @functools.cache
 def plane_layout(plane: Plane) -> PlaneLayout:
-    """The plane's layout: maps side by side in one row, and dense units in a row, each plane
-    centred on x = 0 and y = 0 and :data:`DEPTH` behind the one before it."""
+    """The plane's layout: maps side by side in bands at most ROW_LIMIT wide, dense units in
+    rows as wide, each plane centred on x = 0 and y = 0 and :data:`DEPTH` behind the one before."""
     z = -plane.index * DEPTH
     if len(plane.shape) == 3:
         c, h, w = plane.shape
-        left = -(c * w + (c - 1) * MAP_GAP) / 2  # the row of maps' left edge
-        return PlaneLayout(c, h, w, x0=left + 0.5, y0=h / 2 - 0.5, z=z, col_step=1.0, row_step=1.0,
-                           map_step=w + MAP_GAP, tile=TILE)
+        per_band = max(1, min(c, int((ROW_LIMIT + MAP_GAP) // (w + MAP_GAP))))
+        bands = -(-c // per_band)
+        width = per_band * w + (per_band - 1) * MAP_GAP
+        height = bands * h + (bands - 1) * MAP_GAP
+        return PlaneLayout(c, h, w, x0=-width / 2 + 0.5, y0=height / 2 - 0.5, z=z, col_step=1.0,
+                           row_step=1.0, map_step=w + MAP_GAP, tile=TILE, map_cols=per_band,
+                           band_step=h + MAP_GAP)
     (n,) = plane.shape
     step = OUTPUT_STEP if plane.kind == "output" else DENSE_STEP
-    return PlaneLayout(1, 1, n, x0=-(n - 1) / 2 * step, y0=0.0, z=z, col_step=step, row_step=1.0,
-                       map_step=n * step, tile=TILE)
+    cols = max(1, min(n, int(ROW_LIMIT // step) + 1))
+    rows = -(-n // cols)
+    return PlaneLayout(1, rows, cols, x0=-(cols - 1) / 2 * step, y0=(rows - 1) / 2 * step, z=z,
+                       col_step=step, row_step=step, map_step=cols * step, tile=TILE, map_cols=1,
+                       band_step=rows * step)
 
 
 def grid_cell(i, layout: PlaneLayout):
@@ -154,8 +172,12 @@ def unit_centre(i, layout: PlaneLayout):
     (:func:`plane_positions`), and in :mod:`lenet_core.present.scene` a deck.gl expression, which
     this same function writes out for the browser. Keep it to those operators and ``i ≥ 0``."""
     m, row, col = grid_cell(i, layout)
-    return (layout.x0 + m * layout.map_step + col * layout.col_step,
-            layout.y0 - row * layout.row_step, layout.z)
+    if layout.map_cols >= layout.maps:  # one band: the map's place is its number
+        band, place = 0, m
+    else:
+        band, place = m // layout.map_cols, m % layout.map_cols
+    return (layout.x0 + place * layout.map_step + col * layout.col_step,
+            layout.y0 - band * layout.band_step - row * layout.row_step, layout.z)
 
 
 def plane_positions(plane: Plane) -> np.ndarray:
@@ -164,6 +186,7 @@ def plane_positions(plane: Plane) -> np.ndarray:
     return np.stack([x, y, np.full(plane.size, z)], axis=1).astype(np.float32)
 
 
+@functools.cache
 def plane_box(plane: Plane) -> tuple[float, float, float, float, float]:
     """``(left, right, bottom, top, z)``: the rectangle that the plane's unit positions span."""
     positions = plane_positions(plane)
@@ -172,8 +195,8 @@ def plane_box(plane: Plane) -> tuple[float, float, float, float, float]:
 
 
 def unit_index(plane: Plane) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(map, row, column) of each unit in flattened order; a vector plane's units are map 0,
-    row 0, column = the unit's index."""
+    """(map, row, column) of each unit in flattened order, in the layout's grid (a vector plane's
+    units are all map 0, in rows of the layout's ``cols``)."""
     return grid_cell(np.arange(plane.size), plane_layout(plane))
 
 
@@ -213,8 +236,9 @@ class Scene:
 def plane_values(plane: Plane, x: torch.Tensor, outputs: dict[str, torch.Tensor],
                  probabilities: torch.Tensor) -> np.ndarray:
     """The values the plane shows, flattened: the model's input (what ``outputs`` were computed
-    from), a module's output, or the class probabilities for the output plane."""
-    if plane.kind == "input":
+    from; or what the per-value modules before the first weighted layer made of it), a module's
+    output, or the class probabilities for the output plane."""
+    if plane.kind == "input" and plane.shows == INPUT:
         values = x
     elif plane.kind == "output":
         values = probabilities

@@ -100,12 +100,15 @@ def unit_chain(model: nn.Sequential, arch: Architecture, x: torch.Tensor,
                outputs: dict[str, torch.Tensor], plane: Plane, unit: tuple[int, ...]
                ) -> list[UnitReport]:
     """The selected unit's whole story: the weighted module's report, then one for each module
-    after it in the plane (batch norm, activation), ending at the value the plane shows."""
-    if plane.kind == "input":
-        return []
+    after it in the plane (batch norm, activation, dropout), ending at the value the plane shows.
+    An input pixel has none, unless per-value modules come before the first weighted layer. After
+    a flatten in the plane, the unit is its place in the flat vector (PyTorch's order)."""
+    modules = {spec.name: spec.module for spec in arch.layers}
     chain = []
     for name in plane.modules:
-        if name == "flatten":
+        if modules[name] == "Flatten":  # it moves the value, computes nothing
             continue
-        chain.append(inspect_unit(model, arch, x, outputs, name, unit))
+        flat = outputs[name].dim() == 1 and len(unit) == 3
+        place = (int(np.ravel_multi_index(unit, plane.shape)),) if flat else unit
+        chain.append(inspect_unit(model, arch, x, outputs, name, place))
     return chain

@@ -5,8 +5,9 @@ weighted sum and the result. :func:`inspect_unit` gives the same numbers for any
 our architectures: the receptive field in the input (composed back through every convolution and
 pooling layer, padding included), the slice of the previous layer's output the unit reads, its
 weights and bias, the rule it applies (sigmoid, tanh, ReLU, average or max pooling, batch norm,
-flatten) and the value. The value is computed here from those numbers, in float64, so that a test
-can check it against the real forward pass: if they agree, the explanation is the computation.
+dropout, flatten) and the value. The value is computed here from those numbers, in float64, so
+that a test can check it against the real forward pass: if they agree, the explanation is the
+computation.
 """
 
 from __future__ import annotations
@@ -60,7 +61,7 @@ class UnitReport:
 
     layer: str
     module: str  # the torch.nn class name, e.g. "Conv2d"
-    kind: str  # conv, pool, activation, norm, flatten, dense (LayerSpec.kind)
+    kind: str  # conv, pool, activation, norm, dropout, flatten, dense (LayerSpec.kind)
     unit: tuple[int, ...]  # (channel, y, x) for maps, (index,) for vectors
     source: str  # the layer whose output this unit reads, or "input"
     inputs: np.ndarray  # what it reads: cin×k×k, k×k, a vector, or one value
@@ -208,7 +209,10 @@ def inspect_unit(model: nn.Sequential, arch: Architecture, x: torch.Tensor,
         report.receptive_field = receptive_field(arch, layer, unit[1], unit[2])
     elif spec.module == "Flatten":
         c, h, w = before.shape
-        report.receptive_field = receptive_field(arch, source, *np.unravel_index(unit[0], (c, h, w))[1:])
+        row, col = (int(v) for v in np.unravel_index(unit[0], (c, h, w))[1:])
+        # flattening the input itself (a network of dense layers only): the unit is one pixel
+        report.receptive_field = (Box(row, col, row, col) if source == INPUT
+                                  else receptive_field(arch, source, row, col))
     else:
         report.receptive_field = _whole_input(arch)
     report.image_field = _image_box(arch, report.receptive_field)
@@ -344,6 +348,14 @@ def _explain_norm(module, before, unit) -> UnitReport:
                        f"· γ {_fmt(gamma)} + β {_fmt(beta)} = {_fmt(value)}"])
 
 
+def _explain_dropout(module, before, unit) -> UnitReport:
+    """Dropout in eval mode: the value passes unchanged (only training drops and rescales)."""
+    z, box = _value_at(before, unit)
+    return _new(np.array(z), f"dropout: zeroes a share {module.p:g} of values while training only; "
+                "here the value passes unchanged", z, source_box=box,
+                steps=[f"dropout (not training): {_fmt(z)} = {_fmt(z)}"])
+
+
 def _explain_flatten(module, before, unit) -> UnitReport:
     (i,) = unit
     c, y, x = (int(v) for v in np.unravel_index(i, tuple(before.shape)))
@@ -366,6 +378,7 @@ _EXPLAINERS = {
     "BatchNorm2d": _explain_norm,
     "BatchNorm1d": _explain_norm,
     "Flatten": _explain_flatten,
+    "Dropout": _explain_dropout,
 }
 
 

@@ -24,7 +24,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import chain
 
 import numpy as np
 
@@ -133,8 +132,9 @@ def label_box(label: Label, view: str, zoom: float, target=(0.0, 0.0, 0.0)) -> n
     return np.concatenate([centre - half, centre + half])
 
 
-def apart(box: np.ndarray, taken: list[np.ndarray]) -> bool:
-    """Whether ``box`` keeps GAP pixels from every box in ``taken``."""
+def apart(box, taken) -> bool:
+    """Whether ``box`` keeps GAP pixels from every box in ``taken`` (``[left, top, right, bottom]``
+    each: arrays, or lists, which are read much faster)."""
     return all(box[0] >= t[2] + GAP or t[0] >= box[2] + GAP or box[1] >= t[3] + GAP
                or t[1] >= box[3] + GAP for t in taken)
 
@@ -179,32 +179,57 @@ def class_labels(planes: tuple[Plane, ...], classes, view: str, zoom: float) -> 
     return []
 
 
-def name_label(plane: Plane, view: str, zoom: float, taken: list[np.ndarray]) -> Label:
+def name_label(plane: Plane, view: str, zoom: float, taken: list[np.ndarray],
+               within: np.ndarray | None = None) -> Label | None:
     """The plane's name and shape, starting at its top-left corner: just above it, else as few
     rows higher as find room (a staircase, for planes seen one behind the other); the name alone
-    when ROWS rows do not; at last the name alone as high as it takes."""
+    when ROWS rows do not; at last the name alone as high as it takes (100 · ROWS rows). ``within``
+    (``[left, top, right, bottom]``): only there, and None when no row there has room."""
     left, _, _, top, z = geometry.plane_box(plane)
     half = geometry.plane_layout(plane).tile / 2
     corner = (left - half, top + half, z)
 
-    def rows(text, count):
+    for text, count in ((plane_label(plane), ROWS), (plane.name, 100 * ROWS)):
         w, h = label_size(text)
-        return (Label(text, plane.name, corner, (w / 2, -(GAP + h / 2) - row * (h + GAP)))
-                for row in range(count))
+        lowest = label_box(Label(text, plane.name, corner, (w / 2, -(GAP + h / 2))), view, zoom).tolist()
+        for row in range(count):  # each row h + GAP higher than the one below
+            up = row * (h + GAP)
+            box = [lowest[0], lowest[1] - up, lowest[2], lowest[3] - up]
+            if within is not None and box[1] < within[1]:
+                break  # and every row above it
+            if apart(box, taken) and (within is None or (box[0] >= within[0] and box[2] <= within[2]
+                                                         and box[3] <= within[3])):
+                return Label(text, plane.name, corner, (w / 2, -(GAP + h / 2) - row * (h + GAP)))
+    return None
 
-    tries = chain(rows(plane_label(plane), ROWS), rows(plane.name, 100 * ROWS))
-    return next(label for label in tries if apart(label_box(label, view, zoom), taken))
 
-
-def place_labels(planes: tuple[Plane, ...], classes, view: str, zoom: float) -> list[Label]:
+def place_labels(planes: tuple[Plane, ...], classes, view: str, zoom: float,
+                 within: np.ndarray | None = None) -> list[Label]:
     """Every label of the network at this zoom, no two overlapping: the class names first (they
-    sit at their tiles), then each plane's name, from the input on."""
+    sit at their tiles), then each plane's name, from the input on. ``within`` (``[left, top,
+    right, bottom]``, pixels from the view's centre): the labels that fit there, the class names
+    all or none."""
     labels = class_labels(planes, classes, view, zoom)
-    taken = [label_box(label, view, zoom) for label in labels]
+    taken = [label_box(label, view, zoom).tolist() for label in labels]  # lists: apart reads them fast
+    if within is not None and not all(b[0] >= within[0] and b[1] >= within[1] and b[2] <= within[2]
+                                      and b[3] <= within[3] for b in taken):
+        labels, taken = [], []
     for plane in planes:
-        labels.append(name_label(plane, view, zoom, taken))
-        taken.append(label_box(labels[-1], view, zoom))
+        label = name_label(plane, view, zoom, taken, within)
+        if label is not None:
+            labels.append(label)
+            taken.append(label_box(label, view, zoom).tolist())
     return labels
+
+
+def room_above(corners: np.ndarray, classes_box: np.ndarray | None, view: str, zoom: float,
+               room: np.ndarray) -> np.ndarray:
+    """``[left, top, right, bottom]``: a view's room, centred across the tiles, its bottom at their
+    lowest point (or their class names'), where the planes' names go above them."""
+    points = to_screen(corners, view, zoom)
+    bottom = points[:, 1].max() if classes_box is None else max(points[:, 1].max(), classes_box[3])
+    across = (points[:, 0].min() + points[:, 0].max()) / 2
+    return np.array([across - room[0] / 2, bottom - room[1], across + room[0] / 2, bottom])
 
 
 def bounds(corners: np.ndarray, labels, view: str, zoom: float) -> np.ndarray:
@@ -216,12 +241,19 @@ def bounds(corners: np.ndarray, labels, view: str, zoom: float) -> np.ndarray:
                            np.maximum(points.max(axis=0), boxes[:, 2:].max(axis=0, initial=-np.inf))])
 
 
+def min_zoom(framed: Frame) -> float:
+    """The smallest zoom a person may wheel out to: MIN_ZOOM, or the frame's own for a network
+    framed smaller (the view must never open clamped past its frame)."""
+    return min(MIN_ZOOM, framed.zoom)
+
+
 @lru_cache(maxsize=64)
 def frame(planes: tuple[Plane, ...], classes: tuple[str, ...], view: str) -> Frame:
     """The largest zoom (in ZOOM_STEPs) at which the whole network, labels included, fits a view
     NARROWEST wide and at most HEIGHTS[1] tall with MARGIN to spare; the view as tall as that
     needs (at least HEIGHTS[0]); the target that puts the middle of it all in the view's centre,
-    as deep as the middle of the network (the point the camera turns about)."""
+    as deep as the middle of the network (the point the camera turns about). A network whose
+    names do not fit even at MIN_ZOOM keeps every tile in view and the names that fit."""
     corners = np.concatenate([plane_corners(plane) for plane in planes])
     room = np.array([NARROWEST, HEIGHTS[1]], float) - 2 * MARGIN
     extent = np.ptp(to_screen(corners, view, 0.0), axis=0)
@@ -229,7 +261,14 @@ def frame(planes: tuple[Plane, ...], classes: tuple[str, ...], view: str) -> Fra
     while True:
         labels = place_labels(planes, classes, view, zoom)
         box = bounds(corners, labels, view, zoom)
-        if (box[2:] - box[:2] <= room).all() or zoom <= MIN_ZOOM:
+        if (box[2:] - box[:2] <= room).all():
+            break
+        if zoom <= MIN_ZOOM:  # more names than fit at any zoom (40 planes seen from the front)
+            named = [label_box(label, view, zoom) for label in labels if label.tile]
+            classes_box = np.array(named).max(axis=0) if named else None
+            within = room_above(corners, classes_box, view, zoom, room)
+            labels = place_labels(planes, classes, view, zoom, within)
+            box = bounds(corners, labels, view, zoom)
             break
         zoom -= ZOOM_STEP
     across, down = (box[:2] + box[2:]) / 2 / 2.0 ** zoom  # the middle, in scene units

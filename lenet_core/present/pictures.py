@@ -79,12 +79,27 @@ def _draw_texts(image: np.ndarray, texts: list[tuple[int, int, str]], size: int)
     return np.asarray(pil)
 
 
+GRID_WIDTH = 720  # px: a layer's picture at most this wide, as a dense strip is
+GRID_COLS = 8  # maps a row, up to GRID_COLS² maps; more maps make a square of rows
+DIGIT_WIDTH = 7  # px a digit of a map's number takes: a cell narrower than its number goes unnumbered
+
+
 def feature_maps(maps: torch.Tensor | np.ndarray, scale: ColourScale, cols: int | None = None,
                  zoom: int | None = None, numbered: bool = True) -> np.ndarray:
-    """C×H×W feature maps -> a grid image, maps numbered 1…C left to right, top to bottom."""
+    """C×H×W feature maps -> a grid image, maps numbered from 0 left to right, top to bottom.
+
+    Eight maps a row (a square of rows for more than 64: 1,024 maps are 32 rows of 32), each
+    enlarged by :func:`cell_zoom` but no more than keeps the row GRID_WIDTH pixels wide."""
     maps = np.asarray(maps, dtype=np.float32)
-    labels = [str(i) for i in range(maps.shape[0])] if numbered else None  # from 0, as PyTorch counts
+    n, h, w = maps.shape
+    cols = min(n, cols or (GRID_COLS if n <= GRID_COLS ** 2 else math.ceil(math.sqrt(n))))
+    zoom = zoom or max(1, min(cell_zoom(max(h, w)), (GRID_WIDTH // cols - 3) // w))
+    numbered = numbered and w * zoom + 3 >= DIGIT_WIDTH * len(str(n - 1))
+    labels = [str(i) for i in range(n)] if numbered else None  # from 0, as PyTorch counts
     return grid(maps, scale, cols=cols, zoom=zoom, labels=labels)
+
+
+STRIP_ROWS = 100  # a long vector's rows: 50,176 values (64@28×28) in rows of 50 would be 14,000 px tall
 
 
 def dense_strip(values: torch.Tensor | np.ndarray, scale: ColourScale, cols: int | None = None,
@@ -92,11 +107,12 @@ def dense_strip(values: torch.Tensor | np.ndarray, scale: ColourScale, cols: int
     """A vector of N units -> a strip of coloured squares (wrapped into rows of ``cols``).
 
     Up to 128 units fit one row about ``width`` pixels wide; longer vectors wrap (``cols``
-    defaults to 50), e.g. a flattened 16@5×5 with ``cols=25`` shows one map per row.
+    defaults to 50, or as many as keep it STRIP_ROWS rows: 50,176 values are 100 rows of 502),
+    e.g. a flattened 16@5×5 with ``cols=25`` shows one map per row.
     """
     v = np.asarray(values, dtype=np.float32).ravel()
     n = v.size
-    cols = cols or (n if n <= 128 else 50)
+    cols = cols or (n if n <= 128 else max(50, math.ceil(n / STRIP_ROWS)))
     cell = int(np.clip(width // cols, 5, 40))
     tall = max(cell, 16)  # a one-row strip of 6-pixel squares is too thin to read
     rows = -(-n // cols)
@@ -116,12 +132,19 @@ def dense_strip(values: torch.Tensor | np.ndarray, scale: ColourScale, cols: int
     return image
 
 
+# The most filters (columns) and input channels (rows) a filter grid shows: 64 × 32 filters of
+# 3×3 are a 2,900 × 1,500 pixel picture; all 256 × 128 of a wide network's would be 11,500 × 5,800.
+MAX_FILTERS, MAX_CHANNELS = 64, 32
+
+
 def filter_grid(weights: torch.Tensor | np.ndarray) -> tuple[np.ndarray, ColourScale]:
     """Convolution weights out×in×k×k -> a grid with one row per input channel and one column
-    per filter (conv1: 1 row of 6; conv2: 6 rows of 16), on a symmetric diverging scale."""
-    w = np.asarray(weights, dtype=np.float32)
+    per filter (conv1: 1 row of 6; conv2: 6 rows of 16), on a symmetric diverging scale: the
+    first MAX_FILTERS filters and MAX_CHANNELS channels of a wider convolution (the scale is
+    all of its weights')."""
+    scale = signed_scale(np.asarray(weights, dtype=np.float32), "weights")
+    w = np.asarray(weights, dtype=np.float32)[:MAX_FILTERS, :MAX_CHANNELS]
     out_ch, in_ch, kh, kw = w.shape
-    scale = signed_scale(w, "weights")
     cells = w.transpose(1, 0, 2, 3).reshape(in_ch * out_ch, kh, kw)
     labels = [f"{o}" if i == 0 else "" for i in range(in_ch) for o in range(out_ch)]
     image = grid(cells, scale, cols=out_ch, zoom=cell_zoom(kh, 40), gap=6, labels=labels, framed=True)

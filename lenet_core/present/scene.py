@@ -61,7 +61,7 @@ def plane_scales(scene: Scene, model: nn.Sequential, outputs: dict[str, torch.Te
     scales = {}
     for plane in scene.planes:
         values = scene.values_of(plane)
-        if plane.kind == "input":
+        if plane.kind == "input" and plane.shows == geometry.INPUT:
             low, high = float(values.min()), float(values.max())
             scales[plane.name] = ColourScale(low, high if high > low else low + 1, "grey",
                                              "the input the network sees: dark background, light ink")
@@ -247,7 +247,7 @@ def scene_frame(scene: Scene, view: str) -> camera.Frame:
 
 def view_state(scene: Scene, view: str) -> pdk.ViewState:
     framed = scene_frame(scene, view)
-    return pdk.ViewState(target=list(framed.target), zoom=framed.zoom, min_zoom=camera.MIN_ZOOM,
+    return pdk.ViewState(target=list(framed.target), zoom=framed.zoom, min_zoom=camera.min_zoom(framed),
                          max_zoom=camera.MAX_ZOOM, **camera.VIEWS[view])
 
 
@@ -319,6 +319,29 @@ def payload_bytes(deck: pdk.Deck) -> int:
     return len(deck.to_json().encode())
 
 
+# The most units the 3D view draws. Every stroke sends each unit's colour and tooltip: 44 bytes
+# and ~3 µs of server work a unit, whatever the network (bench/scene_update.py; 8 to 48 maps:
+# 442 KB and 31 ms for 10,266 units, 2.5 MB and 155 ms for 57,306). The bundled lenet-wide,
+# 20,570 units, was repainted 603 ms after a stroke in Chromium's software WebGL, 200 ms of it the
+# canvas's own wait (docs/draw.md); the rest grows with the units, so twice its units keeps a
+# stroke near the 1 s the Draw page allows. Larger networks get their layer grids only.
+MAX_3D_UNITS = 40_000
+
+
+def units_drawn(planes: list[Plane]) -> int:
+    """How many tiles the 3D view would draw: every unit of every plane."""
+    return sum(plane.size for plane in planes)
+
+
+def too_many_to_draw(planes: list[Plane]) -> str | None:
+    """Why the 3D view does not draw a network of ``planes`` (more units than MAX_3D_UNITS), in
+    one line, or None when it does."""
+    units = units_drawn(planes)
+    if units <= MAX_3D_UNITS:
+        return None
+    return f"this network has {units:,} units to draw; the 3D view draws at most {MAX_3D_UNITS:,}"
+
+
 PAYLOAD_GOAL = 500_000  # bytes an update may send for LeNet's own sizes (up to GOAL_UNITS units)
 GOAL_UNITS = 10_000  # lenet-classic, lenet5, lenet-modern; lenet-wide draws 20,570
 
@@ -326,8 +349,7 @@ GOAL_UNITS = 10_000  # lenet-classic, lenet5, lenet-modern; lenet-wide draws 20,
 def payload_goal(planes: list[Plane]) -> float:
     """The most bytes one update of a scene of ``planes`` should send: PAYLOAD_GOAL, and as much
     more per unit for a network that draws more units than LeNet's own."""
-    units = sum(plane.size for plane in planes)
-    return PAYLOAD_GOAL * max(1.0, units / GOAL_UNITS)
+    return PAYLOAD_GOAL * max(1.0, units_drawn(planes) / GOAL_UNITS)
 
 
 def picked_unit(planes: list[Plane], selection: dict | None) -> tuple[str, tuple[int, ...]] | None:

@@ -129,5 +129,9 @@ def render_filters(model: nn.Sequential, narrow: bool = False) -> None:
         with st.container(border=True):
             head, legend = (st.container(),) * 2 if narrow else st.columns([3, 1])
             head.markdown(f"**{name} weights · {out_ch} filters of {in_ch}×{k}×{k}**")
+            if out_ch > pictures.MAX_FILTERS or in_ch > pictures.MAX_CHANNELS:
+                head.caption(f"The first {min(out_ch, pictures.MAX_FILTERS)} filters, on their first "
+                             f"{min(in_ch, pictures.MAX_CHANNELS)} input channels: a picture of all "
+                             "of them would be too large to show.")
             head.image(image, width=_width(image, narrow))
             legend.html(colours.legend_html(scale))

@@ -92,9 +92,20 @@ def controls(prefix: str, planes: list[geometry.Plane]) -> tuple[str, set[str]]:
     return view, set(shown or [])
 
 
+def too_large(arch: Architecture) -> bool:
+    """Whether the network has more units than the 3D view draws; if so, says so in one line."""
+    refused = scene3d.too_many_to_draw(geometry.planes(arch))
+    if refused:
+        st.info(f"{refused[0].upper()}{refused[1:]}: every layer's output is still shown in the layer "
+                "pictures on this page.", icon=":material/view_in_ar_off:")
+    return refused is not None
+
+
 def render_network_3d(prefix: str, model: nn.Sequential, arch: Architecture, x: torch.Tensor,
                       outputs: dict[str, torch.Tensor], probabilities: torch.Tensor, classes,
                       reference: geometry.Scene | None = None, reference_label: str | None = None) -> None:
+    if too_large(arch):
+        return
     planes = geometry.planes(arch)
     view, visible = controls(prefix, planes)
     scene = geometry.build_scene(arch, x, outputs, probabilities, classes)
@@ -168,6 +179,8 @@ def explorer_network_3d(prefix: str, picked, run_option, pixels: np.ndarray,
     from pages.ui.epoch_picker import epoch_options, run_id_of
     from pages.ui.models import load_option
 
+    if too_large(picked.arch):  # every epoch of a run is the same network
+        return
     options = epoch_options(run_option) if run_id_of(run_option) is not None else []
     shown = picked
     epochs = [epoch for epoch, _ in options]

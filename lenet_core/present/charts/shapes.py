@@ -5,9 +5,10 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
+# Every LayerSpec.kind: a kind left out took the first colour (a dropout bar drawn as a convolution).
 LAYER_KIND_COLOURS = alt.Scale(
-    domain=["conv", "pool", "activation", "norm", "flatten", "dense"],
-    range=["#4c78a8", "#72b7b2", "#bab0ac", "#d4a6c8", "#9d755d", "#f58518"],
+    domain=["conv", "pool", "activation", "norm", "dropout", "flatten", "dense"],
+    range=["#4c78a8", "#72b7b2", "#bab0ac", "#d4a6c8", "#eeca3b", "#9d755d", "#f58518"],
 )
 
 
