@@ -42,7 +42,8 @@ OUT = ROOT / "docs" / "screenshots"
 WIDTH, HEIGHT = 1280, 800  # the README's pictures: the narrowest layout we support
 # (file stem, address, what to do before the shot)
 # Home last: its cards show the other pages' new pictures.
-PAGES = [("shapes", "shapes", None), ("training", "training", "training"), ("sweeps", "training", "sweeps"),
+PAGES = [("shapes", "shapes", None), ("designer", "designer", "designer"),
+         ("training", "training", "training"), ("sweeps", "training", "sweeps"),
          ("draw", "draw", "draw"), ("explorer", "explorer", None), ("home", "", None)]
 # A "2" as a person draws it on the canvas: a hook, a diagonal, a base (fractions of the canvas).
 TWO = [[(0.3, 0.3), (0.4, 0.2), (0.55, 0.18), (0.68, 0.26), (0.68, 0.4), (0.55, 0.55), (0.4, 0.68),
@@ -84,6 +85,11 @@ def prepare(page, action: str | None) -> None:
         expect(main.get_by_text("Each setting against test accuracy")).to_be_visible()
         wait_for_run(page)
         scroll_main(page, 230)
+    elif action == "designer":  # an exercise loaded: its list of layers and its shapes
+        main.get_by_text("The tutorial's exercises", exact=True).click()
+        main.get_by_role("button", name="A third convolution").click()
+        wait_for_run(page)
+        expect(main.get_by_text("Editing the exercise")).to_be_visible()
     elif action == "draw":
         box = hover_canvas(page)
         page.wait_for_timeout(400)  # the canvas's toolbar fades in over its top-right corner

@@ -132,3 +132,29 @@ def test_stop_sweep_from_the_view(lab_home, one_thread, monkeypatch):
     at.run()
     assert any("stopped · 3 of 3 trials done" in m.value for m in at.markdown)
     assert any(b.label == "Resume sweep" for b in at.button)
+
+
+@pytest.mark.slow
+def test_a_sweep_over_a_saved_networks_first_convolution_from_the_form(lab_home, one_thread, monkeypatch):
+    from lenet_core.model import saved
+    from lenet_core.training.config import network_of
+
+    monkeypatch.setenv("LENET_LAB_SLOTS", "1")
+    saved.save_network(saved.network("lenet-maxed", "max pooling", "conv(6,5,pad=2) relu maxpool(2) "
+                                     "conv(16,5) relu maxpool(2) flatten fc(84) relu fc(10)"), lab_home)
+    at = open_page(PAGE)
+    network = at.sidebar.selectbox(key=state.SWEEP_ARCH)
+    assert network.options[-1] == "lenet-maxed (saved)"
+    network.set_value("lenet-maxed")
+    at = sweep_form(at, "conv1.channels = 4, 8\ntrain_subset = 300\nbatch_size = 100\nepochs = 1")
+    assert count_line(at).startswith("**2 trials**") and not form_errors(at)
+    start_button(at).click().run()
+    assert not at.exception
+    store = runs.RunStore(lab_home)
+    trials = store.sweep_runs(store.list_sweeps()[0].id)
+    assert sorted(t.config.arch for t in trials) == ["lenet-maxed-conv1-channels-4",
+                                                     "lenet-maxed-conv1-channels-8"]
+    assert sorted(network_of(t.config).layers[0].args["out_channels"] for t in trials) == [4, 8]
+    assert "conv1.channels" in at.dataframe[0].value.columns  # the view names the varied setting
+    for trial in trials:
+        runs.stop(trial.id, wait=60)

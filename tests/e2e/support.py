@@ -223,3 +223,11 @@ def save_page(page: Page, stem: Path) -> list[Path]:
         if size:
             page.set_viewport_size(size)
     return [shot, html]
+
+
+def sidebar(page):
+    return page.get_by_test_id("stSidebar")
+
+
+def status_badge(page):
+    return page.get_by_test_id("stMain").locator("span.stMarkdownBadge").first

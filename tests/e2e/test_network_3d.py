@@ -11,13 +11,10 @@ shot of a software-WebGL view takes a few hundred ms, which that figure includes
 asserts twice the goal, so that a loaded machine does not fail it, and prints both figures.
 """
 
-import io
 import re
 import time
 
 import numpy as np
-from PIL import Image
-from playwright.sync_api import Error as PlaywrightError
 
 from bench.stroke_repaint import REPAINT_PROBE, TARGET_MS, arm, repaint_times
 from lenet_core.inspect import geometry
@@ -26,28 +23,11 @@ from lenet_core.model.checkpoints import load_model, pretrained_path
 from lenet_core.present import camera
 from lenet_core.present.scene import BACKGROUND
 
+from .deck import DECK, changed_share, deck_pixels, drawn_share, wait_for_pixels
 from .drawing import canvas, hover_canvas, stroke, vertical_line
 from .support import ARTIFACTS, MEASUREMENTS, assert_no_exception, expect, go_to, open_app, wait_for_run
 
-DECK = '[data-testid="stDeckGlJsonChart"]'
 TOOLTIP = ".deck-tooltip"
-
-
-def deck_pixels(page) -> np.ndarray:
-    """The view's pixels; a camera preset mounts a new chart, so a shot can meet the old one
-    leaving: try again."""
-    for _ in range(20):
-        try:
-            shot = page.locator(DECK).screenshot()
-            return np.asarray(Image.open(io.BytesIO(shot)).convert("RGB"), int)
-        except PlaywrightError:
-            page.wait_for_timeout(250)
-    raise AssertionError("the 3D view never held still for a screenshot")
-
-
-def drawn_share(pixels: np.ndarray) -> float:
-    """The share of the view's pixels that are not background: tiles, lines and labels."""
-    return float((np.abs(pixels - np.array(BACKGROUND)).max(axis=2) > 40).mean())
 
 
 def drawn_box(pixels: np.ndarray) -> tuple[int, int, int, int]:
@@ -82,19 +62,6 @@ def assert_framed(page, view: str, before: np.ndarray) -> np.ndarray:
     assert min(left, top, right, bottom) >= camera.MARGIN - 3, f"{view}: cut off ({margins})"
     assert abs(left - right) <= 12, f"{view}: not centred ({left} px left, {right} px right)"
     return pixels
-
-
-def changed_share(a: np.ndarray, b: np.ndarray) -> float:
-    return float((np.abs(a - b).max(axis=2) > 40).mean()) if a.shape == b.shape else 1.0
-
-
-def wait_for_pixels(page, done, timeout_s: float = 30) -> np.ndarray:
-    deadline = time.monotonic() + timeout_s
-    while True:
-        pixels = deck_pixels(page)
-        if done(pixels) or time.monotonic() > deadline:
-            return pixels
-        page.wait_for_timeout(50)
 
 
 def find_tile(page, prefix: str, middle: float) -> tuple[float, float, str]:

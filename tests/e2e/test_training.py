@@ -13,7 +13,7 @@ import re
 
 from lenet_core import runs
 
-from .support import MEASUREMENTS, expect, go_to, open_app, wait_for_run
+from .support import MEASUREMENTS, expect, go_to, open_app, sidebar, status_badge, wait_for_run
 
 # Long enough to be watched on any machine (at 100,000 examples a second it still lasts ~10 s;
 # at 100 a second its first points come within a minute), and it is stopped, not waited for.
@@ -37,14 +37,6 @@ WATCH_GROWTH = """([enough]) => {
   if (status === "running" && count > 0) watch.counts.add(count);
   return watch.counts.size >= enough ? [...watch.counts] : false;
 }"""
-
-
-def sidebar(page):
-    return page.get_by_test_id("stSidebar")
-
-
-def status_badge(page):
-    return page.get_by_test_id("stMain").locator("span.stMarkdownBadge").first
 
 
 def curve_points(page):
