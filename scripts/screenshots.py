@@ -90,6 +90,7 @@ def prepare(page, action: str | None) -> None:
         main.get_by_role("button", name="A third convolution").click()
         wait_for_run(page)
         expect(main.get_by_text("Editing the exercise")).to_be_visible()
+        main.get_by_role("heading", name="Layers").evaluate("e => e.scrollIntoView()")
     elif action == "draw":
         box = hover_canvas(page)
         page.wait_for_timeout(400)  # the canvas's toolbar fades in over its top-right corner
@@ -100,10 +101,12 @@ def prepare(page, action: str | None) -> None:
         page.wait_for_timeout(1500)  # the 3D view draws in software WebGL
 
 
-def shoot(page, server, out: Path, width: int, whole: bool) -> list[Path]:
+def shoot(page, server, out: Path, width: int, whole: bool, only: list[str] | None = None) -> list[Path]:
     page.set_viewport_size({"width": width, "height": HEIGHT})
     saved = []
     for stem, address, action in PAGES:
+        if only and stem not in only:
+            continue
         open_app(page, server, address)
         prepare(page, action)
         wait_drawn(page)
@@ -129,6 +132,8 @@ def main() -> None:
     parser.add_argument("--review", type=Path, metavar="DIR",
                         help="shoot every page's whole height at each --widths into DIR instead")
     parser.add_argument("--widths", default="1280,1440", help="with --review (default: 1280,1440)")
+    parser.add_argument("--only", nargs="+", metavar="PAGE", choices=[stem for stem, _, _ in PAGES],
+                        help="just these pictures (default: every page's)")
     parser.add_argument("--home", type=Path, help="the home folder to show, filled with two runs and a "
                         "sweep first if it has no runs (default: a scratch one)")
     args = parser.parse_args()
@@ -149,10 +154,10 @@ def main() -> None:
                 saved = []
                 if args.review:
                     for width in (int(w) for w in args.widths.split(",")):
-                        saved += shoot(page, server, args.review, width, whole=True)
+                        saved += shoot(page, server, args.review, width, whole=True, only=args.only)
                 else:
                     OUT.mkdir(parents=True, exist_ok=True)
-                    saved = shoot(page, server, OUT, WIDTH, whole=False)
+                    saved = shoot(page, server, OUT, WIDTH, whole=False, only=args.only)
                 browser.close()
         finally:
             server.stop()

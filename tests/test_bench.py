@@ -123,3 +123,14 @@ def test_gpu_check_writes_one_json_and_says_when_it_ran_on_the_cpu(tmp_path):
     assert all(target["rounds_reaching"] == 1 for target in result["time_to_accuracy"]["targets"].values())
     if result["device"] == "cpu":
         assert "no CUDA GPU" in result["note"] and result["gpu"] is None
+
+
+def test_exercises_trains_the_tutorials_net_and_an_exercise_as_saved_elsewhere(lab_home):
+    out = report("bench.exercises", "--quick", "--only", "lenet-classic", "lenet-fc2", "--lr", "0.3",
+                 home=lab_home)
+    assert out["dataset"] == "mnist-5k" and out["epochs"] == 1 and out["lr"] == "0.3"
+    classic, fewer = out["networks"]
+    assert (classic["name"], fewer["name"]) == ("lenet-classic", "lenet-fc2")
+    assert (classic["params"], fewer["params"]) == (61_706, 51_902)  # fc2's 84 units and weights gone
+    assert fewer["layers"].endswith("flatten fc(120) sigmoid fc(10)") and fewer["status"] == "completed"
+    assert not (lab_home / "runs.db").exists()  # its runs live in a scratch home

@@ -101,3 +101,23 @@ def test_kill_9_of_the_driver_keeps_finished_trials_and_resume_trains_the_rest(l
     assert [t.status for t in trials] == ["completed"] * 3
     assert store.metrics(trials[0].id).equals(finished)
     assert (store.metrics(trials[1].id).query("name == 'test_acc'").shape[0]) == 30  # trained afresh
+
+
+def test_ray_trials_of_a_saved_network_train_after_its_file_is_deleted(lab_home):
+    from lenet_core.model import saved
+    from lenet_core.model.checkpoints import load_model
+
+    saved.save_network(saved.network("lenet-maxed", "max pooling", "conv(6,5,pad=2) relu maxpool(2) "
+                                     "conv(16,5) relu maxpool(2) flatten fc(84) relu fc(10)"), lab_home)
+    settings = {**TINY, "arch": "lenet-maxed"}
+    code, out, err = lab("sweep", *flags(settings), "--grid", "conv1.channels=4,8", "--backend", "ray",
+                         "--cpus", "2", "--detach", "--json")
+    assert code == 0, err
+    sweep_id = json.loads(out.splitlines()[-1])["sweep_id"]
+    saved.delete_network("lenet-maxed", lab_home)  # before Ray's workers start: they never read it
+    store = runs.RunStore()
+    trials = wait_sweep(store, sweep_id, lambda ts: ts and not any(t.active for t in ts), timeout=600)
+    assert [t.status for t in trials] == ["completed", "completed"], [t.error for t in trials]
+    for trial, maps in zip(trials, (4, 8)):
+        model, meta = load_model(runs.best_checkpoint(trial.id))
+        assert meta.arch == f"lenet-maxed-conv1-channels-{maps}" and model.conv1.out_channels == maps

@@ -170,10 +170,12 @@ def _row(index: int, row: edit.Row, done: edit.Design) -> None:
     output = edit.output_index(done.rows)
     table = done.table
     misfit = table.broken if table is not None and table.broken and table.broken.index == index + 1 else None
-    cells = st.columns([0.7, 2.2, 1.3, 1.3, 1.3, 1.3, 0.55, 0.55, 0.55], vertical_alignment="bottom")
+    cells = st.columns([0.45, 2.0, 1.1, 1.1, 1.1, 1.1, 1.45, 0.5, 0.5, 0.5], vertical_alignment="bottom")
     reached = table.rows[index] if table is not None and index < len(table.rows) else None
-    cells[0].markdown(f"**{index + 1}**" + (" :red[:material/error:]" if misfit else ""),
-                      help=format_shape(reached.output_shape[1:]) if reached else None)
+    cells[0].markdown(f"**{index + 1}**")
+    # What the layer gives, beside it: an edit shows its effect here, not only in the table below.
+    cells[6].markdown(":red[:material/error: does not fit]" if misfit else
+                      f"→ {format_shape(reached.output_shape[1:])}" if reached else "—")
     kind = _row_key(index, "kind")
     cells[1].selectbox(f"Layer {index + 1}", list(KINDS), index=list(KINDS).index(row.word), key=kind,
                        format_func=KIND_LABELS.get, on_change=_kind_changed, args=(index, kind),
@@ -188,12 +190,12 @@ def _row(index: int, row: edit.Row, done: edit.Design) -> None:
         cell.number_input(FIELD_LABELS[name], value=number(value), min_value=number(0),
                           max_value=number(edit.LARGEST), step=0.05 if fraction else 1, key=widget,
                           format="%.2f" if fraction else "%d", on_change=_changed, args=(index, name, widget))
-    for cell, (icon, step, label) in zip(cells[6:8], ((":material/arrow_upward:", -1, "Move up"),
+    for cell, (icon, step, label) in zip(cells[7:9], ((":material/arrow_upward:", -1, "Move up"),
                                                       (":material/arrow_downward:", 1, "Move down"))):
         cell.button("", icon=icon, key=_row_key(index, label), help=label,
                     disabled=not 0 <= index + step < len(done.rows),
                     on_click=lambda i=index, s=step: _set_rows(edit.move(rows(), i, s)))
-    cells[8].button("", icon=":material/close:", key=_row_key(index, "remove"), help="Remove",
+    cells[9].button("", icon=":material/close:", key=_row_key(index, "remove"), help="Remove",
                     on_click=lambda i=index: _set_rows(edit.remove(rows(), i)))
     if misfit:
         st.error(misfit.message, icon=":material/error:")
@@ -252,7 +254,7 @@ def text_box(done: edit.Design) -> None:
     if shown != done.text or state.DESIGN_TEXT not in st.session_state:
         st.session_state[state.DESIGN_TEXT] = done.text
         st.session_state[state.DESIGN_TEXT_SHOWN] = done.text
-    st.text_area("The network as text", key=state.DESIGN_TEXT, height=90,
+    st.text_area("The network as text", key=state.DESIGN_TEXT, height=68,
                  help="The same network in the grammar the command line and the saved files use, e.g. "
                  "conv(6,5,pad=2) sigmoid avgpool(2) ... fc(10); input(32) first for a 32×32 input. "
                  "Edit it and Apply: it replaces the list.")

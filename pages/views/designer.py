@@ -32,18 +32,17 @@ st.subheader("Layers")
 st.caption(f"Editing {st.session_state[state.DESIGN_SOURCE]}. The last dense layer gives one output per "
            f"class: {classes} for {data.DATASETS[dataset].title}.")
 designer.layer_list(done)
+designer.text_box(done)
 
+# The table takes the page's whole width: beside anything else its numbers were cut at 1280 px.
 st.subheader("Shapes")
-table_side, numbers_side = st.columns([3, 2])
-with numbers_side:
-    designer.totals(done)
-    designer.text_box(done)
+designer.totals(done)
 if done.table is not None:
     if done.table.broken is not None:
         b = done.table.broken
-        table_side.caption(f"The {len(done.table.rows)} layers an input reaches, then layer {b.index}, "
-                           f"{b.name}, where it stops:")
-    show_table(done.table, table_side)
+        st.caption(f"The {len(done.table.rows)} layers an input reaches, then layer {b.index}, "
+                   f"{b.name}, where it stops:")
+    show_table(done.table)
 
 st.subheader("Save")
 designer.save_panel(done, home)
