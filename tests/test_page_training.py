@@ -15,7 +15,7 @@ from helpers import TRAINING_PAGE as PAGE
 from lenet_core import runs
 from lenet_core.model import saved
 from lenet_core.training.config import TrainConfig
-from pages.ui.training_form import FORM_FIELDS
+from pages.ui.training_form import FORM_FIELDS, layout
 
 
 def chart_with(at, *columns: str):
@@ -51,6 +51,11 @@ def test_launcher_has_every_trainconfig_field_and_the_labels_the_browser_test_us
 
 MAXED = ("conv(6,5,pad=2) relu maxpool(2) conv(16,5) relu maxpool(2) conv(32,3,pad=1) relu "
          "flatten fc(120) relu fc(84) relu fc(10)")
+
+
+def test_the_forms_rows_pair_numbers_and_give_a_picker_the_sidebars_width():
+    assert layout(main=True) == [("arch",), ("epochs", "batch_size"), ("lr", "seed"), ("optimizer",),
+                                 ("device",)]
 
 
 def test_saved_networks_are_offered_and_a_run_of_one_carries_its_layers(lab_home):

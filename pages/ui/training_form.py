@@ -26,6 +26,7 @@ from lenet_core.training.config import (
     PRESETS,
     SETTINGS,
     Choice,
+    NetworkName,
     YesNo,
     preset_values,
     validate,
@@ -66,7 +67,7 @@ FORM_FIELDS = tuple(field for field in FIELDS if SETTINGS[field].form)
 
 def is_text(field: str) -> bool:
     """Numbers are typed as text: 0.9, 1e-3 and 5e-4 all read naturally, and nothing is rounded."""
-    return not isinstance(SETTINGS[field].rule, (Choice, YesNo)) and field != "device"
+    return not isinstance(SETTINGS[field].rule, (Choice, YesNo, NetworkName)) and field != "device"
 
 
 def _as_widget_value(field: str, value):
