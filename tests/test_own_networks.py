@@ -194,3 +194,13 @@ def test_a_bad_network_sweep_is_refused_before_anything_is_recorded(maxed, grid,
         plan(preset="quick", grid=grid, home=maxed)
     assert words in str(caught.value)
     assert not (maxed / "runs.db").exists() or runs.RunStore(maxed).list() == []
+
+
+def test_a_checkpoint_names_its_network_in_words_the_pages_can_show():
+    from lenet_core.model.checkpoints import CheckpointMeta
+
+    classic = ARCHITECTURES["lenet-classic"]
+    new = CheckpointMeta("lenet-classic", "mnist", [], 0.0, 1.0, layers=network_text(classic))
+    assert architecture_of(new) is classic  # a built-in written with its layers: its own title
+    mine = architecture_of(CheckpointMeta("lenet-maxed", "mnist", [], 0.0, 1.0, layers=MAXED))
+    assert (mine.title, mine.description) == ("lenet-maxed", f"Its layers: {MAXED}.")

@@ -22,8 +22,8 @@ import torch
 from torch import nn
 
 from lenet_core.errors import LabError
-from lenet_core.model.architectures import Architecture, build_model, get_architecture
-from lenet_core.model.grammar import parse_network
+from lenet_core.model.architectures import ARCHITECTURES, Architecture, build_model, get_architecture
+from lenet_core.model.grammar import network_text, parse_network
 
 FORMAT = 1
 PRETRAINED_DIR = Path(__file__).resolve().parent / "pretrained"
@@ -48,9 +48,10 @@ class CheckpointMeta:
 
 @functools.lru_cache(maxsize=64)
 def _architecture(name: str, layers: str) -> Architecture:
-    if not layers:
-        return get_architecture(name)
-    return parse_network(layers, name, "as its checkpoint stores it")
+    builtin = ARCHITECTURES.get(name)
+    if not layers or (builtin is not None and network_text(builtin) == layers):
+        return get_architecture(name)  # a built-in keeps its title and description
+    return parse_network(layers, name, f"Its layers: {layers}.")
 
 
 def architecture_of(meta: CheckpointMeta) -> Architecture:
