@@ -118,3 +118,10 @@ def test_the_cli_adds_shows_uses_and_deletes_a_network(lab_home, tmp_path):
 def test_the_cli_refuses_in_one_line(lab_home, argv, says):
     code, out, err = lab(*argv, env={"LENET_LAB_HOME": str(lab_home)})
     assert code == 2 and says in err and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_a_network_this_machine_cannot_train_is_not_saved(lab_home):
+    big = saved.network("big", "", "conv(16,3,pad=1) flatten fc(1024) fc(10)")
+    with pytest.raises(LabError, match=r"^not saved: big has 12,\d{3},\d{3} parameters: at most 2,000,000"):
+        saved.save_network(big, lab_home)
+    assert not saved.folder(lab_home).exists() or list(saved.folder(lab_home).iterdir()) == []

@@ -25,6 +25,7 @@ from lenet_core import paths
 from lenet_core.errors import LabError
 from lenet_core.model.architectures import ARCHITECTURES, Architecture
 from lenet_core.model.grammar import INPUT_SIZES, layers_text, parse_layers
+from lenet_core.model.limits import size_problem
 
 FOLDER = "architectures"
 KEYS = ("name", "description", "input_size", "layers")
@@ -149,8 +150,12 @@ def find_network(name: str, home: Path | None = None) -> Architecture:
 
 
 def save_network(arch: Architecture, home: Path | None = None, replace: bool = False) -> Path:
-    """Write ``arch`` as ``<home>/architectures/<name>.json``, atomically (whole or absent)."""
+    """Write ``arch`` as ``<home>/architectures/<name>.json``, atomically (whole or absent). A
+    network this machine cannot train (:mod:`lenet_core.model.limits`) is refused: the designer
+    and ``arch add`` save only what the Training page can start."""
     arch = network(arch.name, arch.description, layers_text(arch.layers), arch.input_size)
+    if problem := size_problem(arch):
+        raise LabError(f"not saved: {problem}")
     target = folder(home) / f"{arch.name}.json"
     if target.exists() and not replace:
         raise LabError(f"a network named {arch.name!r} is saved already: delete it first, or choose "

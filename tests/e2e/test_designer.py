@@ -72,7 +72,8 @@ def test_design_save_train_and_draw_with_a_network_of_ones_own(webgl_page, fresh
     assert parameters(page) != classic  # the totals follow the list
 
     main(page).get_by_role("textbox", name="Name", exact=True).fill(NAME)
-    main(page).get_by_role("textbox", name="Description", exact=True).fill("max pooling, ReLU, three convolutions")
+    description = main(page).get_by_role("textbox", name="Description", exact=True)
+    description.fill("max pooling, ReLU, three convolutions")
     main(page).get_by_role("button", name="Save", exact=True).click()
     wait_for_run(page)
     expect(main(page)).to_contain_text(f"Saved {NAME}")
