@@ -204,3 +204,18 @@ def test_a_checkpoint_names_its_network_in_words_the_pages_can_show():
     assert architecture_of(new) is classic  # a built-in written with its layers: its own title
     mine = architecture_of(CheckpointMeta("lenet-maxed", "mnist", [], 0.0, 1.0, layers=MAXED))
     assert (mine.title, mine.description) == ("lenet-maxed", f"Its layers: {MAXED}.")
+
+
+def test_the_command_that_repeats_a_trial_carries_its_layers_quoted_for_the_shell(maxed):
+    import shlex
+
+    from lenet_core.cli import build_parser
+    from lenet_core.cli.sweep import train_command
+    from lenet_core.cli.train import config_from_args
+
+    [trial] = plan(preset="quick", grid=["conv1.channels=12"], base={"arch": "lenet-maxed"},
+                   home=maxed).configs
+    run = runs.RunStore(maxed).create(trial, "trial")
+    words = shlex.split(train_command(run))[3:]  # after "python -m lenet_core"
+    config, errors = config_from_args(build_parser().parse_args(words))
+    assert errors == {} and config == trial and config.layers.startswith("conv(12,5,pad=2) relu")

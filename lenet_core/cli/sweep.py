@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import sys
 import time
 
@@ -18,7 +19,7 @@ from lenet_core import runs
 from lenet_core.errors import LabError
 from lenet_core.format import format_metric, format_setting
 from lenet_core.runs import process, ray_tune, sweeps
-from lenet_core.runs.space import MAX_TRIALS, METRICS
+from lenet_core.runs.space import MAX_TRIALS, METRICS, config_value
 from lenet_core.training.config import DEFAULTS, FIELDS, PRESETS
 
 from .train import add_setting_flags, flag
@@ -199,7 +200,7 @@ def train_command(run: runs.Run) -> str:
         if isinstance(value, bool):
             parts.append(flag(field) if value else f"--no-{flag(field)[2:]}")
         else:
-            parts.append(f"{flag(field)} {format_setting(value)}")
+            parts.append(f"{flag(field)} {shlex.quote(format_setting(value))}")  # layers: spaces, brackets
     return " ".join(parts)
 
 
@@ -221,7 +222,7 @@ def sweep_json(store: runs.RunStore, sweep_id: str) -> dict:
             "metric": sweep.spec.get("metric"), "backend": sweep.spec.get("backend"),
             "best_run_id": best.id if best else None,
             "trials": [{"trial": r.trial, "run_id": r.id, "status": r.status, "rung": r.rung,
-                        "values": {f: getattr(r.config, f) for f in fields}, "score": scores[r.id],
+                        "values": {f: config_value(r.config, f) for f in fields}, "score": scores[r.id],
                         "error": r.error} for r in trials]}
 
 
