@@ -44,6 +44,25 @@ def test_changing_architecture_changes_the_table(lab_home):
     assert [m.value for m in at.metric][1] == "63,802"
 
 
+def test_saved_networks_are_offered_and_a_broken_file_is_named(lab_home):
+    from lenet_core.model import saved
+
+    saved.save_network(saved.network("lenet-three", "three convolutions", "conv(6,5,pad=2) relu "
+                                     "maxpool(2) conv(16,5) relu conv(32,3,pad=1) relu maxpool(2) "
+                                     "flatten fc(120) relu fc(10)"), lab_home)
+    (lab_home / "architectures" / "hand-edited.json").write_text("{not json")
+    at = open_page("pages/views/shapes.py")
+    picker = at.selectbox(key="shapes_arch")
+    assert picker.options[-1] == "lenet-three (saved)"
+    assert any("hand-edited.json: cannot be read as a network file" in c.value for c in at.caption)
+    picker.set_value("lenet-three").run()
+    assert not at.exception
+    assert list(_shape_rows(at)["name"])[5] == "conv3"
+    (lab_home / "architectures" / "lenet-three.json").unlink()  # deleted while chosen
+    at.run()
+    assert not at.exception and at.selectbox(key="shapes_arch").value == "lenet-classic"
+
+
 def test_bad_input_size_shows_an_error_not_a_traceback(lab_home):
     at = open_page("pages/views/shapes.py")
     at.text_input(key="shapes_input_lenet-classic").set_value("1x8x8").run()
