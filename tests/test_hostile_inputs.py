@@ -9,8 +9,10 @@ from helpers import cli, open_page
 from lenet_core import runs
 from lenet_core.errors import LabError
 from lenet_core.training.config import SETTINGS, Choice, TrainConfig, YesNo
+from pages.ui.training_form import FORM_FIELDS, is_text
 
 HOSTILE = ["0", "-1", "1e309", "nan", "", "x" * 60, "ü名字７", "../etc/passwd", "inf", " "]
+# Every flag that takes typed text: the numbers, a network's name and its layers.
 NUMBER_FLAGS = [f for f, s in SETTINGS.items() if not isinstance(s.rule, (Choice, YesNo)) and f != "device"]
 RUN_ID = "20261128-143012-3fa9"
 
@@ -96,7 +98,7 @@ def test_a_long_unicode_name_with_dots_and_slashes_is_only_a_name(lab_home, caps
 
 # ---- the form ----------------------------------------------------------------------------------
 
-FORM_TEXT = NUMBER_FLAGS
+FORM_TEXT = [f for f in FORM_FIELDS if is_text(f)]  # the form's text boxes (not its pickers)
 
 
 @pytest.mark.slow

@@ -28,7 +28,8 @@ def test_a_row_whose_config_no_longer_validates_is_listed_with_a_note(lab_home):
                      (json.dumps(stale), run.id))
     (listed,) = store.list()
     assert listed.note.startswith("stored settings no longer hold here: ")
-    assert "arch: 'lenet-x' is not one of" in listed.note and "lr: -1 is out of range" in listed.note
+    assert "arch: 'lenet-x' is no built-in network and the run holds no layers" in listed.note
+    assert "lr: -1 is out of range" in listed.note
     assert listed.config.arch == "lenet-classic" and listed.config.lr == 0.9  # the defaults, said
     assert listed.config.dataset == "mnist-5k"  # what still holds is kept
     with pytest.raises(LabError, match="cannot be resumed: its stored settings"):

@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from lenet_core.errors import LabError
+from lenet_core.model.architectures import ARCHITECTURES
 from lenet_core.training.config import DEFAULTS, SETTINGS, TrainConfig, validate
 
 STATUSES = ("queued", "running", "completed", "stopped", "failed", "diverged", "pruned")
@@ -148,6 +149,15 @@ def dumps(value: Any) -> str:
 
 
 
+def _network_missing(raw: dict) -> dict[str, str]:
+    """A run copies its saved network's layers when it starts: a name without them is of a
+    built-in renamed or retired since, a network this version cannot build."""
+    arch = raw.get("arch")
+    if isinstance(arch, str) and arch not in ARCHITECTURES and not raw.get("layers"):
+        return {"arch": f"{arch!r} is no built-in network and the run holds no layers"}
+    return {}
+
+
 @functools.lru_cache(maxsize=4096)  # each stored text is checked once per process
 def stored_config(text: str) -> tuple[TrainConfig, str | None]:
     """A run's stored config, leniently: fields this version does not know are left out, and a
@@ -160,11 +170,13 @@ def stored_config(text: str) -> tuple[TrainConfig, str | None]:
     if not isinstance(raw, dict):
         return TrainConfig(), "stored config could not be read: it is shown with the default settings"
     known = {k: v for k, v in raw.items() if k in SETTINGS}
-    config, errors = validate(known)
-    if config is not None:
+    missing = _network_missing(known)
+    config, errors = validate({k: v for k, v in known.items() if k not in missing})
+    if config is not None and not missing:
         return config, None
-    kept = {k: v for k, v in known.items() if k not in errors}
-    config, more = validate(kept)
+    errors = {**missing, **errors}
+    config, more = (config, {}) if config is not None else validate(
+        {k: v for k, v in known.items() if k not in errors})
     if config is None:  # what is left fails together (batch norm and a batch of one)
         config, more = TrainConfig(), {}
     replaced = "; ".join(f"{k}: {m} (shown as {DEFAULTS[k]!r})" for k, m in {**errors, **more}.items())
