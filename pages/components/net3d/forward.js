@@ -1,0 +1,80 @@
+// LeNet in the browser: an interpreter of our layer specs and a checkpoint's float32 weights
+// (lenet_core/model/browser.py makes the bundle). forward(model, input) gives every layer's
+// output for one image, batch 1, in PyTorch's layout (channels, rows, columns); parity with
+// PyTorch is a test (tests/e2e/test_browser_forward.py). Plain JavaScript: no dependency.
+
+// The bundle's base64 float32 tensors, decoded once per model.
+function decodeModel(bundle) {
+  const model = {...bundle, params: {}};
+  for (const layer in bundle.params) {
+    model.params[layer] = {};
+    for (const key in bundle.params[layer]) {
+      const text = atob(bundle.params[layer][key]);
+      const bytes = new Uint8Array(text.length);
+      for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
+      model.params[layer][key] = new Float32Array(bytes.buffer);
+    }
+  }
+  return model;
+}
+
+function conv2d(x, [c, h, w], a, W, B) {
+  const k = a.kernel_size, s = a.stride || 1, p = a.padding || 0, co = a.out_channels;
+  const oh = Math.floor((h + 2 * p - k) / s) + 1, ow = Math.floor((w + 2 * p - k) / s) + 1;
+  const y = new Float32Array(co * oh * ow);
+  for (let o = 0; o < co; o++) for (let i = 0; i < oh; i++) for (let j = 0; j < ow; j++) {
+    let sum = B[o];
+    for (let ci = 0; ci < c; ci++) for (let u = 0; u < k; u++) {
+      const r = i * s - p + u; if (r < 0 || r >= h) continue;
+      for (let v = 0; v < k; v++) {
+        const q = j * s - p + v; if (q < 0 || q >= w) continue;
+        sum += W[((o * c + ci) * k + u) * k + v] * x[(ci * h + r) * w + q];
+      }
+    }
+    y[(o * oh + i) * ow + j] = sum;
+  }
+  return [y, [co, oh, ow]];
+}
+function pool(x, [c, h, w], a, max) {
+  const k = a.kernel_size, s = a.stride || k, oh = Math.floor((h - k) / s) + 1, ow = Math.floor((w - k) / s) + 1;
+  const y = new Float32Array(c * oh * ow);
+  for (let ci = 0; ci < c; ci++) for (let i = 0; i < oh; i++) for (let j = 0; j < ow; j++) {
+    let m = max ? -Infinity : 0;
+    for (let u = 0; u < k; u++) for (let v = 0; v < k; v++) {
+      const t = x[(ci * h + i * s + u) * w + j * s + v]; m = max ? Math.max(m, t) : m + t;
+    }
+    y[(ci * oh + i) * ow + j] = max ? m : m / (k * k);
+  }
+  return [y, [c, oh, ow]];
+}
+function linear(x, a, W, B) {
+  const n = a.out_features, f = a.in_features, y = new Float32Array(n);
+  for (let o = 0; o < n; o++) { let s = B[o]; for (let i = 0; i < f; i++) s += W[o * f + i] * x[i]; y[o] = s; }
+  return y;
+}
+function batchnorm(x, shape, a, P) {
+  const c = shape[0], per = x.length / c, y = new Float32Array(x.length), eps = a.eps || 1e-5;
+  for (let ci = 0; ci < c; ci++) {
+    const scale = P.weight[ci] / Math.sqrt(P.running_var[ci] + eps), shift = P.bias[ci] - P.running_mean[ci] * scale;
+    for (let i = 0; i < per; i++) y[ci * per + i] = x[ci * per + i] * scale + shift;
+  }
+  return y;
+}
+function forward(model, input) {
+  let x = input, shape = [1, model.input_size, model.input_size]; const out = {};
+  for (const L of model.layers) {
+    const P = model.params[L.name] || {};
+    if (L.module === "Conv2d") [x, shape] = conv2d(x, shape, L.args, P.weight, P.bias);
+    else if (L.module === "MaxPool2d") [x, shape] = pool(x, shape, L.args, true);
+    else if (L.module === "AvgPool2d") [x, shape] = pool(x, shape, L.args, false);
+    else if (L.module === "Linear") { x = linear(x, L.args, P.weight, P.bias); shape = [x.length]; }
+    else if (L.module.startsWith("BatchNorm")) x = batchnorm(x, shape, L.args, P);
+    else if (L.module === "ReLU") x = x.map(v => v > 0 ? v : 0);
+    else if (L.module === "Sigmoid") x = x.map(v => 1 / (1 + Math.exp(-v)));
+    else if (L.module === "Tanh") x = x.map(Math.tanh);
+    else if (L.module === "Flatten") shape = [x.length];
+    else if (L.module !== "Dropout") throw new Error(`layer ${L.name}: no module ${L.module} here`);
+    out[L.name] = x;
+  }
+  return out;
+}
