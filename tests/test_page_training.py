@@ -9,7 +9,7 @@ import sys
 import time
 
 import pytest
-from helpers import TINY, charts, fill, open_page, sidebar_errors, start, stopped_run
+from helpers import TINY, charts, fill, finished_run, open_page, sidebar_errors, start, stopped_run
 from helpers import TRAINING_PAGE as PAGE
 
 from lenet_core import runs
@@ -255,6 +255,43 @@ def test_deleting_a_run_asks_first_and_then_removes_it(two_runs, lab_home):
     assert any(f"Deleted run {slow}" in s.value for s in at.success)
     assert list(at.dataframe[0].value["name"]) == ["fast lr"]
     assert at.selectbox(key="selected_run").value == fast
+
+
+@pytest.mark.slow
+def test_beside_the_run_its_model_downloads_as_onnx_made_on_the_click(lab_home, monkeypatch):
+    """The page registers what a click runs (Streamlit's deferred download); the test runs it as
+    the server would and opens the bytes with onnxruntime."""
+    import numpy as np
+    import onnxruntime
+    import torch
+    from streamlit.runtime.media_file_manager import MediaFileManager
+
+    from lenet_core.model.checkpoints import load_model
+    from lenet_core.model.inputs import model_input
+
+    registered, add = {}, MediaFileManager.add_deferred
+
+    def keep(self, data, mimetype, coordinates, file_name=None, **kwargs):
+        registered[file_name] = data
+        return add(self, data, mimetype, coordinates, file_name=file_name, **kwargs)
+
+    monkeypatch.setattr(MediaFileManager, "add_deferred", keep)
+    run = finished_run(lab_home)
+    at = open_page(PAGE)
+    assert not at.exception
+    buttons = at.get("download_button")
+    assert [b.label for b in buttons] == ["Metrics (CSV)", "Checkpoint (final.pt)", "Model (ONNX)"]
+    onnx_button = buttons[2]
+    assert onnx_button.key == f"onnx_{run.id}" and not onnx_button.proto.disabled
+    assert onnx_button.proto.deferred_file_id  # made when pressed, not on every rerun
+
+    session = onnxruntime.InferenceSession(registered[f"{run.id}.onnx"]())
+    assert session.get_modelmeta().custom_metadata_map["run_id"] == run.id
+    model, meta = load_model(lab_home / "runs" / run.id / "final.pt")
+    x = model_input(np.zeros((2, 28, 28), dtype=np.uint8), meta)
+    with torch.inference_mode():
+        want = model(x).numpy()
+    assert np.abs(session.run(["logits"], {"image": x.numpy()})[0] - want).max() <= 1e-5
 
 
 # ---- stopping, and runs that end badly ------------------------------------------------------------

@@ -6,8 +6,10 @@ import argparse
 import json
 import math
 import sys
+from pathlib import Path
 
 from lenet_core import runs
+from lenet_core.errors import LabError
 from lenet_core.format import format_count, format_duration, format_metric, format_rate
 from lenet_core.runs import queue, report
 from lenet_core.runs.export import to_csv, write_csv
@@ -21,6 +23,17 @@ def seconds(text: str) -> float:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
     if not math.isfinite(value) or value < 0:
         raise argparse.ArgumentTypeError(f"{text} is out of range: 0 or more seconds, and finite")
+    return value
+
+
+def epoch_number(text: str) -> int:
+    """An epoch whose checkpoint to take: a whole number, 1 or more."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of epochs") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is out of range: epochs count from 1")
     return value
 
 
@@ -58,9 +71,18 @@ def add_parser(sub) -> None:
     v.set_defaults(func=delete)
 
     v = verbs.add_parser("export", help="a run's metrics as CSV (run_id, step, epoch, name, value, "
-                         "wall_time)")
+                         "wall_time), or with --onnx its model as an ONNX file")
     v.add_argument("id")
-    v.add_argument("--output", "-o", metavar="FILE", help="write to FILE (default: stdout)")
+    v.add_argument("--output", "-o", metavar="FILE",
+                   help="write to FILE (default: stdout; with --onnx: ID.onnx, or ID-epoch-N.onnx)")
+    v.add_argument("--onnx", action="store_true",
+                   help="the run's model as ONNX (Netron, onnxruntime, phone apps): input 'image', "
+                   "outputs 'logits' and 'probabilities'; the metadata says how to prepare an image")
+    v.add_argument("--epoch", type=epoch_number, metavar="N",
+                   help="with --onnx: the checkpoint saved at the end of epoch N (default: the final "
+                   "one, else the newest)")
+    v.add_argument("--every-layer", action="store_true",
+                   help="with --onnx: each layer's output too, named after the layer (conv1, pool1, ...)")
     v.set_defaults(func=export)
 
 
@@ -162,6 +184,11 @@ def delete(args) -> int:
 
 
 def export(args) -> int:
+    if args.onnx:
+        return export_onnx(args)
+    if args.epoch is not None or args.every_layer:
+        raise LabError(f"--{'epoch' if args.epoch is not None else 'every-layer'} is for the ONNX "
+                       "export: add --onnx")
     store = runs.store_for()
     store.get(args.id)  # a clear error for an unknown id
     frame = store.metrics([args.id])
@@ -170,4 +197,37 @@ def export(args) -> int:
         print(f"{len(frame)} metric rows written to {args.output}", file=sys.stderr)
     else:
         to_csv(frame, sys.stdout)
+    return 0
+
+
+def checkpoint_to_export(run: runs.Run, epoch: int | None) -> Path:
+    """The run's final checkpoint (else its newest), or the one saved at the end of ``epoch``."""
+    found = runs.checkpoint_paths(run.id)
+    if not found:
+        raise LabError(f"run {run.id} ({run.status}) has no checkpoint yet: one is saved at the end "
+                       "of each epoch")
+    if epoch is None:
+        return runs.best_checkpoint(run.id)
+    for number, path in found:
+        if number == epoch and path.name.startswith("epoch-"):
+            return path
+    saved = sorted({number for number, path in found if path.name.startswith("epoch-")})
+    listed = ", ".join(map(str, saved)) or "none"
+    raise LabError(f"run {run.id} has no checkpoint of epoch {epoch}: its epoch checkpoints are {listed}")
+
+
+def export_onnx(args) -> int:
+    from lenet_core.model import onnx_export  # onnx and onnxruntime: only this command loads them
+
+    run = runs.store_for().get(args.id)
+    checkpoint = checkpoint_to_export(run, args.epoch)
+    default = f"{run.id}-epoch-{args.epoch}.onnx" if args.epoch else f"{run.id}.onnx"
+    path = Path(args.output or default)
+    if path.is_dir():  # a folder: the file goes in it, under its usual name
+        path = path / default
+    data = onnx_export.checkpoint_onnx(checkpoint, every_layer=args.every_layer)
+    onnx_export.write_onnx(data, path)
+    print(f"{path}: {len(data):,} bytes, ONNX of run {run.id}'s {checkpoint.name} (checked against PyTorch "
+          "with onnxruntime); input 'image', outputs 'logits', 'probabilities'"
+          + (" and every layer's" if args.every_layer else ""))
     return 0

@@ -241,26 +241,39 @@ def _no_evaluation_note(run: runs.Run) -> str:
 
 
 def actions(run: runs.Run, store: runs.RunStore) -> None:
-    """Download the metrics and the checkpoint; delete the run after a confirmation (an ended
-    run: :func:`lenet_core.runs.delete` refuses an active one)."""
-    cols = st.columns(3)
+    """Download the metrics, the checkpoint and its network as ONNX; delete the run after a
+    confirmation (an ended run: :func:`lenet_core.runs.delete` refuses an active one)."""
+    # One row that wraps: four buttons in equal columns cut their labels short in a 1024 px window.
+    row = st.container(horizontal=True)
     home = store.home
     metrics = store.metrics(run.id)
     # The files are made when the button is pressed, not on every rerun of the page.
-    cols[0].download_button("Metrics (CSV)", lambda: export.to_csv(metrics), f"{run.id}-metrics.csv",
-                            mime="text/csv", icon=":material/download:", width="stretch",
-                            disabled=metrics.empty, key=state.key("csv", run.id))
+    row.download_button("Metrics (CSV)", lambda: export.to_csv(metrics), f"{run.id}-metrics.csv",
+                        mime="text/csv", icon=":material/download:", disabled=metrics.empty,
+                        key=state.key("csv", run.id))
     checkpoint = runs.best_checkpoint(run.id, home)
-    cols[1].download_button(f"Checkpoint ({checkpoint.name if checkpoint else 'none'})",
-                            checkpoint.read_bytes if checkpoint else b"",
-                            f"{run.id}-{checkpoint.name if checkpoint else 'none'}",
-                            mime="application/octet-stream", icon=":material/download:",
-                            width="stretch", disabled=checkpoint is None, key=state.key("pt", run.id))
-    if cols[2].button("Delete run", icon=":material/delete:", width="stretch",
-                      key=state.key("delete", run.id)):
+    row.download_button(f"Checkpoint ({checkpoint.name if checkpoint else 'none'})",
+                        checkpoint.read_bytes if checkpoint else b"",
+                        f"{run.id}-{checkpoint.name if checkpoint else 'none'}",
+                        mime="application/octet-stream", icon=":material/download:",
+                        disabled=checkpoint is None, key=state.key("pt", run.id))
+    row.download_button("Model (ONNX)", (lambda: _onnx(checkpoint)) if checkpoint else b"",
+                        f"{run.id}.onnx", mime="application/octet-stream", icon=":material/download:",
+                        disabled=checkpoint is None, key=state.key("onnx", run.id),
+                        help="The network of the checkpoint beside it, for Netron, onnxruntime or a "
+                        "phone app: input 'image', outputs 'logits' and 'probabilities'. How to "
+                        "prepare an image is in the file's metadata.")
+    if row.button("Delete run", icon=":material/delete:", key=state.key("delete", run.id)):
         st.session_state[state.CONFIRM_DELETE] = run.id
     if st.session_state.get(state.CONFIRM_DELETE) == run.id:
         _confirm_delete(run, home)
+
+
+def _onnx(checkpoint: Path) -> bytes:
+    # Imported on a click: onnx and onnxruntime stay out of every other rerun of the page.
+    from lenet_core.model.onnx_export import checkpoint_onnx
+
+    return checkpoint_onnx(checkpoint)
 
 
 def _confirm_delete(run: runs.Run, home: Path) -> None:
