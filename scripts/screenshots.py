@@ -37,6 +37,7 @@ from tests.e2e.support import (  # noqa: E402
     wait_drawn,
     wait_for_run,
 )
+from tests.e2e.view3d import element, unit_on_screen  # noqa: E402
 
 OUT = ROOT / "docs" / "screenshots"
 WIDTH, HEIGHT = 1280, 800  # the README's pictures: the narrowest layout we support
@@ -44,7 +45,8 @@ WIDTH, HEIGHT = 1280, 800  # the README's pictures: the narrowest layout we supp
 # Home last: its cards show the other pages' new pictures.
 PAGES = [("shapes", "shapes", None), ("designer", "designer", "designer"),
          ("training", "training", "training"), ("sweeps", "training", "sweeps"),
-         ("draw", "draw", "draw"), ("explorer", "explorer", None), ("home", "", None)]
+         ("draw", "draw", "draw"), ("network3d", "network3d", "network3d"), ("explorer", "explorer", None),
+         ("home", "", None)]
 # A "2" as a person draws it on the canvas: a hook, a diagonal, a base (fractions of the canvas).
 TWO = [[(0.3, 0.3), (0.4, 0.2), (0.55, 0.18), (0.68, 0.26), (0.68, 0.4), (0.55, 0.55), (0.4, 0.68),
         (0.3, 0.8), (0.5, 0.8), (0.72, 0.8)]]
@@ -91,6 +93,21 @@ def prepare(page, action: str | None) -> None:
         wait_for_run(page)
         expect(main.get_by_text("Editing the exercise")).to_be_visible()
         main.get_by_role("heading", name="Layers").evaluate("e => e.scrollIntoView()")
+    elif action == "network3d":  # a 2 drawn on the pad, conv2's strongest unit pointed at: its lines
+        frame = element(page)
+        frame.locator(".net3d-pad").scroll_into_view_if_needed()
+        box = frame.locator("canvas.net3d-pad").bounding_box()
+        for points in TWO:
+            stroke(page, points, box, steps=6)
+        expect(frame.locator(".net3d-first")).to_be_visible()
+        scroll_main(page, 300)
+        page.wait_for_timeout(300)
+        strongest = frame.evaluate("""() => {  // among the middle third of conv2's maps
+            const a = window.__net3d, p = a.spec.planes.findIndex((q) => q.name === "conv2");
+            const v = a.values[p], per = v.length / a.spec.planes[p].shape[0], from = 12 * per;
+            const middle = v.slice(from, 20 * per); return from + middle.indexOf(Math.max(...middle)); }""")
+        page.mouse.move(*unit_on_screen(page, frame, "conv2", strongest))
+        page.wait_for_timeout(500)
     elif action == "draw":
         box = hover_canvas(page)
         page.wait_for_timeout(400)  # the canvas's toolbar fades in over its top-right corner

@@ -69,3 +69,36 @@ else
     || { say "LeNet Lab itself did not install into .venv; see the messages above"; exit 1; }
   echo "$want" > "$stamp"
 fi
+
+# --- JavaScript: the 3D view's three.js (and, for the tests and the benchmark, onnxruntime-web) --
+# From the npm registry, at the versions in pages/components/net3d/package-lock.json; never from a
+# CDN at run time. Without npm the dashboard still runs; the pages that need the 3D view say how
+# to add it.
+js_dir=pages/components/net3d
+if ! command -v npm >/dev/null 2>&1; then
+  if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+    say "installing Node.js and npm (system packages) for the 3D view"
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm; } \
+      >/tmp/lenet-lab-apt-node.log 2>&1 \
+      || say "apt-get could not install nodejs npm (see /tmp/lenet-lab-apt-node.log)"
+  fi
+fi
+if command -v npm >/dev/null 2>&1; then
+  js_stamp="$js_dir/node_modules/.setup-stamp-$dev"
+  js_want=$(sha256sum "$js_dir/package-lock.json" | cut -c1-16)
+  if [ -f "$js_stamp" ] && [ "$(cat "$js_stamp")" = "$js_want" ]; then
+    say "JavaScript packages already installed ($js_dir/node_modules)"
+  else
+    say "installing JavaScript packages into $js_dir/node_modules (npm ci)"
+    omit=(--omit=dev)
+    [ "$dev" = 1 ] && omit=()
+    if (cd "$js_dir" && npm ci --no-audit --no-fund --ignore-scripts "${omit[@]}" >/tmp/lenet-lab-npm.log 2>&1); then
+      echo "$js_want" > "$js_stamp"
+    else
+      say "npm could not install the 3D view's packages (see /tmp/lenet-lab-npm.log); the 3D page will say how"
+    fi
+  fi
+else
+  say "npm is missing: the Network in 3D page needs it once for three.js"
+  say "  on Debian/Ubuntu: sudo apt-get install -y nodejs npm, then run this script again"
+fi

@@ -235,3 +235,27 @@ def write_dataset(folder: Path, gz: bool = True, sizes=(30, 20)) -> dict[str, tu
         write_idx(folder / f"{label_stem}{suffix}", labels, LABELS_MAGIC)
         written[split] = (images, labels)
     return written
+
+
+# ---- the browser's 3D element (pages/ui/net3d.py) ---------------------------------------------------
+
+def element_args(at, prefix: str) -> dict:
+    """What the page sent the 3D element of ``prefix`` on its last run."""
+    key = f"{prefix}_3d_element"
+    (element,) = [e for e in at.get("component_instance") if e.key == key]
+    return json.loads(element.proto.json_args)
+
+
+def element_planes(at, prefix: str) -> set[str]:
+    """The planes whose values the page sent the element (the Draw page, the Explorer)."""
+    return set(element_args(at, prefix)["values"] or {})
+
+
+def click_unit(at, prefix: str, plane: str, unit: list[int], image=None):
+    """What the element sends when a person clicks a unit (pages/components/net3d/main.js): the
+    unit, and on the Network in 3D page the drawing's 28×28 image; then the page's rerun."""
+    sent = None if image is None else base64.b64encode(np.asarray(image, "<f4").tobytes()).decode()
+    have = element_args(at, prefix)["model_id"]
+    at.session_state[f"{prefix}_3d_element"] = {"have": have, "selected": {"plane": plane, "unit": unit},
+                                               "image": sent}
+    return at.run()

@@ -4,6 +4,7 @@ page call — the forward pass, the 3D view's scene, lines, deck, budget and cam
 inspector's arithmetic (checked against the real tensors), the Explorer's statistics, the layer
 grids and the shape chart."""
 
+import base64
 import json
 import shutil
 import subprocess
@@ -23,6 +24,8 @@ from lenet_core.model.shapes import shape_table, to_records
 from lenet_core.present import camera, colours, pictures
 from lenet_core.present import scene as scene3d
 from lenet_core.present.charts.shapes import LAYER_KIND_COLOURS, shapes_charts
+from lenet_core.present.view_spec import view_spec
+from pages.ui.network_3d import plane_values
 
 CLASSES = [str(i) for i in range(10)]
 DEEP = " ".join(["conv(2,3,pad=1) relu"] * 14) + " flatten fc(10)"  # 30 layers, 16 planes
@@ -170,20 +173,19 @@ def test_per_value_layers_before_the_first_weighted_one_are_the_input_planes_to_
 
 
 @pytest.mark.parametrize("name", list(NETWORKS))
-def test_the_deck_sends_every_unit_once_within_the_payload_goal(name):
+def test_the_view_names_every_plane_and_places_every_unit_of_a_written_network(name):
     arch, model, x, outputs, probabilities = network(NETWORKS[name], name)
     scene = geometry.build_scene(arch, x, outputs, probabilities, CLASSES)
     assert scene3d.too_many_to_draw(scene.planes) is None
-    last = scene.planes[-1]
-    edges = selection.unit_edges(model, arch, x, outputs, scene, last.name, (0,))
-    deck = scene3d.build_deck(scene, scene3d.plane_scales(scene, model, outputs),
-                              {p.name for p in scene.planes}, edges=edges)
-    spec = json.loads(deck.to_json())
-    sent = {layer["id"].split(scene3d.ID_SEP)[0]: len(layer["data"]) for layer in spec["layers"]
-            if layer["@@type"] == "SolidPolygonLayer"}
-    assert sent == {p.name: p.size for p in scene.planes}
-    assert scene3d.payload_bytes(deck) < scene3d.payload_goal(scene.planes)
-    assert spec["initialViewState"]["minZoom"] <= spec["initialViewState"]["zoom"]
+    spec = view_spec(arch, CLASSES)
+    assert [(p["name"], p["size"]) for p in spec["planes"]] == [(p.name, p.size) for p in scene.planes]
+    assert spec["too_large"] is None
+    for preset in spec["views"].values():
+        assert preset["zoom_range"][0] <= preset["zoom"] <= preset["zoom_range"][1]
+    # every plane's values as the element is sent them: one float32 each unit
+    values = plane_values(scene)
+    sizes = {name: len(base64.b64decode(text)) // 4 for name, text in values.items()}
+    assert sizes == {p.name: p.size for p in scene.planes}
 
 
 def test_a_network_over_the_3d_budget_is_refused_in_one_line_that_states_the_limit():
@@ -200,14 +202,6 @@ def test_a_network_over_the_3d_budget_is_refused_in_one_line_that_states_the_lim
 
 
 # ---- the layout and the camera: framed to the network's size -------------------------------------
-
-def tiles_in_python(expression: str, count: int) -> np.ndarray:
-    """N×4×3 corners of a plane's tiles: its deck.gl polygon expression read as Python."""
-    u = np.arange(count, dtype=np.int64) * scene3d.PACK
-    corners = eval(expression.replace(" | 0)", " // 1)").replace("this[0]", "u"), {"u": u})
-    return np.stack([np.stack([np.broadcast_to(np.asarray(v, float), u.shape) for v in corner], axis=1)
-                     for corner in corners], axis=1)
-
 
 @pytest.mark.parametrize("text", ["conv(64,3,pad=1) flatten fc(10)", "conv(1024,15,stride=8) flatten fc(10)",
                                   "flatten fc(1024) fc(10)"])
@@ -226,15 +220,19 @@ def test_a_plane_wider_than_a_row_folds_into_bands_and_the_browser_draws_it_wher
         for k in range(1, len(boxes)):
             apart = (lows[k] - highs[:k] >= geometry.MAP_GAP) | (lows[:k] - highs[k] >= geometry.MAP_GAP)
             assert apart.any(axis=1).all(), k
-    expression = scene3d.tile_expression(layout)
-    np.testing.assert_allclose(tiles_in_python(expression, big.size).mean(axis=1), positions, atol=1e-4)
-    if shutil.which("node"):  # and as the browser reads it: JavaScript, ``this`` each record
-        script = ("const e = new Function('return ' + process.argv[1]); const out = [];"
-                  f"for (let i = 0; i < {big.size}; i++) out.push(e.call([i * {scene3d.PACK}, '']));"
+    spec = view_spec(parse_network(text, "folded"), CLASSES)
+    (sent,) = [p for p in spec["planes"] if p["name"] == big.name]
+    i = np.arange(big.size, dtype=np.int64)
+    centre = [np.broadcast_to(np.asarray(eval(code.replace(" | 0)", " // 1)"), {"i": i}), float), i.shape)
+              for code in sent["centre"]]
+    np.testing.assert_allclose(np.stack(centre, axis=1), positions, atol=1e-4)
+    if shutil.which("node"):  # and as the browser reads it: JavaScript
+        script = ("const f = new Function('i', `return [${JSON.parse(process.argv[1]).join(',')}];`);"
+                  f"const out = []; for (let i = 0; i < {big.size}; i++) out.push(f(i));"
                   "process.stdout.write(JSON.stringify(out));")
-        done = subprocess.run(["node", "-e", script, expression], capture_output=True, text=True,
-                              timeout=60, check=True)
-        np.testing.assert_allclose(np.array(json.loads(done.stdout)).mean(axis=1), positions, atol=1e-4)
+        done = subprocess.run(["node", "-e", script, json.dumps(sent["centre"])], capture_output=True,
+                              text=True, timeout=60, check=True)
+        np.testing.assert_allclose(np.array(json.loads(done.stdout)), positions, atol=1e-4)
 
 
 def assert_framed(planes, view):
@@ -393,15 +391,9 @@ def run_of_network(home, name: str, text: str) -> str:
     return run.id
 
 
-def deck_planes(at) -> set[str]:
-    (chart,) = at.get("deck_gl_json_chart")
-    return {layer["id"].split(scene3d.ID_SEP)[0] for layer in json.loads(chart.proto.json)["layers"]
-            if layer["@@type"] == "SolidPolygonLayer"}
-
-
 @pytest.mark.parametrize("name", ["strided", "mlp", "input32", "norm-first"])
 def test_the_draw_page_shows_a_written_network_in_3d_and_every_layer(lab_home, name):
-    from helpers import SEVEN, draw, open_page
+    from helpers import SEVEN, draw, element_planes, open_page
 
     run_id = run_of_network(lab_home, "my-net", NETWORKS[name])
     at = open_page("pages/views/draw.py")
@@ -409,7 +401,7 @@ def test_the_draw_page_shows_a_written_network_in_3d_and_every_layer(lab_home, n
     draw(at, SEVEN)
     assert not at.exception
     arch = parse_network(NETWORKS[name], "my-net")
-    assert deck_planes(at) == {p.name for p in geometry.planes(arch)}
+    assert element_planes(at, "draw") == {p.name for p in geometry.planes(arch)}
     texts = [m.value for m in at.markdown]
     for row in shape_table(arch).rows:
         assert any(t.startswith(f"**{row.label}**") for t in texts), row.label
@@ -417,14 +409,13 @@ def test_the_draw_page_shows_a_written_network_in_3d_and_every_layer(lab_home, n
 
 
 def test_the_draw_page_explains_a_unit_selected_in_3d_through_batch_norm_and_dropout(lab_home):
-    from helpers import SEVEN, draw, open_page
+    from helpers import SEVEN, click_unit, draw, open_page
 
     run_id = run_of_network(lab_home, "my-net", NETWORKS["strided"])
     at = open_page("pages/views/draw.py")
     at.selectbox(key="draw_model").set_value(f"run:{run_id}").run()
     draw(at, SEVEN)
-    at.session_state["draw_3d_unit"] = ("conv2", (3, 4, 4))
-    at.run()
+    click_unit(at, "draw", "conv2", [3, 4, 4])
     assert not at.exception
     steps = "\n".join(c.value for c in at.code)
     assert "conv2: Σ w·x over 288 inputs (32 channels × 3×3)" in steps  # 32 maps of pool1
@@ -440,7 +431,7 @@ def test_a_network_over_the_3d_budget_gets_one_line_and_its_layer_pictures_on_bo
     at.selectbox(key="draw_model").set_value(f"run:{run_id}").run()
     draw(at, SEVEN)
     assert not at.exception
-    assert at.get("deck_gl_json_chart") == []
+    assert at.get("component_instance") == []
     line = (f"This network has 50,970 units to draw; the 3D view draws at most {scene3d.MAX_3D_UNITS:,}: "
             "every layer's output is still shown in the layer pictures on this page.")
     assert [box.value for box in at.info] == [line]
@@ -451,19 +442,19 @@ def test_a_network_over_the_3d_budget_gets_one_line_and_its_layer_pictures_on_bo
     at.selectbox(key="explore_model").set_value(f"run:{run_id}").run()
     at.toggle(key="explore_3d_show").set_value(True).run()
     assert not at.exception
-    assert at.get("deck_gl_json_chart") == [] and line in [box.value for box in at.info]
+    assert at.get("component_instance") == [] and line in [box.value for box in at.info]
     assert any(m.value.startswith("**flatten · 50,176**") for m in at.markdown)
 
 
 def test_the_explorer_inspects_a_dropout_unit_of_a_written_network_and_draws_it_in_3d(lab_home):
-    from helpers import open_page
+    from helpers import element_planes, open_page
 
     run_id = run_of_network(lab_home, "my-net", NETWORKS["no-pool"])
     at = open_page("pages/views/explorer.py")
     at.selectbox(key="explore_model").set_value(f"run:{run_id}").run()
     at.toggle(key="explore_3d_show").set_value(True).run()
     assert not at.exception
-    assert deck_planes(at) == {"input", "conv1", "conv2", "conv3", "fc1", "fc2"}
+    assert element_planes(at, "explore") == {"input", "conv1", "conv2", "conv3", "fc1", "fc2"}
     at.selectbox(key="explore_unit_layer").set_value("dropout1").run()
     at.number_input(key="explore_unit_index_dropout1").set_value(1234).run()
     assert not at.exception

@@ -73,13 +73,14 @@ def test_python_m_bench_runs_the_chosen_scripts_and_refuses_bad_numbers(lab_home
     assert "Traceback" not in bad.stderr
 
 
-def test_scene_update_reports_each_architectures_cost_and_payload(lab_home):
+def test_scene_update_reports_what_each_input_and_each_model_send(lab_home):
     out = report("bench.scene_update", "--quick", home=lab_home)
     assert set(out["architectures"]) == {"lenet-classic", "lenet5", "lenet-modern", "lenet-wide"}
     for figures in out["architectures"].values():
-        assert figures["ms"] > 0 and 300 < figures["payload_kb"] < figures["payload_limit_kb"]
-    assert out["architectures"]["lenet5"]["payload_limit_kb"] == 500
-    assert out["architectures"]["lenet-wide"]["payload_limit_kb"] > 1000
+        # 4 bytes a unit in base64 (4/3), a little JSON around them
+        assert figures["units"] * 16 / 3 < figures["values_kb"] * 1000 < figures["units"] * 6
+        assert figures["ms"] > 0 and 100 < figures["bundle_kb"] + figures["view_kb"] < out["once_limit_kb"]
+    assert out["architectures"]["lenet5"]["units"] == 9_134
 
 
 def test_page_reruns_times_a_rerun_of_every_page(lab_home):
@@ -134,3 +135,33 @@ def test_exercises_trains_the_tutorials_net_and_an_exercise_as_saved_elsewhere(l
     assert (classic["params"], fewer["params"]) == (61_706, 51_902)  # fc2's 84 units and weights gone
     assert fewer["layers"].endswith("flatten fc(120) sigmoid fc(10)") and fewer["status"] == "completed"
     assert not (lab_home / "runs.db").exists()  # its runs live in a scratch home
+
+
+@pytest.mark.e2e
+def test_browser_engines_runs_both_engines_on_every_network_and_counts_their_bytes(lab_home):
+    from bench.browser_engines import ORT_DIST, ORT_MODULE
+    from tests.e2e.support import in_ci, missing_browser
+
+    reason = missing_browser() or (None if (ORT_DIST / ORT_MODULE).is_file() else "no onnxruntime-web")
+    if reason and not in_ci():
+        pytest.skip(f"real-browser bench: {reason}")
+    out = report("bench.browser_engines", "--quick", "--inputs", "4", "--ready-rounds", "1", home=lab_home)
+    assert list(out["networks"]) == ["bundled lenet-wide", "lenet-classic", "lenet5", "lenet-modern",
+                                     "own: conv(32) conv(64) fc(128)"]
+    assert out["multiply_adds"]["lenet-classic"] == 416_520  # the tutorial's table (docs/cli.md)
+    for name, engines in out["networks"].items():
+        for engine, figures in engines.items():
+            assert figures["agree"] == 4, (name, engine)  # the first guess of all four as PyTorch's
+            assert figures["worst_layer"] < 1e-4, (name, engine, figures["worst"])
+            assert len(figures["times"]) == 4
+        sizes = out["model_bytes"][name]
+        assert sizes["onnx"] < sizes["interpreter"]  # raw float32 against base64 in JSON
+    from lenet_core.model.browser import bundle_json
+    from lenet_core.model.checkpoints import load_model, pretrained_path
+    from lenet_core.model.onnx_export import onnx_bytes
+
+    model, meta = load_model(pretrained_path("digits"))
+    assert out["model_bytes"]["bundled lenet-wide"]["interpreter"] == len(bundle_json(model, meta))
+    assert out["model_bytes"]["bundled lenet-wide"]["onnx"] == len(onnx_bytes(model, meta, every_layer=True))
+    assert out["runtime_bytes"]["/node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.wasm"] > 1e6
+    assert out["lines"]["interpreter"]["pages/components/net3d/forward.js"] > 50

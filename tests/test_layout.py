@@ -1,5 +1,6 @@
-"""The 3D view's layout is declared once: the tiles the browser draws (deck.gl's expressions, as
-the deck sends them) sit exactly where NumPy puts every unit for lines, picking and the camera."""
+"""The 3D view's layout is declared once: the browser places each unit with geometry's own formula,
+written out as JavaScript (lenet_core/present/view_spec.py sends it), exactly where NumPy puts it
+for lines, picking and the camera."""
 
 import json
 import shutil
@@ -8,78 +9,59 @@ from dataclasses import asdict
 
 import numpy as np
 import pytest
-import torch
 
 from lenet_core.inspect import geometry
-from lenet_core.inspect.activations import forward_all
-from lenet_core.model.architectures import ARCHITECTURES, build_model, pad_to_input
-from lenet_core.present import scene as scene3d
+from lenet_core.model.architectures import ARCHITECTURES
+from lenet_core.present.view_spec import view_spec
 
 CLASSES = [str(i) for i in range(10)]
 
 
-def sent_tiles(name: str) -> dict[str, tuple[str, list[int]]]:
-    """Each plane's polygon expression and its units' packed records, from the deck's JSON."""
-    torch.manual_seed(0)
-    arch = ARCHITECTURES[name]
-    model = build_model(arch).eval()
-    x = pad_to_input(torch.rand(1, 1, 28, 28), arch)
-    outputs, probabilities = forward_all(model, x)
-    scene = geometry.build_scene(arch, x, outputs, probabilities, CLASSES)
-    deck = scene3d.build_deck(scene, scene3d.plane_scales(scene, model, outputs),
-                              {p.name for p in scene.planes})
-    return {layer["id"].split(scene3d.ID_SEP)[0]: (layer["getPolygon"].removeprefix("@@="),
-                                                    [record[0] for record in layer["data"]])
-            for layer in json.loads(deck.to_json())["layers"] if layer["@@type"] == "SolidPolygonLayer"}
+def sent_planes(name: str) -> list[dict]:
+    return view_spec(ARCHITECTURES[name], CLASSES)["planes"]
 
 
-def in_python(expression: str, packed: list[int]) -> np.ndarray:
-    """N×4×3 corners: the expression read as Python over every record at once (``(a | 0)``, the
+def in_python(plane: dict) -> np.ndarray:
+    """N×3 centres: the expressions read as Python over every unit at once (``(a | 0)``, the
     integer part of a non-negative number, is ``(a // 1)``)."""
-    u = np.array(packed, dtype=np.int64)
-    corners = eval(expression.replace(" | 0)", " // 1)").replace("this[0]", "u"), {"u": u})
-    return np.stack([np.stack([np.broadcast_to(np.asarray(v, float), u.shape) for v in corner], axis=1)
-                     for corner in corners], axis=1)
+    i = np.arange(plane["size"], dtype=np.int64)
+    centre = [eval(code.replace(" | 0)", " // 1)"), {"i": i}) for code in plane["centre"]]
+    return np.stack([np.broadcast_to(np.asarray(v, float), i.shape) for v in centre], axis=1)
 
 
 NODE_EVAL = """
 const planes = JSON.parse(require("fs").readFileSync(0, "utf8"));
 const out = {};
-for (const [name, [expression, packed]] of Object.entries(planes)) {
-  const polygon = new Function("return " + expression);
-  out[name] = packed.map(u => polygon.call([u, ""]));
+for (const plane of planes) {
+  const centre = new Function("i", `return [${plane.centre.join(", ")}];`);
+  out[plane.name] = [...Array(plane.size).keys()].map(centre);
 }
 process.stdout.write(JSON.stringify(out));
 """
 
 
-def in_javascript(tiles: dict[str, tuple[str, list[int]]]) -> dict[str, np.ndarray]:
-    """N×4×3 corners of every plane: the expressions run by Node, ``this`` each record."""
-    done = subprocess.run(["node", "-e", NODE_EVAL], input=json.dumps(tiles), capture_output=True,
-                          text=True, timeout=60, check=True)
-    return {name: np.array(corners, float) for name, corners in json.loads(done.stdout).items()}
+def in_javascript(planes: list[dict]) -> dict[str, np.ndarray]:
+    """N×3 centres of every plane: the expressions run by Node.js, as the browser runs them."""
+    done = subprocess.run(["node", "-e", NODE_EVAL], input=json.dumps(planes), capture_output=True,
+                          text=True, timeout=120, check=True)
+    return {name: np.array(centres, float) for name, centres in json.loads(done.stdout).items()}
 
 
 @pytest.mark.parametrize("evaluate", ["python", "javascript"])
 @pytest.mark.parametrize("name", list(ARCHITECTURES))
-def test_every_tile_the_browser_draws_is_centred_where_numpy_puts_its_unit(name, evaluate):
-    tiles = sent_tiles(name)
+def test_every_unit_the_browser_draws_is_centred_where_numpy_puts_it(name, evaluate):
+    sent = sent_planes(name)
     if evaluate == "javascript":
         if shutil.which("node") is None:
             pytest.skip("no Node.js here to run the expressions as JavaScript")
-        corners = in_javascript(tiles)
+        centres = in_javascript(sent)
     else:
-        corners = {plane: in_python(*tiles[plane]) for plane in tiles}
+        centres = {plane["name"]: in_python(plane) for plane in sent}
     planes = geometry.planes(ARCHITECTURES[name])
-    assert set(corners) == {p.name for p in planes}
+    assert set(centres) == {p.name for p in planes}
     for plane in planes:
-        layout = geometry.plane_layout(plane)
-        got = corners[plane.name]
-        side = layout.tile
-        # a square of the layout's side, counter-clockwise from the lower left, in the plane
-        np.testing.assert_allclose(got[:, 1:] - got[:, :1], np.broadcast_to(
-            [[side, 0, 0], [side, side, 0], [0, side, 0]], got[:, 1:].shape), atol=1e-9)
-        np.testing.assert_allclose(got.mean(axis=1), geometry.plane_positions(plane), atol=1e-4,
+        assert next(p for p in sent if p["name"] == plane.name)["tile"] == geometry.plane_layout(plane).tile
+        np.testing.assert_allclose(centres[plane.name], geometry.plane_positions(plane), atol=1e-4,
                                    err_msg=f"{name} {plane.name}: the browser and NumPy disagree")
 
 

@@ -68,7 +68,7 @@ def test_home_has_a_picture_of_each_page_beside_its_link(lab_home):
     links = [link.proto.page for link in at.get("page_link")]
     assert links == [p.picture.stem for p in PAGES[1:]]  # each card: its page's link and picture
     pictures = [p for p in PAGES[1:] if p.picture.is_file()]
-    assert len(pictures) == 5, "docs/screenshots/ holds a picture of each page (scripts/screenshots.py)"
+    assert len(pictures) == 6, "docs/screenshots/ holds a picture of each page (scripts/screenshots.py)"
     assert len([image for image in at.image if len(image.captions) <= 1]) == len(pictures)
 
 

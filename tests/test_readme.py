@@ -25,5 +25,6 @@ def test_every_picture_and_link_points_at_a_file_here():
     local = [t for t in targets if not t.startswith(("http://", "https://"))]
     assert local and all((ROOT / t).exists() for t in local), [t for t in local if not (ROOT / t).exists()]
     pictures = re.findall(r'src="(docs/screenshots/[^"]+)"', README)
-    assert {p.rsplit("/", 1)[1] for p in pictures} == {"home.png", "shapes.png", "training.png", "sweeps.png",
-                                                      "draw.png", "explorer.png", "designer.png"}
+    assert {p.rsplit("/", 1)[1] for p in pictures} == {
+        "home.png", "shapes.png", "training.png", "sweeps.png", "draw.png", "explorer.png", "designer.png",
+        "network3d.png"}

@@ -9,12 +9,12 @@ layer) and whose output it shows (``shows``).
 
 Where a plane's units are drawn is one :class:`PlaneLayout`: plain numbers (a grid, its origin,
 its steps, the tile's side) and one formula, :func:`unit_centre`. NumPy reads them here (the
-positions that lines, picking and the camera use) and :mod:`lenet_core.present.scene` writes the
-same formula as the browser's deck.gl expression: the layout is declared once. Positions are in
+positions that lines and the camera use) and :mod:`lenet_core.present.view_spec` writes the same
+formula out as JavaScript for the browser's element: the layout is declared once. Positions are in
 scene units: one unit apart within a map, :data:`DEPTH` apart between planes; x runs right, y up,
 z towards the viewer.
 
-Colours are not here: a scene holds values, and :mod:`lenet_core.present.scene` colours them. The
+Colours are not here: a scene holds values, and the browser's element colours them. The
 lines of a selected unit join this scene to the unit inspector's report: :mod:`.selection`.
 """
 
@@ -169,8 +169,9 @@ def unit_centre(i, layout: PlaneLayout):
     """``(x, y, z)``, the centre of unit ``i``'s tile: the layout's one formula.
 
     ``i`` is anything with ``+ − · // %`` on whole numbers: a NumPy array of unit indices here
-    (:func:`plane_positions`), and in :mod:`lenet_core.present.scene` a deck.gl expression, which
-    this same function writes out for the browser. Keep it to those operators and ``i ≥ 0``."""
+    (:func:`plane_positions`), and in :mod:`lenet_core.present.view_spec` a JavaScript
+    expression (:class:`lenet_core.present.scene.Js`), which this same function writes out for the
+    browser. Keep it to those operators and ``i ≥ 0``."""
     m, row, col = grid_cell(i, layout)
     if layout.map_cols >= layout.maps:  # one band: the map's place is its number
         band, place = 0, m

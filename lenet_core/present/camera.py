@@ -2,21 +2,17 @@
 of each preset — the zoom, target and view height that fit a whole network, labels included,
 in the narrowest view the page has — with every label placed so that no two overlap.
 
-deck.gl's ``OrbitView`` (y up, ``orbitAxis="Y"``), orthographic. Its view matrix is
-lookAt(eye) · rotateX(rotationX) · rotateY(rotationOrbit) · scale(2^zoom / height) applied to
-(point − target) (``OrbitViewport`` in deck.gl's modules/core/src/viewports/orbit-viewport.ts),
-and its orthographic projection spans focalDistance · tan(fovy / 2) = 0.5 scaled units either
-side of the view's centre, whatever fovy is: a point lands 2^zoom · (R·(point − target))_xy pixels
-from the centre, R = rotateX · rotateY. Nothing depends on the view's width, which Python cannot
-know: a frame fits NARROWEST and the wider columns show it centred.
+Orthographic, y up. A preset is a rotation R = rotateX(tilt) · rotateY(orbit) and a zoom: a point
+lands 2^zoom · (R·(point − target))_xy pixels from the view's centre. The browser's element
+(``pages/components/net3d/view3d.js``) sets its three.js orthographic camera from the same R,
+target and zoom (:mod:`lenet_core.present.view_spec` sends them), so the labels placed here land
+where this module says. Nothing depends on the view's width, which Python cannot know: a frame
+fits NARROWEST, and a narrower view zooms out by its width's share of it.
 
-Why orthographic: deck.gl's LineLayer widens a line in clip space, by its width in pixels times
-focalDistance / w. Seen in perspective a line grew as its end came near the camera and flipped
-into a wedge across the whole view once the end passed behind it (w < 0); five wheel notches did
-that to a selected unit's lines. With w = 1 every line is its width in pixels at any zoom.
+Why orthographic: a selected unit's lines stay their width in pixels at any zoom, and a plane
+near the camera is not blown up over the others.
 
-Pure functions of plain data (a network's planes, its class names, a preset's name); the deck
-(:mod:`lenet_core.present.scene`) reads the results.
+Pure functions of plain data (a network's planes, its class names, a preset's name).
 """
 
 from __future__ import annotations
@@ -46,20 +42,10 @@ HEIGHTS = (360, 600)  # px: each preset's view is as tall as its frame needs, in
 MARGIN = 12  # px between the network (tiles and labels) and the view's edges
 MIN_ZOOM, MAX_ZOOM = -2, 6  # 2^6 = 64 px a scene unit: a tile 51 px across
 ZOOM_STEP = 1 / 32  # framing tries zooms this far apart
-# The near and far planes, in deck.gl's scaled units from the eye (scene units · 2^zoom / view
-# height). Orthographic, a plane behind the eye is drawn like one before it, so NEAR is negative:
-# nothing within 150 / (2^MAX_ZOOM / 360) = 840 scene units in front of the target is clipped
-# (LeNet is 250 deep; deck.gl's default 0.1 clips what is 22 units in front at 16 px a unit).
-# Not symmetric: deck.gl's zoom and pan read near and far back from the projection matrix as if
-# it were a perspective one, which gives 0/0 when far = -near; with far = 10 · -near the zoom
-# about the pointer is out by under 6 % anywhere in the widest network at the largest zoom. And
-# not wider: deck.gl picks with a 16-bit depth buffer, and two planes must stay a few of its
-# steps apart at every frame's zoom (both checked in tests/test_scene.py).
-NEAR, FAR = -150, 1500
 
 FONT = 12  # px, every label
-# A character's advance, in em: deck.gl's default font is Monaco, else the browser's monospace
-# (DejaVu Sans Mono, 0.60 em, on Linux; Consolas, 0.55 em, on Windows).
+# A character's advance, in em: the element's labels are in the browser's monospace font
+# (DejaVu Sans Mono, 0.60 em, on Linux; Consolas, 0.55 em, on Windows; Menlo 0.60 em on a Mac).
 CHAR_EM = 0.62
 LABEL_PADDING = (3, 1)  # px around the text: its pale background box
 GAP = 3  # px between a label and what it names, and between two labels

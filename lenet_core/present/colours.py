@@ -84,14 +84,24 @@ _PRODUCES = {"Sigmoid": "unit", "Tanh": "tanh", "ReLU": "positive", "Softmax": "
              "Conv2d": "signed", "Linear": "signed", "BatchNorm2d": "signed", "BatchNorm1d": "signed"}
 
 
-def layer_scales(model: nn.Sequential, outputs: dict[str, torch.Tensor]) -> dict[str, ColourScale]:
-    """One colour rule per layer, from the module types: layers that only move values around
-    (pooling, flatten, dropout) keep the range of what came before them."""
-    scales: dict[str, ColourScale] = {}
+def layer_rules(modules: list[tuple[str, str]]) -> dict[str, str]:
+    """What each layer of ``(name, torch.nn class name)`` pairs outputs — unit, tanh, positive
+    or signed — from the module types: layers that only move values around (pooling, flatten,
+    dropout) keep the range of what came before them. The pictures' scales (:func:`layer_scales`)
+    and the browser's 3D view (:mod:`lenet_core.present.view_spec`) both read it."""
+    rules: dict[str, str] = {}
     produces = "signed"
-    for name, module in model.named_children():
-        kind = type(module).__name__
+    for name, kind in modules:
         produces = _PRODUCES.get(kind, produces)
+        rules[name] = produces
+    return rules
+
+
+def layer_scales(model: nn.Sequential, outputs: dict[str, torch.Tensor]) -> dict[str, ColourScale]:
+    """One colour rule per layer (:func:`layer_rules`), its range from the layer's values."""
+    scales: dict[str, ColourScale] = {}
+    rules = layer_rules([(name, type(module).__name__) for name, module in model.named_children()])
+    for name, produces in rules.items():
         values = outputs[name]
         if produces == "unit":
             scales[name] = fixed_scale(0.0, 1.0, "sigmoid range")

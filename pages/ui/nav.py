@@ -37,6 +37,10 @@ PAGES = [
     PageInfo("pages/views/draw.py", "Draw & Classify", ":material/draw:",
              "Draw a digit or upload a picture: the 28×28 image the network sees, its first and "
              "second guess, which strokes drove it, and every layer's output."),
+    PageInfo("pages/views/network3d.py", "Network in 3D", ":material/view_in_ar:",
+             "Draw on a pad and watch every unit of every layer, and the guess, change while the "
+             "pen moves: the network runs in your browser. Point at a unit for its lines, click it "
+             "to take it apart."),
     PageInfo("pages/views/explorer.py", "Layer Explorer", ":material/layers:",
              "Every layer's output for real samples, for any model and saved epoch: per-channel "
              "statistics, two samples side by side, and one unit taken apart to its weighted sum."),

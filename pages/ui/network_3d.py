@@ -1,95 +1,33 @@
-"""The 3D network view, shared by the Draw page and the Layer Explorer.
+"""The 3D network view of the Draw page and the Layer Explorer: the browser's own element
+(:mod:`pages.ui.net3d`, the same one the Network in 3D page draws with), fed with the server's
+activations.
 
-    render_network_3d(prefix, picked.model, picked.arch, x, outputs, probabilities, classes,
-                      reference=None, reference_label=None)
+    render_network_3d(prefix, picked, x, outputs, probabilities, reference=None, reference_label=None)
 
-Every unit of every layer as a tile coloured by its value (lenet_core.inspect.geometry builds
-the scene, lenet_core.present.scene the deck); camera presets and a reset; a toggle per layer;
-hover a tile for its layer, map, row, column and value; click one for the lines to every unit it
-reads and its arithmetic (lenet_core.inspect.selection), and the unit inspector below opens on it
-(its select_unit). ``reference``: a second scene of the same network (another sample, another
-epoch): the view colours the difference.
+The element is sent the network and its weights once per model, then only each input's values
+(one float32 array a plane): its camera presets and reset, its layer switches, hover lines and
+labels need no rerun. A click on a unit comes back as the element's value: the panel under the
+view says what the unit computed, and the unit inspector below opens on it. ``reference``: the
+values of another sample or checkpoint of the same network: the view colours the difference.
 """
 
 from __future__ import annotations
 
+import base64
+
 import numpy as np
 import streamlit as st
 import torch
-from torch import nn
 
 from lenet_core.errors import LabError
 from lenet_core.inspect import geometry, selection
 from lenet_core.inspect.activations import forward_pass
 from lenet_core.inspect.unit import format_number
 from lenet_core.model.architectures import Architecture
-from lenet_core.present import camera, colours
 from lenet_core.present import scene as scene3d
 from pages.ui import state
+from pages.ui.net3d import Selected, js_missing, network_element
 from pages.ui.unit_inspector import select_unit
-
-
-def _key(prefix: str, part: str) -> str:
-    return state.key(prefix, part)
-
-
-def _selected(prefix: str, planes: list[geometry.Plane]) -> tuple[geometry.Plane, tuple[int, ...]] | None:
-    """The unit a click selected, if it exists in this network (a new model may not have it)."""
-    chosen = st.session_state.get(_key(prefix, state.NET3D_UNIT))
-    if not chosen:
-        return None
-    name, unit = chosen
-    plane = next((p for p in planes if p.name == name), None)
-    fits = plane is not None and len(unit) == len(plane.shape) and all(
-        0 <= u < n for u, n in zip(unit, plane.shape))
-    if not fits:
-        return None
-    return plane, tuple(unit)
-
-
-def _on_pick(chart_key: str, prefix: str, planes: list[geometry.Plane]) -> None:
-    """A click: remember the unit, and point the unit inspector at it (and open it)."""
-    event = st.session_state.get(chart_key) or {}
-    picked = scene3d.picked_unit(planes, event.get("selection"))
-    if picked is None:  # a click on empty space, or on the selected tile again: deselect
-        st.session_state[_key(prefix, state.NET3D_UNIT)] = None
-        return
-    st.session_state[_key(prefix, state.NET3D_UNIT)] = picked
-    name, unit = picked
-    plane = next(p for p in planes if p.name == name)
-    if plane.weighted is not None:  # an input pixel computes nothing to inspect
-        select_unit(prefix, plane.weighted, unit)
-
-
-def _reset_camera(prefix: str) -> None:
-    key = _key(prefix, state.NET3D_CAMERA)
-    st.session_state[key] = st.session_state.get(key, 0) + 1
-
-
-def _show_all(prefix: str, names: list[str]) -> None:
-    st.session_state[_key(prefix, state.NET3D_LAYERS)] = names
-
-
-def controls(prefix: str, planes: list[geometry.Plane]) -> tuple[str, set[str]]:
-    """Camera preset (and reset), and which planes to show."""
-    names = [p.name for p in planes]
-    layers_key = _key(prefix, state.NET3D_LAYERS)
-    if st.session_state.get(layers_key) is not None and not set(st.session_state[layers_key]) <= set(names):
-        del st.session_state[layers_key]  # another architecture's planes
-    state.restore(_key(prefix, state.NET3D_VIEW), layers_key)
-    with st.container(horizontal=True, vertical_alignment="bottom", gap="small"):
-        view = st.segmented_control("Camera", list(camera.VIEWS), default=camera.DEFAULT_VIEW,
-                                    key=_key(prefix, state.NET3D_VIEW), required=True,
-                                    on_change=_reset_camera, args=(prefix,),
-                                    help="Drag to turn, scroll to zoom, shift-drag to pan.")
-        st.button("Reset camera", icon=":material/restart_alt:", key=_key(prefix, state.NET3D_RESET),
-                  on_click=_reset_camera, args=(prefix,))
-    with st.container(horizontal=True, vertical_alignment="bottom", gap="small"):
-        shown = st.pills("Layers", names, selection_mode="multi", default=names, key=layers_key,
-                         help="Hide a layer to see past it; a hidden layer's tiles cannot be picked.")
-        st.button("Show all", key=_key(prefix, state.NET3D_ALL), on_click=_show_all, args=(prefix, names))
-    state.keep(_key(prefix, state.NET3D_VIEW), layers_key)
-    return view, set(shown or [])
 
 
 def too_large(arch: Architecture) -> bool:
@@ -101,56 +39,57 @@ def too_large(arch: Architecture) -> bool:
     return refused is not None
 
 
-def render_network_3d(prefix: str, model: nn.Sequential, arch: Architecture, x: torch.Tensor,
-                      outputs: dict[str, torch.Tensor], probabilities: torch.Tensor, classes,
-                      reference: geometry.Scene | None = None, reference_label: str | None = None) -> None:
+def plane_values(scene: geometry.Scene) -> dict[str, str]:
+    """Each plane's values as the element takes them: little-endian float32, base64."""
+    return {plane.name: base64.b64encode(scene.values_of(plane).astype("<f4").tobytes()).decode("ascii")
+            for plane in scene.planes}
+
+
+def render_network_3d(prefix: str, picked, x: torch.Tensor, outputs: dict[str, torch.Tensor],
+                      probabilities: torch.Tensor, reference: geometry.Scene | None = None,
+                      reference_label: str | None = None) -> None:
+    """The element for ``picked`` (a PickedModel) on input ``x`` and its ``outputs``."""
+    arch, model, classes = picked.arch, picked.model, picked.meta.classes
     if too_large(arch):
         return
-    planes = geometry.planes(arch)
-    view, visible = controls(prefix, planes)
-    scene = geometry.build_scene(arch, x, outputs, probabilities, classes)
-    difference = reference is not None
-    if difference:
-        scene = geometry.difference(scene, reference)
-    scales = scene3d.plane_scales(scene, model, outputs, difference=difference)
-    selected = _selected(prefix, planes)
-    edges = None
-    if selected is not None and selected[0].name in visible:
-        edges = selection.unit_edges(model, arch, x, outputs, scene, selected[0].name, selected[1])
-    if not visible:
-        st.info("Every layer is hidden: choose one above, or Show all.", icon=":material/visibility_off:")
+    if missing := js_missing():
+        st.info(missing, icon=":material/view_in_ar_off:")
         return
-    deck = scene3d.build_deck(scene, scales, visible, view=view, edges=edges, difference=difference)
-    resets = st.session_state.get(_key(prefix, state.NET3D_CAMERA), 0)  # a new chart each reset
-    chart_key = _key(prefix, f"{state.NET3D_CHART}_{resets}")
-    st.pydeck_chart(deck, on_select=lambda: _on_pick(chart_key, prefix, planes), key=chart_key,
-                    selection_mode="single-object", height=scene3d.view_height(scene, view))
-    if difference:
+    scene = geometry.build_scene(arch, x, outputs, probabilities, classes)
+    selected = network_element(prefix, picked, mode="server", values=plane_values(scene),
+                               reference=plane_values(reference) if reference is not None else None,
+                               reference_label=reference_label)
+    if reference is not None:
         st.caption(f"Colours show the change from {reference_label}: red rose, blue fell, white "
                    "stayed the same.")
-    st.caption(scene3d.legend_text(edges))
-    _legends(planes, visible, scales)
-    if selected is not None:
-        _selected_panel(model, arch, x, outputs, scene, selected, visible)
+    chosen = _chosen(prefix, scene.planes, selected)
+    if chosen is not None:
+        _selected_panel(model, arch, x, outputs, scene, *chosen)
 
 
-def _legends(planes: list[geometry.Plane], visible: set[str], scales) -> None:
-    with st.expander("What the colours mean", icon=":material/palette:"):
-        shown = [p for p in planes if p.name in visible]
-        columns = st.columns(min(4, len(shown)) or 1)
-        for k, plane in enumerate(shown):
-            with columns[k % len(columns)]:
-                st.caption(plane.title)
-                st.html(colours.legend_html(scales[plane.name], width=160))
+def _chosen(prefix: str, planes: list[geometry.Plane], selected: Selected | None):
+    """The clicked unit, if it exists in this network (a new model may not have it); a new click
+    points the unit inspector below at it, once (later choices there are the person's own)."""
+    if selected is None:
+        return None
+    plane = next((p for p in planes if p.name == selected.plane), None)
+    unit = tuple(selected.unit)
+    fits = plane is not None and len(unit) == len(plane.shape) and all(
+        0 <= u < n for u, n in zip(unit, plane.shape))
+    if not fits:
+        return None
+    applied = state.key(prefix, state.NET3D_UNIT)
+    if st.session_state.get(applied) != (plane.name, unit):
+        st.session_state[applied] = (plane.name, unit)
+        if plane.weighted is not None:  # an input pixel computes nothing to inspect
+            select_unit(prefix, plane.weighted, unit)
+    return plane, unit
 
 
-def _selected_panel(model, arch, x, outputs, scene, selected, visible) -> None:
-    plane, unit = selected
+def _selected_panel(model, arch, x, outputs, scene, plane: geometry.Plane, unit: tuple[int, ...]) -> None:
     where = scene3d.unit_where(plane, int(np.ravel_multi_index(unit, plane.shape)), scene.classes)
     value = float(scene.value[scene.find(plane.name, unit)])
     st.markdown(f"**Selected: {plane.name} {where}** · value {format_number(value)}")
-    if plane.name not in visible:
-        st.caption("Its layer is hidden: show it to see its lines.")
     try:
         chain = selection.unit_chain(model, arch, x, outputs, plane, unit)
     except LabError as exc:
@@ -187,7 +126,7 @@ def explorer_network_3d(prefix: str, picked, run_option, pixels: np.ndarray,
     before = None
     if len(epochs) > 1:
         epoch = st.select_slider("Checkpoint of the 3D view", epochs, value=epochs[-1],
-                                 key=_key(prefix, state.NET3D_EPOCH),
+                                 key=state.key(prefix, state.NET3D_EPOCH),
                                  help="The same sample through epoch 1 … N of the run.")
         shown = load_option(dict(options)[epoch])
         k = epochs.index(epoch)
@@ -195,7 +134,7 @@ def explorer_network_3d(prefix: str, picked, run_option, pixels: np.ndarray,
     choices = ["Values"] + ([CHANGE_FROM_B] if second_pixels is not None else []) + \
         ([CHANGE_FROM_EPOCH] if before is not None else [])
     colour_by = st.segmented_control("Colour by", choices, default="Values", required=True,
-                                     key=_key(prefix, state.NET3D_COLOUR))
+                                     key=state.key(prefix, state.NET3D_COLOUR))
     if colour_by not in choices:
         colour_by = "Values"
     arch, classes = shown.arch, shown.meta.classes
@@ -208,8 +147,8 @@ def explorer_network_3d(prefix: str, picked, run_option, pixels: np.ndarray,
         epoch, older = before
         reference = _scene(forward_pass(older.model, older.meta, pixels), arch, classes)
         label = f"epoch {epoch}"
-    render_network_3d(prefix, shown.model, arch, seen.x, seen.outputs, seen.probabilities, classes,
-                      reference=reference, reference_label=label)
+    render_network_3d(prefix, shown, seen.x, seen.outputs, seen.probabilities, reference=reference,
+                      reference_label=label)
 
 
 def _scene(seen, arch, classes) -> geometry.Scene:

@@ -69,16 +69,12 @@ DRAW_UPLOAD = "draw_upload"
 DRAW_UPLOAD_FAILED = "draw_upload_failed"
 
 # ---- the 3D view (Draw page and Layer Explorer): state.key(page prefix, part) -------------------
-NET3D_VIEW = "3d_view"  # the camera preset
-NET3D_CAMERA = "3d_camera"  # bumped by Reset camera: a new chart, back at the preset
-NET3D_LAYERS = "3d_layers"  # the planes shown
-NET3D_CHART = "3d_chart"  # the chart, with the camera number: key(prefix, f"3d_chart_{n}")
-NET3D_UNIT = "3d_unit"  # (plane, unit) selected by a click, kept while the drawing changes
+NET3D_ELEMENT = "3d_element"  # the browser's 3D element (pages/ui/net3d.py): its last value
+LIVE = "live"  # the Network in 3D page's prefix
+NET3D_UNIT = "3d_unit"  # (plane, unit) of the click the unit inspector was last pointed at
 NET3D_SHOW = "3d_show"  # the toggle that shows the view
 NET3D_EPOCH = "3d_epoch"  # the Explorer's checkpoint slider of the 3D view
 NET3D_COLOUR = "3d_colour"  # values, or a difference
-NET3D_RESET = "3d_reset"  # the Reset camera button
-NET3D_ALL = "3d_all"  # the Show all button
 
 # ---- the unit inspector (Draw page and Layer Explorer) -----------------------------------------
 # Only pages/ui/unit_inspector.py writes these; another widget points it at a unit through its

@@ -147,7 +147,7 @@ with guess_col:  # filled first: the guess reaches the screen before the picture
 st.subheader("The network in 3D")
 if st.toggle("Show the 3D view", value=True, key=state.key("draw", state.NET3D_SHOW),
              help="Every unit of every layer as a tile. Off: a lighter page on a slow machine."):
-    render_network_3d("draw", picked.model, picked.arch, x, outputs, probabilities, picked.meta.classes)
+    render_network_3d("draw", picked, x, outputs, probabilities)
 
 # The 3D view is made before the 28×28 views in its column above: it is the heaviest thing the
 # browser redraws after a stroke, and the sooner its data leaves, the sooner it is on screen.

@@ -7,9 +7,9 @@ run."""
 import json
 import re
 
-from .deck import DECK, drawn_share, wait_for_pixels
 from .drawing import hover_canvas, stroke, vertical_line
 from .support import expect, go_to, open_app, sidebar, status_badge, wait_for_run
+from .view3d import VIEW, drawn_share, wait_for_pixels
 
 RUN_TIMEOUT_MS = 240_000
 NAME = "e2e-maxrelu"
@@ -110,7 +110,7 @@ def test_design_save_train_and_draw_with_a_network_of_ones_own(webgl_page, fresh
     stroke(page, vertical_line())
     expect(page.get_by_role("heading", name=re.compile(r"^First guess: "))).to_be_visible()
     wait_for_run(page)
-    expect(page.locator(DECK)).to_be_visible()
+    expect(page.locator(VIEW)).to_be_visible()
     shown = wait_for_pixels(page, lambda p: drawn_share(p) > 0.05)
     assert drawn_share(shown) > 0.05, "the 3D view of the designed network stayed blank"
     expect(main(page)).to_contain_text("conv3")  # the third convolution's maps, in the layer views

@@ -91,7 +91,7 @@ def draw_a_digit(page) -> None:
     stroke(page, [(0.3, 0.25), (0.7, 0.25), (0.45, 0.8)], box, steps=6)
     page.wait_for_function("() => /First guess: [0-9]/.test(document.body.innerText)")
     wait_for_run(page)
-    expect(page.get_by_test_id("stDeckGlJsonChart")).to_be_visible()
+    expect(page.locator("iframe[src*='net3d']")).to_be_visible()
 
 
 @pytest.mark.parametrize("width", [1280, 1440])
@@ -99,7 +99,7 @@ def test_no_page_is_wider_than_the_window(webgl_page, seeded, width):
     page = webgl_page
     page.set_viewport_size({"width": width, "height": 1000})
     found = {}
-    for address in ("", "shapes", "training", "explorer"):
+    for address in ("", "shapes", "training", "explorer", "network3d"):
         open_app(page, seeded, address)
         found[address or "home"] = overflow(page)
     # The Training page with the sweep's view, and the sidebar's Sweep section open.
