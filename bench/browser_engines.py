@@ -34,13 +34,14 @@ import torch
 
 from bench.common import ROOT, Report, at_least, emit, fmt, load_average, log, parser
 from lenet_core.data import read_split
-from lenet_core.model.architectures import ARCHITECTURES, build_model
+from lenet_core.model.architectures import ARCHITECTURES
 from lenet_core.model.browser import bundle_json
 from lenet_core.model.checkpoints import CheckpointMeta, architecture_of, load_model, pretrained_path
 from lenet_core.model.inputs import model_input
 from lenet_core.model.onnx_export import onnx_bytes
 from lenet_core.model.shapes import shape_table
 from tests.e2e.support import CHROMIUM, missing_browser, sync_playwright
+from tests.helpers import random_weights
 
 NET3D = ROOT / "pages" / "components" / "net3d"
 # scripts/setup.sh --dev installs it beside three.js; LENET_LAB_ORT_WEB names another copy.
@@ -196,18 +197,6 @@ def local_file(path: str) -> Path | None:
     folder, rest = (ORT_DIST, path[len(ORT_URL):]) if path.startswith(ORT_URL) else (NET3D, path)
     file = (folder / rest.lstrip("/")).resolve()
     return file if folder.resolve() in file.parents and file.is_file() else None
-
-
-def random_weights(arch) -> torch.nn.Sequential:
-    """Seeded weights, and batch-norm statistics that are no identity (as the parity test has)."""
-    torch.manual_seed(0)
-    model = build_model(arch, init="xavier").eval()
-    generator = torch.Generator().manual_seed(0)
-    for module in model.modules():
-        if isinstance(module, torch.nn.BatchNorm1d | torch.nn.BatchNorm2d):
-            module.running_mean.copy_(torch.rand(module.num_features, generator=generator) - 0.5)
-            module.running_var.copy_(torch.rand(module.num_features, generator=generator) + 0.5)
-    return model
 
 
 def networks(own: bool = True):

@@ -1,8 +1,9 @@
 """Question: on the Network in 3D page, does every unit and the guess follow the pen at 30 frames a
 second in Chromium's software WebGL on this machine? Targets: pointer move → every unit and the
 guess drawn ≤ 33 ms at the 95th percentile for LeNet-5 (9,134 units), ≤ 50 ms for lenet-wide
-(20,570); hover → the unit's lines drawn ≤ 16 ms; page opened → pad ready ≤ 2 s; a model's
-weights ≤ 1 MB, sent once.
+(20,570); hover → the unit's lines drawn ≤ 16 ms; page opened → pad ready ≤ 2 s (from the
+navigation's start to the element holding its model, its view drawn: the first page after the
+server started, then a fresh tab); a model's weights ≤ 1 MB, sent once.
 
     .venv/bin/python -m bench.live_drawing [--quick] [--json] [--strokes 6]
 
@@ -191,9 +192,10 @@ def main(argv: list[str] | None = None) -> int:
         out.row(f"{arch}: hover → lines drawn, median / p95 (ms)",
                 f"{summary['hover_median_ms']:.1f} / {summary['hover_p95_ms']:.1f}",
                 verdict(summary["hover_p95_ms"], HOVER_MS, f"p95 ≤ {HOVER_MS:.0f} ms"))
-        if arch == "lenet-wide":  # the page's first model: opened cold
-            out.row("page opened → pad ready (ms)", f"{r['ready_ms']:.0f}",
-                    verdict(r["ready_ms"], READY_MS, f"≤ {READY_MS:.0f} ms"))
+        # the first page opened after the server started (cold), then a fresh tab (warm)
+        when = "first visit after the server started" if arch == "lenet-wide" else "a later visit"
+        out.row(f"page opened → pad ready, {when} (ms)", f"{r['ready_ms']:.0f}",
+                verdict(r["ready_ms"], READY_MS, f"≤ {READY_MS:.0f} ms"))
         out.row(f"{arch}: weights + view sent once (KB)",
                 f"{summary['bundle_kb']:.0f} + {summary['view_kb']:.0f}",
                 verdict(r["bundle_bytes"], WEIGHTS_BYTES, "weights ≤ 1 MB"))

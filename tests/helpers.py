@@ -259,3 +259,22 @@ def click_unit(at, prefix: str, plane: str, unit: list[int], image=None):
     at.session_state[f"{prefix}_3d_element"] = {"have": have, "selected": {"plane": plane, "unit": unit},
                                                "image": sent}
     return at.run()
+
+
+# ---- networks with weights (the views and the engines' parity, not skill) ---------------------------
+
+def random_weights(arch):
+    """``arch`` built with seeded weights, in eval mode, and batch-norm statistics that are no
+    identity (so that a test of batch norm can fail)."""
+    import torch
+
+    from lenet_core.model.architectures import build_model
+
+    torch.manual_seed(0)
+    model = build_model(arch, init="xavier").eval()
+    generator = torch.Generator().manual_seed(0)
+    for module in model.modules():
+        if isinstance(module, torch.nn.BatchNorm1d | torch.nn.BatchNorm2d):
+            module.running_mean.copy_(torch.rand(module.num_features, generator=generator) - 0.5)
+            module.running_var.copy_(torch.rand(module.num_features, generator=generator) + 0.5)
+    return model

@@ -14,7 +14,7 @@ import onnx
 import onnxruntime
 import pytest
 import torch
-from helpers import ROOT, finished_run
+from helpers import ROOT, finished_run, random_weights
 
 from lenet_core.data import read_split
 from lenet_core.errors import LabError
@@ -27,18 +27,6 @@ from lenet_core.model.onnx_export import onnx_bytes, write_onnx
 TOLERANCE = 1e-5
 DIGITS = [str(d) for d in range(10)]
 OWN = "input(32) conv(4,3,stride=2,pad=1) tanh maxpool(3,stride=1) flatten dropout(0.3) fc(10)"
-
-
-def random_weights(arch) -> torch.nn.Sequential:
-    """Seeded weights, and batch-norm statistics that are no identity."""
-    torch.manual_seed(0)
-    model = build_model(arch, init="xavier").eval()
-    generator = torch.Generator().manual_seed(0)
-    for module in model.modules():
-        if isinstance(module, torch.nn.BatchNorm1d | torch.nn.BatchNorm2d):
-            module.running_mean.copy_(torch.rand(module.num_features, generator=generator) - 0.5)
-            module.running_var.copy_(torch.rand(module.num_features, generator=generator) + 0.5)
-    return model
 
 
 def networks():
