@@ -86,7 +86,12 @@ fi
 if command -v npm >/dev/null 2>&1; then
   js_stamp="$js_dir/node_modules/.setup-stamp-$dev"
   js_want=$(sha256sum "$js_dir/package-lock.json" | cut -c1-16)
-  if [ -f "$js_stamp" ] && [ "$(cat "$js_stamp")" = "$js_want" ]; then
+  # What --dev installed is a superset: a plain setup (start.sh) keeps it rather than removing
+  # the development packages that the tests, started from it, still use.
+  js_dev_stamp="$js_dir/node_modules/.setup-stamp-1"
+  if [ -f "$js_dev_stamp" ] && [ "$(cat "$js_dev_stamp")" = "$js_want" ]; then
+    say "JavaScript packages already installed ($js_dir/node_modules, with the development ones)"
+  elif [ -f "$js_stamp" ] && [ "$(cat "$js_stamp")" = "$js_want" ]; then
     say "JavaScript packages already installed ($js_dir/node_modules)"
   else
     say "installing JavaScript packages into $js_dir/node_modules (npm ci)"
