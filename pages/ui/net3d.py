@@ -21,6 +21,7 @@ import streamlit as st
 import streamlit.components.v1 as components
 
 from lenet_core.model.browser import bundle_json
+from lenet_core.model.checkpoints import architecture_of
 from lenet_core.present.view_spec import digest, spec_json
 from pages.ui import state
 
@@ -51,8 +52,6 @@ class Selected:
 def _payload(option_key: str, mtime: float, _model, _meta) -> tuple[str, str, str]:
     """(model id, bundle JSON, view JSON) of one checkpoint file, made once per file."""
     bundle = bundle_json(_model, _meta)
-    from lenet_core.model.checkpoints import architecture_of
-
     spec = spec_json(architecture_of(_meta), _meta.classes)
     return digest(bundle, spec), bundle, spec
 
