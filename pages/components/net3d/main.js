@@ -76,6 +76,7 @@ function build(live) {
   if (live) app.pad = new Pad(ui.pad, onInk);
   if (webglWorks()) {
     app.view = new NetworkView(ui.stage, {onSelect, lines: (p, i) => unitLines(app.spec.planes, app.model, app.values, p, i)});
+    app.view.controls.addEventListener("end", saveCamera);  // a turn, zoom or pan, once it ends
   } else {
     showMessage("This browser cannot draw the 3D view (WebGL is off or missing): the pad and the guesses still work.");
   }
