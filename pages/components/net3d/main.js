@@ -93,6 +93,7 @@ function showMessage(text) {
 function setNetwork(args) {
   app.bytes = {bundle: args.bundle.length, spec: args.spec.length};  // what this model cost to send
   app.model = decodeModel(JSON.parse(args.bundle));
+  app.marks.decoded ??= performance.now();
   app.spec = JSON.parse(args.spec);
   app.modelId = args.model_id;
   app.values = null;
@@ -297,6 +298,7 @@ function describe() {
 // ---- the Python side's arguments, at every rerun ------------------------------------------------
 onRender((args) => {
   app.renders++;
+  app.marks ??= {scripts: performance.now()};  // this frame's scripts loaded, its first arguments here
   app.storeKey = `net3d:${args.key || "view"}`;
   if (!app.ui) build(args.mode === "live");
   if (args.model_id !== app.modelId) {
@@ -312,6 +314,7 @@ onRender((args) => {
     setValue({have: app.modelId, selected,
               image: selected && app.prepared && app.prepared.image ? base64(app.prepared.image) : null});
     app.readyAt = performance.timeOrigin + performance.now();  // the pad draws and the view shows
+    app.marks.ready ??= performance.now();
   }
   if (args.mode === "server" && args.values) showServerValues(args.values, args.reference, args.reference_label);
   setFrameHeight();
