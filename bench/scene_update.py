@@ -6,14 +6,13 @@ model's weights and view under 1 MB, sent once; Python work well under the 1 s a
 
 Per architecture (fresh weights: the cost does not depend on them): from the forward pass to
 each plane's values as the 3D element is sent them (lenet_core.inspect.geometry, then
-pages/ui/network_3d.py's plane_values), and, once per model, the checkpoint's bundle
+lenet_core.present.view_spec.scene_values), and, once per model, the checkpoint's bundle
 (lenet_core.model.browser) and the network's view (lenet_core.present.view_spec, which frames every
 camera preset). The browser's part is measured by bench.stroke_repaint and bench.live_drawing.
 """
 
 from __future__ import annotations
 
-import base64
 import json
 import statistics
 import time
@@ -27,18 +26,11 @@ from lenet_core.model.architectures import ARCHITECTURES, build_model, pad_to_in
 from lenet_core.model.browser import bundle_json
 from lenet_core.model.checkpoints import CheckpointMeta
 from lenet_core.present import camera
-from lenet_core.present.view_spec import spec_json
+from lenet_core.present.view_spec import scene_values, spec_json
 
 CLASSES = [str(i) for i in range(10)]
 VALUES_LIMIT = 150_000  # bytes an input's values may take
 ONCE_LIMIT = 1_000_000  # bytes a model's weights and view may take, sent once
-
-
-def values_of(scene: geometry.Scene) -> str:
-    """Each plane's values as the element takes them (pages/ui/network_3d.plane_values, which a
-    benchmark may not import: pages/ needs a Streamlit run), as the JSON that carries them."""
-    return json.dumps({plane.name: base64.b64encode(scene.values_of(plane).astype("<f4").tobytes()).decode()
-                       for plane in scene.planes})
 
 
 def one_update(arch, model, x) -> tuple[float, int]:
@@ -46,7 +38,7 @@ def one_update(arch, model, x) -> tuple[float, int]:
     start = time.perf_counter()
     outputs, probabilities = forward_all(model, x)
     scene = geometry.build_scene(arch, x, outputs, probabilities, CLASSES)
-    text = values_of(scene)
+    text = json.dumps(scene_values(scene))
     return (time.perf_counter() - start) * 1000, len(text.encode())
 
 

@@ -24,8 +24,7 @@ from lenet_core.model.shapes import shape_table, to_records
 from lenet_core.present import camera, colours, pictures
 from lenet_core.present import scene as scene3d
 from lenet_core.present.charts.shapes import LAYER_KIND_COLOURS, shapes_charts
-from lenet_core.present.view_spec import view_spec
-from pages.ui.network_3d import plane_values
+from lenet_core.present.view_spec import scene_values, view_spec
 
 CLASSES = [str(i) for i in range(10)]
 DEEP = " ".join(["conv(2,3,pad=1) relu"] * 14) + " flatten fc(10)"  # 30 layers, 16 planes
@@ -183,7 +182,7 @@ def test_the_view_names_every_plane_and_places_every_unit_of_a_written_network(n
     for preset in spec["views"].values():
         assert preset["zoom_range"][0] <= preset["zoom"] <= preset["zoom_range"][1]
     # every plane's values as the element is sent them: one float32 each unit
-    values = plane_values(scene)
+    values = scene_values(scene)
     sizes = {name: len(base64.b64decode(text)) // 4 for name, text in values.items()}
     assert sizes == {p.name: p.size for p in scene.planes}
 

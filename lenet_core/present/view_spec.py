@@ -16,6 +16,7 @@ piece is declared once in Python and read by the browser:
 
 from __future__ import annotations
 
+import base64
 import json
 import zlib
 
@@ -83,6 +84,13 @@ def view_spec(arch: Architecture, classes) -> dict:
         "narrowest": camera.NARROWEST,  # the width every preset is framed for
         "too_large": too_many_to_draw(planes),
     }
+
+
+def scene_values(scene: geometry.Scene) -> dict[str, str]:
+    """Each plane's values as the element takes them for one input: little-endian float32,
+    base64 (4/3 × 4 bytes a unit)."""
+    return {plane.name: base64.b64encode(scene.values_of(plane).astype("<f4").tobytes()).decode("ascii")
+            for plane in scene.planes}
 
 
 def spec_json(arch: Architecture, classes) -> str:

@@ -13,8 +13,6 @@ values of another sample or checkpoint of the same network: the view colours the
 
 from __future__ import annotations
 
-import base64
-
 import numpy as np
 import streamlit as st
 import torch
@@ -25,6 +23,7 @@ from lenet_core.inspect.activations import forward_pass
 from lenet_core.inspect.unit import format_number
 from lenet_core.model.architectures import Architecture
 from lenet_core.present import scene as scene3d
+from lenet_core.present.view_spec import scene_values
 from pages.ui import state
 from pages.ui.net3d import Selected, js_missing, network_element
 from pages.ui.unit_inspector import select_unit
@@ -39,12 +38,6 @@ def too_large(arch: Architecture) -> bool:
     return refused is not None
 
 
-def plane_values(scene: geometry.Scene) -> dict[str, str]:
-    """Each plane's values as the element takes them: little-endian float32, base64."""
-    return {plane.name: base64.b64encode(scene.values_of(plane).astype("<f4").tobytes()).decode("ascii")
-            for plane in scene.planes}
-
-
 def render_network_3d(prefix: str, picked, x: torch.Tensor, outputs: dict[str, torch.Tensor],
                       probabilities: torch.Tensor, reference: geometry.Scene | None = None,
                       reference_label: str | None = None) -> None:
@@ -56,8 +49,8 @@ def render_network_3d(prefix: str, picked, x: torch.Tensor, outputs: dict[str, t
         st.info(missing, icon=":material/view_in_ar_off:")
         return
     scene = geometry.build_scene(arch, x, outputs, probabilities, classes)
-    selected = network_element(prefix, picked, mode="server", values=plane_values(scene),
-                               reference=plane_values(reference) if reference is not None else None,
+    selected = network_element(prefix, picked, mode="server", values=scene_values(scene),
+                               reference=scene_values(reference) if reference is not None else None,
                                reference_label=reference_label)
     if reference is not None:
         st.caption(f"Colours show the change from {reference_label}: red rose, blue fell, white "
