@@ -146,6 +146,27 @@ def test_a_finger_draws_the_same_seven_as_the_mouse(app_server, webgl_browser):
         context.close()
 
 
+def test_the_pad_answers_before_the_3d_view_has_loaded(app_server, webgl_page):
+    """three.js (2 MB of modules) loads on its own: held back here, the pad still draws and the
+    guess answers; let go, the view arrives showing the drawing already made."""
+    page = webgl_page
+    held = []
+    page.route("**/three.module.js", lambda route: held.append(route))  # not answered: pending
+    open_app(page, app_server, PAGE)
+    page.locator("iframe[src*='net3d']").wait_for()
+    frame = page.locator("iframe[src*='net3d']").element_handle().content_frame()
+    frame.wait_for_function("() => window.__net3d && window.__net3d.readyAt")
+    draw_with_mouse(page, frame, SEVEN)
+    expect(frame.locator(".net3d-first")).to_have_text("7")
+    assert held and frame.evaluate("() => window.__net3d.view") is None
+    for route in held:
+        route.continue_()
+    frame = element(page)
+    assert frame.evaluate("() => window.__net3d.view.values !== null"), \
+        "the view came without the drawing's values"
+    expect(frame.locator(".net3d-legend")).not_to_be_empty()
+
+
 def test_the_drawing_and_the_camera_survive_a_visit_to_another_page(app_server, webgl_page):
     page = webgl_page
     open_app(page, app_server, PAGE)

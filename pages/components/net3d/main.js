@@ -9,7 +9,6 @@
 // rebuilt.
 
 import {onRender, setFrameHeight, setValue} from "./streamlit.js";
-import {NetworkView} from "./view3d.js";
 import {Pad, SIDE} from "./pad.js";
 import {unitLines} from "./edges.js";
 
@@ -20,6 +19,7 @@ const el = (tag, props = {}, children = []) => {
   return node;
 };
 
+const mainAt = performance.now();
 const app = window.__net3d = {
   modelId: null, model: null, spec: null, view: null, pad: null, values: null, prepared: null,
   frames: [], probabilities: null, renders: 0,
@@ -31,6 +31,10 @@ function webglWorks() {
     return !!(c.getContext("webgl2") || c.getContext("webgl"));
   } catch { return false; }
 }
+
+// The view's code (three.js: 2 MB of modules) loads on its own: the pad draws and the guess
+// answers as soon as the model is here, and the view joins when its code is (docs/network3d.md#page-ready).
+const viewCode = webglWorks() ? import("./view3d.js") : null;
 
 function floats(text) {
   const s = atob(text), bytes = new Uint8Array(s.length);
@@ -74,13 +78,21 @@ function build(live) {
   ui.switches = el("div", {className: "net3d-switches"});
   root.replaceChildren(el("div", {className: "net3d"}, live ? [side, main, ui.switches] : [main, ui.switches]));
   if (live) app.pad = new Pad(ui.pad, onInk);
-  if (webglWorks()) {
-    app.view = new NetworkView(ui.stage, {onSelect, lines: (p, i) => unitLines(app.spec.planes, app.model, app.values, p, i)});
-    app.view.controls.addEventListener("end", saveCamera);  // a turn, zoom or pan, once it ends
+  if (viewCode) {
+    viewCode.then(attachView, () => showMessage("The 3D view's code did not load (reload the page): the pad and the guesses still work."));
   } else {
     showMessage("This browser cannot draw the 3D view (WebGL is off or missing): the pad and the guesses still work.");
   }
   new ResizeObserver(() => setFrameHeight()).observe(root);
+}
+
+function attachView({NetworkView}) {
+  app.view = new NetworkView(app.ui.stage, {onSelect, lines: (p, i) => unitLines(app.spec.planes, app.model, app.values, p, i)});
+  app.view.controls.addEventListener("end", saveCamera);  // a turn, zoom or pan, once it ends
+  if (app.spec) {  // the model came first: show it, and tell the page what the element now holds
+    showNetwork();
+    reply();
+  }
 }
 
 function showMessage(text) {
@@ -96,28 +108,40 @@ function setNetwork(args) {
   app.marks.decoded ??= performance.now();
   app.spec = JSON.parse(args.spec);
   app.modelId = args.model_id;
-  app.values = null;
+  app.values = app.change = null;
+  if (kept.read().arch !== app.spec.arch) {  // what this tab kept belongs to another network
+    kept.write({arch: app.spec.arch, camera: null, visible: null, selected: null});
+  }
   if (app.spec.too_large) {
     showMessage(`${app.spec.too_large[0].toUpperCase()}${app.spec.too_large.slice(1)}: the pad and the guesses still work.`);
-    if (app.view) app.view.host.hidden = true;
   } else if (app.view) {
-    app.view.host.hidden = false;
+    showMessage("");
+  }
+  if (app.view) showNetwork();
+}
+
+// the network in the view, with the camera and switches this tab kept for it, and the values
+// that came before the view did
+function showNetwork() {
+  app.view.host.hidden = !!app.spec.too_large;
+  if (!app.spec.too_large) {
     app.view.setNetwork(app.spec);
     const saved = kept.read();
-    if (saved.arch === app.spec.arch) {
-      if (saved.visible) app.view.setVisible(saved.visible);
-      if (saved.camera) app.view.restoreCamera(saved.camera);
-    }
-    if (saved.camera && saved.arch === app.spec.arch) {
+    if (saved.visible) app.view.setVisible(saved.visible);
+    if (saved.camera) {
+      app.view.restoreCamera(saved.camera);
       app.ui.stage.style.height = `${app.spec.views[app.view.view]?.height || 480}px`;
       app.view.resize();
     } else {
       showView(app.view.view);  // framed for this element's width
     }
+    if (app.values) app.view.setValues(app.values, true, app.change);
   }
   buildPresets();
   buildSwitches();
-  kept.write({arch: app.spec.arch});
+  describe();
+  app.marks.view ??= performance.now();
+  app.viewAt ??= performance.timeOrigin + performance.now();
 }
 
 function buildPresets() {
@@ -242,9 +266,9 @@ function showGuesses(p, note) {
 
 function showServerValues(values, reference, label) {
   app.values = app.spec.planes.map((plane) => floats(values[plane.name]));
-  let change = null;
+  app.change = null;
   if (reference) {
-    change = app.spec.planes.map((plane, p) => {
+    app.change = app.spec.planes.map((plane, p) => {
       const before = floats(reference[plane.name]);
       return app.values[p].map((v, i) => v - before[i]);
     });
@@ -252,7 +276,7 @@ function showServerValues(values, reference, label) {
   app.changeFrom = reference ? label : null;
   // drawn at once, not at the next animation frame: the page around the element is busy drawing
   // the rest of the rerun, and a frame can wait behind it
-  if (app.view && !app.spec.too_large) app.view.setValues(app.values, true, change);
+  if (app.view && !app.spec.too_large) app.view.setValues(app.values, true, app.change);
   describe();
 }
 
@@ -298,7 +322,7 @@ function describe() {
 // ---- the Python side's arguments, at every rerun ------------------------------------------------
 onRender((args) => {
   app.renders++;
-  app.marks ??= {scripts: performance.now()};  // this frame's scripts loaded, its first arguments here
+  app.marks ??= {main: mainAt, scripts: performance.now()};  // this frame's scripts loaded, its first arguments here
   app.storeKey = `net3d:${args.key || "view"}`;
   if (!app.ui) build(args.mode === "live");
   if (args.model_id !== app.modelId) {
@@ -306,19 +330,24 @@ onRender((args) => {
       setValue({have: null});
       return;
     }
-    const saved = kept.read();
     setNetwork(args);
-    const same = saved.arch === app.spec.arch;
-    if (args.mode === "live") app.pad.redraw(app.pad.strokes.length ? app.pad.strokes : saved.strokes || []);
-    const selected = same && saved.selected && app.view && !app.spec.too_large ? restoreSelection(saved.selected) : null;
-    setValue({have: app.modelId, selected,
-              image: selected && app.prepared && app.prepared.image ? base64(app.prepared.image) : null});
-    app.readyAt = performance.timeOrigin + performance.now();  // the pad draws and the view shows
+    if (args.mode === "live") app.pad.redraw(app.pad.strokes.length ? app.pad.strokes : kept.read().strokes || []);
+    app.readyAt = performance.timeOrigin + performance.now();  // the pad draws and the guess answers
     app.marks.ready ??= performance.now();
+    if (app.view || !viewCode) reply();  // else once the view is here (attachView)
   }
   if (args.mode === "server" && args.values) showServerValues(args.values, args.reference, args.reference_label);
   setFrameHeight();
 });
+
+// Tell the page which model the element holds (so its weights are not sent again) and the unit a
+// person had selected here before the element was rebuilt (its inspector opens again).
+function reply() {
+  const saved = kept.read();
+  const selected = saved.selected && app.view && !app.spec.too_large ? restoreSelection(saved.selected) : null;
+  setValue({have: app.modelId, selected,
+            image: selected && app.prepared && app.prepared.image ? base64(app.prepared.image) : null});
+}
 
 function restoreSelection(selected) {
   const p = app.spec.planes.findIndex((plane) => plane.name === selected.plane);
