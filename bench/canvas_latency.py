@@ -24,8 +24,8 @@ import torch
 from PIL import Image, ImageDraw
 
 from bench.common import Report, at_least, emit, parser, verdict
+from lenet_core.data.preprocess import mnist_style
 from lenet_core.inspect.activations import forward_all, forward_pass, saliency, torch_threads
-from lenet_core.inspect.preprocess import mnist_style
 from lenet_core.model.architectures import build_model, get_architecture
 from lenet_core.model.checkpoints import CheckpointMeta, load_model, pretrained_path
 from lenet_core.present import colours, pictures

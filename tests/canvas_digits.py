@@ -8,7 +8,7 @@ caps and round joins, the mouse path smoothed into curves, anti-aliased by the b
 background colour is baked into the exported PNG (the component loads it as the fabric canvas'
 ``backgroundColor``, and ``toDataURL`` paints it), so ``result.image_data`` is an opaque
 280×280×4 uint8 array: black (0, 0, 0, 255) background, white ink, grey (v, v, v, 255) at the
-anti-aliased edges. :func:`lenet_core.inspect.preprocess.mnist_style` reads that through its
+anti-aliased edges. :func:`lenet_core.data.preprocess.mnist_style` reads that through its
 brightness path (the alpha is opaque) and crops, scales and centres the ink as MNIST did.
 
 How. Each digit is one or more pen strokes through control points (ellipse arcs sampled into

@@ -21,7 +21,7 @@ from canvas_digits import (
 )
 from PIL import Image
 
-from lenet_core.inspect.preprocess import ink_map, mnist_style
+from lenet_core.data.preprocess import ink_map, mnist_style
 from lenet_core.model.checkpoints import load_model, pretrained_path
 from lenet_core.model.inputs import model_input
 

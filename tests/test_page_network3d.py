@@ -7,7 +7,7 @@ import numpy as np
 from helpers import click_unit, element_args, open_page
 
 from lenet_core.data import read_split
-from lenet_core.inspect.preprocess import mnist_style
+from lenet_core.data.preprocess import mnist_style
 from pages.ui import state
 
 PAGE = "pages/views/network3d.py"

@@ -11,8 +11,8 @@ import pytest
 from PIL import Image, ImageDraw
 
 from lenet_core.data import read_split
+from lenet_core.data.preprocess import mnist_style
 from lenet_core.inspect.activations import forward_all
-from lenet_core.inspect.preprocess import mnist_style
 from lenet_core.model.checkpoints import load_model, pretrained_path, save_checkpoint
 from lenet_core.model.inputs import model_input
 from lenet_core.runs import RunStore

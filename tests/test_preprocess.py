@@ -13,8 +13,8 @@ import torch
 from PIL import Image, ImageDraw
 
 from lenet_core.data import read_split
+from lenet_core.data.preprocess import centre_of_mass, load_image, mnist_style
 from lenet_core.errors import LabError
-from lenet_core.inspect.preprocess import centre_of_mass, load_image, mnist_style
 from lenet_core.model.architectures import get_architecture
 from lenet_core.model.inputs import standardise
 
@@ -185,7 +185,7 @@ def test_huge_images_are_refused_before_decoding(tmp_path):
 
 
 def test_the_size_is_read_from_png_and_jpeg_headers(tmp_path):
-    from lenet_core.inspect.preprocess import image_size
+    from lenet_core.data.preprocess import image_size
 
     for fmt, mode, size in (("PNG", "L", (37, 21)), ("JPEG", "RGB", (640, 480)), ("PNG", "RGBA", (1, 1))):
         buffer = io.BytesIO()

@@ -23,8 +23,8 @@ from helpers import ROOT, TINY_LENET5, cli, wait_for
 
 from lenet_core import runs
 from lenet_core.cli import main
+from lenet_core.data.preprocess import load_image
 from lenet_core.errors import LabError
-from lenet_core.inspect.preprocess import load_image
 from lenet_core.model.checkpoints import read_checkpoint
 from lenet_core.runs.export import escape_cell, to_csv, write_csv
 from lenet_core.training.config import TrainConfig

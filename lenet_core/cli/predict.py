@@ -1,6 +1,6 @@
 """``predict``: classify image files with the bundled digit model or a finished run.
 
-Each file is prepared exactly as the Draw page prepares a drawing (:mod:`lenet_core.inspect.preprocess`):
+Each file is prepared exactly as the Draw page prepares a drawing (:mod:`lenet_core.data.preprocess`):
 ink, bounding box, 20-pixel box, centre of mass, the model's normalisation.
 """
 
@@ -11,10 +11,10 @@ import sys
 from pathlib import Path
 
 from lenet_core import runs
+from lenet_core.data.preprocess import load_image, mnist_style
 from lenet_core.errors import LabError
 from lenet_core.format import format_percent, format_probability
 from lenet_core.inspect.activations import forward_pass, top_k, torch_threads
-from lenet_core.inspect.preprocess import load_image, mnist_style
 from lenet_core.model.checkpoints import load_model, pretrained_path
 from lenet_core.paths import db_path, lab_home
 

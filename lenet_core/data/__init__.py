@@ -9,7 +9,9 @@ torchvision's layout, then system packages (Debian's ``dataset-fashion-mnist``).
 touches the network; only :func:`download` does, and only when asked.
 
 Owns: the dataset registry (registry), the idx format (idx), where datasets come from and whether
-they are here (sources), reading splits into memory (splits), downloading (download). May import:
+they are here (sources), reading splits into memory (splits), downloading (download), a drawing
+or photo made MNIST-style (preprocess, imported module by module: it brings PIL), and a folder of
+the user's own images imported as a dataset (imported). May import:
 ``lenet_core.errors`` and ``lenet_core.paths`` only. Its public names are re-exported here, so a
 caller writes ``data.load_split(...)``.
 """

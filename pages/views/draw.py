@@ -3,15 +3,15 @@ gets, its first and second guess, which strokes drove the guess, and every layer
 
 The page's input is one RGBA array, from the canvas or from an upload (:func:`drawing` /
 :func:`upload`); a test hands it a drawing through ``st.session_state["draw_canvas"]`` (pages/ui/state.py).
-All the maths lives in lenet_core.inspect.preprocess / activations / visuals.
+All the maths lives in lenet_core.data.preprocess / activations / visuals.
 """
 
 import streamlit as st
 
+from lenet_core.data.preprocess import MAX_FILE_BYTES, load_image, mnist_style
 from lenet_core.errors import LabError
 from lenet_core.format import format_probability
 from lenet_core.inspect.activations import forward_pass, saliency, top_k, torch_threads
-from lenet_core.inspect.preprocess import MAX_FILE_BYTES, load_image, mnist_style
 from lenet_core.present import pictures
 from lenet_core.present.charts.guesses import probability_chart
 from pages.ui import state

@@ -15,8 +15,8 @@ import torch
 from canvas_digits import canvas_digit_set
 
 from lenet_core.data import read_split
+from lenet_core.data.preprocess import mnist_style
 from lenet_core.inspect.activations import forward_all
-from lenet_core.inspect.preprocess import mnist_style
 from lenet_core.model.architectures import ARCHITECTURES, build_model
 from lenet_core.model.browser import bundle_json
 from lenet_core.model.checkpoints import CheckpointMeta, load_model, pretrained_path

@@ -23,7 +23,7 @@ from canvas_digits import canvas_digit, canvas_digit_set
 from PIL import Image, ImageFilter
 
 from lenet_core.data import read_split
-from lenet_core.inspect.preprocess import mnist_style
+from lenet_core.data.preprocess import mnist_style
 from lenet_core.model.architectures import ARCHITECTURES, build_model
 from lenet_core.model.browser import bundle_json
 from lenet_core.model.checkpoints import CheckpointMeta, load_model, pretrained_path

@@ -15,8 +15,8 @@ import re
 import numpy as np
 from PIL import Image
 
+from lenet_core.data.preprocess import mnist_style
 from lenet_core.inspect.activations import forward_all, top_k
-from lenet_core.inspect.preprocess import mnist_style
 from lenet_core.model.checkpoints import load_model, pretrained_path
 from lenet_core.model.inputs import model_input
 

@@ -1,5 +1,5 @@
 // A drawing -> the input a network takes, in the browser, exactly as lenet_core prepares it:
-// prepareDrawing() is lenet_core/inspect/preprocess.py's mnist_style() (ink, noise floor, bounding
+// prepareDrawing() is lenet_core/data/preprocess.py's mnist_style() (ink, noise floor, bounding
 // box, longest side 20 px, centre of mass at (14, 14)); modelInput() is lenet_core/model/inputs.py's
 // model_input() (the checkpoint's normalisation, zero padding). Parity with both is a test
 // (tests/e2e/test_browser_prepare.py). Plain JavaScript, no dependency: a page loads it with
