@@ -278,3 +278,42 @@ def random_weights(arch):
             module.running_mean.copy_(torch.rand(module.num_features, generator=generator) - 0.5)
             module.running_var.copy_(torch.rand(module.num_features, generator=generator) + 0.5)
     return model
+
+
+# ---- a folder of one's own images (datasets import) -----------------------------------------------
+
+SHAPES = ("circle", "square", "triangle")
+SHAPE_FORMATS = (("png", "PNG"), ("jpg", "JPEG"), ("bmp", "BMP"), ("gif", "GIF"))
+
+
+def shape_picture(shape: str, rng: np.random.Generator, colour: bool = False) -> Image.Image:
+    """A dark shape on a light page, of a random size and place: what a phone photo of a drawing
+    gives (the import must find the shape at any size)."""
+    w, h = (int(v) for v in rng.integers(40, 120, size=2))
+    ink = tuple(int(v) for v in rng.integers(0, 80, size=3)) if colour else (20, 20, 20)
+    if colour:  # the class is in the colour too: circles red, squares green, triangles blue
+        ink = {"circle": (200, 30, 30), "square": (30, 160, 30), "triangle": (30, 30, 200)}[shape]
+    picture = Image.new("RGB", (w, h), (235, 235, 230))
+    draw = ImageDraw.Draw(picture)
+    size = int(rng.integers(int(0.5 * min(w, h)), int(0.9 * min(w, h))))
+    x, y = int(rng.integers(0, w - size + 1)), int(rng.integers(0, h - size + 1))
+    if shape == "circle":
+        draw.ellipse([x, y, x + size, y + size], fill=ink)
+    elif shape == "square":
+        draw.rectangle([x, y, x + size, y + size], fill=ink)
+    else:
+        draw.polygon([(x + size / 2, y), (x, y + size), (x + size, y + size)], fill=ink)
+    return picture
+
+
+def write_shapes(folder: Path, per_class: int = 10, seed: int = 0, colour: bool = False,
+                 classes: tuple[str, ...] = SHAPES) -> Path:
+    """``folder/<shape>/<n>.<png|jpg|bmp|gif>``: a 3-class dataset in torchvision's layout, the
+    four formats taking turns."""
+    rng = np.random.default_rng(seed)
+    for shape in classes:
+        (folder / shape).mkdir(parents=True, exist_ok=True)
+        for n in range(per_class):
+            suffix, kind = SHAPE_FORMATS[n % len(SHAPE_FORMATS)]
+            shape_picture(shape, rng, colour).save(folder / shape / f"{n}.{suffix}", kind)
+    return folder

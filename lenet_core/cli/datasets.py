@@ -1,11 +1,16 @@
-"""``datasets``: which datasets can be used here, from where, and how to get the others."""
+"""``datasets``: which datasets can be used here, from where, and how to get the others; importing
+a folder of your own images as a dataset (``datasets import``), and deleting one."""
 
 from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
+
+from tqdm import tqdm
 
 from lenet_core import data
+from lenet_core.data import imported
 from lenet_core.format import format_megabytes
 
 STATE_MARK = {data.AVAILABLE: "✓", data.DOWNLOADABLE: "↓", data.UNAVAILABLE: "✗"}
@@ -26,6 +31,70 @@ def add_parser(sub) -> None:
                    help="download a dataset with torchvision into <LENET_LAB_HOME>/data "
                         "(needs the internet; nothing is downloaded if it is already available)")
     p.set_defaults(func=run)
+    actions = p.add_subparsers(dest="action", metavar="ACTION")
+    add_import_parser(actions)
+    remove = actions.add_parser("delete", help="delete a dataset you imported",
+                                description="Delete an imported dataset from the home folder. Runs "
+                                            "trained on it keep their checkpoints.")
+    remove.add_argument("name", metavar="NAME")
+    remove.set_defaults(func=run_delete)
+
+
+def add_import_parser(actions) -> None:
+    p = actions.add_parser(
+        "import", help="import a folder (or a zip) of your own images as a dataset",
+        description="Import a folder with one subfolder of images per class (PATH/cat/1.png, "
+                    "PATH/dog/7.jpg: torchvision's ImageFolder layout), or train/ and test/ each "
+                    "holding such subfolders, or a zip of either. PNG, JPEG, BMP and GIF of any "
+                    "size; 2 to 100 classes. Files that cannot be read are skipped and named. The "
+                    "dataset is stored in the home folder and trains like the built-in ones.")
+    p.add_argument("path", metavar="PATH", type=Path, help="the folder or the zip")
+    p.add_argument("--name", required=True, help="the dataset's name: lower-case letters, digits, - and _")
+    p.add_argument("--side", type=int, choices=imported.SIDES, default=28,
+                   help="the images' side in pixels (default 28)")
+    p.add_argument("--colour", "--color", action="store_true",
+                   help="keep the colours (3 channels); grey by default")
+    p.add_argument("--style", choices=list(imported.STYLES), default="fit",
+                   help="fit: " + imported.STYLES["fit"] + "; mnist: " + imported.STYLES["mnist"]
+                   + " (default fit)")
+    p.add_argument("--test-share", type=float, default=0.2, metavar="SHARE",
+                   help="the share of each class held out to test on, when PATH has no train/ and "
+                        "test/ (default 0.2)")
+    p.add_argument("--seed", type=int, default=0, help="the seed of that random choice (default 0)")
+    p.set_defaults(func=run_import)
+
+
+def run_import(args) -> int:
+    options = imported.ImportOptions(args.side, args.colour, args.style, args.test_share, args.seed)
+    with tqdm(total=0, unit="image", desc=f"importing {args.name}", file=sys.stderr,
+              disable=None, leave=False) as bar:
+        def progress(done: int, total: int) -> None:
+            bar.total = total
+            bar.update(done - bar.n)
+
+        made = imported.import_dataset(args.path, args.name, options, progress=progress)
+    print(import_summary(made))
+    return 0
+
+
+def import_summary(made: imported.Imported) -> str:
+    """What an import made, and what it skipped (the first few named)."""
+    m = made.manifest
+    train, test = sum(m["counts"]["train"]), sum(m["counts"]["test"])
+    kind = "colour" if m["channels"] == 3 else "grey"
+    lines = [f"imported {m['name']}: {len(m['classes'])} classes ({', '.join(m['classes'][:10])}"
+             f"{', ...' if len(m['classes']) > 10 else ''}), {train:,} train / {test:,} test images, "
+             f"{m['side']}×{m['side']} {kind}",
+             f"  into {made.folder}"]
+    if made.skipped:
+        lines.append(f"  skipped {len(made.skipped):,} files: {imported.some_of(list(made.skipped))}")
+    return "\n".join(lines)
+
+
+def run_delete(args) -> int:
+    folder = imported.delete_dataset(args.name)
+    print(f"deleted {args.name} ({folder})")
+    return 0
 
 
 def run(args) -> int:

@@ -36,6 +36,7 @@ SMALL_DRAWING_ZOOM = 2.5
 
 MAX_FILE_BYTES = 10 * 2**20  # uploads and CLI files: 10 MiB
 MAX_PIXELS = 4096 * 4096
+DRAWING_FORMATS = ("PNG", "JPEG")  # the Draw page's uploads and `predict`
 
 
 @dataclass(frozen=True)
@@ -144,8 +145,15 @@ def _place_centred(digit: np.ndarray) -> np.ndarray:
 
 # ---- image files and uploads -----------------------------------------------------------------
 
-def load_image(source: str | Path | bytes, name: str | None = None) -> np.ndarray:
-    """A PNG or JPEG as an RGBA uint8 array, with clear size limits (checked on the header first).
+def _use(formats: tuple[str, ...]) -> str:
+    """``use a PNG or JPEG file``: what a refusal asks for."""
+    return f"use a {', '.join(formats[:-1])} or {formats[-1]} file"
+
+
+def load_image(source: str | Path | bytes, name: str | None = None,
+               formats: tuple[str, ...] = DRAWING_FORMATS) -> np.ndarray:
+    """An image file (PNG or JPEG, or ``formats``: PIL's names) as an RGBA uint8 array, with clear
+    size limits (checked on the header first). A GIF gives its first frame.
 
     ``source`` is a path or the file's bytes (an upload); ``name`` is how messages refer to it.
     """
@@ -165,32 +173,32 @@ def load_image(source: str | Path | bytes, name: str | None = None) -> np.ndarra
             raise LabError(f"{name}: {len(data) / 2**20:.1f} MiB is too large: images up to "
                            f"{MAX_FILE_BYTES // 2**20} MiB are accepted")
     if not data:
-        raise LabError(f"{name}: not an image: the file is empty (0 bytes); use a PNG or JPEG file")
-    size = image_size(data, name)
+        raise LabError(f"{name}: not an image: the file is empty (0 bytes); {_use(formats)}")
+    size = image_size(data, name, formats)
     if size is None:
-        raise LabError(f"{name}: not an image this program can read: use a PNG or JPEG file")
+        raise LabError(f"{name}: not an image this program can read: {_use(formats)}")
     w, h = size
     if w * h > MAX_PIXELS:  # from the header alone: a decompression bomb is never opened
         raise LabError(f"{name}: {w:,}×{h:,} pixels is too large: images up to 4,096×4,096 "
                        "are accepted")
     try:
-        with Image.open(io.BytesIO(data), formats=("PNG", "JPEG")) as img:
+        with Image.open(io.BytesIO(data), formats=formats) as img:
             return np.asarray(img.convert("RGBA"))
     except (UnidentifiedImageError, Image.DecompressionBombError):
-        raise LabError(f"{name}: not an image this program can read: use a PNG or JPEG file") from None
-    except (OSError, SyntaxError, ValueError) as exc:
-        raise LabError(f"{name}: a damaged or truncated image ({exc}): use a PNG or JPEG file") from None
+        raise LabError(f"{name}: not an image this program can read: {_use(formats)}") from None
+    except (OSError, SyntaxError, ValueError, EOFError) as exc:
+        raise LabError(f"{name}: a damaged or truncated image ({exc}): {_use(formats)}") from None
 
 
-def image_size(data: bytes, name: str) -> tuple[int, int] | None:
-    """(width, height) of a PNG or JPEG, or None when it is neither: PIL's ``Image.open`` reads
+def image_size(data: bytes, name: str, formats: tuple[str, ...] = DRAWING_FORMATS) -> tuple[int, int] | None:
+    """(width, height) of an image in one of ``formats``, or None when it is none: PIL's ``Image.open`` reads
     the header and decodes nothing until asked. PIL's own guard against decompression bombs (a
     warning above 89 megapixels, an error above twice that) is kept quiet here: the limit is ours
     (:data:`MAX_PIXELS`), said in words, and a server's log gets no warning for a refused upload."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", Image.DecompressionBombWarning)
         try:
-            with Image.open(io.BytesIO(data), formats=("PNG", "JPEG")) as img:
+            with Image.open(io.BytesIO(data), formats=formats) as img:
                 return img.size
         except Image.DecompressionBombError:
             raise LabError(f"{name}: over {2 * Image.MAX_IMAGE_PIXELS:,} pixels is too large: images up "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from pathlib import Path
 
 from lenet_core.errors import LabError
 
@@ -20,6 +21,9 @@ class DatasetInfo:
     mean: float  # of the training pixels scaled to [0, 1]; used to normalise inputs
     std: float
     is_digits: bool
+    side: int = 28  # the images are side×side
+    channels: int = 1  # 1 grey, 3 colour
+    imported: bool = False  # a folder of the user's own images (lenet_core.data.imported)
 
 
 FASHION_CLASSES = ("t-shirt", "trouser", "pullover", "dress", "coat", "sandal", "shirt",
@@ -35,11 +39,13 @@ DATASETS: dict[str, DatasetInfo] = {
 }
 
 
-def get_dataset(name: str) -> DatasetInfo:
-    try:
+def get_dataset(name: str, home: Path | None = None) -> DatasetInfo:
+    """A built-in dataset, or one imported into ``home``; a LabError naming the choices otherwise."""
+    if name in DATASETS:
         return DATASETS[name]
-    except KeyError:
-        raise LabError(f"unknown dataset {name!r}: choose one of {', '.join(DATASETS)}") from None
+    from lenet_core.data.imported import dataset_info  # only here: it brings PIL
+
+    return dataset_info(name, home)
 
 
 def _check_split(split: str) -> None:

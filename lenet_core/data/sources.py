@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from lenet_core import paths
+from lenet_core.data import imported
 from lenet_core.data.idx import _READ_ERRORS, IDX_NAMES, _find_idx, idx_files
 from lenet_core.data.registry import DATASETS, SPLITS, DatasetInfo, _check_split, get_dataset
 from lenet_core.errors import LabError
@@ -143,11 +144,16 @@ class Availability:
 
 
 def availability(home: Path | None = None) -> list[Availability]:
-    """Every dataset's :class:`Availability`, from file headers only (no values read, no network)."""
-    return [dataset_availability(name, home) for name in DATASETS]
+    """Every dataset's :class:`Availability`, the built-in ones and those imported into ``home``,
+    from file headers and manifests only (no values read, no network)."""
+    return ([dataset_availability(name, home) for name in DATASETS]
+            + [imported_availability(name, home) for name in imported.imported_names(home)])
 
 
 def dataset_availability(name: str, home: Path | None = None) -> Availability:
+    if name not in DATASETS:
+        get_dataset(name, home)  # an unknown name: a LabError naming the choices
+        return imported_availability(name, home)
     info = get_dataset(name)
     if name == "mnist-5k":
         return _mnist5k_availability(info)
@@ -206,3 +212,17 @@ def _mnist5k_availability(info: DatasetInfo) -> Availability:
                         MNIST5K_SIZES["train"], MNIST5K_SIZES["test"], path.stat().st_size)
 
 
+
+
+def imported_availability(name: str, home: Path | None = None) -> Availability:
+    """An imported dataset: available, or (a damaged manifest) what to do about it."""
+    try:
+        m = imported.read_manifest(name, home)
+    except LabError as exc:
+        return Availability(name, name, UNAVAILABLE, remedy=str(exc))
+    folder = imported.datasets_dir(home) / name
+    kind = "colour" if m["channels"] == 3 else "grey"
+    return Availability(name, f"{name} ({len(m['classes'])} classes, {m['side']}×{m['side']} {kind})",
+                        AVAILABLE, f"the {m['source']['kind']} {m['source']['path']}", str(folder),
+                        sum(m["counts"]["train"]), sum(m["counts"]["test"]),
+                        sum(f.stat().st_size for f in folder.iterdir() if f.is_file()))

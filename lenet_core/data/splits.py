@@ -14,6 +14,7 @@ import torch
 
 from lenet_core import paths
 from lenet_core.data.idx import idx_files, read_idx_pair
+from lenet_core.data.imported import read_imported
 from lenet_core.data.registry import _check_split, get_dataset
 from lenet_core.data.sources import _holds_any, idx_folders, idx_remedy, read_mnist5k
 from lenet_core.errors import LabError
@@ -84,10 +85,13 @@ def read_split(name: str, split: str, home: Path | None = None, *,
     next one is tried. With ``disk_cache``, a split read from ``.gz`` files is kept as ``.npy``
     under ``<home>/data/cache`` and read from there next time.
     """
-    info = get_dataset(name)
+    info = get_dataset(name, home)
     _check_split(split)
     if name == "mnist-5k":
         return read_mnist5k(split)
+    if info.imported:  # grey: N×side×side as the built-in ones; colour: N×3×side×side
+        images, labels = read_imported(name, split, home)
+        return (images[:, 0] if info.channels == 1 else images), labels
     problems = []
     for source, folder in idx_folders(name, home):
         if not _holds_any(folder):
@@ -139,9 +143,9 @@ def clear_memory_cache() -> None:
 
 # ---- samples, for the explorer and the galleries ------------------------------------------
 
-def class_index(name: str, label: int | str) -> int:
+def class_index(name: str, label: int | str, home: Path | None = None) -> int:
     """A class given by number or by name (``"sneaker"``, ``"7"``) -> its number."""
-    classes = get_dataset(name).classes
+    classes = get_dataset(name, home).classes
     if isinstance(label, str) and label in classes:
         return classes.index(label)
     if isinstance(label, int | np.integer) and 0 <= int(label) < len(classes):
@@ -159,12 +163,12 @@ def sample(name: str, split: str, index: int,
         raise LabError(f"index {index} is out of range: {name} {split} has {count:,} images "
                        f"(0–{count - 1:,})")
     label = int(labels[int(index)])
-    return images[int(index)].numpy().copy(), label, get_dataset(name).classes[label]
+    return images[int(index)].numpy().copy(), label, get_dataset(name, home).classes[label]
 
 
 def indices_by_class(name: str, split: str, label: int | str, home: Path | None = None) -> np.ndarray:
     """The indices (ascending, int64) of every sample of one class."""
-    label = class_index(name, label)
+    label = class_index(name, label, home)
     _, labels = load_split(name, split, home)
     return torch.nonzero(labels == label).flatten().numpy()
 
@@ -174,7 +178,7 @@ def gallery(name: str, split: str = "test", per_class: int = 1,
     """The first ``per_class`` samples of each class: ``[(class name, images k×28×28), ...]``."""
     images, labels = load_split(name, split, home)
     out = []
-    for label, class_name in enumerate(get_dataset(name).classes):
+    for label, class_name in enumerate(get_dataset(name, home).classes):
         chosen = torch.nonzero(labels == label).flatten()[:per_class]
         out.append((class_name, images[chosen].numpy().copy()))
     return out
