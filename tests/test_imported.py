@@ -342,3 +342,44 @@ def test_a_pipe_in_the_folder_is_refused_not_waited_on(lab_home, shapes):
     os.mkfifo(shapes / "circle" / "pipe.png")
     made = import_dataset(shapes, "shapes")
     assert "circle/pipe.png (not a regular file)" in made.skipped
+
+
+# ---- an imported dataset trains like the others ---------------------------------------------------
+
+@pytest.mark.slow
+def test_cli_import_train_and_evaluate_three_shapes(lab_home, tmp_path):
+    """Import a generated 3-class folder, train a built-in LeNet on it (its output follows: fc(3)),
+    and read the run's evaluation: well above chance, in the shapes' own class names."""
+    from lenet_core.model.checkpoints import load_model
+
+    folder = write_shapes(tmp_path / "shapes", per_class=60)
+    assert cli("datasets", "import", str(folder), "--name", "shapes", home=lab_home).returncode == 0
+    trained = cli("train", "--dataset", "shapes", "--arch", "lenet-modern", "--epochs", "8",
+                  "--batch-size", "16", "--optimizer", "adam", "--lr", "0.003", home=lab_home, timeout=600)
+    assert trained.returncode == 0, trained.stderr
+    (run,) = json.loads(cli("runs", "list", "--json", home=lab_home).stdout)
+    shown = json.loads(cli("runs", "show", run["id"], "--json", home=lab_home).stdout)
+    summary = shown["summary"]
+    assert summary["test_acc"] > 0.6  # chance is 1/3; here it learns to about 0.8
+    assert len(summary["confusion"]) == 3 and sum(map(sum, summary["confusion"])) == 36
+    model, meta = load_model(lab_home / "runs" / run["id"] / "final.pt")
+    assert meta.classes == list(SHAPES) and model[-1].out_features == 3 and meta.dataset == "shapes"
+
+
+def test_a_run_on_a_dataset_that_is_not_here_or_not_28_grey_is_refused_in_one_line(lab_home, tmp_path):
+    from lenet_core.training.config import validate
+
+    _, errors = validate({"dataset": "nowhere"})
+    assert errors["dataset"].startswith("unknown dataset 'nowhere': choose one of fashion-mnist, mnist, "
+                                        "mnist-5k; import a folder")
+    _, errors = validate({"dataset": "Not A Name"})
+    assert "is not a dataset" in errors["dataset"]
+    import_dataset(write_shapes(tmp_path / "c", per_class=4, colour=True), "colours",
+                   ImportOptions(colour=True, test_share=0.25))
+    _, errors = validate({"dataset": "colours"})
+    assert errors["dataset"].startswith("colours holds 28×28 colour images: training takes 28×28 grey images")
+    import_dataset(write_shapes(tmp_path / "g", per_class=4), "grey", ImportOptions(test_share=0.25))
+    config, errors = validate({"dataset": "grey", "arch": "lenet5"})
+    assert errors == {} and config.dataset == "grey"
+    _, errors = validate({"dataset": "grey", "arch": "mine", "layers": "flatten fc(10)"})
+    assert errors["layers"].endswith("has 3 classes: end it in fc(3)")

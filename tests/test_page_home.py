@@ -98,3 +98,23 @@ def test_the_empty_training_page_offers_the_same_button(lab_home):
     assert [r.config for r in started] == [preset("quick")]
     assert not any("No runs yet" in m.value for m in [*at.markdown, *at.info])
     runs.stop(started[0].id, home=lab_home, wait=60)
+
+
+def test_home_lists_imported_datasets_with_two_pictures_per_class_in_grey_and_colour(lab_home, tmp_path):
+    from helpers import write_shapes
+
+    from lenet_core.data.imported import ImportOptions, import_dataset
+
+    import_dataset(write_shapes(tmp_path / "grey", per_class=6), "shapes")
+    import_dataset(write_shapes(tmp_path / "colour", per_class=6, colour=True), "colours",
+                   ImportOptions(side=32, colour=True))
+    at = open_page("pages/views/home.py")
+    assert not at.exception
+    table = datasets_table(at)
+    assert list(table.index)[-2:] == ["colours", "shapes"]
+    assert (table.loc["shapes", "state"], table.loc["shapes", "train"], table.loc["shapes", "test"]) == \
+        ("available", 15, 3)
+    galleries = {tuple(image.captions): image for image in at.image if len(image.captions) > 1}
+    assert ("circle", "square", "triangle") in galleries
+    titles = [t.value.split("**")[1] for t in at.markdown if "**" in t.value]
+    assert "colours (3 classes, 32×32 colour)" in titles

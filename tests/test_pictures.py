@@ -172,3 +172,11 @@ def test_probability_axis_always_labels_zero_and_one_hundred_percent():
     spec = probability_chart(np.full(10, 0.1), [str(i) for i in range(10)]).to_dict()
     values = spec["encoding"]["x"]["axis"]["values"]
     assert values[0] == 0 and values[-1] == 1
+
+
+def test_colour_images_tile_into_a_colour_grid():
+    red = np.zeros((2, 3, 4, 4), np.uint8)
+    red[:, 0] = 255
+    grid = pictures.tile(red, ncols=2, scale=2)
+    assert grid.shape == (8, 17, 3)  # two 8-px cells and a 1-px gap
+    assert grid[0, 0].tolist() == [255, 0, 0] and grid[0, 8].tolist() == [pictures.GAP_VALUE] * 3

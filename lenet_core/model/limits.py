@@ -8,6 +8,7 @@ dataset it learns. Each check gives one line that states the limit.
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from functools import cache
 
 from lenet_core.model.architectures import Architecture, LayerSpec
@@ -22,6 +23,16 @@ MAX_PARAMS = 2_000_000
 def output_width(arch: Architecture) -> int:
     """How many outputs the network gives: its last dense layer's units."""
     return int(arch.layers[-1].args["out_features"])
+
+
+def with_outputs(arch: Architecture, classes: int) -> Architecture:
+    """``arch`` ending in one output per class (the same network when it already does): a network
+    chosen by name follows the dataset it learns, whatever its number of classes."""
+    if output_width(arch) == classes or arch.layers[-1].module != "Linear":
+        return arch
+    last = arch.layers[-1]
+    layers = (*arch.layers[:-1], LayerSpec(last.name, last.module, {**last.args, "out_features": classes}))
+    return replace(arch, layers=layers)
 
 
 def _layer_totals(spec: LayerSpec, shape: list[int]) -> tuple[int, list[int]]:

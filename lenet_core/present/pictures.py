@@ -257,10 +257,15 @@ def upscale(image, scale: int) -> np.ndarray:
 
 def tile(images, ncols: int, scale: int = 1, *, gap: int = 1, gap_value: int = GAP_VALUE) -> np.ndarray:
     """N images (N×H×W uint8, NumPy or a tensor) -> one grid, row by row, ``ncols`` wide.
+    Colour images (N×3×H×W, an imported colour dataset's) give an H×W×3 grid.
 
     Images are upscaled by ``scale``; ``gap`` pixels of ``gap_value`` separate them, and the
     cells after the last image are filled with ``gap_value`` too.
     """
+    array = np.asarray(images.cpu() if hasattr(images, "cpu") else images)
+    if array.ndim == 4 and array.shape[1] == 3:  # each channel tiled alike, then put back together
+        return np.stack([tile(array[:, c], ncols, scale, gap=gap, gap_value=gap_value) for c in range(3)],
+                        axis=-1)
     stack = _as_uint8_stack(images)
     if ncols < 1:
         raise ValueError(f"ncols must be at least 1, got {ncols}")

@@ -19,13 +19,14 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from lenet_core.data import DATASETS
+from lenet_core.data import DATASETS, get_dataset
+from lenet_core.data.imported import NAME as IMPORTED_NAME
 from lenet_core.errors import LabError
 from lenet_core.format import format_setting
 from lenet_core.model import saved
 from lenet_core.model.architectures import ARCHITECTURES, Architecture
 from lenet_core.model.grammar import network_text, parse_network
-from lenet_core.model.limits import classes_problem, size_problem
+from lenet_core.model.limits import classes_problem, size_problem, with_outputs
 from lenet_core.model.saved import name_problem
 from lenet_core.training.augment import KINDS as AUGMENTATIONS
 
@@ -141,6 +142,20 @@ class NetworkName:
                       "saved network's name (lenet-lab arch list)")
 
 
+class DatasetName:
+    """A built-in dataset's name, or a name an imported one may have (whether it is imported here
+    is checked with the network: :func:`_network_errors`)."""
+
+    def options(self) -> tuple[str, ...]:
+        return tuple(DATASETS)
+
+    def check(self, value) -> tuple[Any, str | None]:
+        if isinstance(value, str) and (value in DATASETS or IMPORTED_NAME.fullmatch(value)):
+            return value, None
+        return None, (f"{value!r} is not a dataset: choose one of {', '.join(DATASETS)}, or one imported "
+                      "here (lenet-lab datasets)")
+
+
 @dataclass(frozen=True)
 class NetworkText:
     """A whole network as one line of the grammar, or empty for the architecture's own layers;
@@ -156,7 +171,7 @@ class NetworkText:
         return " ".join(value.split()), None
 
 
-Rule = Choice | Whole | Number | YesNo | DeviceName | NetworkName | NetworkText
+Rule = Choice | Whole | Number | YesNo | DeviceName | DatasetName | NetworkName | NetworkText
 
 
 @dataclass(frozen=True)
@@ -181,8 +196,9 @@ OPTIMIZER_TITLES = {"sgd": "SGD", "sgd-momentum": f"SGD + Nesterov momentum {MOM
 class TrainConfig:
     """A training run. The defaults are the source tutorial's recipe (the ``tutorial`` preset)."""
 
-    dataset: str = _setting("fashion-mnist", "Dataset", "The images to train and test on.",
-                            Choice(tuple(DATASETS)))
+    dataset: str = _setting("fashion-mnist", "Dataset", "The images to train and test on: a built-in "
+                            "dataset, or one imported from a folder (lenet-lab datasets import).",
+                            DatasetName())
     arch: str = _setting("lenet-classic", "Architecture", "The network: a built-in one, or one "
                          "saved from the designer (lenet-lab arch list).", NetworkName())
     # A saved network's layers are copied here when its run starts: the run, its checkpoints, a
@@ -316,6 +332,8 @@ def validate(raw: dict[str, Any]) -> tuple[TrainConfig | None, dict[str, str]]:
             errors[key] = message
         else:
             values[key] = checked
+    if "dataset" not in errors and (problem := dataset_problem(values.get("dataset", TrainConfig.dataset))):
+        errors["dataset"] = problem
     if errors:
         return None, errors
     config = TrainConfig(**values)
@@ -325,22 +343,38 @@ def validate(raw: dict[str, Any]) -> tuple[TrainConfig | None, dict[str, str]]:
     return config, {}
 
 
-def network_of(config: TrainConfig) -> Architecture:
-    """The network a config trains: its ``layers`` when it has them, else the built-in ``arch``."""
+def dataset_problem(name: str) -> str | None:
+    """Why no run can train on ``name`` here (not imported here, or images the engine does not
+    take yet), or None."""
+    try:
+        info = get_dataset(name)
+    except LabError as exc:
+        return str(exc)
+    if (info.side, info.channels) != (28, 1):
+        kind = "colour" if info.channels == 3 else "grey"
+        return (f"{info.name} holds {info.side}×{info.side} {kind} images: training takes 28×28 grey "
+                "images for now; import the folder again with --side 28 (and without --colour)")
+    return None
+
+
+def network_of(config: TrainConfig, home: Path | None = None) -> Architecture:
+    """The network a config trains: its ``layers`` when it has them, else the built-in ``arch``
+    with one output per class of its dataset (an imported dataset of 3 classes: fc(3))."""
     if config.layers:
         return parse_network(config.layers, config.arch, f"the layers of {config.arch}")
     if config.arch not in ARCHITECTURES:
         raise LabError(f"arch: {config.arch!r} is no built-in network and the config holds no layers: "
                        "start it with lenet-lab train --arch NAME, which reads the saved network")
-    return ARCHITECTURES[config.arch]
+    return with_outputs(ARCHITECTURES[config.arch], len(get_dataset(config.dataset, home).classes))
 
 
 def with_saved_network(config: TrainConfig, home: Path | None = None) -> TrainConfig:
-    """``config`` with its saved network's layers copied in (unchanged for a built-in or when it
-    has layers already); a LabError in one line when no such network is saved."""
+    """``config`` with its saved network's layers copied in, its output one per class of the
+    dataset (unchanged for a built-in or when it has layers already); a LabError in one line when
+    no such network is saved."""
     if config.layers or config.arch in ARCHITECTURES:
         return config
-    arch = saved.find_network(config.arch, home)
+    arch = with_outputs(saved.find_network(config.arch, home), len(get_dataset(config.dataset, home).classes))
     return TrainConfig.from_dict({**config.to_dict(), "layers": network_text(arch)})
 
 
@@ -349,6 +383,7 @@ def _network_errors(config: TrainConfig) -> dict[str, str]:
     built-in name on other layers, an output that is not one per class, a size this machine
     cannot train, batch norm on batches of one. A saved name without layers is checked when its
     layers are read (:func:`with_saved_network`)."""
+    info = get_dataset(config.dataset)  # there: validate checked it first
     if not config.layers and config.arch not in ARCHITECTURES:
         return {}
     try:
@@ -356,10 +391,10 @@ def _network_errors(config: TrainConfig) -> dict[str, str]:
     except LabError as exc:
         return {"layers": str(exc)}
     builtin = ARCHITECTURES.get(config.arch)
-    if builtin is not None and network_text(builtin) != network_text(arch):
+    if builtin is not None and network_text(with_outputs(builtin, len(info.classes))) != network_text(arch):
         return {"arch": f"{config.arch} is built in and its layers are fixed: give other layers their "
                         "own name (save them in the designer, or lenet-lab arch add)"}
-    classes = len(DATASETS[config.dataset].classes)
+    classes = len(info.classes)
     if problem := classes_problem(arch, config.dataset, classes) or size_problem(arch):
         return {"layers" if config.layers else "arch": problem}
     return _batch_norm_errors(config, arch)

@@ -95,8 +95,8 @@ def prepare(config: TrainConfig, recorder: Recorder, *, home: Path | None, resum
     device = resolve_device(config.device)
     if device.type == "cuda":
         torch.backends.cudnn.benchmark = True  # fixed batch shapes: pick the fastest kernels once
-    info = input_scaling(data.get_dataset(config.dataset), config.normalise)
-    arch = network_of(config)
+    info = input_scaling(data.get_dataset(config.dataset, home), config.normalise)
+    arch = network_of(config, home)
     xs, ys, test_xs, test_ys = splits_on_device(config, info, arch, device, home)
 
     torch.manual_seed(config.seed)

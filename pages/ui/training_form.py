@@ -26,6 +26,7 @@ from lenet_core.training.config import (
     PRESETS,
     SETTINGS,
     Choice,
+    DatasetName,
     NetworkName,
     YesNo,
     preset_values,
@@ -67,7 +68,8 @@ FORM_FIELDS = tuple(field for field in FIELDS if SETTINGS[field].form)
 
 def is_text(field: str) -> bool:
     """Numbers are typed as text: 0.9, 1e-3 and 5e-4 all read naturally, and nothing is rounded."""
-    return not isinstance(SETTINGS[field].rule, (Choice, YesNo, NetworkName)) and field != "device"
+    picked = (Choice, YesNo, DatasetName, NetworkName)  # from a list, or a box to tick
+    return not isinstance(SETTINGS[field].rule, picked) and field != "device"
 
 
 def _as_widget_value(field: str, value):
