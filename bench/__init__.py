@@ -13,13 +13,14 @@ Playwright and Chromium), live_drawing (the Network in 3D page: pointer move to 
 hover, page ready, in Chromium), browser_engines (our interpreter of the layer specs against
 onnxruntime-web running the ONNX export, in Chromium; needs onnxruntime-web from scripts/setup.sh
 --dev), sweep_throughput (a 4-trial sweep through the local queue and through Ray Tune),
-time_to_accuracy (process start to 0.90 and 0.91 test accuracy with the best preset) and
+time_to_accuracy (process start to 0.90 and 0.91 test accuracy with the best preset),
 page_reruns (one rerun of each page on the server, what runs in it, and each page's load in
-Chromium).
+Chromium) and dataset_import (60,000 PNG files imported as a dataset: time and memory; its
+loading for training against a built-in dataset's).
 Shared helpers: ``bench.common``; engine_speed's parts: ``bench.tutorial_loop`` (its variant A)
 and ``bench.memory`` (a process's peak memory). Nothing in ``lenet_core`` imports this package.
 """
 
 QUESTIONS = ["engine_speed", "store_overhead", "canvas_latency", "store_load"]
 MORE = ["step_variants", "threads", "data_loading", "scene_update", "stroke_repaint", "live_drawing",
-        "browser_engines", "sweep_throughput", "time_to_accuracy", "page_reruns"]
+        "browser_engines", "sweep_throughput", "time_to_accuracy", "page_reruns", "dataset_import"]

@@ -165,3 +165,10 @@ def test_browser_engines_runs_both_engines_on_every_network_and_counts_their_byt
     assert out["model_bytes"]["bundled lenet-wide"]["onnx"] == len(onnx_bytes(model, meta, every_layer=True))
     assert out["runtime_bytes"]["/node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.wasm"] > 1e6
     assert out["lines"]["interpreter"]["pages/components/net3d/forward.js"] > 50
+
+
+def test_dataset_import_times_an_import_and_compares_loading(lab_home):
+    out = report("bench.dataset_import", "--images", "300", "--repeats", "1", home=lab_home)
+    assert out["images"] == 300 and out["import_seconds"] > 0 and out["peak_rss_mb"] > 10
+    assert set(out["load_ms_per_thousand"]) == {"bench-import", out["dataset"]} and out["load_ratio"] > 0
+    assert not (lab_home / "datasets").exists()  # it imported into a scratch home

@@ -118,3 +118,33 @@ def test_home_lists_imported_datasets_with_two_pictures_per_class_in_grey_and_co
     assert ("circle", "square", "triangle") in galleries
     titles = [t.value.split("**")[1] for t in at.markdown if "**" in t.value]
     assert "colours (3 classes, 32×32 colour)" in titles
+
+
+def test_home_imports_a_folder_lists_it_and_deletes_it(lab_home, tmp_path):
+    from helpers import write_shapes
+
+    folder = write_shapes(tmp_path / "shapes", per_class=6)
+    at = open_page("pages/views/home.py")
+    at.text_input(key="dataset_import_folder").input(str(folder))
+    at.text_input(key="dataset_import_name").input("shapes")
+    [b for b in at.button if b.label == "Import"][0].click().run(timeout=60)
+    assert not at.exception and not at.error
+    said = "**Imported shapes**: 3 classes, 15 train / 3 test images, 28×28 grey"
+    assert at.success[0].value.startswith(said) and "shapes" in datasets_table(at).index
+    listed = "`shapes` · 3 classes, 28×28 grey · 15 train / 3 test"
+    assert any(m.value.startswith(listed) for m in at.markdown)
+    at.button(key="dataset_import_delete_shapes").click().run(timeout=60)
+    assert at.info[-1].value == "Deleted **shapes**." and "shapes" not in datasets_table(at).index
+
+
+def test_home_refuses_a_bad_import_in_one_line_and_keeps_the_form(lab_home, tmp_path):
+    at = open_page("pages/views/home.py")
+    at.text_input(key="dataset_import_folder").input(str(tmp_path / "nowhere"))
+    at.text_input(key="dataset_import_name").input("mine")
+    [b for b in at.button if b.label == "Import"][0].click().run(timeout=60)
+    assert not at.exception
+    assert at.error[0].value == f"**Nothing was imported.** {tmp_path / 'nowhere'}: no such folder or zip"
+    assert at.text_input(key="dataset_import_name").value == "mine"
+    at.text_input(key="dataset_import_folder").input("")
+    [b for b in at.button if b.label == "Import"][0].click().run(timeout=60)
+    assert at.error[0].value == "**Nothing was imported.** choose a zip, or type a folder's path"

@@ -11,6 +11,7 @@ from lenet_core import data, paths
 from lenet_core.errors import LabError
 from lenet_core.present import pictures
 from lenet_core.training.device import describe_device
+from pages.ui.dataset_import import render_import_section
 from pages.ui.nav import PAGES
 from pages.ui.try_it import try_it_button
 
@@ -82,9 +83,10 @@ for r in reports.values():
 
 
 @st.cache_data(show_spinner="Reading samples ...")
-def class_gallery(name: str, location: str, home: str) -> tuple[list, list[str]]:
-    """Two test images per class, one picture per class. ``location`` is part of the cache key:
-    the gallery is read again when the dataset comes from somewhere else."""
+def class_gallery(name: str, location: str, changed: int, home: str) -> tuple[list, list[str]]:
+    """Two test images per class, one picture per class. ``location`` and when it ``changed`` are
+    part of the cache key: the gallery is read again when the dataset comes from somewhere else, or
+    is imported again under the same name."""
     groups = data.gallery(name, "test", per_class=2, home=Path(home))
     return [pictures.tile(samples, ncols=1, scale=3) for _, samples in groups], [c for c, _ in groups]
 
@@ -94,10 +96,12 @@ for r in reports.values():
         continue
     st.markdown(f"**{r.title}** — the first test images of each class")
     try:
-        tiles, class_names = class_gallery(r.name, r.location, str(home))
+        tiles, class_names = class_gallery(r.name, r.location, Path(r.location).stat().st_mtime_ns, str(home))
     except LabError as exc:
         st.error(f"**{r.title}** could not be read. {exc}", icon=":material/error:")
         continue
     # A set width: at their natural 84 px, ten classes need 840 px and the tenth wrapped onto a
     # row of its own in a 1280-px window.
     st.image(tiles, caption=class_names, width=GALLERY_WIDTH)
+
+render_import_section(home, reports)
