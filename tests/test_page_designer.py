@@ -223,3 +223,15 @@ def test_train_it_opens_the_training_page_with_the_saved_network_chosen(lab_home
     assert not at.exception
     assert [t.value for t in at.title] == ["Training"]
     assert at.sidebar.selectbox(key="form_arch").value == "lenet-fc2"
+
+
+def test_an_imported_dataset_sets_the_output_width_to_its_classes(lab_home, tmp_path):
+    from helpers import write_shapes
+
+    from lenet_core.data.imported import import_dataset
+
+    import_dataset(write_shapes(tmp_path / "shapes", per_class=4), "shapes")
+    at = open_page("pages/views/designer.py")
+    at.selectbox(key="designer_dataset").set_value("shapes").run()
+    assert not at.exception
+    assert any("class: 3 for shapes." in c.value for c in at.caption)

@@ -271,3 +271,19 @@ def test_misclassified_count_is_the_training_pages_for_a_run_on_raw_pixels(lab_h
     for _ in range(3):  # every sample the pool steps to is a wrong answer
         assert sample_line(at)["verdict"] == "wrong"
         at.button(key="explore_next").click().run()
+
+
+def test_a_run_on_an_imported_dataset_is_explored_on_its_own_images(lab_home, tmp_path):
+    from helpers import SHAPES, finished_run, write_shapes
+
+    from lenet_core.data.imported import import_dataset
+
+    import_dataset(write_shapes(tmp_path / "shapes", per_class=8), "shapes")
+    run = finished_run(lab_home, "shapes run", dataset="shapes", train_subset=0, batch_size=6)
+    at = open_page(PAGE)
+    at.selectbox(key="explore_model").set_value(f"run:{run.id}").run()
+    at.selectbox(key="explore_dataset").set_value("shapes").run()
+    assert not at.exception and not at.error
+    assert "shapes (yours)" in at.selectbox(key="explore_dataset").options
+    line = sample_line(at)
+    assert line["label"] in SHAPES and line["prediction"] in SHAPES

@@ -561,3 +561,13 @@ def dataset_info(name: str, home: Path | None = None) -> DatasetInfo:
     m = read_manifest(name, home)
     return DatasetInfo(name, name, tuple(m["classes"]), float(m["mean"]), float(m["std"]), is_digits=False,
                        side=m["side"], channels=m["channels"], imported=True)
+
+
+def all_datasets(home: Path | None = None) -> dict[str, DatasetInfo]:
+    """The built-in datasets, then those imported into ``home`` whose manifest reads (a damaged
+    one is left out here; ``datasets`` and Home list it with its remedy)."""
+    found = dict(DATASETS)
+    for name in imported_names(home):
+        with contextlib.suppress(LabError):
+            found[name] = dataset_info(name, home)
+    return found

@@ -109,8 +109,8 @@ def run_options(home: Path, digits_only: bool, any_status: bool = False) -> list
         return []
     options = []
     for run in state.run_store(home).list():
-        info = DATASETS.get(run.config.dataset)
-        if info is None or (digits_only and not info.is_digits):
+        info = DATASETS.get(run.config.dataset)  # None: a dataset imported from a folder
+        if digits_only and not (info and info.is_digits):
             continue
         if run.status != "completed" and not any_status:
             continue

@@ -14,6 +14,7 @@ import numpy as np
 import streamlit as st
 
 from lenet_core.data import AVAILABLE, DATASETS, SPLITS, dataset_availability, get_dataset
+from lenet_core.data.imported import all_datasets
 from lenet_core.errors import LabError
 from lenet_core.inspect import explore
 from pages.ui import state
@@ -22,10 +23,10 @@ from pages.ui import state
 def pick_source(key: str, default_dataset: str) -> tuple[str, str]:
     """Dataset and split selectors; an unavailable dataset stops the page with its remedy."""
     left, right = st.columns([2, 1])
-    names = list(DATASETS)
+    names = list(all_datasets())  # the built-in ones, then yours
     dataset = left.selectbox("Dataset", names, key=state.key(key, "dataset"),
                              index=names.index(default_dataset) if default_dataset in names else 0,
-                             format_func=lambda n: DATASETS[n].title)
+                             format_func=lambda n: DATASETS[n].title if n in DATASETS else f"{n} (yours)")
     split = right.segmented_control("Split", SPLITS, default="test", key=state.key(key, "split"),
                                     required=True)
     found = dataset_availability(dataset)

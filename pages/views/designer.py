@@ -3,7 +3,8 @@ watch the shapes follow, save it under a name and train it."""
 
 import streamlit as st
 
-from lenet_core import data, paths
+from lenet_core import paths
+from lenet_core.data.imported import all_datasets
 from lenet_core.model import edit
 from pages.ui import designer, state
 from pages.ui.shape_table import show_table
@@ -20,17 +21,20 @@ with left:
     designer.picker(home)
 middle.radio("Input", [28, 32], key=state.DESIGN_INPUT, format_func=lambda s: f"{s}×{s}",
              help="28×28: the image as it is. 32×32: padded by 2, as LeNet-5 reads it.")
-dataset = right.selectbox("Dataset", list(data.DATASETS), key=state.DESIGN_DATASET,
-                          format_func=lambda n: data.DATASETS[n].title,
+datasets = all_datasets(home)
+if st.session_state.get(state.DESIGN_DATASET) not in datasets:  # deleted since it was chosen
+    st.session_state.pop(state.DESIGN_DATASET, None)
+dataset = right.selectbox("Dataset", list(datasets), key=state.DESIGN_DATASET,
+                          format_func=lambda n: datasets[n].title,
                           help="Its number of classes is the width of the last dense layer.")
 designer.exercises_menu()
 
-classes = len(data.DATASETS[dataset].classes)
+classes = len(datasets[dataset].classes)
 done = edit.design(designer.rows(), st.session_state[state.DESIGN_INPUT], classes)
 
 st.subheader("Layers")
 st.caption(f"Editing {st.session_state[state.DESIGN_SOURCE]}. The last dense layer gives one output per "
-           f"class: {classes} for {data.DATASETS[dataset].title}.")
+           f"class: {classes} for {datasets[dataset].title}.")
 designer.layer_list(done)
 designer.text_box(done)
 
