@@ -83,7 +83,9 @@ def expect_activation_maps(page):
         row = page.get_by_test_id("stHorizontalBlock").filter(has_text=re.compile(rf"^\s*{layer} · \d+@"))
         picture = row.first.get_by_test_id("stImage").locator("img").first
         expect(picture).to_be_visible()
-        assert picture.evaluate("img => img.complete && img.naturalWidth > 0"), f"{layer} maps did not load"
+        # visible comes first, loaded a moment later (much later on a loaded machine): wait for it
+        expect(picture).to_have_js_property("complete", True)
+        assert picture.evaluate("img => img.naturalWidth > 0"), f"{layer} maps did not load"
 
 
 # ---- multi-stroke digits -------------------------------------------------------------------
