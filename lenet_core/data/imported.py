@@ -426,18 +426,22 @@ def some_of(items: list[str]) -> str:
 
 def _manifest(name, classes, splits, options: ImportOptions, own_split: bool, source: Path, kind: str,
               skipped: int) -> dict:
-    train = splits["train"][0].astype(np.float32) / 255
+    # from the 256 grey levels' counts: no float copy of the images (150 MB for 48,000 of them)
+    levels = np.bincount(splits["train"][0].ravel(), minlength=256) / splits["train"][0].size
+    values = np.arange(256) / 255
+    mean = float(levels @ values)
+    std = float(np.sqrt(max(levels @ values**2 - mean**2, 0.0)))
     digest = hashlib.sha256()
     for split in SPLITS:
         for array in splits[split]:
-            digest.update(np.ascontiguousarray(array).tobytes())
+            digest.update(np.ascontiguousarray(array))
     return {
         "format": FORMAT, "name": name, "classes": classes,
         "counts": {split: np.bincount(splits[split][1], minlength=len(classes)).tolist() for split in SPLITS},
         "side": options.side, "channels": 3 if options.colour else 1, "style": options.style,
         "split": "the source's train/ and test/" if own_split else {"test_share": options.test_share,
                                                                      "seed": options.seed},
-        "mean": round(float(train.mean()), 4), "std": round(float(train.std()), 4),
+        "mean": round(mean, 4), "std": round(std, 4),
         "source": {"path": str(source.resolve()), "kind": kind, "skipped": skipped},
         "checksum": f"sha256:{digest.hexdigest()}",
         "imported": datetime.now(UTC).isoformat(timespec="seconds"),

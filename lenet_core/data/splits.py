@@ -8,9 +8,9 @@ import logging
 import os
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 
 from lenet_core import paths
 from lenet_core.data.idx import idx_files, read_idx_pair
@@ -18,6 +18,9 @@ from lenet_core.data.imported import read_imported
 from lenet_core.data.registry import _check_split, get_dataset
 from lenet_core.data.sources import _holds_any, idx_folders, idx_remedy, read_mnist5k
 from lenet_core.errors import LabError
+
+if TYPE_CHECKING:
+    import torch
 
 log = logging.getLogger(__name__)
 
@@ -116,6 +119,8 @@ def read_split(name: str, split: str, home: Path | None = None, *,
 
 
 def _read_tensors(name: str, split: str, home: str) -> tuple[torch.Tensor, torch.Tensor]:
+    import torch  # here, not at the top: `datasets` (list, import) needs no torch, and starts 1 s sooner
+
     images, labels = read_split(name, split, Path(home), disk_cache=True)
     return torch.from_numpy(np.ascontiguousarray(images)), torch.from_numpy(labels.astype(np.int64))
 
@@ -170,7 +175,7 @@ def indices_by_class(name: str, split: str, label: int | str, home: Path | None 
     """The indices (ascending, int64) of every sample of one class."""
     label = class_index(name, label, home)
     _, labels = load_split(name, split, home)
-    return torch.nonzero(labels == label).flatten().numpy()
+    return np.flatnonzero(labels.numpy() == label)
 
 
 def gallery(name: str, split: str = "test", per_class: int = 1,
@@ -179,7 +184,7 @@ def gallery(name: str, split: str = "test", per_class: int = 1,
     images, labels = load_split(name, split, home)
     out = []
     for label, class_name in enumerate(get_dataset(name, home).classes):
-        chosen = torch.nonzero(labels == label).flatten()[:per_class]
+        chosen = np.flatnonzero(labels.numpy() == label)[:per_class]
         out.append((class_name, images[chosen].numpy().copy()))
     return out
 
