@@ -11,8 +11,9 @@ from pathlib import Path
 
 from lenet_core import paths
 from lenet_core.errors import LabError
-from lenet_core.model.checkpoints import read_checkpoint
-from lenet_core.runs.rows import validate_run_id
+from lenet_core.model.checkpoints import pretrained_path, read_checkpoint
+from lenet_core.runs.rows import RUN_ID, validate_run_id
+from lenet_core.training.config import BUNDLED
 
 
 def run_dir(run_id: str, home: Path | None = None) -> Path:
@@ -74,3 +75,18 @@ def resume_point(run_id: str, home: Path | None = None) -> tuple[Path, int, floa
     if best is None:
         raise LabError(f"run {run_id} has no checkpoint to resume from")
     return best
+
+
+def start_checkpoint(init_from: str, home: Path | None = None) -> Path | None:
+    """The checkpoint whose weights a run starts from (its ``init_from``): None for fresh weights,
+    the bundled digit model, or a run's result (``final.pt``, else its newest checkpoint)."""
+    if not init_from:
+        return None
+    if init_from == BUNDLED:
+        return pretrained_path()
+    if not RUN_ID.match(init_from):
+        raise LabError(f"{init_from!r} is neither a run's id (lenet-lab runs list) nor {BUNDLED}")
+    path = best_checkpoint(init_from, home)
+    if path is None:
+        raise LabError(f"run {init_from} has no checkpoint here to start from (lenet-lab runs list)")
+    return path

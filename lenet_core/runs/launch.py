@@ -18,12 +18,15 @@ from pathlib import Path
 
 from lenet_core import data
 from lenet_core.errors import LabError
+from lenet_core.model.checkpoints import CheckpointMeta, architecture_of, read_checkpoint
+from lenet_core.model.grammar import network_text
 from lenet_core.runs import process
-from lenet_core.runs.files import resume_point, run_dir
+from lenet_core.runs.files import resume_point, run_dir, start_checkpoint
 from lenet_core.runs.rows import RESUMABLE, Run
 from lenet_core.runs.store import RunStore, store_for
-from lenet_core.training.config import TrainConfig, validate, with_saved_network
+from lenet_core.training.config import TrainConfig, network_of, validate, with_saved_network
 from lenet_core.training.device import resolve_device
+from lenet_core.training.evaluation import input_scaling
 
 
 def new_request_id() -> str:
@@ -50,6 +53,8 @@ def check_launch(raw: dict, reports: dict[str, data.Availability] | None = None,
         config = with_saved_network(config, home)
     except LabError as exc:
         return None, {"arch": str(exc)}
+    if problem := start_problem(config, home):
+        errors["init_from"] = problem
     report = (reports or {}).get(config.dataset) or data.dataset_availability(config.dataset)
     if report.state != data.AVAILABLE:
         errors["dataset"] = (f"{report.title} is {report.state} here, so it cannot be trained on: "
@@ -59,6 +64,30 @@ def check_launch(raw: dict, reports: dict[str, data.Availability] | None = None,
     except LabError as exc:
         errors["device"] = str(exc)
     return (None, errors) if errors else (config, {})
+
+
+def start_problem(config: TrainConfig, home: Path | None = None) -> str | None:
+    """Why the run cannot start from the weights its ``init_from`` names: they are not here, they
+    belong to another network, or they expect inputs scaled otherwise than this run scales them."""
+    try:
+        path = start_checkpoint(config.init_from, home)
+        if path is None:
+            return None
+        meta = CheckpointMeta(**read_checkpoint(path)["meta"])
+        theirs, ours = network_text(architecture_of(meta)), network_text(network_of(config, home))
+        scaling = input_scaling(data.get_dataset(config.dataset, home), config.normalise)
+    except LabError as exc:
+        return str(exc)
+    except TypeError:
+        return f"{path}: not a LeNet Lab checkpoint"
+    if theirs != ours:
+        return (f"{config.init_from} trained another network ({meta.arch}: {theirs}); start from it with "
+                "its own network, or leave Start from empty")
+    if (round(meta.mean, 6), round(meta.std, 6)) != (round(scaling.mean, 6), round(scaling.std, 6)):
+        return (f"{config.init_from} saw its pixels scaled by mean {meta.mean:g} and std {meta.std:g}, this "
+                f"run would scale them by {scaling.mean:g} and {scaling.std:g}: set Standardise pixels as "
+                f"that run did ({'on' if meta.std != 1.0 else 'off'})")
+    return None
 
 
 def start(config: TrainConfig, name: str | None = None, *, request_id: str | None = None,

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from lenet_core.errors import LabError
-from lenet_core.runs.files import resume_point, run_dir
+from lenet_core.runs.files import resume_point, run_dir, start_checkpoint
 from lenet_core.runs.process import dispatch
 from lenet_core.runs.store import RunStore, store_for
 from lenet_core.training.engine import train
@@ -119,7 +119,8 @@ def execute(run_id: str, *, home: Path | None = None, recorder: Recorder | None 
             store.report(run_id, progress={**run.progress, "elapsed_s": elapsed, "at": claimed})
             return train(run.config, Recorders(StoreRecorder(store, run_id, started), recorder),
                          checkpoint_dir=run_dir(run_id, store.home), run_id=run_id,
-                         home=store.home, stop=stop, resume_from=resume_from, started_at=claimed)
+                         home=store.home, stop=stop, resume_from=resume_from, started_at=claimed,
+                         start_weights=start_checkpoint(run.config.init_from, store.home))
         except BaseException as exc:
             message = str(exc) if isinstance(exc, LabError) else _one_line(exc)
             store.mark(run_id, "failed", expect=("running",), error=message)

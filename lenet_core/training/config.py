@@ -30,6 +30,7 @@ from lenet_core.model.limits import classes_problem, size_problem, with_outputs
 from lenet_core.model.saved import name_problem
 from lenet_core.training.augment import KINDS as AUGMENTATIONS
 
+BUNDLED = "bundled"  # init_from: the digit model that ships with the lab
 MOMENTUM = 0.9  # the momentum of "sgd-momentum" (Nesterov): the usual value, not worth a field
 DEVICE_PATTERN = re.compile(r"^(auto|cpu|mps|cuda|cuda:\d+)$")
 
@@ -156,6 +157,18 @@ class DatasetName:
                       "here (lenet-lab datasets)")
 
 
+class StartFrom:
+    """Where a run's weights start: empty (fresh, as ``init`` says), ``bundled`` (the digit model
+    that ships with the lab), or a run's id (its final weights); whether that model exists here and
+    has this run's network is checked when the run starts (:func:`lenet_core.runs.launch.check_launch`)."""
+
+    def check(self, value) -> tuple[Any, str | None]:
+        if isinstance(value, str) and (value.strip() == "" or re.fullmatch(r"[\w-]{1,40}", value.strip())):
+            return value.strip(), None
+        return None, (f"{value!r} is not a model: give a run's id (lenet-lab runs list) or {BUNDLED}, or "
+                      "leave it empty for fresh weights")
+
+
 @dataclass(frozen=True)
 class NetworkText:
     """A whole network as one line of the grammar, or empty for the architecture's own layers;
@@ -171,7 +184,7 @@ class NetworkText:
         return " ".join(value.split()), None
 
 
-Rule = Choice | Whole | Number | YesNo | DeviceName | DatasetName | NetworkName | NetworkText
+Rule = Choice | Whole | Number | YesNo | DeviceName | DatasetName | NetworkName | NetworkText | StartFrom
 
 
 @dataclass(frozen=True)
@@ -243,6 +256,10 @@ class TrainConfig:
                                  "(for clothing; a mirrored digit is another shape).", YesNo(), more=True)
     precision: str = _setting("fp32", "Precision", "fp32, or bf16: autocast the forward pass "
                               "(fast on recent GPUs).", Choice(("fp32", "bf16")), more=True)
+    init_from: str = _setting("", "Start from", "Empty: fresh weights (Weight init). A run's id, or "
+                              f"{BUNDLED} (the digit model that ships with LeNet Lab): its trained "
+                              "weights, to fine-tune; the run must train the same network.",
+                              StartFrom(), more=True)
     train_subset: int = _setting(0, "Train subset (0 = whole split)",
                                  "Train on the first N examples of a fixed shuffle (quick trials); "
                                  "0: all of them.", Whole(0, 10_000_000), more=True)

@@ -63,7 +63,7 @@ DIVERGED_FACTOR = 100
 def train(config: TrainConfig, recorder: Recorder | None = None, *,
           checkpoint_dir: Path | None = None, run_id: str | None = None, home: Path | None = None,
           stop: threading.Event | None = None, resume_from: Path | None = None,
-          started_at: float | None = None) -> Outcome:
+          start_weights: Path | None = None, started_at: float | None = None) -> Outcome:
     """Train ``config`` to completion, a stop request, or a diverging loss.
 
     Elapsed time counts from ``started_at`` (Unix time; default: now), data loading included: the
@@ -71,12 +71,15 @@ def train(config: TrainConfig, recorder: Recorder | None = None, *,
 
     Checkpoints go to ``checkpoint_dir`` (``epoch-001.pt`` ... ``final.pt``; ``last.pt`` when
     stopped mid-run, holding what :func:`train` needs to continue with ``resume_from``).
+    ``start_weights``: a checkpoint of the same network whose weights the model starts from (the
+    config's ``init_from``, found by the caller); a resume starts from its own checkpoint instead.
     Problems with the request (an absent dataset or device) raise :class:`LabError`.
     """
     started_at = time.time() if started_at is None else started_at
     stop = stop or threading.Event()
     session = prepare(config, recorder or Recorder(), home=home, resume_from=resume_from,
-                      checkpoint_dir=checkpoint_dir, run_id=run_id, started_at=started_at)
+                      start_weights=start_weights, checkpoint_dir=checkpoint_dir, run_id=run_id,
+                      started_at=started_at)
     session.announce()
     outcome = None
     while outcome is None and session.state.epoch < config.epochs:
@@ -88,7 +91,8 @@ def train(config: TrainConfig, recorder: Recorder | None = None, *,
 
 
 def prepare(config: TrainConfig, recorder: Recorder, *, home: Path | None, resume_from: Path | None,
-            checkpoint_dir: Path | None, run_id: str | None, started_at: float) -> Session:
+            checkpoint_dir: Path | None, run_id: str | None, started_at: float,
+            start_weights: Path | None = None) -> Session:
     """The data on the device, the model, its optimizer and the shuffling generator, seeded; with
     ``resume_from``, their state where that checkpoint left them."""
     use_all_cores()
@@ -110,8 +114,19 @@ def prepare(config: TrainConfig, recorder: Recorder, *, home: Path | None, resum
             raise LabError(f"{resume_from}: holds no training state to resume from")
         model.load_state_dict(payload["state_dict"])
         state = LoopState.from_extra(payload["extra"], optimizer, generator)
+    elif start_weights is not None:
+        load_start_weights(model, start_weights)
     return Session(config, recorder, device, info, arch, xs, ys, test_xs, test_ys, model, optimizer,
                    generator, state, checkpoint_dir, run_id, started_at)
+
+
+def load_start_weights(model: nn.Module, path: Path) -> None:
+    """The weights of ``path`` (the same network, trained before) into ``model``: fine-tuning."""
+    try:
+        model.load_state_dict(read_checkpoint(path)["state_dict"])
+    except RuntimeError as exc:  # another network's tensors: named in the first line PyTorch gives
+        raise LabError(f"init_from: {path} holds another network's weights "
+                       f"({str(exc).splitlines()[0]})") from None
 
 
 def splits_on_device(config: TrainConfig, info: data.DatasetInfo, arch: Architecture,
