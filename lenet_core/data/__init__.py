@@ -27,7 +27,7 @@ from lenet_core.data.idx import (
     read_idx_pair,
     read_idx_split,
 )
-from lenet_core.data.registry import DATASETS, SPLITS, DatasetInfo, get_dataset
+from lenet_core.data.registry import DATASETS, SPLITS, DatasetInfo, digit_dataset, get_dataset
 from lenet_core.data.sources import (
     AVAILABLE,
     DOWNLOADABLE,
@@ -57,7 +57,7 @@ __all__ = [
     "AVAILABLE", "DATASETS", "DOWNLOADABLE", "IDX_IMAGES_MAGIC", "IDX_LABELS_MAGIC", "IDX_NAMES",
     "SPLITS", "TORCHVISION_FOLDER", "UNAVAILABLE", "Availability", "DatasetInfo", "availability",
     "cache_dir", "check_idx", "class_index", "clear_memory_cache", "data_folder", "dataset_availability",
-    "debian_dataset_folder", "download", "gallery", "get_dataset", "idx_files", "idx_folders",
-    "indices_by_class", "load_split", "mnist5k_path", "read_idx", "read_idx_pair", "read_idx_split",
-    "read_split", "sample", "torchvision_installed",
+    "debian_dataset_folder", "digit_dataset", "download", "gallery", "get_dataset", "idx_files",
+    "idx_folders", "indices_by_class", "load_split", "mnist5k_path", "read_idx", "read_idx_pair",
+    "read_idx_split", "read_split", "sample", "torchvision_installed",
 ]

@@ -56,6 +56,7 @@ MAX_UNPACKED = 4 * 2**30  # a zip's files together, as its directory declares th
 MAX_FILE = 10 * 2**20  # one image file (preprocess.MAX_FILE_BYTES)
 NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
 TEMPORARY = ".importing-"
+MY_DIGITS = "my-digits"  # made from your drawings (lenet_core.data.my_digits), never imported
 NAMED = 5  # skipped files named in a message; the rest counted
 
 
@@ -89,6 +90,8 @@ def name_problem(name: str, home: Path | None = None) -> str | None:
     """Why ``name`` cannot be a new dataset's name, or None."""
     if name in DATASETS:
         return f"{name} is a built-in dataset: choose another name"
+    if name == MY_DIGITS:
+        return f"{name} is made from the drawings you keep on the Draw page: choose another name"
     if not NAME.fullmatch(name):
         return (f"{name!r} cannot name a dataset: use 1 to 40 lower-case letters, digits, - and _, "
                 "starting with a letter or digit")
@@ -394,7 +397,7 @@ def import_dataset(source: str | Path, name: str, options: ImportOptions = Impor
     _check_decoded(splits, classes, skipped, where)
     own_split = None not in layout.splits
     manifest = _manifest(name, classes, splits, options, own_split, source, kind, len(skipped) + len(refused))
-    folder = _write(datasets_dir(home), name, splits, manifest)
+    folder = write_dataset(datasets_dir(home), name, splits, manifest)
     return Imported(manifest, folder, tuple(refused + layout.ignored + skipped))
 
 
@@ -431,10 +434,6 @@ def _manifest(name, classes, splits, options: ImportOptions, own_split: bool, so
     values = np.arange(256) / 255
     mean = float(levels @ values)
     std = float(np.sqrt(max(levels @ values**2 - mean**2, 0.0)))
-    digest = hashlib.sha256()
-    for split in SPLITS:
-        for array in splits[split]:
-            digest.update(np.ascontiguousarray(array))
     return {
         "format": FORMAT, "name": name, "classes": classes,
         "counts": {split: np.bincount(splits[split][1], minlength=len(classes)).tolist() for split in SPLITS},
@@ -443,16 +442,27 @@ def _manifest(name, classes, splits, options: ImportOptions, own_split: bool, so
                                                                      "seed": options.seed},
         "mean": round(mean, 4), "std": round(std, 4),
         "source": {"path": str(source.resolve()), "kind": kind, "skipped": skipped},
-        "checksum": f"sha256:{digest.hexdigest()}",
-        "imported": datetime.now(UTC).isoformat(timespec="seconds"),
     }
 
 
-def _write(root: Path, name: str, splits, manifest: dict) -> Path:
+def checksum(splits) -> str:
+    """sha256 of the arrays, read from their buffers (no copy)."""
+    digest = hashlib.sha256()
+    for split in SPLITS:
+        for array in splits[split]:
+            digest.update(np.ascontiguousarray(array))
+    return f"sha256:{digest.hexdigest()}"
+
+
+def write_dataset(root: Path, name: str, splits, manifest: dict, replace: bool = False) -> Path:
+    """The arrays and the manifest (its checksum and time filled in) into a hidden folder, renamed
+    to ``root/name`` last; with ``replace``, a dataset already there is swapped out whole."""
     root.mkdir(parents=True, exist_ok=True)
     clear_abandoned(root)
+    manifest = {**manifest, "checksum": checksum(splits),
+                "imported": datetime.now(UTC).isoformat(timespec="seconds")}
     temporary = root / f"{TEMPORARY}{name}-{os.getpid()}"
-    final = root / name
+    final, old = root / name, root / f"{TEMPORARY}replaced-{name}-{os.getpid()}"
     try:
         temporary.mkdir()
         for split in SPLITS:
@@ -460,13 +470,18 @@ def _write(root: Path, name: str, splits, manifest: dict) -> Path:
             np.save(temporary / f"{split}-images.npy", images)
             np.save(temporary / f"{split}-labels.npy", labels)
         (temporary / MANIFEST).write_text(json.dumps(manifest, indent=1))
-        if final.exists():  # made by another import since this one began
+        if final.exists() and not replace:  # made by another import since this one began
             raise LabError(f"a dataset named {name} appeared while this one was imported: nothing was "
                            "written; choose another name")
+        if final.exists():
+            final.rename(old)
         temporary.rename(final)
     except BaseException:  # an error, Ctrl-C: nothing half-written stays
         shutil.rmtree(temporary, ignore_errors=True)
+        if old.exists() and not final.exists():
+            old.rename(final)
         raise
+    shutil.rmtree(old, ignore_errors=True)
     return final
 
 
@@ -543,6 +558,8 @@ def delete_dataset(name: str, home: Path | None = None) -> Path:
     """Remove an imported dataset (renamed away first, so it is never listed half-deleted)."""
     if name in DATASETS:
         raise LabError(f"{name} is built in: only imported datasets can be deleted")
+    if name == MY_DIGITS:
+        raise LabError(f"{name} is made from the drawings you keep: delete drawings on the Draw page")
     folder = datasets_dir(home) / name
     if not NAME.fullmatch(name) or not folder.is_dir():
         raise LabError(f"no dataset named {name!r} was imported here: see lenet-lab datasets")
@@ -563,8 +580,8 @@ def dataset_info(name: str, home: Path | None = None) -> DatasetInfo:
         raise LabError(f"unknown dataset {name!r}: choose one of {', '.join(DATASETS)}{mine}; import "
                        "a folder with lenet-lab datasets import FOLDER --name NAME")
     m = read_manifest(name, home)
-    return DatasetInfo(name, name, tuple(m["classes"]), float(m["mean"]), float(m["std"]), is_digits=False,
-                       side=m["side"], channels=m["channels"], imported=True)
+    return DatasetInfo(name, name, tuple(m["classes"]), float(m["mean"]), float(m["std"]),
+                       is_digits=name == MY_DIGITS, side=m["side"], channels=m["channels"], imported=True)
 
 
 def all_datasets(home: Path | None = None) -> dict[str, DatasetInfo]:

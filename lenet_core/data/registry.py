@@ -53,3 +53,9 @@ def _check_split(split: str) -> None:
         raise LabError(f"unknown split {split!r}: choose train or test")
 
 
+
+
+def digit_dataset(name: str) -> bool:
+    """Whether a dataset's images are handwritten digits (the Draw and 3D pages' models): MNIST,
+    its 5k subset, and the drawings you keep (my-digits)."""
+    return DATASETS[name].is_digits if name in DATASETS else name == "my-digits"

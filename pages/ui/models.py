@@ -19,7 +19,7 @@ import streamlit as st
 import torch
 from torch import nn
 
-from lenet_core.data import DATASETS
+from lenet_core.data import digit_dataset
 from lenet_core.errors import LabError
 from lenet_core.format import format_percent
 from lenet_core.model.architectures import Architecture
@@ -109,8 +109,7 @@ def run_options(home: Path, digits_only: bool, any_status: bool = False) -> list
         return []
     options = []
     for run in state.run_store(home).list():
-        info = DATASETS.get(run.config.dataset)  # None: a dataset imported from a folder
-        if digits_only and not (info and info.is_digits):
+        if digits_only and not digit_dataset(run.config.dataset):
             continue
         if run.status != "completed" and not any_status:
             continue
