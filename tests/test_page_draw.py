@@ -173,3 +173,41 @@ def test_upload_mode_never_asks_to_draw_in_the_black_box(lab_home):
     assert not at.exception
     assert len(at.error) == 1 and "not an image" in at.error[0].value
     assert not at.info  # the error alone: no request to draw (or upload) beside it
+
+
+def test_a_drawing_is_kept_as_the_digit_clicked_and_can_be_deleted(lab_home):
+    from lenet_core.data.my_digits import my_drawings
+
+    at = draw(open_page("pages/views/draw.py"), SEVEN)
+    assert at.button(key="draw_teach_add_7").proto.type == "primary"  # the first guess, offered first
+    at.button(key="draw_teach_add_1").click().run()
+    assert not at.exception
+    kept = my_drawings(lab_home)
+    assert kept.labels.tolist() == [1] and kept.images[0].max() == 255
+    assert at.toast[0].value.startswith("Kept as a 1 (#1, to train on): 1 drawings in my digits.")
+    assert at.expander[0].label == "Teach it your handwriting · 1 drawings kept"
+    at.button(key="draw_teach_delete").click().run()
+    assert len(my_drawings(lab_home).ids) == 0 and at.expander[0].label == "Teach it your handwriting"
+
+
+@pytest.mark.slow
+def test_fine_tuning_on_my_digits_shows_before_and_after_on_the_held_out_ones(lab_home):
+    from helpers import wait_for
+
+    from lenet_core import runs
+
+    at = draw(open_page("pages/views/draw.py"), SEVEN)
+    for _ in range(5):  # the fifth is held out
+        at.button(key="draw_teach_add_7").click().run()
+    at.button(key="draw_teach_start").click().run(timeout=120)
+    assert not at.exception and not at.error
+    store = runs.RunStore(lab_home)
+    (run,) = store.list()
+    assert (run.config.dataset, run.config.init_from) == ("my-digits", "bundled")
+    assert run.config.arch == "lenet-wide"
+    wait_for(store, run.id, lambda r: r.status == "completed", timeout=600)
+    at.run(timeout=120)
+    said = [m.value for m in at.markdown if m.value.startswith("**Before and after")]
+    assert said and said[0].startswith("**Before and after, on your 1 held-out drawings:** 100.0% → ")
+    at.button(key="draw_teach_use").click().run(timeout=120)
+    assert at.selectbox(key="draw_model").value == f"run:{run.id}"

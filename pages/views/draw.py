@@ -8,13 +8,14 @@ All the maths lives in lenet_core.data.preprocess / activations / visuals.
 
 import streamlit as st
 
+from lenet_core import paths
 from lenet_core.data.preprocess import MAX_FILE_BYTES, load_image, mnist_style
 from lenet_core.errors import LabError
 from lenet_core.format import format_probability
 from lenet_core.inspect.activations import forward_pass, saliency, top_k, torch_threads
 from lenet_core.present import pictures
 from lenet_core.present.charts.guesses import probability_chart
-from pages.ui import state
+from pages.ui import my_digits, state
 from pages.ui.activations import render_layers
 from pages.ui.charts import show_chart
 from pages.ui.models import pick_model
@@ -32,6 +33,7 @@ STROKE = 26
 # once: a page button had to rerun with a new key, and strokes drawn while the new canvas
 # mounted (a quick next digit) were lost.
 CANVAS_KEY = state.DRAW_CANVAS
+home = paths.lab_home()
 
 
 def drawing():
@@ -118,8 +120,10 @@ st.caption("Draw a digit with the mouse — white ink on black, like MNIST — a
            "Your drawing is prepared the way MNIST's digits were: cropped to its ink, scaled to fit "
            "20×20 keeping its shape, and centred by its centre of mass in a 28×28 field.")
 
+my_digits.apply_chosen_model()
 picked = pick_model("draw", digits_only=True)
 st.caption(f"{picked.arch.title} trained on {picked.meta.dataset}. {picked.arch.description}")
+my_digits.section(picked, home)
 
 # Fixed widths for the canvas and the 28×28 view (a squeezed canvas would distort the strokes);
 # the guesses take the rest and wrap below on a narrow screen.
@@ -143,6 +147,7 @@ x, outputs, probabilities = seen.x, seen.outputs, seen.probabilities
 guesses = top_k(probabilities, picked.meta.classes, k=2)
 with guess_col:  # filled first: the guess reaches the screen before the pictures are made
     show_guesses(guesses, probabilities, picked.meta.classes)
+    my_digits.add_buttons(prepared.image, guesses[0].label, home)
 
 st.subheader("The network in 3D")
 if st.toggle("Show the 3D view", value=True, key=state.key("draw", state.NET3D_SHOW),

@@ -1,0 +1,174 @@
+"""The Draw page's "Teach it your handwriting": keep a drawing with its label (one button per digit,
+beside the guess), browse and delete what was kept, fine-tune the chosen model on it, and see
+before and after on the drawings held out. The work is lenet_core's (data.my_digits,
+runs.check_launch/start, inspect.fine_tune); this module draws it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import streamlit as st
+
+from lenet_core import runs
+from lenet_core.data import my_digits
+from lenet_core.errors import LabError
+from lenet_core.format import format_percent
+from lenet_core.inspect.fine_tune import held_out_comparison
+from lenet_core.model.checkpoints import load_model
+from lenet_core.present import pictures
+from lenet_core.training.config import BUNDLED as START_FROM_BUNDLED
+from pages.ui import state
+from pages.ui.models import BUNDLED, PickedModel
+
+PREFIX = "draw_teach"
+FINE_TUNE_RUN = f"{PREFIX}_run"  # {"run": id, "before": model key}: the last fine-tune started here
+USE = f"{PREFIX}_use_model"  # a model to choose at the next run of the page
+REFRESH_EVERY_S = 2.0
+SHOWN = 40  # drawings shown in the browser, newest first
+# What "Fine-tune on my digits" trains: a few passes, a small step, strokes varied as a hand varies them.
+RECIPE = dict(dataset=my_digits.NAME, epochs=2, batch_size=64, optimizer="adam", lr=1e-4, init="default",
+              augment="canvas")
+
+
+def add_buttons(image: np.ndarray, first_guess: int, home: Path) -> None:
+    """"Keep it as": ten buttons, the first guess's the primary one; a click keeps the drawing."""
+    st.caption("Keep this drawing in **my digits** as:")
+    with st.container(horizontal=True, gap="small"):
+        for digit in range(10):
+            st.button(str(digit), key=f"{PREFIX}_add_{digit}", on_click=_add, args=(image, digit, home),
+                      type="primary" if digit == first_guess else "secondary")
+
+
+def _add(image: np.ndarray, digit: int, home: Path) -> None:
+    try:
+        drawing_id = my_digits.add_drawing(image, digit, home)
+    except LabError as exc:
+        st.toast(str(exc), icon=":material/error:")
+        return
+    kept = my_digits.my_drawings(home)
+    held = "held out to test on" if kept.held_out[kept.ids == drawing_id][0] else "to train on"
+    st.toast(f"Kept as a {digit} (#{drawing_id}, {held}): {len(kept.ids)} drawings in my digits.",
+             icon=":material/check_circle:")
+
+
+def section(picked: PickedModel, home: Path) -> None:
+    """Your handwriting: what was kept, the fine-tune and its before and after."""
+    kept = my_digits.my_drawings(home)
+    held = kept.held_out
+    title = f"Teach it your handwriting · {len(kept.ids)} drawings kept" if len(kept.ids) else \
+        "Teach it your handwriting"
+    with st.expander(title, expanded=bool(st.session_state.get(FINE_TUNE_RUN)), icon=":material/school:"):
+        st.caption("Keep drawings with the digit buttons beside the guess. Every "
+                   f"{my_digits.HOLD_OUT_EVERY}th drawing of each digit is held out to test on; "
+                   "fine-tuning trains on MNIST 5k's digits plus the others, starting from the model "
+                   "chosen above.")
+        if not len(kept.ids):
+            st.caption(":material/draw: No drawing kept yet: draw a digit, then click its button under the "
+                       "guess.")
+            return
+        counts = kept.counts()
+        held_counts = np.bincount(kept.labels[held], minlength=10).tolist()
+        st.markdown(" · ".join(f"**{d}**: {n}" + (f" ({h} held out)" if h else "")
+                               for d, (n, h) in enumerate(zip(counts, held_counts, strict=True)) if n))
+        _browse(kept, held, home)
+        _fine_tune(picked, held, home)
+
+
+def _browse(kept: my_digits.Drawings, held: np.ndarray, home: Path) -> None:
+    newest = np.argsort(-kept.ids)[:SHOWN]  # one picture, not forty: this runs at every stroke
+    st.image(pictures.tile(kept.images[newest], ncols=10, scale=2), width=min(10, len(newest)) * 57)
+    st.caption("Newest first, row by row: " + ", ".join(
+        f"#{kept.ids[i]} {kept.labels[i]}" + (" (test)" if held[i] else "") for i in newest) + ".")
+    pick, button = st.columns([3, 1], vertical_alignment="bottom")
+    chosen = pick.selectbox("Delete a drawing", [int(i) for i in kept.ids[::-1]], key=f"{PREFIX}_delete_id",
+                            format_func=lambda i: f"#{i} · {kept.labels[kept.ids == i][0]}")
+    button.button("Delete", icon=":material/delete:", key=f"{PREFIX}_delete", on_click=_delete,
+                  args=(chosen, home))
+
+
+def _delete(drawing_id: int, home: Path) -> None:
+    try:
+        my_digits.delete_drawing(drawing_id, home)
+        st.toast(f"Deleted drawing #{drawing_id}.", icon=":material/delete:")
+    except LabError as exc:
+        st.toast(str(exc), icon=":material/error:")
+
+
+def fine_tune_config(picked: PickedModel) -> dict:
+    """The run that fine-tunes ``picked`` on my digits: its network, its input scaling, its weights."""
+    start = START_FROM_BUNDLED if picked.option.key == BUNDLED else picked.option.key.removeprefix("run:")
+    return {**RECIPE, "arch": picked.meta.arch, "layers": picked.meta.layers or "",
+            "normalise": picked.meta.std != 1.0, "init_from": start}
+
+
+def _fine_tune(picked: PickedModel, held: np.ndarray, home: Path) -> None:
+    if not held.any():
+        st.caption(f"Fine-tuning needs a drawing held out to compare on: keep {my_digits.HOLD_OUT_EVERY} "
+                   "drawings of one digit.")
+    if st.button(f"Fine-tune {picked.option.name} on my digits", icon=":material/model_training:",
+                 key=f"{PREFIX}_start", disabled=not held.any()):
+        config, errors = runs.check_launch(fine_tune_config(picked), home=home)
+        if config is None:
+            st.error("**The fine-tune cannot start.** " + "; ".join(f"{k}: {v}" for k, v in errors.items()),
+                     icon=":material/error:")
+        else:
+            run, _ = runs.start(config, f"{picked.meta.arch} · fine-tuned on my digits", home=home)
+            st.session_state[FINE_TUNE_RUN] = {"run": run.id, "before": picked.option.key,
+                                               "before_path": str(picked.option.path)}
+    if started := st.session_state.get(FINE_TUNE_RUN):
+        _progress(started, home)
+
+
+def _progress(started: dict, home: Path) -> None:
+    store = state.run_store(home)
+    was_active = store.get(started["run"]).active
+
+    @st.fragment(run_every=REFRESH_EVERY_S if was_active else None)
+    def body() -> None:
+        run = store.get(started["run"])
+        if run.active:
+            epoch = run.progress.get("epoch") or 0
+            st.info(f"Fine-tuning: {run.status}, epoch {epoch} of {run.config.epochs} …",
+                    icon=":material/hourglass_top:")
+            return
+        if was_active:
+            st.rerun()  # the page, once: the model picker lists the new run
+        if run.status != "completed":
+            st.error(f"The fine-tune run {run.id} {run.status}: {run.error or 'see the Training page'}",
+                     icon=":material/error:")
+            return
+        _before_after(started, run, home)
+
+    body()
+
+
+def _before_after(started: dict, run, home: Path) -> None:
+    try:
+        before = load_model(Path(started["before_path"]))
+        after = load_model(runs.run_dir(run.id, home) / "final.pt")
+        compared = held_out_comparison(before, after, home)
+    except LabError as exc:
+        st.error(str(exc), icon=":material/error:")
+        return
+    if compared is None:
+        st.caption("No drawing is held out now: keep more to compare.")
+        return
+    st.markdown(f"**Before and after, on your {compared.count} held-out drawings:** "
+                f"{format_percent(compared.before_acc)} → **{format_percent(compared.after_acc)}** right.")
+    if compared.changed:
+        st.image([pictures.upscale(c.image, 2) for c in compared.changed],
+                 caption=[f"#{c.drawing_id} ({c.label}): {c.before} → {c.after}" for c in compared.changed],
+                 width=56)
+    else:
+        st.caption("No held-out drawing changed its first guess.")
+    if st.button("Use the fine-tuned model", key=f"{PREFIX}_use", icon=":material/swap_horiz:"):
+        # the model picker is outside this fragment: the whole page reruns and picks it up first
+        st.session_state[USE] = f"run:{run.id}"
+        st.rerun(scope="app")
+
+
+def apply_chosen_model() -> None:
+    """Before the page's model picker is drawn: choose the model "Use the fine-tuned model" asked for."""
+    if chosen := st.session_state.pop(USE, None):
+        st.session_state[state.key("draw", "model")] = chosen
