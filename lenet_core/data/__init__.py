@@ -27,7 +27,8 @@ from lenet_core.data.idx import (
     read_idx_pair,
     read_idx_split,
 )
-from lenet_core.data.registry import DATASETS, SPLITS, DatasetInfo, digit_dataset, get_dataset
+from lenet_core.data.imported import get_dataset
+from lenet_core.data.registry import DATASETS, SPLITS, DatasetInfo, digit_dataset
 from lenet_core.data.sources import (
     AVAILABLE,
     DOWNLOADABLE,

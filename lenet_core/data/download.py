@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 from lenet_core import paths
-from lenet_core.data.registry import DatasetInfo, get_dataset
+from lenet_core.data.registry import DatasetInfo, builtin_dataset
 from lenet_core.data.sources import (
     AVAILABLE,
     TORCHVISION_FOLDER,
@@ -35,7 +35,7 @@ def download(name: str, home: Path | None = None) -> Availability:
     progress bars on stderr. Files already in the data folder are never deleted: one that a
     download replaces is kept beside it as ``<file>.replaced-<time>``.
     """
-    info = get_dataset(name)
+    info = builtin_dataset(name)
     before = dataset_availability(name, home)
     if before.state == AVAILABLE:
         return before

@@ -442,6 +442,7 @@ def _manifest(name, classes, splits, options: ImportOptions, own_split: bool, so
                                                                      "seed": options.seed},
         "mean": round(mean, 4), "std": round(std, 4),
         "source": {"path": str(source.resolve()), "kind": kind, "skipped": skipped},
+        "checksum": checksum(splits), "imported": datetime.now(UTC).isoformat(timespec="seconds"),
     }
 
 
@@ -455,12 +456,13 @@ def checksum(splits) -> str:
 
 
 def write_dataset(root: Path, name: str, splits, manifest: dict, replace: bool = False) -> Path:
-    """The arrays and the manifest (its checksum and time filled in) into a hidden folder, renamed
-    to ``root/name`` last; with ``replace``, a dataset already there is swapped out whole."""
+    """The arrays and the manifest (its checksum and time filled in when it has none) into a hidden
+    folder, renamed to ``root/name`` last; with ``replace``, a dataset already there is swapped out
+    whole."""
     root.mkdir(parents=True, exist_ok=True)
     clear_abandoned(root)
-    manifest = {**manifest, "checksum": checksum(splits),
-                "imported": datetime.now(UTC).isoformat(timespec="seconds")}
+    manifest = {"checksum": checksum(splits), "imported": datetime.now(UTC).isoformat(timespec="seconds"),
+                **manifest}
     temporary = root / f"{TEMPORARY}{name}-{os.getpid()}"
     final, old = root / name, root / f"{TEMPORARY}replaced-{name}-{os.getpid()}"
     try:
@@ -570,6 +572,11 @@ def delete_dataset(name: str, home: Path | None = None) -> Path:
         raise LabError(f"{folder}: cannot be deleted ({exc.strerror})") from None
     shutil.rmtree(doomed, ignore_errors=True)
     return folder
+
+
+def get_dataset(name: str, home: Path | None = None) -> DatasetInfo:
+    """A built-in dataset, or one imported into ``home``; a LabError naming the choices otherwise."""
+    return DATASETS[name] if name in DATASETS else dataset_info(name, home)
 
 
 def dataset_info(name: str, home: Path | None = None) -> DatasetInfo:

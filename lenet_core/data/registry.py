@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from pathlib import Path
 
 from lenet_core.errors import LabError
 
@@ -39,13 +38,13 @@ DATASETS: dict[str, DatasetInfo] = {
 }
 
 
-def get_dataset(name: str, home: Path | None = None) -> DatasetInfo:
-    """A built-in dataset, or one imported into ``home``; a LabError naming the choices otherwise."""
-    if name in DATASETS:
+def builtin_dataset(name: str) -> DatasetInfo:
+    """A built-in dataset; a LabError naming them otherwise (any dataset, imported ones included:
+    :func:`lenet_core.data.imported.get_dataset`)."""
+    try:
         return DATASETS[name]
-    from lenet_core.data.imported import dataset_info  # only here: it brings PIL
-
-    return dataset_info(name, home)
+    except KeyError:
+        raise LabError(f"unknown dataset {name!r}: choose one of {', '.join(DATASETS)}") from None
 
 
 def _check_split(split: str) -> None:

@@ -14,7 +14,8 @@ import numpy as np
 from lenet_core import paths
 from lenet_core.data import imported
 from lenet_core.data.idx import _READ_ERRORS, IDX_NAMES, _find_idx, idx_files
-from lenet_core.data.registry import DATASETS, SPLITS, DatasetInfo, _check_split, get_dataset
+from lenet_core.data.imported import get_dataset
+from lenet_core.data.registry import DATASETS, SPLITS, DatasetInfo, _check_split
 from lenet_core.errors import LabError
 
 TORCHVISION_FOLDER = {"fashion-mnist": "FashionMNIST", "mnist": "MNIST"}  # also the class name

@@ -14,8 +14,8 @@ import numpy as np
 
 from lenet_core import paths
 from lenet_core.data.idx import idx_files, read_idx_pair
-from lenet_core.data.imported import read_imported
-from lenet_core.data.registry import _check_split, get_dataset
+from lenet_core.data.imported import get_dataset, read_imported
+from lenet_core.data.registry import _check_split
 from lenet_core.data.sources import _holds_any, idx_folders, idx_remedy, read_mnist5k
 from lenet_core.errors import LabError
 
