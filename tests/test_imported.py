@@ -383,3 +383,25 @@ def test_a_run_on_a_dataset_that_is_not_here_or_not_28_grey_is_refused_in_one_li
     assert errors == {} and config.dataset == "grey"
     _, errors = validate({"dataset": "grey", "arch": "mine", "layers": "flatten fc(10)"})
     assert errors["layers"].endswith("has 3 classes: end it in fc(3)")
+
+
+@pytest.mark.slow
+def test_predict_prepares_a_picture_as_the_models_import_did(lab_home, tmp_path):
+    """A model of a dataset imported with "fit" sees a new picture fitted whole, as its training
+    pictures were (MNIST-style preparation would crop it to its ink)."""
+    from helpers import finished_run
+
+    from lenet_core.cli.predict import preparation
+    from lenet_core.model.checkpoints import load_model
+
+    import_dataset(write_shapes(tmp_path / "shapes", per_class=40), "shapes")
+    run = finished_run(lab_home, "shapes", dataset="shapes", train_subset=0, batch_size=16, epochs=3,
+                       optimizer="adam", lr=0.003)
+    _, meta = load_model(lab_home / "runs" / run.id / "final.pt")
+    picture = tmp_path / "new.png"
+    shape_picture("triangle", np.random.default_rng(7)).save(picture)
+    prepared = preparation(meta)(str(picture))
+    # the light page kept at the edge, as in the training pictures (MNIST-style would make it black)
+    assert prepared.image.shape == (28, 28) and prepared.image[0].mean() > 0.8
+    done = cli("predict", "--run", run.id, str(picture), home=lab_home)
+    assert done.returncode == 0 and done.stdout.startswith(f"{picture}: ")

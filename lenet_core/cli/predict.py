@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from lenet_core import runs
-from lenet_core.data.preprocess import load_image, mnist_style
+from lenet_core.data import imported
+from lenet_core.data.preprocess import Preprocessed, load_image, mnist_style
 from lenet_core.errors import LabError
 from lenet_core.format import format_percent, format_probability
 from lenet_core.inspect.activations import forward_pass, top_k, torch_threads
@@ -73,10 +75,28 @@ def check_image_file(path: str) -> None:
         raise LabError(f"{path}: is a folder, not an image: name the image files (e.g. {path}/*.png)")
 
 
-def predict_file(model, meta, path: str) -> dict:
+def preparation(meta) -> Callable[[str], Preprocessed]:
+    """How a file becomes the model's input: as the Draw page prepares a drawing (MNIST-style), or,
+    for a model of a dataset imported with ``fit``, as that import prepared its pictures."""
+    try:
+        manifest = imported.read_manifest(meta.dataset) if meta.dataset in imported.imported_names() else {}
+    except LabError:
+        manifest = {}
+    if manifest.get("style") != "fit":
+        return lambda path: mnist_style(load_image(path))
+    options = imported.ImportOptions(side=manifest["side"], colour=manifest["channels"] == 3)
+
+    def fit(path: str) -> Preprocessed:
+        pixels = imported.prepare(load_image(path, formats=imported.FORMATS), options)
+        return Preprocessed(pixels[0].astype("float32") / 255)
+
+    return fit
+
+
+def predict_file(model, meta, path: str, prepare: Callable[[str], Preprocessed] | None = None) -> dict:
     """One file -> ``{"file", "top": [...]}``, plus ``"note"`` when the image is blank."""
     check_image_file(path)
-    prepared = mnist_style(load_image(path))
+    prepared = (prepare or preparation(meta))(path)
     if prepared.blank:
         return {"file": path, "top": [], "note": prepared.note}
     probabilities = forward_pass(model, meta, prepared.image).probabilities
@@ -94,11 +114,11 @@ def run(args) -> int:
     source = "bundled digit model" if args.run is None else f"run {args.run}"
     print(f"model: {source} ({meta.arch} on {meta.dataset}"
           f"{f', test accuracy {format_percent(acc)}' if acc is not None else ''})", file=sys.stderr)
-    results, failed = [], False
+    results, failed, prepare = [], False, preparation(meta)
     for path in args.images:
         try:
             with torch_threads(1):  # one image at a time: one thread is fastest
-                results.append(predict_file(model, meta, path))
+                results.append(predict_file(model, meta, path, prepare))
         except LabError as exc:
             failed = True
             results.append({"file": path, "top": [], "error": str(exc)})
