@@ -488,3 +488,19 @@ def test_reading_the_page_starts_nothing_and_a_stalled_queue_is_started_by_its_b
     assert started.dispatched is not None and started.pid
     assert not any("waits while a slot is free" in w.value for w in at.warning)
     runs.stop(waiting.id, wait=60)
+
+
+def test_a_run_can_start_from_a_finished_runs_weights_chosen_in_the_form(lab_home):
+    from helpers import finished_run
+
+    first = finished_run(lab_home, "first")
+    at = open_page(PAGE)
+    picker = next(w for w in at.sidebar.selectbox if w.key == "form_init_from")
+    assert picker.options[:2] == ["fresh weights (Weight init)", "the bundled digit model (lenet-wide)"]
+    assert picker.options[2] == f"first · {first.id}"
+    fill(at, **{**TINY, "init_from": first.id})
+    start(at)
+    assert not at.exception and not sidebar_errors(at)
+    again = next(r for r in runs.RunStore(lab_home).list() if r.id != first.id)
+    assert again.config.init_from == first.id
+    runs.stop(again.id, lab_home, wait=30)

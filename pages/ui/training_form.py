@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import streamlit as st
 
-from lenet_core import data, runs
+from lenet_core import data, paths, runs
 from lenet_core.errors import LabError
 from lenet_core.format import format_setting
 from lenet_core.model import saved
 from lenet_core.model.architectures import ARCHITECTURES
 from lenet_core.runs import queue
 from lenet_core.training.config import (
+    BUNDLED,
     DEFAULTS,
     FIELDS,
     PRESETS,
@@ -28,6 +29,7 @@ from lenet_core.training.config import (
     Choice,
     DatasetName,
     NetworkName,
+    StartFrom,
     YesNo,
     preset_values,
     validate,
@@ -68,7 +70,7 @@ FORM_FIELDS = tuple(field for field in FIELDS if SETTINGS[field].form)
 
 def is_text(field: str) -> bool:
     """Numbers are typed as text: 0.9, 1e-3 and 5e-4 all read naturally, and nothing is rounded."""
-    picked = (Choice, YesNo, DatasetName, NetworkName)  # from a list, or a box to tick
+    picked = (Choice, YesNo, DatasetName, NetworkName, StartFrom)  # from a list, or a box to tick
     return not isinstance(SETTINGS[field].rule, picked) and field != "device"
 
 
@@ -291,6 +293,8 @@ def _widget(field: str) -> None:
                      help=options_help(setting.help, {c: device_detail(c) for c in choices}))
     elif field == "arch":
         _network_picker(setting)
+    elif field == "init_from":
+        _start_picker(setting)
     elif isinstance(setting.rule, Choice):
         titles = {option: setting.rule.title(option) for option in setting.rule.options}
         details = {option_label(title): option_detail(title) for title in titles.values()}
@@ -301,6 +305,17 @@ def _widget(field: str) -> None:
         st.checkbox(setting.title, key=key(field), help=setting.help)
     else:
         st.text_input(setting.title, key=key(field), help=setting.help)
+
+
+def _start_picker(setting) -> None:
+    """Fresh weights, the bundled digit model, or a finished run's: whose weights a run starts from."""
+    finished = {run.id: run for run in state.run_store(paths.lab_home()).list() if run.status == "completed"}
+    options = ["", BUNDLED, *finished]
+    if (chosen := st.session_state.get(key("init_from"))) and chosen not in options:
+        options.append(chosen)  # put in the form from elsewhere (a run's settings): shown as it is
+    words = {"": "fresh weights (Weight init)", BUNDLED: "the bundled digit model (lenet-wide)"}
+    st.selectbox(setting.title, options, key=key("init_from"), help=setting.help,
+                 format_func=lambda o: words.get(o) or (f"{finished[o].name} · {o}" if o in finished else o))
 
 
 def _network_picker(setting) -> None:
