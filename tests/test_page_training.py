@@ -504,3 +504,20 @@ def test_a_run_can_start_from_a_finished_runs_weights_chosen_in_the_form(lab_hom
     again = next(r for r in runs.RunStore(lab_home).list() if r.id != first.id)
     assert again.config.init_from == first.id
     runs.stop(again.id, lab_home, wait=30)
+
+
+@pytest.mark.slow
+def test_a_run_on_an_imported_dataset_shows_its_own_class_names_in_every_evaluation(lab_home, tmp_path):
+    from helpers import SHAPES, finished_run, write_shapes
+
+    from lenet_core.data.imported import import_dataset
+
+    import_dataset(write_shapes(tmp_path / "shapes", per_class=10), "shapes")
+    finished_run(lab_home, "shapes run", dataset="shapes", train_subset=0, batch_size=6, epochs=1)
+    at = open_page(PAGE)
+    assert not at.exception
+    confusion = chart_with(at, "true", "predicted", "count")
+    assert set(confusion["true"]) == set(SHAPES) and confusion["count"].sum() == 6
+    assert set(chart_with(at, "class", "accuracy")["class"]) == set(SHAPES)
+    captions = [c for image in at.image for c in image.captions if "→" in c]
+    assert all(c.split(" → ")[0] in SHAPES for c in captions)
