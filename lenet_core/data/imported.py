@@ -565,13 +565,19 @@ def delete_dataset(name: str, home: Path | None = None) -> Path:
     folder = datasets_dir(home) / name
     if not NAME.fullmatch(name) or not folder.is_dir():
         raise LabError(f"no dataset named {name!r} was imported here: see lenet-lab datasets")
-    doomed = folder.with_name(f"{TEMPORARY}deleted-{name}-{os.getpid()}")
     try:
-        folder.rename(doomed)
+        discard(folder)
     except OSError as exc:
         raise LabError(f"{folder}: cannot be deleted ({exc.strerror})") from None
-    shutil.rmtree(doomed, ignore_errors=True)
     return folder
+
+
+def discard(folder: Path) -> None:
+    """Remove a dataset's folder: renamed away first, so it is never listed half-deleted (a
+    removal cut short leaves a hidden folder the next import clears)."""
+    doomed = folder.with_name(f"{TEMPORARY}deleted-{folder.name}-{os.getpid()}")
+    folder.rename(doomed)
+    shutil.rmtree(doomed, ignore_errors=True)
 
 
 def get_dataset(name: str, home: Path | None = None) -> DatasetInfo:

@@ -16,7 +16,6 @@ whole: a reader sees the old state or the new, never half of one.
 from __future__ import annotations
 
 import os
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -119,7 +118,8 @@ def rebuild_dataset(drawings: Drawings, home: Path | None = None) -> None:
     root = imported.datasets_dir(home)
     held = drawings.held_out
     if not held.any():
-        _remove(root / NAME)
+        if (root / NAME).exists():
+            imported.discard(root / NAME)
         return
     mnist_images, mnist_labels = read_mnist5k("train")
     splits = {"train": (np.concatenate([mnist_images, drawings.images[~held]])[:, None],
@@ -138,10 +138,3 @@ def rebuild_dataset(drawings: Drawings, home: Path | None = None) -> None:
         "drawings": {"train": int((~held).sum()), "test": int(held.sum())},
     }
     imported.write_dataset(root, NAME, splits, manifest, replace=True)
-
-
-def _remove(folder: Path) -> None:
-    if folder.exists():
-        doomed = folder.with_name(f"{imported.TEMPORARY}deleted-{folder.name}-{os.getpid()}")
-        folder.rename(doomed)
-        shutil.rmtree(doomed, ignore_errors=True)
