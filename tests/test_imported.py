@@ -366,8 +366,49 @@ def test_cli_import_train_and_evaluate_three_shapes(lab_home, tmp_path):
     assert meta.classes == list(SHAPES) and model[-1].out_features == 3 and meta.dataset == "shapes"
 
 
-def test_a_run_on_a_dataset_that_is_not_here_or_not_28_grey_is_refused_in_one_line(lab_home, tmp_path):
-    from lenet_core.training.config import validate
+@pytest.mark.slow
+def test_cli_a_colour_32px_folder_imported_trained_predicted_and_exported(lab_home, tmp_path):
+    """A colour folder at 32×32 end to end through the CLI: lenet-modern learns it with conv1
+    reading three channels of 32×32 (no padding), a new colour picture is classified, and its ONNX
+    file takes 3×32×32 inputs and gives what PyTorch gives."""
+    import onnxruntime
+
+    from lenet_core.cli.predict import preparation
+    from lenet_core.model.checkpoints import architecture_of, load_model
+    from lenet_core.model.inputs import model_input
+
+    folder = write_shapes(tmp_path / "hues", per_class=60, colour=True)
+    done = cli("datasets", "import", str(folder), "--name", "hues", "--side", "32", "--colour", home=lab_home)
+    assert done.returncode == 0 and "32×32 colour" in done.stdout
+    trained = cli("train", "--dataset", "hues", "--arch", "lenet-modern", "--epochs", "8",
+                  "--batch-size", "16", "--optimizer", "adam", "--lr", "0.003", home=lab_home, timeout=600)
+    assert trained.returncode == 0, trained.stderr
+    (run,) = json.loads(cli("runs", "list", "--json", home=lab_home).stdout)
+    shown = json.loads(cli("runs", "show", run["id"], "--json", home=lab_home).stdout)
+    assert shown["summary"]["test_acc"] > 0.6
+    model, meta = load_model(lab_home / "runs" / run["id"] / "final.pt")
+    arch = architecture_of(meta)
+    assert arch.input_shape == (3, 32, 32) and model.conv1.in_channels == 3 and model[-1].out_features == 3
+
+    picture = tmp_path / "red.png"
+    shape_picture("circle", np.random.default_rng(11), colour=True).save(picture)
+    prepared = preparation(meta)(str(picture))
+    assert prepared.image.shape == (3, 32, 32)  # kept in colour, as the import kept its pictures
+    said = cli("predict", "--run", run["id"], str(picture), home=lab_home)
+    assert said.returncode == 0 and said.stdout.startswith(f"{picture}: ")
+
+    target = tmp_path / "hues.onnx"
+    assert cli("runs", "export", run["id"], "--onnx", "-o", str(target), home=lab_home).returncode == 0
+    session = onnxruntime.InferenceSession(str(target))
+    assert session.get_inputs()[0].shape[1:] == [3, 32, 32]
+    x = model_input(prepared.image, meta)
+    (logits,) = session.run(["logits"], {"image": x.numpy()})
+    assert np.allclose(logits, model.eval()(x).detach().numpy(), atol=1e-4)
+
+
+def test_a_run_on_a_dataset_that_is_not_here_is_refused_and_a_network_is_fitted_to_its_images(
+        lab_home, tmp_path):
+    from lenet_core.training.config import network_of, validate
 
     _, errors = validate({"dataset": "nowhere"})
     assert errors["dataset"].startswith("unknown dataset 'nowhere': choose one of fashion-mnist, mnist, "
@@ -376,8 +417,16 @@ def test_a_run_on_a_dataset_that_is_not_here_or_not_28_grey_is_refused_in_one_li
     assert "is not a dataset" in errors["dataset"]
     import_dataset(write_shapes(tmp_path / "c", per_class=4, colour=True), "colours",
                    ImportOptions(colour=True, test_share=0.25))
-    _, errors = validate({"dataset": "colours"})
-    assert errors["dataset"].startswith("colours holds 28×28 colour images: training takes 28×28 grey images")
+    config, errors = validate({"dataset": "colours"})
+    assert errors == {}
+    arch = network_of(config)  # lenet-classic on 28×28 colour: conv1 reads three channels
+    assert arch.input_shape == (3, 28, 28) and arch.layers[0].args["in_channels"] == 3
+    _, errors = validate({"dataset": "colours", "arch": "mine", "layers": "conv(6,5) relu flatten fc(3)"})
+    assert errors["layers"] == ("mine reads 1×28×28 inputs, but colours holds 3×28×28 images: start its "
+                                "layers with input(28,3)")
+    config, errors = validate({"dataset": "colours", "arch": "mine", "layers": "input(28,3) conv(6,5) relu "
+                               "flatten fc(3)"})
+    assert errors == {} and network_of(config).layers[0].args["in_channels"] == 3
     import_dataset(write_shapes(tmp_path / "g", per_class=4), "grey", ImportOptions(test_share=0.25))
     config, errors = validate({"dataset": "grey", "arch": "lenet5"})
     assert errors == {} and config.dataset == "grey"
@@ -405,3 +454,4 @@ def test_predict_prepares_a_picture_as_the_models_import_did(lab_home, tmp_path)
     assert prepared.image.shape == (28, 28) and prepared.image[0].mean() > 0.8
     done = cli("predict", "--run", run.id, str(picture), home=lab_home)
     assert done.returncode == 0 and done.stdout.startswith(f"{picture}: ")
+

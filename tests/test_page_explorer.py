@@ -287,3 +287,28 @@ def test_a_run_on_an_imported_dataset_is_explored_on_its_own_images(lab_home, tm
     assert "shapes (yours)" in at.selectbox(key="explore_dataset").options
     line = sample_line(at)
     assert line["label"] in SHAPES and line["prediction"] in SHAPES
+
+
+def test_a_colour_run_is_explored_in_colour_its_channels_named_and_a_unit_on_its_image(lab_home, tmp_path):
+    from helpers import finished_run, write_shapes
+
+    from lenet_core.data.imported import ImportOptions, import_dataset
+
+    import_dataset(write_shapes(tmp_path / "hues", per_class=8, colour=True), "hues",
+                   ImportOptions(side=32, colour=True))
+    run = finished_run(lab_home, "hues run", dataset="hues", arch="lenet-modern", train_subset=0,
+                       batch_size=6)
+    at = open_page(PAGE)
+    assert "hues (yours)" not in at.selectbox(key="explore_dataset").options  # the bundled one reads grey
+    at.selectbox(key="explore_model").set_value(f"run:{run.id}").run()
+    assert not at.exception and not at.error
+    assert "MNIST 5k (offline subset)" in at.selectbox(key="explore_dataset").options  # 3 equal channels
+    at.selectbox(key="explore_dataset").set_value("hues").run()
+    assert any(t.startswith("**input · 3@32×32**") and "red, green and blue" in t for t in texts(at))
+    at.selectbox(key="explore_unit_layer").set_value("conv1").run()
+    assert not at.exception
+    assert any("of the 32×32 image" in c.value for c in at.caption)
+    at.toggle(key="explore_3d_show").set_value(True).run()
+    assert not at.exception and not at.error
+    at.selectbox(key="explore_model").set_value(at.selectbox(key="explore_model").options[0]).run()
+    assert not at.exception and at.selectbox(key="explore_dataset").value != "hues"  # grey again

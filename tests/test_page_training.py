@@ -507,12 +507,15 @@ def test_a_run_can_start_from_a_finished_runs_weights_chosen_in_the_form(lab_hom
 
 
 @pytest.mark.slow
-def test_a_run_on_an_imported_dataset_shows_its_own_class_names_in_every_evaluation(lab_home, tmp_path):
+@pytest.mark.parametrize("colour", [False, True], ids=["grey", "colour-32px"])
+def test_a_run_on_an_imported_dataset_shows_its_own_class_names_in_every_evaluation(lab_home, tmp_path,
+                                                                                     colour):
     from helpers import SHAPES, finished_run, write_shapes
 
-    from lenet_core.data.imported import import_dataset
+    from lenet_core.data.imported import ImportOptions, import_dataset
 
-    import_dataset(write_shapes(tmp_path / "shapes", per_class=10), "shapes")
+    import_dataset(write_shapes(tmp_path / "shapes", per_class=10, colour=colour), "shapes",
+                   ImportOptions(side=32, colour=True) if colour else ImportOptions())
     finished_run(lab_home, "shapes run", dataset="shapes", train_subset=0, batch_size=6, epochs=1)
     at = open_page(PAGE)
     assert not at.exception

@@ -174,6 +174,15 @@ def test_probability_axis_always_labels_zero_and_one_hundred_percent():
     assert values[0] == 0 and values[-1] == 1
 
 
+def test_one_sample_enlarged_for_the_page_grey_as_it_is_colour_with_its_channels_last():
+    grey = np.arange(4, dtype=np.uint8).reshape(2, 2)
+    assert pictures.sample_picture(grey, 3).shape == (6, 6) and pictures.sample_picture(grey, 3)[5, 5] == 3
+    colour = np.zeros((3, 2, 2), np.uint8)
+    colour[2, 0, 1] = 200  # blue, top right
+    shown = pictures.sample_picture(colour, 2)
+    assert shown.shape == (4, 4, 3) and tuple(shown[0, 3]) == (0, 0, 200) and tuple(shown[3, 0]) == (0, 0, 0)
+
+
 def test_colour_images_tile_into_a_colour_grid():
     red = np.zeros((2, 3, 4, 4), np.uint8)
     red[:, 0] = 255

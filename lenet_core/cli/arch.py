@@ -69,7 +69,7 @@ def show(args) -> int:
         print(json.dumps(saved.to_json(arch), indent=2))
         return 0
     print(f"{arch.name}: {arch.description}")
-    print(f"input      1×{arch.input_size}×{arch.input_size}")
+    print(f"input      {'×'.join(map(str, arch.input_shape))}")
     print(f"parameters {_parameters(arch):,}")
     print(f"layers     {layers_text(arch.layers)}")
     return 0

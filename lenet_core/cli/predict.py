@@ -88,7 +88,8 @@ def preparation(meta) -> Callable[[str], Preprocessed]:
 
     def fit(path: str) -> Preprocessed:
         pixels = imported.prepare(load_image(path, formats=imported.FORMATS), options)
-        return Preprocessed(pixels[0].astype("float32") / 255)
+        image = pixels[0] if len(pixels) == 1 else pixels  # grey: S×S; colour: 3×S×S
+        return Preprocessed(image.astype("float32") / 255)
 
     return fit
 

@@ -38,8 +38,9 @@ def run(args) -> int:
 
 
 def _network(args) -> Architecture:
-    """The network asked for: written out (its input side from ``--input``, else 28), or named."""
+    """The network asked for: written out (its input from ``--input``, else 1×28×28), or named."""
     if args.layers is None:
         return saved.find_network(args.arch)
-    side = shapes.parse_input_size(args.input)[1] if args.input else 28
-    return Architecture("layers", "the layers given", "", side, parse_layers(args.layers, side))
+    channels, side, _ = shapes.parse_input_size(args.input) if args.input else (1, 28, 28)
+    return Architecture("layers", "the layers given", "", side, parse_layers(args.layers, side, channels),
+                        input_channels=channels)

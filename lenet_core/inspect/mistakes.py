@@ -17,7 +17,7 @@ from lenet_core.training.evaluation import evaluate
 
 @dataclass(frozen=True)
 class Mistakes:
-    images: np.ndarray  # uint8 k×28×28, the most confident mistakes first
+    images: np.ndarray  # uint8 k×S×S (k×3×S×S in colour), the most confident mistakes first
     table: pd.DataFrame  # index (in the test split), true, predicted, confidence
     total: int  # mistakes in the whole test split
     tested: int  # images in the test split

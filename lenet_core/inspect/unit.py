@@ -67,7 +67,7 @@ class UnitReport:
     inputs: np.ndarray  # what it reads: cin×k×k, k×k, a vector, or one value
     source_box: Box | None  # where ``inputs`` sit in the source's output (may reach into padding)
     receptive_field: Box  # in model-input coordinates (32×32 for lenet5), may reach into padding
-    image_field: Box  # the same region on the 28×28 image, clipped to it
+    image_field: Box  # the same region on the image (28×28, or the dataset's side), clipped to it
     rule: str  # the rule in one line, e.g. "sigmoid(z) = 1 / (1 + e^−z)"
     value: float  # computed from the numbers above
     weights: np.ndarray | None = None  # same shape as ``inputs`` (conv, dense)
@@ -146,9 +146,10 @@ def _whole_input(arch: Architecture) -> Box:
     return Box(0, 0, arch.input_size - 1, arch.input_size - 1)
 
 
-def _image_box(arch: Architecture, box: Box) -> Box:
-    """A model-input box on the 28×28 image: lenet5's input is the image padded by 2."""
-    return box.shifted(-arch.pad, -arch.pad).clipped(28, 28)
+def _image_box(arch: Architecture, box: Box, side: int) -> Box:
+    """A model-input box on the ``side``×``side`` image: lenet5's input is a 28×28 image padded by 2."""
+    pad = arch.pad_for(side)
+    return box.shifted(-pad, -pad).clipped(side, side)
 
 
 def check_unit(arch: Architecture, layer: str, unit: tuple[int, ...]) -> tuple[int, ...]:
@@ -168,7 +169,7 @@ def check_unit(arch: Architecture, layer: str, unit: tuple[int, ...]) -> tuple[i
 # ---- the unit ---------------------------------------------------------------------------------
 
 def first_layer_input(arch: Architecture, x: torch.Tensor) -> torch.Tensor:
-    """One input as the first layer takes it: 1×1×S×S, a 28×28 image padded for lenet5."""
+    """One input as the first layer takes it: 1×C×S×S, a 28×28 image padded for lenet5."""
     x = x.detach().to("cpu", torch.float32)
     while x.dim() < 4:
         x = x.unsqueeze(0)
@@ -184,7 +185,8 @@ def _one(t: torch.Tensor) -> torch.Tensor:
 
 
 def inspect_unit(model: nn.Sequential, arch: Architecture, x: torch.Tensor,
-                 outputs: dict[str, torch.Tensor], layer: str, unit: tuple[int, ...]) -> UnitReport:
+                 outputs: dict[str, torch.Tensor], layer: str, unit: tuple[int, ...],
+                 image_side: int = 28) -> UnitReport:
     """Take apart unit ``unit`` of ``layer`` for input ``x``.
 
     ``outputs`` is every layer's output for ``x`` (``activations.forward_all``); the unit reads
@@ -215,7 +217,7 @@ def inspect_unit(model: nn.Sequential, arch: Architecture, x: torch.Tensor,
                                   else receptive_field(arch, source, row, col))
     else:
         report.receptive_field = _whole_input(arch)
-    report.image_field = _image_box(arch, report.receptive_field)
+    report.image_field = _image_box(arch, report.receptive_field, image_side)
     return report
 
 

@@ -63,15 +63,21 @@ class Architecture:
     description: str
     input_size: int  # square input side the first layer expects (28, or 32 for lenet5)
     layers: tuple[LayerSpec, ...]
+    input_channels: int = 1  # 1 grey, 3 colour (red, green, blue)
 
     @property
     def input_shape(self) -> tuple[int, int, int]:
-        return (1, self.input_size, self.input_size)
+        return (self.input_channels, self.input_size, self.input_size)
 
     @property
     def pad(self) -> int:
-        """Zero padding that turns a 28×28 image into this architecture's input."""
-        return (self.input_size - 28) // 2
+        """Zero padding that turns a 28×28 image (a drawing, MNIST) into this architecture's input."""
+        return self.pad_for(28)
+
+    def pad_for(self, side: int) -> int:
+        """Zero padding on each side that turns a ``side``×``side`` image into this input: 2 for a
+        28×28 image into lenet5's 32×32, 0 for an image of the input's own side."""
+        return (self.input_size - side) // 2
 
     def layer_names(self) -> list[str]:
         return [spec.name for spec in self.layers]
@@ -236,10 +242,11 @@ def apply_xavier_init(model: nn.Module) -> None:
 
 
 def pad_to_input(images: torch.Tensor, arch: Architecture) -> torch.Tensor:
-    """Zero-pad N×1×28×28 images to the architecture's input side (32 for lenet5)."""
-    if arch.pad <= 0:
+    """Zero-pad N×C×S×S images to the architecture's input side (28×28 by 2 for lenet5)."""
+    pad = arch.pad_for(images.shape[-1])
+    if pad <= 0:
         return images
-    return nn.functional.pad(images, (arch.pad,) * 4)
+    return nn.functional.pad(images, (pad,) * 4)
 
 
 def count_params(model: nn.Module) -> int:

@@ -28,7 +28,7 @@ def _floats(tensor: torch.Tensor) -> str:
 
 def browser_bundle(model: nn.Sequential, meta: CheckpointMeta) -> dict:
     """Everything the browser needs to prepare a drawing and run ``model`` on it, as plain data:
-    the input side, the normalisation, test-time mirroring, the class names, each layer (name,
+    the input side and channels, the normalisation, test-time mirroring, the class names, each layer (name,
     module, arguments) and each layer's float tensors (weights, biases, batch norm's running
     statistics)."""
     arch = architecture_of(meta)
@@ -39,7 +39,8 @@ def browser_bundle(model: nn.Sequential, meta: CheckpointMeta) -> dict:
                    if value.dtype.is_floating_point}
         if tensors:
             params[spec.name] = tensors
-    return {"format": 1, "arch": arch.name, "input_size": arch.input_size, "mean": meta.mean,
+    return {"format": 1, "arch": arch.name, "input_size": arch.input_size,
+            "input_channels": arch.input_channels, "mean": meta.mean,
             "std": meta.std, "mirror": mirrored(meta), "classes": list(meta.classes),
             "layers": [{"name": s.name, "module": s.module, "args": dict(s.args)} for s in arch.layers],
             "params": params}

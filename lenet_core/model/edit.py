@@ -77,8 +77,12 @@ def rows_text(rows, input_size: int = 28) -> str:
 def rows_from_text(text: str) -> tuple[int, tuple[Row, ...]]:
     """``(input size, rows)`` from a line of the grammar. It must read (known words, the right
     count of numbers); whether the layers fit is :func:`design`'s to say, layer by layer."""
-    input_size, layers = split_input(text)
-    rows = []
+    given, layers = split_input(text)
+    if given.channels != 1:
+        raise LabError(f"{given.text}: a design reads grey images; a network takes a colour dataset's "
+                       "three channels by itself when it trains on one: start the text with "
+                       f"input({given.side}), or leave the input out")
+    input_size, rows = given.side, []
     for written in read_layers(layers):
         kind = KINDS[written.word]
         values = dict(NEW[written.word])

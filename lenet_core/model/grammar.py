@@ -11,8 +11,9 @@ Layers, separated by spaces (the arguments in brackets, keywords after the numbe
     avgpool(K[,stride=S])  maxpool(K[,stride=S])
     sigmoid  tanh  relu  batchnorm  dropout(P)  flatten  fc(N)
 
-A network that reads a 32×32 input (a 28×28 image padded by 2, as LeNet-5 reads it) starts with
-``input(32)``; without it the input is the 28×28 image itself. :func:`network_text` and
+A network that reads a 32×32 input (a 28×28 image padded by 2, as LeNet-5 reads it, or a 32×32
+image) starts with ``input(32)``; one that reads colour images names their three channels,
+``input(28,3)`` or ``input(32,3)``; without it the input is a 28×28 grey image. :func:`network_text` and
 :func:`parse_network` carry that, so one line holds a whole network: a run's config and its
 checkpoints store it, and a run never needs its saved file again.
 
@@ -20,7 +21,7 @@ What the text leaves out is derived, never typed: every ``in_channels``, ``in_fe
 ``num_features``, a pool's stride (its window, unless stated), whether batch norm is 2-d (after a
 convolution) or 1-d (after flatten), and the layers' names (``conv1``, ``pool1``, ``fc1``,
 ``bn1``, ``relu1``, as the built-in networks name them). Parsing follows the shapes from the input
-(``input_size``, one channel): a window larger than what reaches it, a dense layer before flatten
+(``input_size``, ``channels``): a window larger than what reaches it, a dense layer before flatten
 or a network that does not end in a dense layer is refused in one line that names the layer by
 its number and its text. :func:`layers_text` writes a spec list back, so text -> spec -> text is
 the identity for every built-in network.
@@ -216,10 +217,10 @@ def _named(written: list[Written]):
         yield layer, stem if stem == "flatten" and counts[stem] == 1 else f"{stem}{counts[stem]}"
 
 
-def parse_layers(text: str, input_size: int = 28) -> tuple[LayerSpec, ...]:
-    """The spec list ``text`` describes for a one-channel ``input_size``² input, or a LabError."""
+def parse_layers(text: str, input_size: int = 28, channels: int = 1) -> tuple[LayerSpec, ...]:
+    """The spec list ``text`` describes for a ``channels``×``input_size``² input, or a LabError."""
     written = read_layers(text)
-    shape = _Shape(1, input_size)
+    shape = _Shape(channels, input_size)
     specs = tuple(_spec(layer, shape, name) for layer, name in _named(written))
     if written[-1].word != "fc":
         raise LabError(f"the network must end in a dense layer giving one output per class (e.g. "
@@ -238,11 +239,12 @@ class Misfit:
     message: str
 
 
-def trace_layers(text: str, input_size: int = 28) -> tuple[tuple[LayerSpec, ...], Misfit | None]:
+def trace_layers(text: str, input_size: int = 28, channels: int = 1
+                 ) -> tuple[tuple[LayerSpec, ...], Misfit | None]:
     """The specs of the layers that fit, up to the first that does not, and that one (or None):
     the designer's table of a network being edited. A text that does not read is a LabError; the
     end in a dense layer is :func:`parse_layers`' check, not this one's."""
-    shape, specs = _Shape(1, input_size), []
+    shape, specs = _Shape(channels, input_size), []
     for layer, name in _named(read_layers(text)):
         try:
             specs.append(_spec(layer, shape, name))
@@ -251,32 +253,66 @@ def trace_layers(text: str, input_size: int = 28) -> tuple[tuple[LayerSpec, ...]
     return tuple(specs), None
 
 
-INPUT = re.compile(r"^\s*input\(\s*(\d+)\s*\)")
-INPUT_SIZES = (28, 32)  # a 28×28 image as it is, or padded by 2 as LeNet-5 reads it
+INPUT = re.compile(r"^\s*input\(\s*(\d+)\s*(?:,\s*(\d+)\s*)?\)")
+INPUT_SIZES = (28, 32)  # a 28×28 image as it is, or padded by 2 as LeNet-5 reads it (or a 32×32 one)
+INPUT_CHANNELS = (1, 3)  # grey, or colour: red, green and blue
 
 
-def split_input(text: str) -> tuple[int, str]:
-    """``(input side, the layers' text)``: an optional leading ``input(N)`` taken off."""
+@dataclass(frozen=True)
+class Input:
+    """What a network reads: a ``channels``×``side``×``side`` input."""
+
+    side: int = 28
+    channels: int = 1
+
+    @property
+    def text(self) -> str:
+        """``input(32)``, ``input(28,3)``; empty for the 28×28 grey input every network assumes."""
+        if self.channels != 1:
+            return f"input({self.side},{self.channels})"
+        return "" if self.side == 28 else f"input({self.side})"
+
+
+def check_input(side, channels=1) -> Input:
+    """``Input(side, channels)`` when both are offered, else a LabError that says what is."""
+    if side not in INPUT_SIZES or isinstance(side, bool):
+        raise LabError(f"a side of {side!r}: the input is 28 (the image as it is) or 32 (a 28×28 "
+                       "image padded by 2, or a 32×32 image)")
+    if channels not in INPUT_CHANNELS or isinstance(channels, bool):
+        raise LabError(f"{channels!r} channels: the input has 1 (grey) or 3 (colour)")
+    return Input(side, channels)
+
+
+def split_input(text: str) -> tuple[Input, str]:
+    """``(the input, the layers' text)``: an optional leading ``input(N)`` or ``input(N,C)`` taken off."""
     found = INPUT.match(text) if isinstance(text, str) else None
     if not found:
-        return 28, text
-    side = int(found.group(1))
-    if side not in INPUT_SIZES:
-        raise LabError(f"input({side}): the input is 28 (the image as it is) or 32 (padded by 2)")
-    return side, text[found.end():]
+        return Input(), text
+    where = found.group(0).strip()
+    try:
+        given = check_input(int(found.group(1)), int(found.group(2) or 1))
+    except LabError as exc:
+        raise LabError(f"{where}: {exc}") from None
+    return given, text[found.end():]
 
 
 def parse_network(text: str, name: str, description: str = "") -> Architecture:
-    """The whole network one line describes (``input(32)`` first for a 32×32 input), named ``name``."""
-    side, layers = split_input(text)
-    return Architecture(name=name, title=name, description=description, input_size=side,
-                        layers=parse_layers(layers, side))
+    """The whole network one line describes (``input(32)`` or ``input(32,3)`` first for another
+    input than a 28×28 grey image), named ``name``."""
+    given, layers = split_input(text)
+    return Architecture(name=name, title=name, description=description, input_size=given.side,
+                        layers=parse_layers(layers, given.side, given.channels),
+                        input_channels=given.channels)
+
+
+def input_of(arch: Architecture) -> Input:
+    return Input(arch.input_size, arch.input_channels)
 
 
 def network_text(arch: Architecture) -> str:
-    """The whole network as one line: its layers, after ``input(32)`` when that is its input."""
-    text = layers_text(arch.layers)
-    return text if arch.input_size == 28 else f"input({arch.input_size}) {text}"
+    """The whole network as one line: its layers, after ``input(…)`` when it reads another input
+    than a 28×28 grey image."""
+    return " ".join(part for part in (input_of(arch).text, layers_text(arch.layers)) if part)
 
 
 def _number(value) -> str:

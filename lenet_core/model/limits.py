@@ -12,6 +12,7 @@ from dataclasses import replace
 from functools import cache
 
 from lenet_core.model.architectures import Architecture, LayerSpec
+from lenet_core.model.grammar import Input, layers_text, parse_layers
 
 # A batch of 256 keeps every layer's output for the backward pass: 300,000 values an image is
 # 300 MB of float32 a batch forward, about 1 GB with the gradients. LeNet has 10,000 to 50,000.
@@ -33,6 +34,31 @@ def with_outputs(arch: Architecture, classes: int) -> Architecture:
     last = arch.layers[-1]
     layers = (*arch.layers[:-1], LayerSpec(last.name, last.module, {**last.args, "out_features": classes}))
     return replace(arch, layers=layers)
+
+
+def fitted(arch: Architecture, classes: int, side: int = 28, channels: int = 1) -> Architecture:
+    """``arch`` as it learns a dataset of ``classes`` classes and ``channels``×``side``² images: one
+    output per class; a colour dataset's three channels into the first layer; a 32×32 image into a
+    network written for 28×28 read as it is (its input 32, every size after it derived again).
+    A 28×28 image into a 32×32 input is padded by 2 (:meth:`Architecture.pad_for`), as LeNet-5 reads
+    MNIST. The same network when it fits already."""
+    size = max(arch.input_size, side)
+    if (size, channels) != (arch.input_size, arch.input_channels):
+        text = layers_text(arch.layers)
+        arch = replace(arch, input_size=size, input_channels=channels,
+                       layers=parse_layers(text, size, channels))
+    return with_outputs(arch, classes)
+
+
+def input_problem(arch: Architecture, dataset: str, side: int, channels: int) -> str | None:
+    """Why ``arch`` cannot read ``dataset``'s ``channels``×``side``² images, or None."""
+    fits = channels == arch.input_channels and side <= arch.input_size
+    if fits:
+        return None
+    wanted = Input(max(side, arch.input_size), channels).text
+    return (f"{arch.name} reads {arch.input_channels}×{arch.input_size}×{arch.input_size} inputs, but "
+            f"{dataset} holds {channels}×{side}×{side} images: "
+            + (f"start its layers with {wanted}" if wanted else "leave input(…) out of its layers"))
 
 
 def _layer_totals(spec: LayerSpec, shape: list[int]) -> tuple[int, list[int]]:

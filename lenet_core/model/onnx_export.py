@@ -1,10 +1,11 @@
 """A checkpoint as an ONNX file: the network any runtime opens (Netron, onnxruntime, a phone app).
 
 The graph is the network PyTorch runs, layer for layer, then its softmax. Its input ``image`` is
-float32 N×1×S×S, already prepared as the lab prepares pixels (:func:`lenet_core.model.inputs.model_input`:
+float32 N×C×S×S, already prepared as the lab prepares pixels (:func:`lenet_core.model.inputs.model_input`:
 scaled to [0, 1], standardised with the checkpoint's mean and std, zero-padded to the input side).
 Keeping the preparation out of the graph keeps the graph equal to the shape table; the file's
-metadata carries it instead, as numbers (``mean``, ``std``, ``input_size``) and as one sentence
+metadata carries it instead, as numbers (``mean``, ``std``, ``input_size``, ``input_channels``) and
+as one sentence
 (``prepare``). Outputs: ``logits`` and ``probabilities`` (the softmax; for a checkpoint whose run
 mirrors at test time, averaged with the mirror image's, as every page shows it), and with
 ``every_layer`` each layer's output under the layer's name (``conv1``, ``sigmoid1``, ...), which
@@ -68,15 +69,16 @@ class _Graph(nn.Module):
 def metadata(meta: CheckpointMeta) -> dict[str, str]:
     """What the file says about itself (ONNX ``metadata_props``: text keys and text values)."""
     arch = architecture_of(meta)
-    side = arch.input_size
-    pad = f", zero-padded by {arch.pad} on each side to {side}×{side}" if arch.pad > 0 else ""
-    prepare = (f"'{INPUT}' is float32 N×1×{side}×{side}: 28×28 grey images as in {meta.dataset} "
-               f"(light on a dark background), pixels scaled to 0–1, then (x - {meta.mean:g}) / "
-               f"{meta.std:g}{pad}")
+    channels, side = arch.input_channels, arch.input_size
+    kind = "colour (red, green, blue)" if channels == 3 else "grey"
+    pad = (f", zero-padded on each side to {side}×{side} when smaller (a 28×28 image by "
+           f"{arch.pad})") if arch.pad > 0 else ""
+    prepare = (f"'{INPUT}' is float32 N×{channels}×{side}×{side}: {kind} images as in {meta.dataset}, "
+               f"pixels scaled to 0–1, then (x - {meta.mean:g}) / {meta.std:g}{pad}")
     props = {
         "arch": meta.arch, "layers": network_text(arch), "dataset": meta.dataset,
         "classes": json.dumps(list(meta.classes)), "mean": repr(float(meta.mean)),
-        "std": repr(float(meta.std)), "input_size": str(side),
+        "std": repr(float(meta.std)), "input_size": str(side), "input_channels": str(channels),
         "mirror": json.dumps(mirrored(meta)), "prepare": prepare,
         "outputs": "logits; probabilities (softmax" + (", averaged with the mirror image's"
                                                         if mirrored(meta) else "") + ")",

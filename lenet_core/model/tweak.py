@@ -12,7 +12,7 @@ from dataclasses import replace
 
 from lenet_core.errors import LabError
 from lenet_core.model.architectures import Architecture, LayerSpec
-from lenet_core.model.grammar import layer_text, parse_network
+from lenet_core.model.grammar import input_of, layer_text, parse_network
 
 SETTING = re.compile(r"^([a-z]+\d*)\.([a-z]+)$")
 
@@ -78,8 +78,8 @@ def with_layer_setting(arch: Architecture, name: str, value, new_name: str | Non
     changed = replace(spec, args={**spec.args, argument: value})
     texts = [layer_text(s) for s in arch.layers]
     texts[index] = layer_text(changed)
-    prefix = "" if arch.input_size == 28 else f"input({arch.input_size}) "
+    prefix = input_of(arch).text
     try:
-        return parse_network(prefix + " ".join(texts), new_name or arch.name, arch.description)
+        return parse_network(f"{prefix} {' '.join(texts)}", new_name or arch.name, arch.description)
     except LabError as exc:
         raise LabError(f"{name}={value}: {exc}") from None

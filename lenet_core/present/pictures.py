@@ -85,8 +85,10 @@ DIGIT_WIDTH = 7  # px a digit of a map's number takes: a cell narrower than its 
 
 
 def feature_maps(maps: torch.Tensor | np.ndarray, scale: ColourScale, cols: int | None = None,
-                 zoom: int | None = None, numbered: bool = True) -> np.ndarray:
-    """C×H×W feature maps -> a grid image, maps numbered from 0 left to right, top to bottom.
+                 zoom: int | None = None, numbered: bool = True, names: list[str] | None = None
+                 ) -> np.ndarray:
+    """C×H×W feature maps -> a grid image, maps numbered from 0 left to right, top to bottom (or
+    labelled with ``names``: a colour input's red, green and blue).
 
     Eight maps a row (a square of rows for more than 64: 1,024 maps are 32 rows of 32), each
     enlarged by :func:`cell_zoom` but no more than keeps the row GRID_WIDTH pixels wide."""
@@ -96,7 +98,7 @@ def feature_maps(maps: torch.Tensor | np.ndarray, scale: ColourScale, cols: int 
     zoom = zoom or max(1, min(cell_zoom(max(h, w)), (GRID_WIDTH // cols - 3) // w))
     numbered = numbered and w * zoom + 3 >= DIGIT_WIDTH * len(str(n - 1))
     labels = [str(i) for i in range(n)] if numbered else None  # from 0, as PyTorch counts
-    return grid(maps, scale, cols=cols, zoom=zoom, labels=labels)
+    return grid(maps, scale, cols=cols, zoom=zoom, labels=names or labels)
 
 
 STRIP_ROWS = 100  # a long vector's rows: 50,176 values (64@28×28) in rows of 50 would be 14,000 px tall
@@ -155,10 +157,14 @@ def filter_grid(weights: torch.Tensor | np.ndarray) -> tuple[np.ndarray, ColourS
 
 def pixel_view(values: np.ndarray, scale: ColourScale | None = None, cell: int = 10,
                line: tuple[int, int, int] = (70, 70, 70)) -> np.ndarray:
-    """A small 2-D image enlarged so each pixel is a ``cell``-sized square with a visible border.
+    """A small image enlarged so each pixel is a ``cell``-sized square with a visible border.
 
-    Default scale: grey 0 (black) … 1 (white), "what the network sees".
+    Default scale: grey 0 (black) … 1 (white), "what the network sees"; a colour image (3×H×W,
+    0–1, an imported colour dataset's) is shown in its own colours.
     """
+    values = np.asarray(values)
+    if scale is None and values.ndim == 3 and values.shape[0] == 3:
+        return pixel_view_rgb(np.round(np.clip(values, 0, 1).transpose(1, 2, 0) * 255), cell, line)
     scale = scale or ColourScale(0.0, 1.0, "grey", "pixel value: 0 black … 1 white")
     return pixel_view_rgb(scale.colour(values), cell, line)
 
@@ -253,6 +259,15 @@ def upscale(image, scale: int) -> np.ndarray:
         raise ValueError(f"scale must be at least 1, got {scale}")
     image = np.asarray(image)
     return np.repeat(np.repeat(image, scale, axis=-2), scale, axis=-1)
+
+
+def sample_picture(image, scale: int) -> np.ndarray:
+    """One sample enlarged ``scale`` times, as ``st.image`` takes it: a grey H×W image as it is, a
+    colour one (3×H×W, PyTorch's order) as H×W×3."""
+    image = np.asarray(image.cpu() if hasattr(image, "cpu") else image)
+    if image.ndim == 3:
+        image = image.transpose(1, 2, 0)
+    return np.repeat(np.repeat(image, scale, axis=0), scale, axis=1)
 
 
 def tile(images, ncols: int, scale: int = 1, *, gap: int = 1, gap_value: int = GAP_VALUE) -> np.ndarray:

@@ -46,11 +46,22 @@ class Js:
     def __floordiv__(self, other): return Js(_floor(f"{self.text} / {Js.text_of(other)}"))
 
 
+CHANNELS = ("red", "green", "blue")  # a colour input's three planes, in PyTorch's order
+
+
+def map_names(plane: Plane) -> list[str] | None:
+    """The names of a plane's maps when they have names (a colour input's red, green and blue),
+    else None (maps are numbered)."""
+    return list(CHANNELS) if plane.kind == "input" and len(plane.shape) == 3 and plane.shape[0] == 3 else None
+
+
 def unit_where(plane: Plane, unit: int, classes) -> str:
     """Where unit number ``unit`` (flat) of ``plane`` is: ``map 3 (12, 7)``, ``unit 17``, ``class 7``
     (maps, rows, columns and units from 0, as everywhere in the lab)."""
     if len(plane.shape) == 3:
         m, r, c = np.unravel_index(unit, plane.shape)
+        if names := map_names(plane):
+            return f"{names[m]} ({r}, {c})"
         return f"map {m} ({r}, {c})" if plane.kind != "input" else f"({r}, {c})"  # from 0, as PyTorch
     if plane.kind == "output" and unit < len(classes):
         return f"class {classes[unit]}"

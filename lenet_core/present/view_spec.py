@@ -24,7 +24,7 @@ from lenet_core.inspect import geometry
 from lenet_core.inspect.geometry import Plane
 from lenet_core.model.architectures import Architecture
 from lenet_core.present import camera, colours
-from lenet_core.present.scene import Js, too_many_to_draw
+from lenet_core.present.scene import Js, map_names, too_many_to_draw
 
 # A plane's colour rule in the browser: what its layer outputs (colours.layer_rules: unit, tanh,
 # positive, signed), or the input's grey and the output's probabilities.
@@ -57,7 +57,7 @@ def _plane(plane: Plane, rule: str) -> dict:
     return {"name": plane.name, "index": plane.index, "title": plane.title, "kind": plane.kind,
             "shape": list(plane.shape), "size": plane.size, "shows": plane.shows,
             "weighted": plane.weighted, "centre": centre_code(plane),
-            "tile": geometry.plane_layout(plane).tile, "rule": rule}
+            "tile": geometry.plane_layout(plane).tile, "rule": rule, "map_names": map_names(plane)}
 
 
 def _preset(planes: tuple[Plane, ...], classes: tuple[str, ...], view: str) -> dict:

@@ -16,7 +16,7 @@
 
 Every random number comes from the run's CPU generator, so a run repeats exactly on the CPU; the
 area an image is moved away from is filled with the background (pixel 0), not the mean.
-``x`` is the model's input (standardised, N×1×H×W); ``background`` is where pixel 0 lands.
+``x`` is the model's input (standardised, N×C×H×W); ``background`` is where pixel 0 lands.
 """
 
 from __future__ import annotations

@@ -26,7 +26,7 @@ from lenet_core.format import format_setting
 from lenet_core.model import saved
 from lenet_core.model.architectures import ARCHITECTURES, Architecture
 from lenet_core.model.grammar import network_text, parse_network
-from lenet_core.model.limits import classes_problem, size_problem, with_outputs
+from lenet_core.model.limits import classes_problem, fitted, input_problem, size_problem
 from lenet_core.model.saved import name_problem
 from lenet_core.training.augment import KINDS as AUGMENTATIONS
 
@@ -327,7 +327,7 @@ def preset(name: str, **overrides: Any) -> TrainConfig:
 
 # ---- validation ----------------------------------------------------------------------------
 
-def validate(raw: dict[str, Any]) -> tuple[TrainConfig | None, dict[str, str]]:
+def validate(raw: dict[str, Any], home: Path | None = None) -> tuple[TrainConfig | None, dict[str, str]]:
     """``(config, {})`` when every value is allowed, else ``(None, {field: message})``.
 
     Missing fields take their defaults; ``None`` counts as missing (a flag not given). A form's
@@ -349,70 +349,72 @@ def validate(raw: dict[str, Any]) -> tuple[TrainConfig | None, dict[str, str]]:
             errors[key] = message
         else:
             values[key] = checked
-    if "dataset" not in errors and (problem := dataset_problem(values.get("dataset", TrainConfig.dataset))):
+    dataset = values.get("dataset", TrainConfig.dataset)
+    if "dataset" not in errors and (problem := dataset_problem(dataset, home)):
         errors["dataset"] = problem
     if errors:
         return None, errors
     config = TrainConfig(**values)
-    errors = _network_errors(config)
+    errors = _network_errors(config, home)
     if errors:
         return None, errors
     return config, {}
 
 
-def dataset_problem(name: str) -> str | None:
-    """Why no run can train on ``name`` here (not imported here, or images the engine does not
-    take yet), or None."""
+def dataset_problem(name: str, home: Path | None = None) -> str | None:
+    """Why no run can train on ``name`` here (not built in, not imported in ``home``), or None."""
     try:
-        info = get_dataset(name)
+        get_dataset(name, home)
     except LabError as exc:
         return str(exc)
-    if (info.side, info.channels) != (28, 1):
-        kind = "colour" if info.channels == 3 else "grey"
-        return (f"{info.name} holds {info.side}×{info.side} {kind} images: training takes 28×28 grey "
-                "images for now; import the folder again with --side 28 (and without --colour)")
     return None
+
+
+def fitted_to(arch: Architecture, info) -> Architecture:
+    """``arch`` as it learns dataset ``info`` (:func:`lenet_core.model.limits.fitted`)."""
+    return fitted(arch, len(info.classes), info.side, info.channels)
 
 
 def network_of(config: TrainConfig, home: Path | None = None) -> Architecture:
     """The network a config trains: its ``layers`` when it has them, else the built-in ``arch``
-    with one output per class of its dataset (an imported dataset of 3 classes: fc(3))."""
+    fitted to its dataset (an imported dataset of 3 classes: fc(3); of colour images: three
+    channels into conv1)."""
     if config.layers:
         return parse_network(config.layers, config.arch, f"the layers of {config.arch}")
     if config.arch not in ARCHITECTURES:
         raise LabError(f"arch: {config.arch!r} is no built-in network and the config holds no layers: "
                        "start it with lenet-lab train --arch NAME, which reads the saved network")
-    return with_outputs(ARCHITECTURES[config.arch], len(get_dataset(config.dataset, home).classes))
+    return fitted_to(ARCHITECTURES[config.arch], get_dataset(config.dataset, home))
 
 
 def with_saved_network(config: TrainConfig, home: Path | None = None) -> TrainConfig:
-    """``config`` with its saved network's layers copied in, its output one per class of the
-    dataset (unchanged for a built-in or when it has layers already); a LabError in one line when
-    no such network is saved."""
+    """``config`` with its saved network's layers copied in, fitted to the dataset (unchanged for a
+    built-in or when it has layers already); a LabError in one line when no such network is saved."""
     if config.layers or config.arch in ARCHITECTURES:
         return config
-    arch = with_outputs(saved.find_network(config.arch, home), len(get_dataset(config.dataset, home).classes))
+    arch = fitted_to(saved.find_network(config.arch, home), get_dataset(config.dataset, home))
     return TrainConfig.from_dict({**config.to_dict(), "layers": network_text(arch)})
 
 
-def _network_errors(config: TrainConfig) -> dict[str, str]:
+def _network_errors(config: TrainConfig, home: Path | None = None) -> dict[str, str]:
     """What the network itself refuses: layers that do not parse or do not fit their input, a
     built-in name on other layers, an output that is not one per class, a size this machine
     cannot train, batch norm on batches of one. A saved name without layers is checked when its
     layers are read (:func:`with_saved_network`)."""
-    info = get_dataset(config.dataset)  # there: validate checked it first
+    info = get_dataset(config.dataset, home)  # there: validate checked it first
     if not config.layers and config.arch not in ARCHITECTURES:
         return {}
     try:
-        arch = network_of(config)
+        arch = network_of(config, home)
     except LabError as exc:
         return {"layers": str(exc)}
     builtin = ARCHITECTURES.get(config.arch)
-    if builtin is not None and network_text(with_outputs(builtin, len(info.classes))) != network_text(arch):
+    if builtin is not None and network_text(fitted_to(builtin, info)) != network_text(arch):
         return {"arch": f"{config.arch} is built in and its layers are fixed: give other layers their "
                         "own name (save them in the designer, or lenet-lab arch add)"}
     classes = len(info.classes)
-    if problem := classes_problem(arch, config.dataset, classes) or size_problem(arch):
+    if problem := (input_problem(arch, config.dataset, info.side, info.channels)
+                   or classes_problem(arch, config.dataset, classes) or size_problem(arch)):
         return {"layers" if config.layers else "arch": problem}
     return _batch_norm_errors(config, arch)
 

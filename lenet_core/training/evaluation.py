@@ -38,7 +38,8 @@ def input_scaling(info: data.DatasetInfo, normalise: bool) -> data.DatasetInfo:
 
 def prepare_images(images: torch.Tensor, info: data.DatasetInfo, arch: Architecture,
                    device: torch.device) -> torch.Tensor:
-    """uint8 N×28×28 -> normalised, padded float N×1×H×W on ``device`` (converted there).
+    """uint8 N×S×S (grey) or N×3×S×S (colour) -> normalised, padded float N×C×H×W on ``device``
+    (converted there).
 
     The result is the only float copy of the images made on the way (:func:`standardise` fills
     it in place); with one channel it is channels-last and contiguous at once, so the layout

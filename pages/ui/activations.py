@@ -33,6 +33,7 @@ from lenet_core.inspect.activations import Forward
 from lenet_core.model.architectures import Architecture, get_architecture
 from lenet_core.model.shapes import layer_label
 from lenet_core.present import colours, pictures
+from lenet_core.present.scene import CHANNELS
 from pages.ui import state
 
 NARROW_WIDTH = 400  # half of the main column at 1280 px, less the card's padding
@@ -57,8 +58,10 @@ def render_layers(model: nn.Sequential, arch: Architecture | str | None, seen: F
     modules = dict(model.named_children())
 
     x1 = x[0] if x.dim() == 4 else x
-    _layer_row("input", x1, colours.signed_scale(x1, "normalised input"), "what the first layer receives",
-               key_prefix, narrow=narrow)
+    colour = x1.shape[0] == len(CHANNELS)
+    _layer_row("input", x1, colours.signed_scale(x1, "normalised input"),
+               "what the first layer receives" + (": the picture's red, green and blue" if colour else ""),
+               key_prefix, labels=list(CHANNELS) if colour else None, narrow=narrow)
     last = list(outputs)[-1]
     for name, values in outputs.items():
         _layer_row(name, values, scales[name], f"{kinds[name]} · {type(modules[name]).__name__}",
@@ -81,7 +84,7 @@ def _layer_row(name: str, values: torch.Tensor, scale: colours.ColourScale, deta
                       f"<span style='color:#777;font-size:0.85rem'>{detail}</span>",
                       unsafe_allow_html=True)
         if values.ndim == 3:
-            image = pictures.feature_maps(values, scale)
+            image = pictures.feature_maps(values, scale, names=labels)
         else:
             image = pictures.dense_strip(values, scale, labels=labels, width=NARROW_WIDTH if narrow else 720)
         head.image(image, width=_width(image, narrow))

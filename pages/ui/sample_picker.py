@@ -1,7 +1,7 @@
 """Choosing a dataset sample for the Layer Explorer: dataset and split, a pool (all, one class,
 misclassified only), and an index with Previous / Random / Next buttons that step through the pool.
 
-    source = pick_source("explore", default_dataset)          # -> (dataset name, split) or stops
+    source = pick_source("explore", default_dataset, arch)    # -> (dataset name, split) or stops
     index = pick_sample("explore", dataset, split, labels, predictions)
 
 The index is the sample's place in the split (as ``lenet_core.data.sample`` counts it); a typed
@@ -17,13 +17,20 @@ from lenet_core.data import AVAILABLE, DATASETS, SPLITS, dataset_availability, g
 from lenet_core.data.imported import all_datasets
 from lenet_core.errors import LabError
 from lenet_core.inspect import explore
+from lenet_core.model.architectures import Architecture
+from lenet_core.model.inputs import reads
 from pages.ui import state
 
 
-def pick_source(key: str, default_dataset: str) -> tuple[str, str]:
-    """Dataset and split selectors; an unavailable dataset stops the page with its remedy."""
+def pick_source(key: str, default_dataset: str, arch: Architecture) -> tuple[str, str]:
+    """Dataset and split selectors (the datasets whose images ``arch`` reads); an unavailable
+    dataset stops the page with its remedy."""
     left, right = st.columns([2, 1])
-    names = list(all_datasets())  # the built-in ones, then yours
+    names = [name for name, info in all_datasets().items()  # the built-in ones, then yours
+             if reads(arch, info.side, info.channels)]
+    chosen = state.key(key, "dataset")
+    if st.session_state.get(chosen, names[0]) not in names:  # a grey model chosen after a colour set
+        del st.session_state[chosen]
     dataset = left.selectbox("Dataset", names, key=state.key(key, "dataset"),
                              index=names.index(default_dataset) if default_dataset in names else 0,
                              format_func=lambda n: DATASETS[n].title if n in DATASETS else f"{n} (yours)")

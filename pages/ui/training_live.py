@@ -224,7 +224,7 @@ def result(run: runs.Run, store: runs.RunStore) -> None:
                 f"({checkpoint.name}); the {len(mistakes.table)} the model was surest about:")
     captions = [f"{row.true} → {row.predicted} ({format_probability(row.confidence)})"
                 for row in mistakes.table.itertuples()]
-    st.image([pictures.upscale(image, 3) for image in mistakes.images], caption=captions, width=84)
+    st.image([pictures.sample_picture(image, 3) for image in mistakes.images], caption=captions, width=84)
     st.caption("Each caption reads true class → predicted class (the model's confidence).")
 
 

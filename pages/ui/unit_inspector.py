@@ -7,7 +7,8 @@
 - ``model``/``arch``: the network in eval mode and its Architecture.
 - ``seen``: the page's :func:`lenet_core.inspect.activations.forward_pass` (the model's input,
   every layer's output), so the network runs once a rerun and every view shows the same pass;
-  ``image``: the 28×28 picture in [0, 1] it was made from (the receptive field is drawn on it).
+  ``image``: the picture in [0, 1] it was made from, 28×28 (or an imported dataset's side; 3×S×S
+  in colour): the receptive field is drawn on it.
 
 Pick a layer, a map and a position with the inputs, or click a square of the large map (or a
 tile of the 3D view, which calls ``select_unit``); the widget shows the unit's receptive field on
@@ -54,7 +55,7 @@ def render_unit_inspector(model: nn.Sequential, arch: Architecture, seen: Forwar
     with chart:
         _clickable_map(key, layer, values, unit, scale)
     try:
-        report = inspect_unit(model, arch, x, outputs, layer, unit)
+        report = inspect_unit(model, arch, x, outputs, layer, unit, image_side=image.shape[-1])
     except LabError as exc:
         st.error(str(exc), icon=":material/error:")
         return
@@ -145,17 +146,17 @@ def _show_report(report: UnitReport, model: nn.Sequential, x: torch.Tensor, imag
     field, reads, sums = st.columns([1, 2, 1.3], gap="medium")
     with field:
         st.markdown("**Receptive field**")
-        st.image(pictures.field_picture(image, report.image_field, CELL), width=28 * CELL)
-        st.caption(_field_caption(report))
+        st.image(pictures.field_picture(image, report.image_field, CELL), width=image.shape[-1] * CELL)
+        st.caption(_field_caption(report, image.shape[-1]))
     with reads:
         _show_inputs(report, model, x, outputs, key)
     with sums:
         _show_calculation(report, outputs)
 
 
-def _field_caption(report: UnitReport) -> str:
+def _field_caption(report: UnitReport, side: int) -> str:
     box, field = report.image_field, report.receptive_field
-    text = f"{report.name} sees {box.describe()} of the 28×28 image ({box.height}×{box.width} pixels)"
+    text = f"{report.name} sees {box.describe()} of the {side}×{side} image ({box.height}×{box.width} pixels)"
     if (field.height, field.width) != (box.height, box.width):
         text += f"; its full field is {field.height}×{field.width}, part of it zero padding"
     return text + "."

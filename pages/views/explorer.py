@@ -116,7 +116,7 @@ st.caption(f"{picked.arch.title} trained on {picked.meta.dataset} · checkpoint 
            f"{picked.meta.epoch}" + (f" · test accuracy {format_percent(picked.meta.metrics['test_acc'])}"
                                       if "test_acc" in picked.meta.metrics else ""))
 
-dataset, split = pick_source(KEY, picked.meta.dataset)
+dataset, split = pick_source(KEY, picked.meta.dataset, picked.arch)
 images, labels = load(dataset, split)
 mismatch = explore.class_mismatch(picked.meta.classes, data.get_dataset(dataset).classes)
 if mismatch:

@@ -72,7 +72,7 @@ function batchnorm(x, shape, a, P) {
   return y;
 }
 function forward(model, input) {
-  let x = input, shape = [1, model.input_size, model.input_size]; const out = {};
+  let x = input, shape = [model.input_channels || 1, model.input_size, model.input_size]; const out = {};
   for (const L of model.layers) {
     const P = model.params[L.name] || {};
     if (L.module === "Conv2d") [x, shape] = conv2d(x, shape, L.args, P.weight, P.bias);

@@ -377,10 +377,11 @@ export class NetworkView {
     this.requestRender();
   }
 
-  where(p, i) {  // "map 3 (12, 7)", "(12, 7)", "class 7", "unit 17": from 0, as PyTorch counts
+  where(p, i) {  // "map 3 (12, 7)", "(12, 7)", "red (12, 7)", "class 7", "unit 17": from 0, as PyTorch
     const plane = this.planes[p], shape = plane.shape;
     if (shape.length === 3) {
       const [, h, w] = shape, m = Math.floor(i / (h * w)), r = Math.floor(i / w) % h, c = i % w;
+      if (plane.map_names) return `${plane.map_names[m]} (${r}, ${c})`;
       return plane.kind === "input" ? `(${r}, ${c})` : `map ${m} (${r}, ${c})`;
     }
     if (plane.kind === "output" && i < this.spec.classes.length) return `class ${this.spec.classes[i]}`;
