@@ -455,3 +455,33 @@ def test_predict_prepares_a_picture_as_the_models_import_did(lab_home, tmp_path)
     done = cli("predict", "--run", run.id, str(picture), home=lab_home)
     assert done.returncode == 0 and done.stdout.startswith(f"{picture}: ")
 
+
+def test_a_run_reads_its_dataset_in_its_own_stores_home_and_never_trains_another(lab_home, tmp_path):
+    """A store in another folder than LENET_LAB_HOME (the e2e servers', a --home) reads its runs'
+    imported datasets there; a run whose dataset was deleted before it started fails saying so,
+    where a lenient read would have trained it on the default dataset."""
+    from helpers import TINY
+
+    from lenet_core import runs
+    from lenet_core.model.checkpoints import load_model
+    from lenet_core.training.config import TrainConfig
+
+    other = tmp_path / "other-home"
+    import_dataset(write_shapes(tmp_path / "s", per_class=6), "shapes", ImportOptions(test_share=0.25),
+                   home=other)
+    store = runs.RunStore(other)
+    settings = {**TINY, "dataset": "shapes", "train_subset": 0, "batch_size": 6}
+    run = store.create(TrainConfig(**settings), "here")
+    assert store.get(run.id).config.dataset == "shapes" and store.get(run.id).note is None
+    runs.execute(run.id, home=other, signals=())
+    _, meta = load_model(other / "runs" / run.id / "final.pt")
+    assert meta.dataset == "shapes" and meta.classes == list(SHAPES)
+
+    queued = store.create(TrainConfig(**settings), "its dataset deleted")
+    imported.delete_dataset("shapes", other)
+    runs.rows.stored_config.cache_clear()  # a new worker process reads the row afresh
+    with pytest.raises(LabError, match=r"cannot start: its stored settings no longer hold here: dataset: "):
+        runs.execute(queued.id, home=other, signals=())
+    failed = store.get(queued.id)
+    assert failed.status == "failed" and "unknown dataset 'shapes'" in failed.error
+    assert not (other / "runs" / queued.id / "final.pt").exists()

@@ -46,7 +46,7 @@ def check_launch(raw: dict, reports: dict[str, data.Availability] | None = None,
     """Validate a form's values, then check what validation leaves to the run's start: that a
     saved network is saved here (its layers are copied into the config), that the dataset is here
     and the device is present. Each problem is named under its field."""
-    config, errors = validate(raw)
+    config, errors = validate(raw, home)
     if config is None:
         return None, errors
     try:

@@ -21,6 +21,7 @@ import re
 import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from lenet_core.errors import LabError
@@ -159,10 +160,11 @@ def _network_missing(raw: dict) -> dict[str, str]:
 
 
 @functools.lru_cache(maxsize=4096)  # each stored text is checked once per process
-def stored_config(text: str) -> tuple[TrainConfig, str | None]:
-    """A run's stored config, leniently: fields this version does not know are left out, and a
-    value that no longer validates is replaced by the default, said in the note (TrainConfig is
-    frozen, so one read is shared safely)."""
+def stored_config(text: str, home: Path | None = None) -> tuple[TrainConfig, str | None]:
+    """A run's stored config (of a store in ``home``), leniently: fields this version does not know
+    are left out, and a value that no longer validates is replaced by the default, said in the
+    note (TrainConfig is frozen, so one read is shared safely). Such a config is for showing the
+    run: a run whose config has a note is never trained (:func:`lenet_core.runs.worker.execute`)."""
     try:
         raw = json.loads(text)
     except json.JSONDecodeError:
@@ -171,12 +173,12 @@ def stored_config(text: str) -> tuple[TrainConfig, str | None]:
         return TrainConfig(), "stored config could not be read: it is shown with the default settings"
     known = {k: v for k, v in raw.items() if k in SETTINGS}
     missing = _network_missing(known)
-    config, errors = validate({k: v for k, v in known.items() if k not in missing})
+    config, errors = validate({k: v for k, v in known.items() if k not in missing}, home)
     if config is not None and not missing:
         return config, None
     errors = {**missing, **errors}
     config, more = (config, {}) if config is not None else validate(
-        {k: v for k, v in known.items() if k not in errors})
+        {k: v for k, v in known.items() if k not in errors}, home)
     if config is None:  # what is left fails together (batch norm and a batch of one)
         config, more = TrainConfig(), {}
     replaced = "; ".join(f"{k}: {m} (shown as {DEFAULTS[k]!r})" for k, m in {**errors, **more}.items())

@@ -145,7 +145,7 @@ class RunStore:
                              "wall_time": "float64"})
 
     def _to_run(self, row: sqlite3.Row) -> Run:
-        config, note = stored_config(row["config"])
+        config, note = stored_config(row["config"], self.home)
         return Run(id=row["id"], name=row["name"], created=row["created"], config=config,
                    status=row["status"], pid=row["pid"], device=row["device"], started=row["started"],
                    finished=row["finished"], error=row["error"], summary=json.loads(row["summary"] or "{}"),

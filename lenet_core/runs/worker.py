@@ -111,6 +111,8 @@ def execute(run_id: str, *, home: Path | None = None, recorder: Recorder | None 
         started = threading.Event()
         threading.Thread(target=_beat_until, args=(store, run_id, started), daemon=True).start()
         try:
+            if run.note:  # its settings, read again, no longer hold here (a dataset deleted since)
+                raise LabError(f"run {run_id} cannot start: its {run.note}")
             resume_from, elapsed = None, 0.0
             if resume:
                 resume_from, step, elapsed = resume_point(run_id, store.home)
