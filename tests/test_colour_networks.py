@@ -109,6 +109,8 @@ def test_the_3d_view_and_the_layer_pictures_show_a_colour_input_as_red_green_and
     spec = view_spec(arch, ["a", "b", "c"])
     assert spec["planes"][0]["map_names"] == ["red", "green", "blue"]
     assert spec["planes"][1]["map_names"] is None
+    assert spec["colour_tables"]["green"][256] == [0, 255, 0]  # the green map's brightest value
+    assert "green" not in view_spec(ARCHITECTURES["lenet-modern"], list("0123456789"))["colour_tables"]
     red = np.zeros((3, 4, 4), np.float32)
     red[0] = 1.0
     view = pictures.pixel_view(red, cell=5)

@@ -524,3 +524,27 @@ def test_a_run_on_an_imported_dataset_shows_its_own_class_names_in_every_evaluat
     assert set(chart_with(at, "class", "accuracy")["class"]) == set(SHAPES)
     captions = [c for image in at.image for c in image.captions if "→" in c]
     assert all(c.split(" → ")[0] in SHAPES for c in captions)
+
+
+def test_the_form_trains_on_a_colour_dataset_and_says_what_its_images_are(lab_home, tmp_path):
+    """Picking a colour 32×32 import in the form: the line under Dataset says what it holds, and the
+    run starts (its worker fits the network: conv1 reads three channels)."""
+    from helpers import wait_for, write_shapes
+
+    from lenet_core.data.imported import ImportOptions, import_dataset
+    from lenet_core.model.checkpoints import load_model
+
+    import_dataset(write_shapes(tmp_path / "hues", per_class=6, colour=True), "hues",
+                   ImportOptions(side=32, colour=True, test_share=0.25))
+    at = open_page(PAGE)
+    fill(at, **{**TINY, "dataset": "hues", "train_subset": 0, "batch_size": 4})
+    at.run()
+    assert any(c.value == "12 training and 6 test images, 32×32 colour" for c in at.sidebar.caption), \
+        [c.value for c in at.sidebar.caption]
+    start(at)
+    assert not at.exception and not sidebar_errors(at)
+    (run,) = runs.RunStore(lab_home).list()
+    done = wait_for(runs.RunStore(lab_home), run.id, lambda r: r.status in ("completed", "failed"))
+    assert done.status == "completed", done.error
+    model, meta = load_model(lab_home / "runs" / run.id / "final.pt")
+    assert meta.dataset == "hues" and model.conv1.in_channels == 3

@@ -26,6 +26,10 @@ _ANCHORS = {
     "diverging": ["#2166ac", "#4393c3", "#92c5de", "#d1e5f0", "#f7f7f7",
                   "#fddbc7", "#f4a582", "#d6604d", "#b2182b"],
     "grey": ["#000000", "#ffffff"],
+    # a colour input's channels, each from black to its own colour (the 3D view's input maps)
+    "red": ["#000000", "#ff0000"],
+    "green": ["#000000", "#00ff00"],
+    "blue": ["#000000", "#0000ff"],
 }
 
 

@@ -74,11 +74,13 @@ def view_spec(arch: Architecture, classes) -> dict:
     planes = geometry.planes(arch)
     classes = tuple(str(c) for c in classes)
     rules = plane_rules(arch, planes)
+    # each named map (a colour input's red, green, blue) is coloured by the colour map of its name
+    tables = set(RULE_MAPS.values()) | {name for p in planes for name in map_names(p) or ()}
     return {
         "format": 1, "arch": arch.name, "classes": list(classes),
         "planes": [_plane(p, rules[p.name]) for p in planes],
         "rule_maps": RULE_MAPS,
-        "colour_tables": {name: colours.colour_table(name).tolist() for name in set(RULE_MAPS.values())},
+        "colour_tables": {name: colours.colour_table(name).tolist() for name in sorted(tables)},
         "views": {view: _preset(tuple(planes), classes, view) for view in camera.VIEWS},
         "default_view": camera.DEFAULT_VIEW,
         "narrowest": camera.NARROWEST,  # the width every preset is framed for

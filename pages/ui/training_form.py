@@ -147,9 +147,13 @@ def dataset_label(report: data.Availability) -> str:
 
 
 def dataset_detail(report: data.Availability) -> str:
-    if report.state == data.AVAILABLE:
-        return f"{report.train_size:,} training and {report.test_size:,} test images"
-    return "not here yet: see below"
+    if report.state != data.AVAILABLE:
+        return "not here yet: see below"
+    info = data.get_dataset(report.name)
+    # a colour or 32×32 set: the network is fitted to it (conv1 reads 3 channels, a 32×32 input)
+    kind = "" if (info.side, info.channels) == (28, 1) else \
+        f", {info.side}×{info.side} {'colour' if info.channels == 3 else 'grey'}"
+    return f"{report.train_size:,} training and {report.test_size:,} test images{kind}"
 
 
 def device_detail(choice: str) -> str:

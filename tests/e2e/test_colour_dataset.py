@@ -33,6 +33,7 @@ def test_a_run_on_colour_pictures_in_the_explorer_and_its_3d_view(webgl_page, fr
     wait_for_run(page)
     main.get_by_label("Dataset", exact=True).click()
     page.get_by_role("option", name="hues (yours)", exact=True).click()
+    expect(main).to_contain_text(re.compile(r"Label: (circle|square|triangle)"))  # a hues sample shown
     wait_for_run(page)
     assert_no_exception(page)
     expect(main).to_contain_text("input · 3@32×32")
@@ -50,6 +51,13 @@ def test_a_run_on_colour_pictures_in_the_explorer_and_its_3d_view(webgl_page, fr
     expect(page.locator(VIEW)).to_be_visible()
     frame = element(page)
     assert frame.evaluate("() => window.__net3d.spec.planes[0].shape") == [3, 32, 32]
+    # each channel's tiles in its own colour: the red map's green and blue parts are 0, and so on
+    tints = frame.evaluate("""() => { const a = window.__net3d.view.planes[0].colour.array, per = 32 * 32;
+      return [0, 1, 2].map((m) => { const sums = [0, 0, 0];
+        for (let i = m * per; i < (m + 1) * per; i++) for (let c = 0; c < 3; c++) sums[c] += a[i * 3 + c];
+        return sums; }); }""")
+    for channel, sums in enumerate(tints):
+        assert sums[channel] > 0 and sum(sums) == sums[channel], f"input map {channel} is not tinted: {sums}"
     shown = wait_for_pixels(page, lambda p: drawn_share(p) > 0.05)
     assert drawn_share(shown) > 0.05, "the 3D view stayed blank"
     x, y = unit_on_screen(page, frame, "input", 1 * 32 * 32 + 16 * 32 + 16)  # green, row 16, column 16

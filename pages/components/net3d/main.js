@@ -308,13 +308,18 @@ function describe() {
   if (view.shownLines) text += ` Lines: red raise the unit's sum, blue lower it, the five strongest thick; ${view.shownLines.note}.`;
   app.ui.note.textContent = text;
   const legend = view.planes.filter((p) => view.visible.has(p.name)).map((plane) => {
-    const stops = [0, 0.25, 0.5, 0.75, 1].map((t) => {
-      const v = plane.range[0] + t * (plane.range[1] - plane.range[0]);
-      return `rgb(${view.colourOf(plane.shown || plane.rule, plane.range, v).join(",")})`;
+    // a colour input: one bar a channel, each from black to its colour, on the plane's one range
+    const tables = !app.changeFrom && plane.map_names ? plane.map_names : [null];
+    const bars = tables.map((table) => {
+      const stops = [0, 0.25, 0.5, 0.75, 1].map((t) => {
+        const v = plane.range[0] + t * (plane.range[1] - plane.range[0]);
+        return `rgb(${view.colourOf(plane.shown || plane.rule, plane.range, v, table).join(",")})`;
+      });
+      return el("span", {className: "bar", title: table || "",
+                         style: `background:linear-gradient(to right, ${stops.join(",")})`});
     });
-    const bar = el("span", {className: "bar", style: `background:linear-gradient(to right, ${stops.join(",")})`});
     const fmt = (v) => (Math.abs(v) >= 100 ? v.toFixed(0) : v.toPrecision(2));
-    return el("span", {}, [`${plane.name} ${fmt(plane.range[0])}`, bar, fmt(plane.range[1])]);
+    return el("span", {}, [`${plane.name} ${fmt(plane.range[0])}`, ...bars, fmt(plane.range[1])]);
   });
   app.ui.legend.replaceChildren(...legend);
 }

@@ -161,12 +161,15 @@ export class NetworkView {
       const v = change ? change[p] : values[p], rgb = plane.colour.array;
       const rule = plane.shown = change ? "signed" : plane.rule;
       const table = this.tables[this.spec.rule_maps[rule]];
+      // a colour input's maps in their own colours (red, green, blue), on the plane's one range
+      const named = !change && plane.map_names ? plane.map_names.map((name) => this.tables[name]) : null;
+      const perMap = named ? plane.size / named.length : plane.size;
       const [low, high] = plane.range = scaleRange(rule, v);
       const span = (high - low) || 1;
       for (let i = 0; i < plane.size; i++) {
         let t = (v[i] - low) / span; t = t < 0 ? 0 : t > 1 ? 1 : t;
-        const k = Math.round(t * 256) * 3;
-        rgb[i * 3] = table[k]; rgb[i * 3 + 1] = table[k + 1]; rgb[i * 3 + 2] = table[k + 2];
+        const k = Math.round(t * 256) * 3, tab = named ? named[Math.floor(i / perMap)] : table;
+        rgb[i * 3] = tab[k]; rgb[i * 3 + 1] = tab[k + 1]; rgb[i * 3 + 2] = tab[k + 2];
       }
       plane.colour.needsUpdate = true;
     });
@@ -182,8 +185,8 @@ export class NetworkView {
     this.requestRender();
   }
 
-  colourOf(rule, range, value) {  // [r, g, b] 0..255 of one value, for the legends
-    const table = this.tables[this.spec.rule_maps[rule]];
+  colourOf(rule, range, value, named = null) {  // [r, g, b] 0..255 of one value, for the legends
+    const table = this.tables[named || this.spec.rule_maps[rule]];
     const t = Math.min(1, Math.max(0, (value - range[0]) / ((range[1] - range[0]) || 1)));
     const k = Math.round(t * 256) * 3;
     return [table[k], table[k + 1], table[k + 2]].map((c) => Math.round(c * 255));
