@@ -5,7 +5,8 @@
 
 The questions: engine_speed (the tutorial's loop vs our engine vs the compute floor, and the
 peak memory of a training process), store_overhead (what the run store's writes and a page
-reading it cost a run), canvas_latency (the Draw page's work per stroke), store_load (the
+reading it cost a run), inside_overhead (what looking inside the network while it learns costs
+a run), canvas_latency (the Draw page's work per stroke), store_load (the
 Training page's reads of a big store); with --all also step_variants, threads, data_loading,
 scene_update (what the 3D view costs the server and sends: each input's values, each model's
 weights), stroke_repaint (a stroke to the Draw page's 3D view repainted, in Chromium; needs
@@ -21,6 +22,6 @@ Shared helpers: ``bench.common``; engine_speed's parts: ``bench.tutorial_loop`` 
 and ``bench.memory`` (a process's peak memory). Nothing in ``lenet_core`` imports this package.
 """
 
-QUESTIONS = ["engine_speed", "store_overhead", "canvas_latency", "store_load"]
+QUESTIONS = ["engine_speed", "store_overhead", "inside_overhead", "canvas_latency", "store_load"]
 MORE = ["step_variants", "threads", "data_loading", "scene_update", "stroke_repaint", "live_drawing",
         "browser_engines", "sweep_throughput", "time_to_accuracy", "page_reruns", "dataset_import"]

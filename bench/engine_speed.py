@@ -9,7 +9,8 @@ A  the tutorial's loop (d2l's ``train_ch6`` step): a torchvision dataset with ``
    ``DataLoader(num_workers=4)``, ``.to(device)`` per batch, ``float(...)`` of the loss and the
    correct count after every step. Its plot is left out (that would only slow it).
 B  our engine as the Training page runs it: a run in a real run store (SQLite), trained by
-   :func:`lenet_core.training.engine.train` with the store's writer, checkpoints and all.
+   :func:`lenet_core.training.engine.train` with the store's writer, the inside recorder
+   (lenet_core.training.inside), checkpoints and all.
 C  the compute floor: the engine's model (same layout) doing forward, backward and step on one
    batch prepared beforehand, repeated as many times as an epoch has batches: no data, no records.
 
@@ -55,6 +56,7 @@ from lenet_core.training.config import TrainConfig, preset
 from lenet_core.training.device import describe_device, resolve_device
 from lenet_core.training.engine import make_optimizer, synchronize, train, use_all_cores
 from lenet_core.training.evaluation import input_scaling, prepare_images
+from lenet_core.training.inside import InsideRecorder
 from lenet_core.training.records import Recorder, Recorders
 
 # Peak memory: torch alone holds about 650 MB of a training process here (its import 510 MB, the
@@ -75,6 +77,7 @@ class Settings:
     train_subset: int = 0  # train on the first N of the engine's fixed shuffle (0: whole split)
     device: str = "auto"
     seed: int = 0  # round r trains A and B from seed + r
+    arch: str = ARCH  # B's network (A and C are the tutorial's)
     memory: bool = True  # peak RSS of a `lenet-lab train` process
     quick: bool = False
 
@@ -112,28 +115,31 @@ class EpochClock(Recorder):
 
 def engine_config(name: str, settings: Settings, seed: int) -> TrainConfig:
     """The Training page's ``tutorial`` recipe (lenet-classic, SGD, Xavier, [0, 1] pixels as
-    ``ToTensor`` gives) on the bench's data, batch, learning rate and epochs."""
-    return preset("tutorial", dataset=name, arch=ARCH, epochs=settings.epochs,
+    ``ToTensor`` gives) on the bench's data, batch, learning rate and epochs (and network)."""
+    return preset("tutorial", dataset=name, arch=settings.arch, epochs=settings.epochs,
                   batch_size=settings.batch_size, lr=settings.lr, seed=seed, device=settings.device,
                   train_subset=settings.train_subset)
 
 
 def engine_run(name: str, home: Path, settings: Settings, seed: int, label: str = "engine",
-               writer: type[runs.StoreRecorder] = runs.StoreRecorder) -> dict[str, Any]:
+               writer: type[runs.StoreRecorder] = runs.StoreRecorder,
+               inside: type[InsideRecorder] = InsideRecorder) -> dict[str, Any]:
     """One run in the store at ``home``, trained in this process the way the worker does it:
-    create, claim, train with the store's writer (``writer``: a timed one, for the store bench)."""
+    create, claim, train with the store's writer (``writer``: a timed one, for the store bench)
+    and the inside recorder (``inside``: a timed one, for the inside bench)."""
     store = runs.store_for(home)
     config = engine_config(name, settings, seed)
     run = store.create(config, name=f"bench {label} seed {seed}")
     if not store.claim(run.id, os.getpid()):
         raise RuntimeError(f"bench run {run.id} could not be claimed")
     recorder, clock = writer(store, run.id), EpochClock()
-    outcome = train(config, Recorders(recorder, clock), checkpoint_dir=runs.run_dir(run.id, store.home),
-                    run_id=run.id, home=store.home)
+    looking = inside(recorder)
+    outcome = train(config, Recorders(recorder, looking, clock),
+                    checkpoint_dir=runs.run_dir(run.id, store.home), run_id=run.id, home=store.home)
     return {"seconds": sum(clock.passes), "examples": clock.examples * len(clock.passes),
             "eval_s": sum(clock.evals), "test_acc": clock.test_acc[-1] if clock.test_acc else None,
             "train_loss": outcome.summary.get("train_loss"), "train_acc": outcome.summary.get("train_acc"),
-            "status": outcome.status, "recorder": recorder}
+            "status": outcome.status, "recorder": recorder, "inside": looking}
 
 
 
@@ -176,7 +182,8 @@ class Samples:
     rounds: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
     def add(self, variant: str, result: dict[str, Any]) -> None:
-        result.pop("recorder", None)  # the live writer object: not a figure
+        result.pop("recorder", None)  # the live writer and inside recorder: not figures
+        result.pop("inside", None)
         result["examples_per_sec"] = result["examples"] / result["seconds"] if result["seconds"] else 0.0
         self.rounds.setdefault(variant, []).append(result)
 

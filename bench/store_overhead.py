@@ -87,6 +87,7 @@ class TimedStoreRecorder(runs.StoreRecorder):
 def timed_run(name: str, home: Path, settings: Settings, seed: int, label: str) -> dict[str, Any]:
     result = engine_run(name, home, settings, seed, label, writer=TimedStoreRecorder)
     writer = result.pop("recorder")
+    result.pop("inside")
     result.update(store_s=writer.in_pass_s, store_writes=writer.in_pass_writes,
                   store_write_ms=[t * 1e3 for t in writer.write_times],
                   store_share=writer.in_pass_s / result["seconds"] if result["seconds"] else None)

@@ -55,6 +55,13 @@ def test_store_overhead_times_each_write_and_the_reading_page(lab_home):
     assert r["engine_live_examples_per_sec"] > 0
 
 
+def test_inside_overhead_times_the_inside_recorder_within_each_run(lab_home):
+    r = report("bench.inside_overhead", "--quick", home=lab_home)
+    assert set(r["share"]) == {"lenet-classic", "lenet-modern"}
+    assert all(0.0 < share < 1.0 for share in r["share"].values()) and r["target"] == 0.03
+    assert r["points_per_run"] == 4  # 1,024 examples in batches of 256: every batch is a point
+
+
 def test_canvas_and_store_load_and_the_table_without_json(lab_home):
     canvas = report("bench.canvas_latency", "--repeats", "5", home=lab_home)
     assert 0 < canvas["canvas_ms_worst"] < 1000 and canvas["budget_ms"] == 3.0

@@ -69,9 +69,22 @@ def _sweeps(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE INDEX IF NOT EXISTS runs_by_sweep ON runs (sweep_id, trial)")
 
 
+def _inside(conn: sqlite3.Connection) -> None:
+    """5: the inside of training: per-layer figures five times an epoch, histograms once an epoch
+    (lenet_core.training.inside). Tables of their own: the curves' reads stay as small as before."""
+    conn.execute("""CREATE TABLE IF NOT EXISTS inside (
+        run_id TEXT NOT NULL, step INTEGER NOT NULL, epoch REAL NOT NULL, layer TEXT NOT NULL,
+        name TEXT NOT NULL, value REAL)""")
+    conn.execute("CREATE INDEX IF NOT EXISTS inside_by_run ON inside (run_id, step)")
+    conn.execute("""CREATE TABLE IF NOT EXISTS histograms (
+        run_id TEXT NOT NULL, epoch REAL NOT NULL, layer TEXT NOT NULL, kind TEXT NOT NULL,
+        low REAL NOT NULL, high REAL NOT NULL, counts TEXT NOT NULL)""")
+    conn.execute("CREATE INDEX IF NOT EXISTS histograms_by_run ON histograms (run_id, epoch)")
+
+
 # Migration N is MIGRATIONS[N - 1]; append, never reorder or edit one that has shipped.
 MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
-    _runs_and_metrics, _request_ids, _queue, _sweeps)
+    _runs_and_metrics, _request_ids, _queue, _sweeps, _inside)
 VERSION = len(MIGRATIONS)
 
 

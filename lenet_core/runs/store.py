@@ -43,6 +43,8 @@ if TYPE_CHECKING:  # pandas (~70 MB) is imported where a table is built: a train
     import pandas as pd
 
 
+RECORDED = ("metrics", "inside", "histograms")  # what a run wrote while it trained, by run_id
+
 def store_for(home: Path | str | None = None) -> RunStore:
     """The run store of ``home`` (default: ``LENET_LAB_HOME``, see :mod:`lenet_core.paths`)."""
     return RunStore(home)
@@ -251,14 +253,19 @@ class RunStore:
                              (pid, now, now, run_id))])[0] == 1
 
     def report(self, run_id: str, *, progress: dict | None = None, device: str | None = None,
-               metrics: list[tuple[int, float, str, float, float]] = ()) -> None:
-        """One transaction: metric rows ``(step, epoch, name, value, wall_time)``, the progress
-        dict and the heartbeat."""
+               metrics: list[tuple[int, float, str, float, float]] = (),
+               inside: list[tuple[int, float, str, str, float]] = ()) -> None:
+        """One transaction: metric rows ``(step, epoch, name, value, wall_time)``, inside rows
+        ``(step, epoch, layer, name, value)``, the progress dict and the heartbeat."""
         statements: list[tuple[str, Any]] = []
         if metrics:
             statements.append(("INSERT INTO metrics (run_id, step, epoch, name, value, wall_time) "
                                "VALUES (?, ?, ?, ?, ?, ?)",
                                [(run_id, *json_safe(list(row))) for row in metrics]))
+        if inside:
+            statements.append(("INSERT INTO inside (run_id, step, epoch, layer, name, value) "
+                               "VALUES (?, ?, ?, ?, ?, ?)",
+                               [(run_id, *json_safe(list(row))) for row in inside]))
         sets, params = ["heartbeat = ?"], [time.time()]
         if progress is not None:
             sets.append("progress = ?")
@@ -269,9 +276,45 @@ class RunStore:
         statements.append((f"UPDATE runs SET {', '.join(sets)} WHERE id = ?", (*params, run_id)))
         self._write(statements)
 
+    def add_histograms(self, run_id: str,
+                       rows: list[tuple[float, str, str, float, float, list[int]]]) -> None:
+        """Histogram rows ``(epoch, layer, kind, low, high, counts)`` of one epoch, in one transaction."""
+        self._write([("INSERT INTO histograms (run_id, epoch, layer, kind, low, high, counts) "
+                      "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                      [(run_id, epoch, layer, kind, low, high, dumps(list(counts)))
+                       for epoch, layer, kind, low, high, counts in rows])])
+
+    def inside(self, run_ids: Iterable[str] | str) -> pd.DataFrame:
+        """Long table of the inside figures: run_id, step, epoch, layer, name, value."""
+        return self._frame("inside", ["run_id", "step", "epoch", "layer", "name", "value"], run_ids,
+                           {"step": "int64", "epoch": "float64", "value": "float64"})
+
+    def histograms(self, run_ids: Iterable[str] | str) -> pd.DataFrame:
+        """run_id, epoch, layer, kind, low, high, counts (a list of ints a row)."""
+        frame = self._frame("histograms", ["run_id", "epoch", "layer", "kind", "low", "high", "counts"],
+                            run_ids, {"epoch": "float64", "low": "float64", "high": "float64"})
+        frame["counts"] = [json.loads(c) for c in frame["counts"]]
+        return frame
+
+    def _frame(self, table: str, columns: list[str], run_ids, types: dict) -> pd.DataFrame:
+        import pandas as pd
+
+        run_ids = [run_ids] if isinstance(run_ids, str) else list(run_ids)
+        for run_id in run_ids:
+            validate_run_id(run_id)
+        if not run_ids:
+            return pd.DataFrame(columns=columns)
+        marks = ",".join("?" * len(run_ids))
+        rows = self._read(f"SELECT {', '.join(columns)} FROM {table} WHERE run_id IN ({marks}) "
+                          "ORDER BY run_id, rowid", tuple(run_ids))
+        return pd.DataFrame([tuple(r) for r in rows], columns=columns).astype(types)
+
     def trim_metrics(self, run_id: str, after_step: int) -> None:
-        """Drop metrics past ``after_step`` (recorded after the checkpoint a resume starts from)."""
-        self._write([("DELETE FROM metrics WHERE run_id = ? AND step > ?", (run_id, after_step))])
+        """Drop what was recorded past ``after_step`` (after the checkpoint a resume starts from)."""
+        self._write([("DELETE FROM metrics WHERE run_id = ? AND step > ?", (run_id, after_step)),
+                     ("DELETE FROM inside WHERE run_id = ? AND step > ?", (run_id, after_step)),
+                     ("DELETE FROM histograms WHERE run_id = ? AND epoch > (SELECT COALESCE(MAX(epoch), 0) "
+                      "FROM metrics WHERE run_id = ? AND name = 'test_acc')", (run_id, run_id))])
 
     def requeue_fresh(self, run_id: str, hold: bool = False) -> bool:
         """A stopped or failed trial queued again to train from the start: what it recorded is
@@ -282,8 +325,8 @@ class RunStore:
              "error = NULL, summary = NULL, progress = NULL, rung = NULL, dispatched = ?, "
              "heartbeat = ? WHERE id = ? AND status IN ('stopped', 'failed')",
              (now if hold else None, now, run_id)),
-            ("DELETE FROM metrics WHERE run_id = ? AND EXISTS (SELECT 1 FROM runs WHERE id = ? AND "
-             "status = 'queued')", (run_id, run_id))])
+            *((f"DELETE FROM {table} WHERE run_id = ? AND EXISTS (SELECT 1 FROM runs WHERE id = ? AND "
+               "status = 'queued')", (run_id, run_id)) for table in RECORDED)])
         return counts[0] == 1
 
     # -- sweeps --
@@ -353,5 +396,5 @@ class RunStore:
                      status=row["status"], pid=row["pid"], finished=row["finished"], error=row["error"])
 
     def remove(self, run_id: str) -> None:
-        self._write([("DELETE FROM metrics WHERE run_id = ?", (run_id,)),
+        self._write([*((f"DELETE FROM {table} WHERE run_id = ?", (run_id,)) for table in RECORDED),
                      ("DELETE FROM runs WHERE id = ?", (run_id,))])

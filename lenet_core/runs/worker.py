@@ -23,6 +23,7 @@ from lenet_core.runs.files import resume_point, run_dir, start_checkpoint
 from lenet_core.runs.process import dispatch
 from lenet_core.runs.store import RunStore, store_for
 from lenet_core.training.engine import train
+from lenet_core.training.inside import Figure, Histogram, InsideRecorder
 from lenet_core.training.records import Outcome, Progress, Recorder, Recorders
 
 SETUP_BEAT_S = 10.0  # heartbeat while the engine loads data, before its first batch
@@ -60,6 +61,14 @@ class StoreRecorder(Recorder):
             self.latest.update(train_loss=values["train_loss"], train_acc=values["train_acc"])
         self.store.report(self.run_id, progress=self.latest, metrics=rows)
         self.last_write = time.monotonic()
+
+    def figures(self, step: int, epoch: float, figures: list[Figure]) -> None:
+        """The inside of the network at a reporting point (:class:`InsideRecorder`'s sink)."""
+        self.store.report(self.run_id, inside=[(step, epoch, f.layer, f.name, f.value) for f in figures])
+
+    def histograms(self, epoch: float, histograms: list[Histogram]) -> None:
+        self.store.add_histograms(self.run_id, [(epoch, h.layer, h.kind, h.low, h.high, h.counts)
+                                                for h in histograms])
 
     def finish(self, outcome: Outcome):
         if outcome.status == "completed":
@@ -119,7 +128,8 @@ def execute(run_id: str, *, home: Path | None = None, recorder: Recorder | None 
                 store.trim_metrics(run_id, step)  # points recorded after that checkpoint
             # Elapsed time while the engine sets up: it counts on from here, never back.
             store.report(run_id, progress={**run.progress, "elapsed_s": elapsed, "at": claimed})
-            return train(run.config, Recorders(StoreRecorder(store, run_id, started), recorder),
+            writer = StoreRecorder(store, run_id, started)
+            return train(run.config, Recorders(writer, InsideRecorder(writer), recorder),
                          checkpoint_dir=run_dir(run_id, store.home), run_id=run_id,
                          home=store.home, stop=stop, resume_from=resume_from, started_at=claimed,
                          start_weights=start_checkpoint(run.config.init_from, store.home))

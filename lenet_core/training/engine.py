@@ -242,7 +242,9 @@ class Session:
         loss.backward()
         if s.batch + 1 in self.points:
             self.recorder.inside(InsidePoint(self.model, x, y, logits.detach(), loss.detach(),
-                                             step=s.step + 1, epoch=s.epoch + (s.batch + 1) / self.batches))
+                                             step=s.step + 1, epoch=s.epoch + (s.batch + 1) / self.batches,
+                                             test_x=self.test_xs,
+                                             last_of_epoch=s.batch + 1 == self.batches))
         self.optimizer.step()
         with torch.no_grad():
             self.loss_sum += loss.detach() * len(y)

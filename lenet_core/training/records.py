@@ -66,6 +66,8 @@ class InsidePoint:
     loss: torch.Tensor  # the batch's mean loss, a scalar on the device
     step: int  # the metrics row's step and epoch that this point reports
     epoch: float
+    test_x: torch.Tensor | None = None  # the test split as model input (a fixed sample is its start)
+    last_of_epoch: bool = False  # the epoch's last reporting point
 
 
 class Recorder:
