@@ -15,6 +15,7 @@ from helpers import TRAINING_PAGE as PAGE
 from lenet_core import runs
 from lenet_core.model import saved
 from lenet_core.training.config import TrainConfig
+from pages.ui import state
 from pages.ui.training_form import FORM_FIELDS, layout
 
 
@@ -548,3 +549,27 @@ def test_the_form_trains_on_a_colour_dataset_and_says_what_its_images_are(lab_ho
     assert done.status == "completed", done.error
     model, meta = load_model(lab_home / "runs" / run.id / "final.pt")
     assert meta.dataset == "hues" and model.conv1.in_channels == 3
+
+
+def test_inside_the_network_shows_the_diagnosis_the_charts_and_a_second_run_beside(lab_home):
+    """A finished lenet-modern run: its diagnosis in a box, the gradient heatmap, the dead-unit lines
+    and the histograms; a second run beside it adds its own; a run with nothing recorded says why."""
+    first = finished_run(lab_home, "first", batch_size=50, epochs=2)
+    second = finished_run(lab_home, "second", batch_size=50, epochs=1)
+    store = runs.RunStore(lab_home)
+    bare = store.create(TrainConfig(**TINY), "bare")  # never trained: nothing inside
+    store.mark(bare.id, "failed", error="ended before its first reporting point")
+    at = open_page(PAGE)
+    at.selectbox(key=state.SELECTED_RUN).set_value(first.id).run()
+    assert not at.exception
+    assert any(h.value == "Inside the network" for h in at.subheader)
+    boxes = [b.value for b in (*at.success, *at.warning) if b.value.startswith("**")]
+    assert len(boxes) == 1
+    specs = [spec for spec, _ in charts(at)]
+    assert any(s.get("mark", {}).get("type") == "rect" for s in specs)  # the gradient heatmap
+    assert any(s.get("encoding", {}).get("y2") for s in specs)  # the histograms
+    at.selectbox(key=state.INSIDE_BESIDE).set_value(second.id).run()
+    assert not at.exception
+    assert sum(1 for spec, _ in charts(at) if spec.get("mark", {}).get("type") == "rect") == 2
+    at.selectbox(key=state.INSIDE_BESIDE).set_value(bare.id).run()
+    assert any("recorded nothing inside" in c.value for c in at.caption)

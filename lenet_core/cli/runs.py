@@ -10,8 +10,8 @@ from pathlib import Path
 
 from lenet_core import runs
 from lenet_core.errors import LabError
-from lenet_core.format import format_count, format_duration, format_metric, format_rate
-from lenet_core.runs import queue, report
+from lenet_core.format import format_count, format_duration, format_metric, format_rate, format_significant
+from lenet_core.runs import diagnosis, queue, report
 from lenet_core.runs.export import to_csv, write_csv
 
 
@@ -49,6 +49,9 @@ def add_parser(sub) -> None:
     v = verbs.add_parser("show", help="one run: config, status, summary, checkpoints")
     v.add_argument("id")
     v.add_argument("--json", action="store_true", help="one JSON object")
+    v.add_argument("--inside", action="store_true",
+                   help="why it learns, or does not: a diagnosis in words, and each layer's gradient, "
+                   "step size and saturated or dead share at the latest reporting point")
     v.set_defaults(func=show)
 
     v = verbs.add_parser("stop", help="stop a run between batches (it saves a checkpoint)")
@@ -83,6 +86,9 @@ def add_parser(sub) -> None:
                    "one, else the newest)")
     v.add_argument("--every-layer", action="store_true",
                    help="with --onnx: each layer's output too, named after the layer (conv1, pool1, ...)")
+    v.add_argument("--inside", action="store_true",
+                   help="the inside figures instead of the curves: run_id, step, epoch, layer, name, "
+                   "value (grad_norm, weight_norm, update_ratio, mean, std, saturated, dead)")
     v.set_defaults(func=export)
 
 
@@ -159,7 +165,38 @@ def show(args) -> int:
                                             for c, a in zip(classes, s["per_class_acc"])))
     for item in checkpoints:
         print(f"checkpoint epoch {item['epoch']}: {item['path']}")
+    if args.inside:
+        print_inside(store, run)
     return 0
+
+
+def print_inside(store, run) -> None:
+    """The diagnosis, then each layer's figures at the latest reporting point."""
+    seen = diagnosis.of_run(store, run)
+    print()
+    if seen is None:
+        print("inside     nothing recorded yet: the first figures come at the first of five points an epoch")
+        return
+    for finding in diagnosis.diagnose(seen) or [None]:
+        if finding is None:
+            print("inside     nothing clear yet: no rule reads these figures as a plateau, a learning rate "
+                  "too high, saturation, dead units, or a healthy run")
+            continue
+        print(f"inside     {finding.title}.")
+        print(f"           {finding.evidence}.")
+        if finding.advice:
+            print(f"           {finding.advice}")
+    step = int(seen.figures["step"].max())
+    print(f"\nlayer      at step {step}")
+    for layer in seen.weighted:
+        print(f"{layer:<10} gradient {format_significant(seen.latest(layer, 'grad_norm'))}, weights "
+              f"{format_significant(seen.latest(layer, 'weight_norm'))}, a step moved them "
+              f"{seen.latest(layer, 'update_ratio') or 0:.2%}")
+    for layer in seen.activations:
+        share = ("dead", seen.latest(layer, "dead")) if seen.latest(layer, "dead") is not None \
+            else ("saturated", seen.latest(layer, "saturated"))
+        print(f"{layer:<10} mean {format_significant(seen.latest(layer, 'mean'))}, std "
+              f"{format_significant(seen.latest(layer, 'std'))}, {share[1]:.0%} {share[0]}")
 
 
 def stop(args) -> int:
@@ -191,10 +228,11 @@ def export(args) -> int:
                        "export: add --onnx")
     store = runs.store_for()
     store.get(args.id)  # a clear error for an unknown id
-    frame = store.metrics([args.id])
+    frame = store.inside([args.id]) if args.inside else store.metrics([args.id])
     if args.output:
         write_csv(frame, args.output)
-        print(f"{len(frame)} metric rows written to {args.output}", file=sys.stderr)
+        print(f"{len(frame)} {'inside' if args.inside else 'metric'} rows written to {args.output}",
+              file=sys.stderr)
     else:
         to_csv(frame, sys.stdout)
     return 0

@@ -37,6 +37,9 @@ DELETE_NO = "delete_no"
 TRY_STARTED = "try_started"  # Try it now started its run: open the Training page on it
 TRY_NOTICE = "try_notice"  # why Try it now could not start its run
 TRAINING_VIEW = "training_view"  # Runs or Sweeps: the page's two views (shown once a sweep exists)
+INSIDE_BESIDE = "inside_beside"  # the run shown beside the chosen one in "Inside the network"
+INSIDE_LAYER = "inside_layer"  # key(INSIDE_LAYER, run id): the layer whose histograms are shown
+INSIDE_KIND = "inside_kind"  # key(INSIDE_KIND, run id): weights or activations
 
 # ---- the Training page's sweeps ---------------------------------------------------------------
 SWEEP_OPEN = "sweep_open"  # the sidebar's "New sweep" section, closed until opened

@@ -9,7 +9,15 @@ import streamlit as st
 from lenet_core import data, paths, runs
 from lenet_core.errors import LabError
 from lenet_core.runs import queue, report
-from pages.ui import state, sweep_form, sweep_view, training_compare, training_form, training_live
+from pages.ui import (
+    state,
+    sweep_form,
+    sweep_view,
+    training_compare,
+    training_form,
+    training_inside,
+    training_live,
+)
 from pages.ui.try_it import try_it_button
 
 home = paths.lab_home()
@@ -63,6 +71,8 @@ training_live.live_panel(run, store)
 if not run.active:  # downloads and delete once it has ended (the live panel has Stop)
     training_live.result(run, store)
     training_live.actions(run, store)
+st.divider()
+training_inside.section(run, all_runs, store)
 
 st.divider()
 st.subheader("All runs")
