@@ -3,6 +3,7 @@ run store), stopped, killed and resumed; and the ``sweep`` command as a real pro
 
 import json
 import os
+import re
 import signal
 import time
 
@@ -54,6 +55,11 @@ def test_a_four_trial_local_sweep_trains_every_trial_as_a_run(lab_home, monkeypa
     table = sweeps.trial_table(sweep, trials, metrics)
     assert list(table["test_acc"]) == sorted(table["test_acc"], reverse=True)
     assert list(table.columns[:3]) == ["trial", "lr", "batch_size"]
+    # One inside figure a trial: its worst activation layer at the end of epoch 1.
+    table = sweeps.trial_table(sweep, trials, metrics, inside=store.inside([t.id for t in trials]))
+    assert list(table.columns[-2:]) == [sweeps.WORST_UNITS, "id"]
+    worst = table[sweeps.WORST_UNITS]
+    assert all(re.fullmatch(r"(relu|sigmoid|tanh)\d \d+% (dead|saturated)", v) for v in worst)
     code, out, _ = lab("sweep", "list")
     assert code == 0 and "completed · 4 of 4 trials done" in out
 

@@ -256,7 +256,8 @@ def show(args) -> int:
         return 0
     trials = store.sweep_runs(sweep.id)
     print(f"{sweep.name}: {sweeps.progress(sweep, trials).words()}", file=sys.stderr)
-    print_table(sweeps.trial_table(sweep, trials, store.metrics([r.id for r in trials])))
+    ids = [r.id for r in trials]
+    print_table(sweeps.trial_table(sweep, trials, store.metrics(ids), inside=store.inside(ids)))
     return 0
 
 

@@ -269,10 +269,26 @@ def trial_scores(sweep: Sweep, trials: list[Run], metrics: pd.DataFrame) -> dict
     return scores
 
 
-def trial_table(sweep: Sweep, trials: list[Run], metrics: pd.DataFrame, now: float | None = None
-                ) -> pd.DataFrame:
+WORST_UNITS = "worst layer, epoch 1"  # the trials table's inside figure
+
+
+def worst_units(inside: pd.DataFrame, run_id: str) -> str | None:
+    """The trial's activation layer with the largest saturated or dead share at its first epoch's
+    last reporting point ("sigmoid2 61% saturated"), or None before it has one."""
+    rows = inside[(inside["run_id"] == run_id) & inside["name"].isin(["saturated", "dead"])
+                  & (inside["epoch"] <= 1.0 + 1e-9)]
+    if rows.empty:
+        return None
+    last = rows[rows["step"] == rows["step"].max()]
+    worst = last.loc[last["value"].idxmax()]
+    return f"{worst['layer']} {worst['value']:.0%} {worst['name']}"
+
+
+def trial_table(sweep: Sweep, trials: list[Run], metrics: pd.DataFrame, now: float | None = None,
+                inside: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per trial, the best first: trial number, each varied setting, status, the metric,
-    best test accuracy, duration, id."""
+    best test accuracy, duration, id; with ``inside`` (the trials' inside figures), each trial's
+    worst activation layer at epoch 1 (:func:`worst_units`) before the id."""
     fields_ = varied_fields(sweep, trials)
     metric = sweep.spec.get("metric", "test_acc")
     scores = trial_scores(sweep, trials, metrics)
@@ -284,8 +300,11 @@ def trial_table(sweep: Sweep, trials: list[Run], metrics: pd.DataFrame, now: flo
         row.update({"status": _status_words(run), metric: scores[run.id],
                     "best test acc": best_acc[run.id],
                     "duration": format_duration(report.duration(run, now)), "id": run.id})
+        if inside is not None:
+            row[WORST_UNITS] = worst_units(inside, run.id)
         rows.append(row)
-    columns = ["trial", *fields_, "status", metric, "best test acc", "duration", "id"]
+    columns = ["trial", *fields_, "status", metric, "best test acc", "duration",
+               *([WORST_UNITS] if inside is not None else []), "id"]
     columns = list(dict.fromkeys(columns))  # metric test_acc and best test acc are two columns
     table = pd.DataFrame(rows, columns=columns)
     ascending = sweep.spec.get("mode", "max") == "min"

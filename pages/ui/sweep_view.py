@@ -66,7 +66,7 @@ def view(sweep: runs.Sweep, trials: list[runs.Run], store: runs.RunStore) -> Non
     st.progress(progress.done / max(progress.total, 1))
     st.caption(f"Space: {sweeps.space_of(sweep).describe()}")
     actions(sweep, trials, metrics, progress, store)
-    table = sweeps.trial_table(sweep, trials, metrics)
+    table = sweeps.trial_table(sweep, trials, metrics, inside=store.inside([r.id for r in trials]))
     if metric == "test_acc":  # the metric's own column says it
         table = table.drop(columns=["best test acc"])
     st.dataframe(table, hide_index=True, width="stretch", column_config={
@@ -75,6 +75,10 @@ def view(sweep: runs.Sweep, trials: list[runs.Run], store: runs.RunStore) -> Non
                                                          max_value=1.0),
         "id": st.column_config.TextColumn("run id"),
         "status": st.column_config.TextColumn("status", width="medium"),  # "pruned after epoch 2" whole
+        sweeps.WORST_UNITS: st.column_config.TextColumn(
+            sweeps.WORST_UNITS, help="The activation layer with the largest share of saturated "
+            "(sigmoid, tanh) or dead (ReLU) units at the end of the first epoch: a trial stuck there "
+            "learns slowly, whatever its accuracy says yet."),
     })
     fields = sweeps.varied_fields(sweep, trials)
     if table[metric].notna().any():
