@@ -39,6 +39,22 @@ WATCH_GROWTH = """([enough]) => {
 }"""
 
 
+# The same for "Inside the network": the gradient heatmap's tiles (one a layer and reporting point)
+# while the run is running; its fragment refreshes on a timer of its own.
+WATCH_INSIDE = """([enough]) => {
+  const watch = (window.__lenetInside = window.__lenetInside || {counts: new Set()});
+  const main = document.querySelector('[data-testid="stMain"]');
+  const badge = main.querySelector("span.stMarkdownBadge");
+  const status = badge ? badge.innerText.trim().split(/\\s+/).pop() : null;
+  let tiles = 0;
+  for (const chart of main.querySelectorAll('[data-testid="stVegaLiteChart"]')) {
+    tiles = Math.max(tiles, chart.querySelectorAll('path[aria-roledescription="rect mark"]').length);
+  }
+  if (status === "running" && tiles > 0) watch.counts.add(tiles);
+  return watch.counts.size >= enough ? [...watch.counts] : false;
+}"""
+
+
 def curve_points(page):
     chart = page.get_by_test_id("stMain").get_by_test_id("stVegaLiteChart").first
     return chart.locator('path[aria-roledescription="point"]')
@@ -76,6 +92,12 @@ def test_a_long_run_is_watched_live_stopped_and_still_there_after_a_visit_elsewh
                                     timeout=RUN_TIMEOUT_MS).json_value()
     MEASUREMENTS.append(f"Training page, run 'e2e-long': the live chart showed {sorted(counts)} "
                         "points while it ran")
+    expect(page.get_by_role("heading", name="Inside the network")).to_be_visible()
+    tiles = page.wait_for_function(WATCH_INSIDE, arg=[2], polling="raf",
+                                   timeout=RUN_TIMEOUT_MS).json_value()
+    assert all(t % 5 == 0 for t in tiles), f"the heatmap is not 5 layers × points: {tiles}"
+    MEASUREMENTS.append(f"Training page, run 'e2e-long': Inside the network's heatmap showed {sorted(tiles)} "
+                        "tiles while it ran")
     wait_for_run(page)
     page.get_by_test_id("stMain").get_by_role("button", name="Stop", exact=True).click()
     expect(status_badge(page)).to_have_text(re.compile(r"stopped$"), timeout=RUN_TIMEOUT_MS)
