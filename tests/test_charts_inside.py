@@ -26,7 +26,6 @@ def test_the_gradient_heatmap_is_layer_by_point_in_network_order_on_a_log_scale(
     assert data.loc[data["layer"] == "conv1", "log10"].tolist() == pytest.approx(np.log10([0.003, 0.006]))
     shared = inside.gradient_heatmap(figures(), domain=(-4.0, 1.0)).to_dict()
     assert shared["encoding"]["color"]["scale"]["domain"] == [-4.0, 1.0]
-    assert inside.fastest_to_slowest(figures()) == pytest.approx(1000.0)  # fc2 over conv1 at step 6
 
 
 def test_saturated_and_dead_shares_are_one_line_a_layer():

@@ -71,6 +71,14 @@ class Inside:
     def guessing(self) -> float:
         return math.log(self.classes)
 
+    def gradients(self) -> tuple[str, float, str, float] | None:
+        """``(first layer, its gradient norm, last layer, its gradient norm)``, each the mean over
+        the recent points: the one pair every sentence about the gradient's spread quotes."""
+        if len(self.weighted) < 2:
+            return None
+        first, last = self.weighted[0], self.weighted[-1]
+        return first, self.mean(first, "grad_norm") or 0.0, last, self.mean(last, "grad_norm") or 0.0
+
 
 def read(inside: pd.DataFrame, metrics: pd.DataFrame, classes: int, recent: int = RECENT) -> Inside | None:
     """The rules' view of a run (its ``inside`` and ``metrics`` long tables), or None before its
@@ -95,13 +103,13 @@ def _n(value: float) -> str:
 
 
 def plateau(run: Inside) -> Finding | None:
-    if not run.losses or len(run.weighted) < 2:
+    spread = run.gradients()
+    if not run.losses or spread is None:
         return None
     loss = run.losses[-1]
-    first, last = run.weighted[0], run.weighted[-1]
-    g_first, g_last = run.mean(first, "grad_norm"), run.mean(last, "grad_norm")
+    first, g_first, last, g_last = spread
     near = abs(loss - run.guessing) <= PLATEAU_BAND * run.guessing
-    if not (near and g_last and g_first is not None and g_first / g_last < VANISHING):
+    if not (near and g_last and g_first / g_last < VANISHING):
         return None
     return Finding(
         "plateau", "On the plateau: the loss is still about what guessing scores, and the first "
@@ -155,10 +163,10 @@ def dead(run: Inside) -> Finding | None:
 
 
 def healthy(run: Inside) -> Finding | None:
-    if not run.losses or run.losses[-1] >= (1 - PLATEAU_BAND) * run.guessing:
+    spread = run.gradients()
+    if not run.losses or spread is None or run.losses[-1] >= (1 - PLATEAU_BAND) * run.guessing:
         return None
-    first, last = run.weighted[0], run.weighted[-1]
-    g_first, g_last = run.mean(first, "grad_norm") or 0.0, run.mean(last, "grad_norm") or 0.0
+    first, g_first, last, g_last = spread
     ratios = [v for layer in run.weighted if (v := run.mean(layer, "update_ratio")) is not None]
     return Finding(
         "healthy", "Healthy: the error reaches every layer and the loss falls",

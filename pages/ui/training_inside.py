@@ -59,16 +59,18 @@ def one_run(store: runs.RunStore, run: runs.Run, figures, domain, narrow: bool) 
                    if run.active else "This run recorded nothing inside: it was trained before LeNet Lab "
                    "recorded the inside of training, or ended before its first reporting point.")
         return
-    for finding in diagnosis.diagnose(diagnosis.of_run(store, run)):
+    seen = diagnosis.of_run(store, run)
+    for finding in diagnosis.diagnose(seen):
         box = BOXES.get(finding.rule, st.warning)
         box(f"**{finding.title}.** {finding.evidence}. {finding.advice}".strip(),
             icon=":material/check_circle:" if finding.rule == "healthy" else ":material/warning:")
     st.markdown("**Gradient at each layer**")
     show_chart(charts.gradient_heatmap(figures, domain), width="stretch")
-    if (ratio := charts.fastest_to_slowest(figures)) is not None:
-        order = charts.layer_order(figures[figures["name"] == "grad_norm"])
-        st.caption(f"At the latest point the gradient at {order[-1]} is {format_significant(ratio)}× "
-                   f"the one at {order[0]}. Dark: a layer that barely learns.")
+    if seen is not None and (spread := seen.gradients()) is not None and spread[1] > 0:
+        first, g_first, last, g_last = spread
+        st.caption(f"Over the last {diagnosis.RECENT} points the gradient at {last} is "
+                   f"{format_significant(g_last / g_first)}× the one at {first}. Dark: a layer that "
+                   "barely learns.")
     if (shares := charts.shares_chart(figures)) is not None:
         st.markdown("**Saturated and dead units**")
         show_chart(shares, width="stretch")

@@ -7,8 +7,6 @@ Each builder takes the store's long tables (:meth:`lenet_core.runs.RunStore.insi
 
 from __future__ import annotations
 
-import math
-
 import altair as alt
 import numpy as np
 import pandas as pd
@@ -96,15 +94,3 @@ def histogram_ridges(histograms: pd.DataFrame, layer: str, kind: str) -> alt.Cha
                  alt.Tooltip("count:Q", format=",")],
     ).properties(height=max(160, 60 * len(epochs)))
 
-
-def fastest_to_slowest(figures: pd.DataFrame) -> float | None:
-    """The last layer's gradient over the first's at the latest point (how many times smaller the
-    first is): the figure the heatmap's caption states."""
-    rows = figures[figures["name"] == "grad_norm"]
-    if rows.empty:
-        return None
-    latest = rows[rows["step"] == rows["step"].max()]
-    order = layer_order(rows)
-    first = float(latest.loc[latest["layer"] == order[0], "value"].iloc[0])
-    last = float(latest.loc[latest["layer"] == order[-1], "value"].iloc[0])
-    return last / first if first > 0 else math.inf
