@@ -281,8 +281,11 @@ def test_beside_the_run_its_model_downloads_as_onnx_made_on_the_click(lab_home, 
     at = open_page(PAGE)
     assert not at.exception
     buttons = at.get("download_button")
-    assert [b.label for b in buttons] == ["Metrics (CSV)", "Checkpoint (final.pt)", "Model (ONNX)"]
-    onnx_button = buttons[2]
+    assert [b.label for b in buttons] == ["Metrics (CSV)", "Inside (CSV)", "Checkpoint (final.pt)",
+                                          "Model (ONNX)"]
+    inside_csv = registered[f"{run.id}-inside.csv"]()
+    assert inside_csv.startswith("run_id,step,epoch,layer,name,value\n") and ",conv1,grad_norm," in inside_csv
+    onnx_button = buttons[3]
     assert onnx_button.key == f"onnx_{run.id}" and not onnx_button.proto.disabled
     assert onnx_button.proto.deferred_file_id  # made when pressed, not on every rerun
 

@@ -241,8 +241,8 @@ def _no_evaluation_note(run: runs.Run) -> str:
 
 
 def actions(run: runs.Run, store: runs.RunStore) -> None:
-    """Download the metrics, the checkpoint and its network as ONNX; delete the run after a
-    confirmation (an ended run: :func:`lenet_core.runs.delete` refuses an active one)."""
+    """Download the metrics, the inside figures, the checkpoint and its network as ONNX; delete the
+    run after a confirmation (an ended run: :func:`lenet_core.runs.delete` refuses an active one)."""
     # One row that wraps: four buttons in equal columns cut their labels short in a 1024 px window.
     row = st.container(horizontal=True)
     home = store.home
@@ -251,6 +251,11 @@ def actions(run: runs.Run, store: runs.RunStore) -> None:
     row.download_button("Metrics (CSV)", lambda: export.to_csv(metrics), f"{run.id}-metrics.csv",
                         mime="text/csv", icon=":material/download:", disabled=metrics.empty,
                         key=state.key("csv", run.id))
+    row.download_button("Inside (CSV)", lambda: export.to_csv(store.inside(run.id)),
+                        f"{run.id}-inside.csv", mime="text/csv", icon=":material/download:",
+                        key=state.key("inside_csv", run.id),
+                        help="The inside of training: each layer's gradient, weights, step, and its "
+                        "activations' mean, spread and saturated or dead share, five times an epoch.")
     checkpoint = runs.best_checkpoint(run.id, home)
     row.download_button(f"Checkpoint ({checkpoint.name if checkpoint else 'none'})",
                         checkpoint.read_bytes if checkpoint else b"",
