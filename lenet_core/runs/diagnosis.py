@@ -123,10 +123,14 @@ def plateau(run: Inside) -> Finding | None:
         "few times the last's; a larger learning rate helps the sigmoid net too (the tutorial's 0.9).")
 
 
+def _worst(run: Inside, name: str) -> tuple[float | None, str | None]:
+    """The activation layer with the largest ``name`` share (saturated, dead) at the latest point."""
+    found = [(share, layer) for layer in run.activations if (share := run.latest(layer, name)) is not None]
+    return max(found, default=(None, None))
+
+
 def saturated(run: Inside) -> Finding | None:
-    worst = [(run.latest(layer, "saturated"), layer) for layer in run.activations
-             if run.latest(layer, "saturated") is not None]
-    share, layer = max(worst, default=(None, None))
+    share, layer = _worst(run, "saturated")
     if share is None or share < SATURATED_SHARE:
         return None
     return Finding(
@@ -149,9 +153,7 @@ def too_high(run: Inside) -> Finding | None:
 
 
 def dead(run: Inside) -> Finding | None:
-    found = [(run.latest(layer, "dead"), layer) for layer in run.activations
-             if run.latest(layer, "dead") is not None]
-    share, layer = max(found, default=(None, None))
+    share, layer = _worst(run, "dead")
     if share is None or share < DEAD_SHARE:
         return None
     return Finding(
