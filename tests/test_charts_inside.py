@@ -48,3 +48,19 @@ def test_histograms_stack_one_epoch_above_the_other_its_tallest_bin_at_nine_tent
     spec = inside.histogram_ridges(found, "fc1", "weights").to_dict()
     assert spec["encoding"]["y2"]["field"] == "base" and spec["encoding"]["y"]["axis"]["values"] == [1.0, 2.0]
     assert inside.ridge_rows(found, "fc2", "weights").empty
+
+
+def test_a_long_run_is_thinned_evenly_keeping_its_first_and_last():
+    assert inside.evenly(list(range(5)), 10) == [0, 1, 2, 3, 4]
+    kept = inside.evenly(list(range(1500)), 120)
+    assert len(kept) == 120 and kept[0] == 0 and kept[-1] == 1499
+    rows = [(step, step / 5, layer, "grad_norm", 1.0)
+            for step in range(1, 1501) for layer in ("conv1", "fc1")]
+    long_run = pd.DataFrame(rows, columns=["step", "epoch", "layer", "name", "value"])
+    data = pd.DataFrame(next(iter(inside.gradient_heatmap(long_run).to_dict()["datasets"].values())))
+    assert len(data) == 2 * inside.MAX_POINTS and data["step"].max() == 1500
+    epochs = pd.DataFrame([(float(e), "fc1", "weights", 0.0, 1.0, [1, 2]) for e in range(1, 301)],
+                          columns=["epoch", "layer", "kind", "low", "high", "counts"])
+    spec = inside.histogram_ridges(epochs, "fc1", "weights").to_dict()
+    shown = spec["encoding"]["y"]["axis"]["values"]
+    assert len(shown) == inside.MAX_RIDGES and shown[0] == 1.0 and shown[-1] == 300.0

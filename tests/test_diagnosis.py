@@ -27,6 +27,8 @@ def test_the_tutorials_sigmoid_lenet_at_lr_0_9_reads_as_the_plateau(lab_home):
     (finding,) = diagnosis.diagnose(diagnosis.of_run(runs.RunStore(lab_home), run))
     assert finding.rule == "plateau"
     assert "smaller than at fc3" in finding.evidence and "ln 10 = 2.3" in finding.evidence
+    assert finding.advice.startswith("Train for more steps (the tutorial's net leaves its plateau after "
+                                     "about 400)")
 
 
 def test_lenet_modern_reads_as_healthy(lab_home):
@@ -45,13 +47,22 @@ def test_a_learning_rate_of_50_reads_as_too_high_before_the_run_diverges(lab_hom
     assert findings(lab_home, run)[0] == "too-high"
 
 
-def made_up(layer_figures: dict[tuple[str, str], float], losses=(1.0,), classes=10) -> diagnosis.Inside:
-    """An Inside of one reporting point (step 5) with the given figures."""
-    rows = [(5, 1.0, layer, name, value) for (layer, name), value in layer_figures.items()]
+def made_up(layer_figures: dict[tuple[str, str], float], losses=(1.0,), classes=10, step=5
+            ) -> diagnosis.Inside:
+    """An Inside of one reporting point (``step``) with the given figures."""
+    rows = [(step, 1.0, layer, name, value) for (layer, name), value in layer_figures.items()]
     figures = pd.DataFrame(rows, columns=["step", "epoch", "layer", "name", "value"])
-    metrics = pd.DataFrame([(5, 1.0, "train_loss", loss, 0.0) for loss in losses],
+    metrics = pd.DataFrame([(step, 1.0, "train_loss", loss, 0.0) for loss in losses],
                            columns=["step", "epoch", "name", "value", "wall_time"])
     return diagnosis.read(figures, metrics, classes)
+
+
+def test_a_plateau_that_outlasted_the_tutorials_400_steps_does_not_advise_more_steps():
+    stuck = {("conv1", "grad_norm"): 1e-4, ("conv1", "weight_norm"): 1.0, ("conv1", "update_ratio"): 1e-4,
+             ("fc3", "grad_norm"): 0.02, ("fc3", "weight_norm"): 1.0, ("fc3", "update_ratio"): 1e-3}
+    (finding,) = diagnosis.diagnose(made_up(stuck, losses=(2.31,), step=2520))
+    assert finding.rule == "plateau"
+    assert finding.advice.startswith("It has taken 2,520 steps already: more of them alone may not help")
 
 
 def test_a_relu_layer_with_most_units_dead_is_named_and_nothing_recorded_says_nothing():

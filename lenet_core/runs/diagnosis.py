@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from lenet_core.format import format_significant
+from lenet_core.runs.report import PLATEAU_STEPS
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -66,6 +67,11 @@ class Inside:
     def mean(self, layer: str, name: str) -> float | None:
         rows = self.figures[(self.figures["layer"] == layer) & (self.figures["name"] == name)]
         return float(rows["value"].mean()) if len(rows) else None
+
+    @property
+    def step(self) -> int:
+        """The latest reporting point's step: how far the run has come."""
+        return int(self.figures["step"].max())
 
     @property
     def guessing(self) -> float:
@@ -118,9 +124,12 @@ def plateau(run: Inside) -> Finding | None:
         f"at {first} is {_n(g_first)}, {_n(g_last / max(g_first, 1e-30))}× smaller than at {last} "
         f"({_n(g_last)}): each layer the error passes back through shrinks it (a sigmoid's slope is at "
         "most 0.25)",
-        "Train for more steps (the tutorial's net leaves its plateau after about 400), or shorten it: "
-        "ReLU and batch normalisation (lenet-modern) keep the gradient at the first layer within a "
-        "few times the last's; a larger learning rate helps the sigmoid net too (the tutorial's 0.9).")
+        (f"Train for more steps (the tutorial's net leaves its plateau after about {PLATEAU_STEPS}), or "
+         if run.step < PLATEAU_STEPS else
+         f"It has taken {run.step:,} steps already: more of them alone may not help; ")
+        + "shorten it: ReLU and batch normalisation (lenet-modern) keep the gradient at the first "
+        "layer within a few times the last's; a larger learning rate helps the sigmoid net too (the "
+        "tutorial's 0.9), a smaller one when its units saturate.")
 
 
 def _worst(run: Inside, name: str) -> tuple[float | None, str | None]:
@@ -136,8 +145,8 @@ def saturated(run: Inside) -> Finding | None:
     return Finding(
         "saturated", f"{layer} is saturated: most of its outputs sit at a bound, where no gradient passes",
         f"{share:.0%} of {layer}'s outputs are within 2 % of its range from 0 or 1 (or ±1 for tanh)",
-        "Lower the learning rate, or use ReLU with batch normalisation (lenet-modern), whose outputs "
-        "have no upper bound to stick to.")
+        "Lower the learning rate, or use ReLU with batch normalisation (lenet-modern): a ReLU's slope "
+        "is 1 wherever its output is positive, so the gradient passes there whole.")
 
 
 def too_high(run: Inside) -> Finding | None:

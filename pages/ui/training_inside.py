@@ -66,11 +66,16 @@ def one_run(store: runs.RunStore, run: runs.Run, figures, domain, narrow: bool) 
             icon=":material/check_circle:" if finding.rule == "healthy" else ":material/warning:")
     st.markdown("**Gradient at each layer**")
     show_chart(charts.gradient_heatmap(figures, domain), width="stretch")
+    points = figures["step"].nunique()
+    words = [f"{charts.MAX_POINTS} of the run's {points} points are drawn, evenly spaced."
+             if points > charts.MAX_POINTS else ""]
     if seen is not None and (spread := seen.gradients()) is not None and spread[1] > 0:
         first, g_first, last, g_last = spread
-        st.caption(f"Over the last {diagnosis.RECENT} points the gradient at {last} is "
-                   f"{format_significant(g_last / g_first)}× the one at {first}. Dark: a layer that "
-                   "barely learns.")
+        words.insert(0, f"Over the last {diagnosis.RECENT} points the gradient at {last} is "
+                        f"{format_significant(g_last / g_first)}× the one at {first}. Dark: a layer "
+                        "that barely learns.")
+    if caption := " ".join(w for w in words if w):
+        st.caption(caption)
     if (shares := charts.shares_chart(figures)) is not None:
         st.markdown("**Saturated and dead units**")
         show_chart(shares, width="stretch")
@@ -93,5 +98,8 @@ def _histograms(store: runs.RunStore, run: runs.Run) -> None:
     if layer not in layers:
         layer = layers[0]
     show_chart(charts.histogram_ridges(found, layer, kind), width="stretch")
+    epochs = found["epoch"].nunique()
+    thinned = (f" {charts.MAX_RIDGES} of the {epochs} epochs are shown, evenly spaced, the first and last "
+               "among them." if epochs > charts.MAX_RIDGES else "")
     st.caption("Each epoch's histogram stacked above the one before; activations on the same "
-               f"{SAMPLE_SIZE} test images every epoch.")
+               f"{SAMPLE_SIZE} test images every epoch.{thinned}")

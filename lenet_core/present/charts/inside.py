@@ -12,6 +12,18 @@ import numpy as np
 import pandas as pd
 
 HEIGHT_PER_LAYER = 22
+# A long run is thinned evenly (its first and last kept): 300 epochs are 1,500 points a layer,
+# more tiles than the heatmap has pixels across, and 300 stacked histograms a page tall.
+MAX_POINTS = 120
+MAX_RIDGES = 10
+
+
+def evenly(values: list, most: int) -> list:
+    """At most ``most`` of ``values``, evenly spaced, the first and the last among them."""
+    if len(values) <= most:
+        return list(values)
+    picks = np.unique(np.round(np.linspace(0, len(values) - 1, most)).astype(int))
+    return [values[i] for i in picks]
 
 
 def layer_order(figures: pd.DataFrame) -> list[str]:
@@ -27,7 +39,8 @@ def gradient_heatmap(figures: pd.DataFrame, domain: tuple[float, float] | None =
     """Layer × reporting point, coloured by the gradient norm on a log scale: a first layer that
     learns a thousand times slower than the last shows as a dark band at the top. ``domain``: the
     colour scale's log10 range, shared by runs shown side by side (default: this run's own)."""
-    rows = figures[figures["name"] == "grad_norm"].copy()
+    rows = figures[figures["name"] == "grad_norm"]
+    rows = rows[rows["step"].isin(evenly(sorted(set(rows["step"])), MAX_POINTS))].copy()
     order = layer_order(rows)
     rows["log10"] = np.log10(rows["value"].clip(lower=1e-12))
     rows["point"] = rows["epoch"].round(2)
@@ -46,9 +59,10 @@ def gradient_heatmap(figures: pd.DataFrame, domain: tuple[float, float] | None =
 def shares_chart(figures: pd.DataFrame) -> alt.Chart | None:
     """Each activation layer's saturated (sigmoid, tanh) or dead (ReLU) share through time; None
     for a network without such layers."""
-    rows = figures[figures["name"].isin(["saturated", "dead"])].copy()
+    rows = figures[figures["name"].isin(["saturated", "dead"])]
     if rows.empty:
         return None
+    rows = rows[rows["step"].isin(evenly(sorted(set(rows["step"])), MAX_POINTS))].copy()
     rows["series"] = rows["layer"] + " " + rows["name"]
     return alt.Chart(rows).mark_line(point=True).encode(
         x=alt.X("epoch:Q", title="epoch"),
@@ -78,8 +92,9 @@ def ridge_rows(histograms: pd.DataFrame, layer: str, kind: str) -> pd.DataFrame:
 
 def histogram_ridges(histograms: pd.DataFrame, layer: str, kind: str) -> alt.Chart:
     """``layer``'s weights or activations, one histogram an epoch stacked upwards, later epochs
-    darker."""
-    rows = ridge_rows(histograms, layer, kind)
+    darker (at most MAX_RIDGES epochs, evenly spaced)."""
+    kept = evenly(sorted(set(histograms["epoch"])), MAX_RIDGES)
+    rows = ridge_rows(histograms[histograms["epoch"].isin(kept)], layer, kind)
     epochs = sorted(set(rows["epoch"]))
     what = "weight" if kind == "weights" else "output"
     span = [min(epochs, default=1), max(epochs, default=1) + 1]
