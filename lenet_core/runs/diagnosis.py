@@ -202,8 +202,9 @@ def diagnose(run: Inside | None) -> list[Finding]:
     return [well] if well else []
 
 
-def of_run(store, run) -> Inside | None:
-    """The rules' view of a stored run (live or ended)."""
+def of_run(store, run, inside: pd.DataFrame | None = None) -> Inside | None:
+    """The rules' view of a stored run (live or ended); ``inside``: its figures, when the caller
+    has read them already."""
     from lenet_core.data import get_dataset
     from lenet_core.errors import LabError
 
@@ -211,4 +212,5 @@ def of_run(store, run) -> Inside | None:
         classes = len(get_dataset(run.config.dataset, store.home).classes)
     except LabError:  # an imported dataset deleted since: its run still knows its classes
         classes = len(run.summary.get("classes") or run.summary.get("per_class_acc") or range(10))
-    return read(store.inside(run.id), store.metrics(run.id), classes)
+    figures = store.inside(run.id) if inside is None else inside
+    return read(figures, store.metrics(run.id), classes)

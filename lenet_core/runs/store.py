@@ -131,20 +131,9 @@ class RunStore:
 
     def metrics(self, run_ids: Iterable[str] | str) -> pd.DataFrame:
         """Long table: run_id, step, epoch, name, value, wall_time (seconds since the run began)."""
-        import pandas as pd
-
-        run_ids = [run_ids] if isinstance(run_ids, str) else list(run_ids)
-        for run_id in run_ids:
-            validate_run_id(run_id)
-        columns = ["run_id", "step", "epoch", "name", "value", "wall_time"]
-        if not run_ids:
-            return pd.DataFrame(columns=columns)
-        marks = ",".join("?" * len(run_ids))
-        rows = self._read(f"SELECT {', '.join(columns)} FROM metrics WHERE run_id IN ({marks}) "
-                          "ORDER BY run_id, step, rowid", tuple(run_ids))
-        frame = pd.DataFrame([tuple(r) for r in rows], columns=columns)
-        return frame.astype({"step": "int64", "epoch": "float64", "value": "float64",
-                             "wall_time": "float64"})
+        return self._frame("metrics", ["run_id", "step", "epoch", "name", "value", "wall_time"], run_ids,
+                           {"step": "int64", "epoch": "float64", "value": "float64", "wall_time": "float64"},
+                           order="run_id, step, rowid")
 
     def _to_run(self, row: sqlite3.Row) -> Run:
         config, note = stored_config(row["config"], self.home)
@@ -296,7 +285,9 @@ class RunStore:
         frame["counts"] = [json.loads(c) for c in frame["counts"]]
         return frame
 
-    def _frame(self, table: str, columns: list[str], run_ids, types: dict) -> pd.DataFrame:
+    def _frame(self, table: str, columns: list[str], run_ids, types: dict,
+               order: str = "run_id, rowid") -> pd.DataFrame:
+        """One of a run's long tables (metrics, inside, histograms) for ``run_ids``, typed."""
         import pandas as pd
 
         run_ids = [run_ids] if isinstance(run_ids, str) else list(run_ids)
@@ -306,7 +297,7 @@ class RunStore:
             return pd.DataFrame(columns=columns)
         marks = ",".join("?" * len(run_ids))
         rows = self._read(f"SELECT {', '.join(columns)} FROM {table} WHERE run_id IN ({marks}) "
-                          "ORDER BY run_id, rowid", tuple(run_ids))
+                          f"ORDER BY {order}", tuple(run_ids))
         return pd.DataFrame([tuple(r) for r in rows], columns=columns).astype(types)
 
     def trim_metrics(self, run_id: str, after_step: int) -> None:

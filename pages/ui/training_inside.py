@@ -59,7 +59,7 @@ def one_run(store: runs.RunStore, run: runs.Run, figures, domain, narrow: bool) 
                    if run.active else "This run recorded nothing inside: it was trained before LeNet Lab "
                    "recorded the inside of training, or ended before its first reporting point.")
         return
-    seen = diagnosis.of_run(store, run)
+    seen = diagnosis.of_run(store, run, figures)
     for finding in diagnosis.diagnose(seen):
         box = BOXES.get(finding.rule, st.warning)
         box(f"**{finding.title}.** {finding.evidence}. {finding.advice}".strip(),
