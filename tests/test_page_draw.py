@@ -43,6 +43,9 @@ def test_a_drawn_seven_is_classified_and_every_layer_is_shown_in_order(lab_home)
     assert any("conv1 weights" in t for t in texts(at))
     # Pictures: the network's view, the saliency overlay, one per layer, input, softmax, filters.
     assert len(at.get("image")) >= len(expected) + 4
+    # The two pictures of each stroke travel inline: no media file a next rerun could remove.
+    urls = [img.url for element in at.get("image") for img in element.proto.imgs]
+    assert sum(url.startswith("data:image/png;base64,") for url in urls) == 2
 
 
 @pytest.mark.slow

@@ -102,6 +102,19 @@ def test_each_filter_is_framed_and_set_apart_even_where_its_weights_are_white():
     assert tuple(row[first_right - 1]) == (247, 247, 247)  # a white-ish zero weight, inside
 
 
+def test_a_picture_as_a_png_data_url_reads_back_the_same():
+    import base64
+    import io
+
+    from PIL import Image
+
+    picture = np.random.default_rng(0).integers(0, 256, (6, 5, 3), dtype=np.uint8)
+    url = pictures.png_data_url(picture)
+    assert url.startswith("data:image/png;base64,")
+    back = np.asarray(Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1]))))
+    assert np.array_equal(back, picture)
+
+
 def test_pixel_view_draws_a_border_around_every_pixel():
     image = np.ones((28, 28), np.float32)
     view = pictures.pixel_view(image, cell=10)

@@ -8,6 +8,8 @@ legend in :mod:`lenet_core.present.colours`. Pure functions, tested without Stre
 
 from __future__ import annotations
 
+import base64
+import io
 import math
 from functools import lru_cache
 
@@ -182,6 +184,16 @@ def saliency_overlay(image: np.ndarray, saliency: np.ndarray, cell: int = 10) ->
     alpha = np.clip(np.abs(s) / m, 0, 1)[..., None] ** 0.7  # lift weak-but-real evidence a little
     mixed = (base * (1 - alpha) + colour * alpha).round().astype(np.uint8)
     return pixel_view_rgb(mixed, cell), m
+
+
+def png_data_url(image: np.ndarray) -> str:
+    """A picture (H×W grey or H×W×3 RGB, uint8) as a PNG ``data:`` URL: it travels inside the
+    page's message, where a picture served as a media file can be removed by the next rerun before
+    the browser fetches it (the Draw page reruns on every stroke, and under load its picture stayed
+    broken)."""
+    buffer = io.BytesIO()
+    Image.fromarray(np.asarray(image, np.uint8)).save(buffer, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
 def pixel_view_rgb(rgb: np.ndarray, cell: int = 10, line: tuple[int, int, int] = (70, 70, 70)) -> np.ndarray:

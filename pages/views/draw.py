@@ -100,7 +100,9 @@ def show_empty_state(where, source: str, prepared) -> None:
 def show_seen(prepared, picked, x, guesses) -> None:
     """The 28×28 image the network gets, and the occlusion map of what drove the first guess."""
     st.markdown("**What the network sees** · 28×28")
-    st.image(pictures.pixel_view(prepared.image, cell=CELL), width=28 * CELL)
+    # Inline (a data URL), as the overlay below: a media file of one stroke's rerun can be removed
+    # by the next before the browser has fetched it.
+    st.image(pictures.png_data_url(pictures.pixel_view(prepared.image, cell=CELL)), width=28 * CELL)
     if prepared.inverted:
         st.caption("Dark ink on a light background was inverted to MNIST's white on black.")
     if prepared.note:
@@ -109,7 +111,7 @@ def show_seen(prepared, picked, x, guesses) -> None:
         heat = saliency(picked.model, x, guesses[0].label, "occlusion", crop=picked.arch.pad)
     overlay, strength = pictures.saliency_overlay(prepared.image, heat, cell=CELL)
     st.markdown(f"**What drove “{guesses[0].name}”** · occlusion")
-    st.image(overlay, width=28 * CELL)
+    st.image(pictures.png_data_url(overlay), width=28 * CELL)
     st.caption("Red strokes support the first guess, blue ones argue against it. Each 4×4 patch "
                "was erased in turn and the guess re-scored; full colour marks the largest change "
                f"(its log-probability moved by {strength:.2g}).")

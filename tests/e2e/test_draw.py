@@ -120,14 +120,11 @@ def shown_preview(page) -> np.ndarray | None:
         ".map(i => i.getAttribute('src'))")
     if not sources:
         return None
-    src = sources[0] or ""  # the first 224×224 picture is "what the network sees"
-    if "/media/" not in src:
+    src = sources[0] or ""  # the first 224×224 picture is "what the network sees", inline
+    if not src.startswith("data:image/png;base64,"):
         return None
-    reply = page.request.get(src if src.startswith("http") else page.url.split("/draw")[0] + src)
-    if not reply.ok:
-        return None  # replaced by a newer picture meanwhile
     cell = 8
-    grey = np.asarray(Image.open(io.BytesIO(reply.body())).convert("L"))
+    grey = np.asarray(Image.open(io.BytesIO(base64.b64decode(src.split(",", 1)[1]))).convert("L"))
     return grey[cell // 2::cell, cell // 2::cell] / 255
 
 
