@@ -471,6 +471,8 @@ def test_a_run_reads_its_dataset_in_its_own_stores_home_and_never_trains_another
                    home=other)
     store = runs.RunStore(other)
     settings = {**TINY, "dataset": "shapes", "train_subset": 0, "batch_size": 6}
+    config, errors = runs.check_launch(settings, home=other)  # the form's check looks there too
+    assert errors == {} and config.dataset == "shapes"
     run = store.create(TrainConfig(**settings), "here")
     assert store.get(run.id).config.dataset == "shapes" and store.get(run.id).note is None
     runs.execute(run.id, home=other, signals=())

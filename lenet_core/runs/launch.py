@@ -55,7 +55,7 @@ def check_launch(raw: dict, reports: dict[str, data.Availability] | None = None,
         return None, {"arch": str(exc)}
     if problem := start_problem(config, home):
         errors["init_from"] = problem
-    report = (reports or {}).get(config.dataset) or data.dataset_availability(config.dataset)
+    report = (reports or {}).get(config.dataset) or data.dataset_availability(config.dataset, home)
     if report.state != data.AVAILABLE:
         errors["dataset"] = (f"{report.title} is {report.state} here, so it cannot be trained on: "
                              f"{report.remedy}")
