@@ -214,3 +214,66 @@ def test_fine_tuning_on_my_digits_shows_before_and_after_on_the_held_out_ones(la
     assert said and said[0].startswith("**Before and after, on your 1 held-out drawings:** 100.0% → ")
     at.button(key="draw_teach_use").click().run(timeout=120)
     assert at.selectbox(key="draw_model").value == f"run:{run.id}"
+
+
+def _start_fine_tune(at):
+    for _ in range(5):  # the fifth is held out
+        at.button(key="draw_teach_add_7").click().run()
+    return at.button(key="draw_teach_start").click().run(timeout=120)
+
+
+def test_a_fine_tune_that_waits_says_where_a_reload_finds_it_and_one_deleted_is_gone(lab_home, monkeypatch):
+    from helpers import TINY
+
+    from lenet_core import runs
+    from lenet_core.runs import queue
+    from lenet_core.training.config import TrainConfig
+
+    monkeypatch.setenv(queue.SLOTS_ENV, "cpu=1")
+    store = runs.RunStore(lab_home)
+    holder = store.create(TrainConfig(**TINY), "foreground")  # a run at the terminal holds the CPU slot
+    at = _start_fine_tune(draw(open_page("pages/views/draw.py"), SEVEN))
+    assert not at.exception and not at.error
+    (fine_tune,) = [r for r in store.list() if r.id != holder.id]
+    waiting = ("Fine-tuning is waiting for a CPU slot: 1st in line (1 of 1 CPU slot in use · 1 waiting). "
+               "It starts by itself when the run before it ends.")
+    assert [box.value for box in at.info if box.value.startswith("Fine-tuning")] == [waiting]
+    assert (f"Last fine-tune: **lenet-wide · fine-tuned on my digits** ({fine_tune.id}), starting from the "
+            "bundled model.") in [c.value for c in at.caption]
+
+    again = open_page("pages/views/draw.py")  # a reload: a new session, the same store
+    assert again.expander[0].label == "Teach it your handwriting · 5 drawings kept"
+    assert again.expander[0].proto.expanded  # open while it waits or trains
+    assert [box.value for box in again.info if box.value.startswith("Fine-tuning")] == [waiting]
+
+    runs.stop(fine_tune.id)  # cancelled while it waits, then deleted on the Training page
+    runs.delete(fine_tune.id, lab_home)
+    at.run()
+    assert not at.exception and not at.error
+    assert not any(c.value.startswith("Last fine-tune") for c in at.caption)
+    assert not any(box.value.startswith("Fine-tuning") for box in at.info)
+    runs.stop(holder.id)
+
+
+@pytest.mark.slow
+def test_a_fine_tune_whose_trainer_is_killed_says_so_instead_of_waiting_for_ever(lab_home):
+    import os
+    import signal
+    import time
+
+    from lenet_core import runs
+
+    at = _start_fine_tune(draw(open_page("pages/views/draw.py"), SEVEN))
+    store = runs.RunStore(lab_home)
+    (run,) = store.list()
+    assert run.pid and run.active
+    os.kill(run.pid, signal.SIGKILL)  # out of memory, say: it never writes another word
+    deadline = time.monotonic() + 60
+    while runs.pid_alive(run.pid) and time.monotonic() < deadline:
+        time.sleep(0.1)  # the server's reaper thread collects it
+    at.run(timeout=120)
+    assert not at.exception
+    said = [e.value for e in at.error]
+    assert said and said[0].startswith(f"The fine-tune run {run.id} failed: the training process "
+                                       f"(pid {run.pid})")
+    assert store.get(run.id).status == "failed"

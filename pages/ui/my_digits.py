@@ -17,12 +17,14 @@ from lenet_core.format import format_percent
 from lenet_core.inspect.fine_tune import held_out_comparison
 from lenet_core.model.checkpoints import load_model
 from lenet_core.present import pictures
+from lenet_core.runs import queue, report
+from lenet_core.runs.files import start_checkpoint
 from lenet_core.training.config import BUNDLED as START_FROM_BUNDLED
 from pages.ui import state
 from pages.ui.models import BUNDLED, PickedModel
 
 PREFIX = "draw_teach"
-FINE_TUNE_RUN = f"{PREFIX}_run"  # {"run": id, "before": model key}: the last fine-tune started here
+FINE_TUNE_RUN = f"{PREFIX}_run"  # the id of a fine-tune started in this session: its section opens
 USE = f"{PREFIX}_use_model"  # a model to choose at the next run of the page
 REFRESH_EVERY_S = 2.0
 SHOWN = 40  # drawings shown in the browser, newest first
@@ -56,6 +58,9 @@ def section(picked: PickedModel, home: Path) -> None:
     """Your handwriting: what was kept, the fine-tune and its before and after."""
     kept = my_digits.my_drawings(home)
     held = kept.held_out
+    store = state.run_store(home)
+    if (last := last_fine_tune(store.list())) is not None and last.active:
+        st.session_state[FINE_TUNE_RUN] = last.id  # open while it trains, even after a reload
     title = f"Teach it your handwriting · {len(kept.ids)} drawings kept" if len(kept.ids) else \
         "Teach it your handwriting"
     with st.expander(title, expanded=bool(st.session_state.get(FINE_TUNE_RUN)), icon=":material/school:"):
@@ -73,6 +78,8 @@ def section(picked: PickedModel, home: Path) -> None:
                                for d, (n, h) in enumerate(zip(counts, held_counts, strict=True)) if n))
         _browse(kept, held, home)
         _fine_tune(picked, held, home)
+        if (last := last_fine_tune(store.list())) is not None:  # read again: the click may have started one
+            _progress(store, last, home)
 
 
 def _browse(kept: my_digits.Drawings, held: np.ndarray, home: Path) -> None:
@@ -114,42 +121,57 @@ def _fine_tune(picked: PickedModel, held: np.ndarray, home: Path) -> None:
                      icon=":material/error:")
         else:
             run, _ = runs.start(config, f"{picked.meta.arch} · fine-tuned on my digits", home=home)
-            st.session_state[FINE_TUNE_RUN] = {"run": run.id, "before": picked.option.key,
-                                               "before_path": str(picked.option.path)}
-    if started := st.session_state.get(FINE_TUNE_RUN):
-        _progress(started, home)
+            st.session_state[FINE_TUNE_RUN] = run.id
 
 
-def _progress(started: dict, home: Path) -> None:
-    store = state.run_store(home)
-    was_active = store.get(started["run"]).active
+def last_fine_tune(every: list[runs.Run]) -> runs.Run | None:
+    """The newest run that fine-tunes a model on my digits (``every`` is newest first): the store
+    keeps it, so a reload, a lost session or a later visit finds it as the click left it."""
+    return next((r for r in every if r.config.dataset == my_digits.NAME and r.config.init_from), None)
+
+
+def _progress(store: runs.RunStore, last: runs.Run, home: Path) -> None:
+    was_active = last.active
 
     @st.fragment(run_every=REFRESH_EVERY_S if was_active else None)
     def body() -> None:
-        run = store.get(started["run"])
+        every = runs.reap(store) if was_active else store.list()  # a vanished trainer is noticed
+        run = next((r for r in every if r.id == last.id), None)
+        if run is None or run.active != was_active:
+            st.rerun()  # the page, once: it was deleted meanwhile, or it ended and the model picker lists it
+        st.caption(f"Last fine-tune: **{run.name}** ({run.id}), starting from {_start_name(run, every)}.")
         if run.active:
-            epoch = run.progress.get("epoch") or 0
-            st.info(f"Fine-tuning: {run.status}, epoch {epoch} of {run.config.epochs} …",
-                    icon=":material/hourglass_top:")
-            return
-        if was_active:
-            st.rerun()  # the page, once: the model picker lists the new run
-        if run.status != "completed":
+            st.info(_progress_words(run, every), icon=":material/hourglass_top:")
+        elif run.status != "completed":
             st.error(f"The fine-tune run {run.id} {run.status}: {run.error or 'see the Training page'}",
                      icon=":material/error:")
-            return
-        _before_after(started, run, home)
+        else:
+            _before_after(run, home)
 
     body()
 
 
-def _before_after(started: dict, run, home: Path) -> None:
+def _start_name(run: runs.Run, every: list[runs.Run]) -> str:
+    if run.config.init_from == START_FROM_BUNDLED:
+        return "the bundled model"
+    start = next((r for r in every if r.id == run.config.init_from), None)
+    return f"run {start.name} ({start.id})" if start else f"run {run.config.init_from}, deleted since"
+
+
+def _progress_words(run: runs.Run, every: list[runs.Run]) -> str:
+    """How far it is (``running, epoch 1 of 2``), or where it waits while another run has the slot."""
+    if waiting := report.queue_words(run, queue.queue_state(every)):
+        return f"Fine-tuning is {waiting}. It starts by itself when the run before it ends."
+    return f"Fine-tuning: {run.status}, epoch {run.progress.get('epoch') or 0} of {run.config.epochs} …"
+
+
+def _before_after(run: runs.Run, home: Path) -> None:
     try:
-        before = load_model(Path(started["before_path"]))
+        before = load_model(start_checkpoint(run.config.init_from, home))
         after = load_model(runs.run_dir(run.id, home) / "final.pt")
         compared = held_out_comparison(before, after, home)
     except LabError as exc:
-        st.error(str(exc), icon=":material/error:")
+        st.caption(f":material/info: No before and after: {exc}.")
         return
     if compared is None:
         st.caption("No drawing is held out now: keep more to compare.")
