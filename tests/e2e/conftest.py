@@ -145,6 +145,10 @@ def pytest_runtest_makereport(item, call):
         for server in (item.funcargs.get(name) for name in servers):
             if report.failed and server is not None:
                 report.sections.append(("streamlit log (last lines)", server.log_tail()))
+                try:
+                    report.sections.append(("the lab's runs", server.runs_report()))
+                except Exception as exc:  # a damaged store must not hide the test's own failure
+                    report.sections.append(("the lab's runs", f"could not read them: {exc}"))
     return report
 
 

@@ -75,6 +75,21 @@ class AppServer:
     def log_tail(self, lines: int = 40) -> str:
         return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
 
+    def runs_report(self, lines: int = 15) -> str:
+        """Each run of the home folder's store (status, error) and the last lines of its worker's
+        log: what a journey that waited on a run in vain has to say about that run."""
+        from lenet_core import paths, runs
+
+        if not paths.db_path(self.home).exists():
+            return "no run store in the home folder"
+        said = []
+        for run in runs.RunStore(self.home).list():
+            said.append(f"{run.id} {run.name!r}: {run.status}, pid {run.pid}, error {run.error!r}")
+            log = runs.run_dir(run.id, self.home) / "worker.log"
+            if log.exists():
+                said += ["    " + line for line in log.read_text(errors="replace").splitlines()[-lines:]]
+        return "\n".join(said) or "no runs"
+
     def stop(self) -> None:
         # Streamlit leads its own process group (start_new_session): end the group, not a name.
         if self.process.poll() is not None:

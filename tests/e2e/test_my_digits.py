@@ -11,7 +11,9 @@ from .support import LOAD_TIMEOUT_MS, MEASUREMENTS, assert_no_exception, expect,
 
 pytestmark = pytest.mark.e2e
 
-FINE_TUNE_TIMEOUT_MS = 600_000  # two passes over 4,000 digits in a worker, on a loaded machine
+# Two passes over 4,000 digits in a worker (4 s on an idle machine): minutes on a loaded one, and
+# still inside pytest's own limit, so that a stuck run fails here with the lab's runs reported.
+FINE_TUNE_TIMEOUT_MS = 300_000
 
 
 def test_keep_drawings_fine_tune_and_see_before_and_after(page, fresh_app_server):
@@ -30,12 +32,18 @@ def test_keep_drawings_fine_tune_and_see_before_and_after(page, fresh_app_server
     expect(page.get_by_text(re.compile(r"1: 5 \(1 held out\)"))).to_be_visible()
     page.locator(".st-key-draw_teach_start button").click()
     before_after = page.get_by_text(re.compile(r"Before and after, on your 1 held-out drawings"))
-    expect(before_after).to_be_visible(timeout=FINE_TUNE_TIMEOUT_MS)
+    failed = page.get_by_text(re.compile(r"The fine-tune run \S+ (failed|stopped|diverged)"))
+    expect(before_after.or_(failed)).to_be_visible(timeout=FINE_TUNE_TIMEOUT_MS)
+    assert not failed.count(), failed.inner_text()
     wait_for_run(page, timeout=LOAD_TIMEOUT_MS)
     assert_no_exception(page)
-    MEASUREMENTS.append(f"Draw page, fine-tuned on my digits: {before_after.inner_text()}")
+    said = before_after.locator("xpath=..").inner_text()  # the figures follow the bold words
+    MEASUREMENTS.append(f"Draw page, fine-tuned on my digits: {' '.join(said.split())}")
+    page.reload()  # a new session: the store still holds the last fine-tune and its before and after
+    wait_for_run(page, timeout=LOAD_TIMEOUT_MS)
+    page.get_by_text("Teach it your handwriting · 5 drawings kept").click()
+    expect(before_after).to_be_visible()
     page.locator(".st-key-draw_teach_use button").click()
     wait_for_run(page, timeout=LOAD_TIMEOUT_MS)
-    page.screenshot(path="/tmp/rev/mydigits-1400.png", full_page=True)
     expect(page.get_by_test_id("stSelectbox").first.locator("input")).to_have_value(
         re.compile("fine-tuned on my digits"))
