@@ -31,6 +31,7 @@ def test_keep_drawings_fine_tune_and_see_before_and_after(page, fresh_app_server
     page.get_by_text("Teach it your handwriting · 5 drawings kept").click()
     expect(page.get_by_text(re.compile(r"1: 5 \(1 held out\)"))).to_be_visible()
     page.locator(".st-key-draw_teach_start button").click()
+    expect(page.get_by_text(re.compile(r"^Last fine-tune: "))).to_be_visible()  # the click started a run
     before_after = page.get_by_text(re.compile(r"Before and after, on your 1 held-out drawings"))
     failed = page.get_by_text(re.compile(r"The fine-tune run \S+ (failed|stopped|diverged)"))
     expect(before_after.or_(failed)).to_be_visible(timeout=FINE_TUNE_TIMEOUT_MS)
