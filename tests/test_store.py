@@ -87,6 +87,7 @@ def test_the_worker_entry_point_trains_a_queued_run(lab_home):
                           env={**os.environ, "LENET_LAB_HOME": str(lab_home), "OMP_NUM_THREADS": "1"},
                           capture_output=True, text=True, timeout=240)
     assert done.returncode == 0, done.stdout + done.stderr
+    assert "Warning" not in done.stderr, done.stderr  # what the worker's log would start with
     assert store.get(run.id).status == "completed"
     again = subprocess.run([sys.executable, "-m", "lenet_core.runs.worker", run.id], cwd=ROOT,
                            capture_output=True, text=True, timeout=120,

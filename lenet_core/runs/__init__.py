@@ -27,7 +27,6 @@ from lenet_core.runs.launch import (
 from lenet_core.runs.process import dispatch, pid_alive, reap
 from lenet_core.runs.rows import ACTIVE, RESUMABLE, STATUSES, Run, Sweep, iso, name_problem, validate_run_id
 from lenet_core.runs.store import RunStore, store_for
-from lenet_core.runs.worker import StoreRecorder, execute
 
 __all__ = [
     "ACTIVE", "RESUMABLE", "STATUSES", "Run", "RunStore", "StoreRecorder", "Sweep",
@@ -36,3 +35,14 @@ __all__ = [
     "resume_point", "run_dir", "start", "start_waiting",
     "stop", "store_for", "validate_run_id",
 ]
+
+
+def __getattr__(name: str):
+    """``StoreRecorder`` and ``execute`` are the worker's, imported when first asked for: the worker
+    runs as ``python -m lenet_core.runs.worker``, and a package that imported it first would make
+    Python warn in every run's log that the module was found in sys.modules before it ran."""
+    if name in ("StoreRecorder", "execute"):
+        from lenet_core.runs import worker
+
+        return getattr(worker, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
