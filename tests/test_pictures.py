@@ -115,6 +115,18 @@ def test_a_picture_as_a_png_data_url_reads_back_the_same():
     assert np.array_equal(back, picture)
 
 
+def test_a_sized_picture_states_its_box_before_it_loads_and_escapes_its_words():
+    import re
+
+    tile = np.zeros((58, 287), np.uint8)  # five 56-px drawings and their gaps
+    tag = pictures.sized_img_html(tile, 285, 'my "digits" <5>')
+    assert re.fullmatch(r'<img src="data:image/png;base64,[A-Za-z0-9+/=]+" width="285" height="58" '
+                        r'alt="my &quot;digits&quot; &lt;5&gt;" style="[^"]+">', tag)
+    row = pictures.captioned_row_html([tile[:, :56], tile[:, :56]], ["#3 (1): 1 → 7", "#8 <2>"], 56)
+    assert row.count('width="56" height="58"') == 2 and row.count("<figcaption") == 2
+    assert "#3 (1): 1 → 7</figcaption>" in row and "#8 &lt;2&gt;</figcaption>" in row
+
+
 def test_pixel_view_draws_a_border_around_every_pixel():
     image = np.ones((28, 28), np.float32)
     view = pictures.pixel_view(image, cell=10)

@@ -9,6 +9,7 @@ legend in :mod:`lenet_core.present.colours`. Pure functions, tested without Stre
 from __future__ import annotations
 
 import base64
+import html
 import io
 import math
 from functools import lru_cache
@@ -194,6 +195,25 @@ def png_data_url(image: np.ndarray) -> str:
     buffer = io.BytesIO()
     Image.fromarray(np.asarray(image, np.uint8)).save(buffer, format="PNG")
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def sized_img_html(image: np.ndarray, width: int, alt: str) -> str:
+    """An ``<img>`` of ``image`` (a PNG data URL) ``width`` pixels wide, with its height written
+    out: the page keeps its box before the picture decodes, so nothing below it moves then (under
+    load a button below a picture moved while it was being clicked, and the click was lost)."""
+    height = round(width * image.shape[0] / image.shape[1])
+    return (f'<img src="{png_data_url(image)}" width="{width}" height="{height}" alt="{html.escape(alt)}" '
+            'style="image-rendering: pixelated; display: block">')
+
+
+def captioned_row_html(images: list[np.ndarray], captions: list[str], width: int) -> str:
+    """Pictures side by side, each ``width`` pixels wide with its caption under it, every box sized
+    before the pictures decode (:func:`sized_img_html`)."""
+    figures = "".join(
+        f'<figure style="margin: 0; text-align: center">{sized_img_html(image, width, caption)}'
+        f'<figcaption style="font-size: 0.8rem; opacity: 0.7">{html.escape(caption)}</figcaption></figure>'
+        for image, caption in zip(images, captions, strict=True))
+    return f'<div style="display: flex; flex-wrap: wrap; gap: 0.75rem">{figures}</div>'
 
 
 def pixel_view_rgb(rgb: np.ndarray, cell: int = 10, line: tuple[int, int, int] = (70, 70, 70)) -> np.ndarray:
