@@ -189,6 +189,9 @@ def test_a_drawing_is_kept_as_the_digit_clicked_and_can_be_deleted(lab_home):
     assert kept.labels.tolist() == [1] and kept.images[0].max() == 255
     assert at.toast[0].value.startswith("Kept as a 1 (#1, to train on): 1 drawings in my digits.")
     assert at.expander[0].label == "Teach it your handwriting · 1 drawings kept"
+    # The kept drawings are one picture whose box is sized before it loads: nothing below it moves.
+    (tile,) = [h.proto.body for h in at.get("html") if "drawings kept" in h.proto.body]
+    assert 'width="56" height="56"' in tile and tile.startswith('<img src="data:image/png;base64,')
     at.button(key="draw_teach_delete").click().run()
     assert len(my_drawings(lab_home).ids) == 0 and at.expander[0].label == "Teach it your handwriting"
 

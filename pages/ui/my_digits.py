@@ -25,7 +25,6 @@ from pages.ui.models import BUNDLED, PickedModel
 
 PREFIX = "draw_teach"
 FINE_TUNE_RUN = f"{PREFIX}_run"  # the id of a fine-tune started in this session: its section opens
-USE = f"{PREFIX}_use_model"  # a model to choose at the next run of the page
 REFRESH_EVERY_S = 2.0
 SHOWN = 40  # drawings shown in the browser, newest first
 # What "Fine-tune on my digits" trains: a few passes, a small step, strokes varied as a hand varies them.
@@ -84,7 +83,8 @@ def section(picked: PickedModel, home: Path) -> None:
 
 def _browse(kept: my_digits.Drawings, held: np.ndarray, home: Path) -> None:
     newest = np.argsort(-kept.ids)[:SHOWN]  # one picture, not forty: this runs at every stroke
-    st.image(pictures.tile(kept.images[newest], ncols=10, scale=2), width=min(10, len(newest)) * 57)
+    picture = pictures.tile(kept.images[newest], ncols=10, scale=2)
+    st.html(pictures.sized_img_html(picture, picture.shape[1], f"the newest {len(newest)} drawings kept"))
     st.caption("Newest first, row by row: " + ", ".join(
         f"#{kept.ids[i]} {kept.labels[i]}" + (" (test)" if held[i] else "") for i in newest) + ".")
     pick, button = st.columns([3, 1], vertical_alignment="bottom")
@@ -131,24 +131,35 @@ def last_fine_tune(every: list[runs.Run]) -> runs.Run | None:
 
 
 def _progress(store: runs.RunStore, last: runs.Run, home: Path) -> None:
-    was_active = last.active
+    """While the last fine-tune waits or trains, a fragment follows it (the page reruns once when it
+    ends); once it has ended, its outcome is drawn with the page, buttons and all."""
+    if not last.active:
+        _outcome(last, store.list(), home)
+        return
 
-    @st.fragment(run_every=REFRESH_EVERY_S if was_active else None)
-    def body() -> None:
-        every = runs.reap(store) if was_active else store.list()  # a vanished trainer is noticed
+    @st.fragment(run_every=REFRESH_EVERY_S)
+    def follow() -> None:
+        every = runs.reap(store)  # a trainer that vanished is noticed, not waited on
         run = next((r for r in every if r.id == last.id), None)
-        if run is None or run.active != was_active:
-            st.rerun()  # the page, once: it was deleted meanwhile, or it ended and the model picker lists it
-        st.caption(f"Last fine-tune: **{run.name}** ({run.id}), starting from {_start_name(run, every)}.")
-        if run.active:
-            st.info(_progress_words(run, every), icon=":material/hourglass_top:")
-        elif run.status != "completed":
-            st.error(f"The fine-tune run {run.id} {run.status}: {run.error or 'see the Training page'}",
-                     icon=":material/error:")
-        else:
-            _before_after(run, home)
+        if run is None or not run.active:
+            st.rerun()  # the page, once: it ended (the model picker lists it now), or was deleted
+        _said(run, every)
+        st.info(_progress_words(run, every), icon=":material/hourglass_top:")
 
-    body()
+    follow()
+
+
+def _said(run: runs.Run, every: list[runs.Run]) -> None:
+    st.caption(f"Last fine-tune: **{run.name}** ({run.id}), starting from {_start_name(run, every)}.")
+
+
+def _outcome(run: runs.Run, every: list[runs.Run], home: Path) -> None:
+    _said(run, every)
+    if run.status != "completed":
+        st.error(f"The fine-tune run {run.id} {run.status}: {run.error or 'see the Training page'}",
+                 icon=":material/error:")
+        return
+    _before_after(run, home)
 
 
 def _start_name(run: runs.Run, every: list[runs.Run]) -> str:
@@ -165,11 +176,20 @@ def _progress_words(run: runs.Run, every: list[runs.Run]) -> str:
     return f"Fine-tuning: {run.status}, epoch {run.progress.get('epoch') or 0} of {run.config.epochs} …"
 
 
+@st.cache_data(show_spinner=False, max_entries=8)
+def _compared(run_id: str, init_from: str, home: Path, drawings_stamp: int):
+    """The held-out comparison of a finished fine-tune, made once per set of drawings (it loads two
+    models: tens of milliseconds the page would otherwise spend again at every stroke)."""
+    before = load_model(start_checkpoint(init_from, home))
+    after = load_model(runs.run_dir(run_id, home) / "final.pt")
+    return held_out_comparison(before, after, home)
+
+
 def _before_after(run: runs.Run, home: Path) -> None:
+    drawings = my_digits.drawings_file(home)
     try:
-        before = load_model(start_checkpoint(run.config.init_from, home))
-        after = load_model(runs.run_dir(run.id, home) / "final.pt")
-        compared = held_out_comparison(before, after, home)
+        compared = _compared(run.id, run.config.init_from, home,
+                             drawings.stat().st_mtime_ns if drawings.exists() else 0)
     except LabError as exc:
         st.caption(f":material/info: No before and after: {exc}.")
         return
@@ -179,18 +199,15 @@ def _before_after(run: runs.Run, home: Path) -> None:
     st.markdown(f"**Before and after, on your {compared.count} held-out drawings:** "
                 f"{format_percent(compared.before_acc)} → **{format_percent(compared.after_acc)}** right.")
     if compared.changed:
-        st.image([pictures.upscale(c.image, 2) for c in compared.changed],
-                 caption=[f"#{c.drawing_id} ({c.label}): {c.before} → {c.after}" for c in compared.changed],
-                 width=56)
+        st.html(pictures.captioned_row_html(
+            [pictures.upscale(c.image, 2) for c in compared.changed],
+            [f"#{c.drawing_id} ({c.label}): {c.before} → {c.after}" for c in compared.changed], width=56))
     else:
         st.caption("No held-out drawing changed its first guess.")
-    if st.button("Use the fine-tuned model", key=f"{PREFIX}_use", icon=":material/swap_horiz:"):
-        # the model picker is outside this fragment: the whole page reruns and picks it up first
-        st.session_state[USE] = f"run:{run.id}"
-        st.rerun(scope="app")
+    st.button("Use the fine-tuned model", key=f"{PREFIX}_use", icon=":material/swap_horiz:", on_click=_use,
+              args=(run.id,))
 
 
-def apply_chosen_model() -> None:
-    """Before the page's model picker is drawn: choose the model "Use the fine-tuned model" asked for."""
-    if chosen := st.session_state.pop(USE, None):
-        st.session_state[state.key("draw", "model")] = chosen
+def _use(run_id: str) -> None:
+    """Choose the fine-tuned model: a callback sets the picker before the page draws it again."""
+    st.session_state[state.key("draw", "model")] = f"run:{run_id}"

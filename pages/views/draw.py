@@ -122,7 +122,6 @@ st.caption("Draw a digit with the mouse — white ink on black, like MNIST — a
            "Your drawing is prepared the way MNIST's digits were: cropped to its ink, scaled to fit "
            "20×20 keeping its shape, and centred by its centre of mass in a 28×28 field.")
 
-my_digits.apply_chosen_model()
 picked = pick_model("draw", digits_only=True)
 st.caption(f"{picked.arch.title} trained on {picked.meta.dataset}. {picked.arch.description}")
 my_digits.section(picked, home)
