@@ -175,6 +175,22 @@ def open_app(page: Page, server: AppServer, path: str = "") -> None:
     assert_no_exception(page)
 
 
+def open_expander(page: Page, title: str):
+    """Open the expander titled ``title`` and wait until it has finished opening; return it.
+
+    Its content slides in for about half a second (a CSS animation), and the page may scroll
+    meanwhile: a click on a button inside it then was seen to go down on the button and come up
+    60 px beside it, and the click was lost. So nothing is clicked in it before the animations end.
+    """
+    expander = page.get_by_test_id("stExpander").filter(has=page.get_by_text(title, exact=True))
+    expander.get_by_text(title, exact=True).click()
+    expander.locator("details[open]").wait_for()
+    expander.element_handle().wait_for_element_state("stable")
+    page.wait_for_function("el => el.getAnimations({subtree: true}).length === 0",
+                           arg=expander.element_handle())
+    return expander
+
+
 def heading(page: Page, text: str):
     return page.get_by_role("heading", name=text, exact=True, level=1)
 

@@ -7,7 +7,15 @@ import re
 import pytest
 
 from .drawing import hover_canvas, stroke, vertical_line
-from .support import LOAD_TIMEOUT_MS, MEASUREMENTS, assert_no_exception, expect, open_app, wait_for_run
+from .support import (
+    LOAD_TIMEOUT_MS,
+    MEASUREMENTS,
+    assert_no_exception,
+    expect,
+    open_app,
+    open_expander,
+    wait_for_run,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -28,7 +36,7 @@ def test_keep_drawings_fine_tune_and_see_before_and_after(page, fresh_app_server
         keep_one.click()
         expect(page.get_by_text(f"Teach it your handwriting · {kept} drawings kept")).to_be_visible()
         wait_for_run(page)
-    page.get_by_text("Teach it your handwriting · 5 drawings kept").click()
+    open_expander(page, "Teach it your handwriting · 5 drawings kept")
     expect(page.get_by_text(re.compile(r"1: 5 \(1 held out\)"))).to_be_visible()
     page.locator(".st-key-draw_teach_start button").click()
     expect(page.get_by_text(re.compile(r"^Last fine-tune: "))).to_be_visible()  # the click started a run
@@ -42,7 +50,7 @@ def test_keep_drawings_fine_tune_and_see_before_and_after(page, fresh_app_server
     MEASUREMENTS.append(f"Draw page, fine-tuned on my digits: {' '.join(said.split())}")
     page.reload()  # a new session: the store still holds the last fine-tune and its before and after
     wait_for_run(page, timeout=LOAD_TIMEOUT_MS)
-    page.get_by_text("Teach it your handwriting · 5 drawings kept").click()
+    open_expander(page, "Teach it your handwriting · 5 drawings kept")
     expect(before_after).to_be_visible()
     page.locator(".st-key-draw_teach_use button").click()
     wait_for_run(page, timeout=LOAD_TIMEOUT_MS)
