@@ -7,6 +7,7 @@ must run. Elsewhere, without the extra, they are skipped with the command that i
 
 import json
 import os
+import re
 import signal
 import time
 
@@ -56,6 +57,17 @@ def test_a_four_trial_ray_sweep_records_each_trial_with_its_metrics(lab_home):
         assert trial.summary["best_test_acc"] == pytest.approx(mine[mine.name == "test_acc"].value.max())
         assert runs.best_checkpoint(trial.id) is not None  # in the storage path: the home here
         assert trial.pid is not None and not runs.pid_alive(trial.pid)  # the driver, gone now
+    # The inside of each trial's network travels with its epoch's report, as the curves do: the
+    # figures at every reporting point, one set of histograms an epoch, the table's worst layer.
+    inside, histograms = store.inside([t.id for t in trials]), store.histograms([t.id for t in trials])
+    for trial in trials:
+        mine = inside[inside.run_id == trial.id]
+        assert set(mine.step) == set(metrics.query("run_id == @trial.id and name == 'train_loss'").step)
+        assert {"grad_norm", "weight_norm", "update_ratio", "mean", "std"} <= set(mine.name)
+        assert set(histograms[histograms.run_id == trial.id].kind) == {"weights", "activations"}
+    table = sweeps.trial_table(store.get_sweep(result["sweep_id"]), trials, metrics, inside=inside)
+    worst = table[sweeps.WORST_UNITS]
+    assert all(re.fullmatch(r"(relu|sigmoid|tanh)\d \d+% (dead|saturated)", v) for v in worst)
 
 
 def test_asha_prunes_the_trials_built_to_lose(lab_home):

@@ -25,14 +25,17 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lenet_core.errors import LabError
 from lenet_core.runs.files import run_dir
 from lenet_core.runs.rows import ACTIVE, Run
 from lenet_core.runs.store import RunStore, store_for
 from lenet_core.training.config import TrainConfig
-from lenet_core.training.records import Outcome, Recorder
+from lenet_core.training.records import Outcome, Recorder, Recorders
+
+if TYPE_CHECKING:
+    from lenet_core.training.inside import Figure, Histogram
 
 HEARTBEAT_EVERY_S = 5.0  # the driver's heartbeat for its running trials (reap() calls 120 s silence stuck)
 REDUCTION_FACTOR = 2  # ASHA keeps the best half at each rung: epochs 1, 2, 4, ...
@@ -51,12 +54,15 @@ def stopping() -> bool:
 
 class TuneRecorder(Recorder):
     """The engine's voice inside a Ray trial: after each epoch's checkpoint, one ``tune.report``
-    with that epoch's metric rows (five train points and the test evaluation), the progress and a
-    summary so far; at the end, one more with the outcome."""
+    with that epoch's metric rows (five train points and the test evaluation), its inside figures
+    and histograms (it is the sink of an :class:`~lenet_core.training.inside.InsideRecorder`), the
+    progress and a summary so far; at the end, one more with the outcome."""
 
     def __init__(self, metric: str, mode: str, report: Callable[[dict], None]):
         self.metric, self.mode, self.report = metric, mode, report
         self.rows: list[list[Any]] = []
+        self.inside_rows: list[list[Any]] = []  # (step, epoch, layer, name, value): the store's inside rows
+        self.histogram_rows: list[list[Any]] = []  # (epoch, layer, kind, low, high, counts)
         self.info: dict[str, Any] = {}
         self.last: dict[str, float] = {}
         self.best_test_acc: float | None = None
@@ -73,6 +79,12 @@ class TuneRecorder(Recorder):
             self.epoch = int(round(epoch))
             acc = values["test_acc"]
             self.best_test_acc = acc if self.best_test_acc is None else max(self.best_test_acc, acc)
+
+    def figures(self, step: int, epoch: float, figures: list[Figure]) -> None:
+        self.inside_rows += [[step, epoch, f.layer, f.name, f.value] for f in figures]
+
+    def histograms(self, epoch: float, histograms: list[Histogram]) -> None:
+        self.histogram_rows += [[epoch, h.layer, h.kind, h.low, h.high, list(h.counts)] for h in histograms]
 
     def checkpoint(self, epoch, path):
         if path.name.startswith("epoch-"):  # after the epoch's checkpoint: a cut trial keeps it
@@ -104,11 +116,12 @@ class TuneRecorder(Recorder):
                     "examples_per_sec": self.last.get("examples_per_sec"),
                     "eta_s": None, "elapsed_s": self.wall, "at": time.time(),
                     "train_loss": self.last.get("train_loss"), "train_acc": self.last.get("train_acc")}
-        result = {"epoch": self.epoch, self.metric: self._score(), "rows": self.rows, "progress": progress,
+        result = {"epoch": self.epoch, self.metric: self._score(), "rows": self.rows,
+                  "inside": self.inside_rows, "histograms": self.histogram_rows, "progress": progress,
                   "device": self.info.get("device"), "summary": self.summary()}
         if outcome is not None:
             result["outcome"] = outcome
-        self.rows = []
+        self.rows, self.inside_rows, self.histogram_rows = [], [], []
         self.report(result)
 
 
@@ -118,11 +131,12 @@ def train_trial(tune_config: dict, *, jobs: dict[int, tuple[str, str]], home: st
     from ray import tune
 
     from lenet_core.training.engine import train
+    from lenet_core.training.inside import InsideRecorder
 
     run_id, config_json = jobs[int(tune_config["trial"])]
     recorder = TuneRecorder(metric, mode, tune.report)
-    train(TrainConfig.from_json(config_json), recorder, checkpoint_dir=run_dir(run_id, Path(storage)),
-          run_id=run_id, home=Path(home))
+    train(TrainConfig.from_json(config_json), Recorders(recorder, InsideRecorder(recorder)),
+          checkpoint_dir=run_dir(run_id, Path(storage)), run_id=run_id, home=Path(home))
 
 
 # ---- in the driver (the only writer of the store) -----------------------------------------------
@@ -151,7 +165,9 @@ def _callback_class():
             run = self._run(trial)
             rows = [tuple(row) for row in result.get("rows", [])]
             self.store.report(run.id, progress=result.get("progress"), device=result.get("device"),
-                              metrics=rows)
+                              metrics=rows, inside=[tuple(row) for row in result.get("inside", [])])
+            if histograms := result.get("histograms"):
+                self.store.add_histograms(run.id, [tuple(row) for row in histograms])
             self.last[run.id] = result
             if outcome := result.get("outcome"):
                 self.store.mark(run.id, outcome["status"], expect=ACTIVE, error=outcome.get("error"),
