@@ -58,7 +58,8 @@ def section(picked: PickedModel, home: Path) -> None:
     kept = my_digits.my_drawings(home)
     held = kept.held_out
     store = state.run_store(home)
-    if (last := last_fine_tune(store.list())) is not None and last.active:
+    every = store.list()  # read once a rerun: the page reruns at every stroke
+    if (last := last_fine_tune(every)) is not None and last.active:
         st.session_state[FINE_TUNE_RUN] = last.id  # open while it trains, even after a reload
     title = f"Teach it your handwriting · {len(kept.ids)} drawings kept" if len(kept.ids) else \
         "Teach it your handwriting"
@@ -76,9 +77,11 @@ def section(picked: PickedModel, home: Path) -> None:
         st.markdown(" · ".join(f"**{d}**: {n}" + (f" ({h} held out)" if h else "")
                                for d, (n, h) in enumerate(zip(counts, held_counts, strict=True)) if n))
         _browse(kept, held, home)
-        _fine_tune(picked, held, home)
-        if (last := last_fine_tune(store.list())) is not None:  # read again: the click may have started one
-            _progress(store, last, home)
+        if _fine_tune(picked, held, home):  # the click started one: read again
+            every = store.list()
+            last = last_fine_tune(every)
+        if last is not None:
+            _progress(store, last, every, home)
 
 
 def _browse(kept: my_digits.Drawings, held: np.ndarray, home: Path) -> None:
@@ -109,7 +112,8 @@ def fine_tune_config(picked: PickedModel) -> dict:
             "normalise": picked.meta.std != 1.0, "init_from": start}
 
 
-def _fine_tune(picked: PickedModel, held: np.ndarray, home: Path) -> None:
+def _fine_tune(picked: PickedModel, held: np.ndarray, home: Path) -> bool:
+    """The button; True when its click started a fine-tune."""
     if not held.any():
         st.caption(f"Fine-tuning needs a drawing held out to compare on: keep {my_digits.HOLD_OUT_EVERY} "
                    "drawings of one digit.")
@@ -122,6 +126,8 @@ def _fine_tune(picked: PickedModel, held: np.ndarray, home: Path) -> None:
         else:
             run, _ = runs.start(config, f"{picked.meta.arch} · fine-tuned on my digits", home=home)
             st.session_state[FINE_TUNE_RUN] = run.id
+            return True
+    return False
 
 
 def last_fine_tune(every: list[runs.Run]) -> runs.Run | None:
@@ -130,11 +136,11 @@ def last_fine_tune(every: list[runs.Run]) -> runs.Run | None:
     return next((r for r in every if r.config.dataset == my_digits.NAME and r.config.init_from), None)
 
 
-def _progress(store: runs.RunStore, last: runs.Run, home: Path) -> None:
+def _progress(store: runs.RunStore, last: runs.Run, every: list[runs.Run], home: Path) -> None:
     """While the last fine-tune waits or trains, a fragment follows it (the page reruns once when it
     ends); once it has ended, its outcome is drawn with the page, buttons and all."""
     if not last.active:
-        _outcome(last, store.list(), home)
+        _outcome(last, every, home)
         return
 
     @st.fragment(run_every=REFRESH_EVERY_S)
